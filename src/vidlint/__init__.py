@@ -1,0 +1,37 @@
+"""vidlint: a linter for AI-generated video.
+
+>>> import vidlint
+>>> report = vidlint.check("clip.mp4", select=["TMP"])     # doctest: +SKIP
+>>> report.verdict, [f.code for f in report.findings]      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vidlint._version import __version__
+from vidlint.config import Config, load_config
+from vidlint.errors import BackendError, ConfigError, DecodeError, InputError, VidlintError
+from vidlint.pipeline import Checker
+from vidlint.report.model import Finding, Region, Report
+
+
+def check(path: str | Path, *, config: Config | str | Path | None = None,
+          context: dict[str, Any] | None = None, **options: Any) -> Report:
+    """Check one clip and return its :class:`Report`.
+
+    ``options`` override the configuration like CLI flags (``select``, ``ignore``, ``profile``,
+    ``rules``...); ``context`` carries the prompt, reference image, seed and generator.
+    """
+    if not isinstance(config, Config):
+        config = load_config(config)
+    if options:
+        config = config.with_options(**options)
+    return Checker(config).check(path, context=context)
+
+
+__all__ = [
+    "BackendError", "Checker", "Config", "ConfigError", "DecodeError", "Finding", "InputError",
+    "Region", "Report", "VidlintError", "__version__", "check", "load_config",
+]

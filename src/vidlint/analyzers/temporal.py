@@ -1,0 +1,116 @@
+"""Frame-sequence statistics on the shared 360p gray copy: what the TMP rules read.
+
+One pass of cheap cv2 calls per frame (about 1 ms at 360p): brightness, difference from the
+previous frame (whole frame and worst 8x8 block, as ffmpeg's mpdecimate), difference from the
+current freeze reference (ffmpeg's freezedetect), PySceneDetect's content score, and a smear score
+that spots decoder garbage (rows or columns copied across textured areas).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scenedetect import FrameTimecode
+from scenedetect.detectors import ContentDetector
+
+from vidlint.analyzers.base import Analyzer, FrameSeries, param
+from vidlint.decode import Frame
+
+LUMA = "temporal.luma"
+LUMA_STD = "temporal.luma_std"
+DARK_FRACTION = "temporal.dark_fraction"
+DIFF = "temporal.diff"
+BLOCK_DIFF = "temporal.block_diff"
+FREEZE_MAFD = "temporal.freeze_mafd"
+FROZEN = "temporal.frozen"
+CONTENT = "temporal.content"
+SMEAR = "temporal.smear"
+
+
+@dataclass(frozen=True)
+class TemporalParams:
+    freeze_noise: float = param(
+        0.001, "ffmpeg freezedetect's default noise (-60 dB): mean absolute difference from the "
+               "freeze's first frame, as a fraction of full scale")
+    black_pixel: float = param(
+        0.10, "ffmpeg blackdetect's pix_th: a pixel darker than 10% of full scale is black")
+
+
+class TemporalAnalyzer(Analyzer):
+    name = "temporal"
+    signals = (LUMA, LUMA_STD, DARK_FRACTION, DIFF, BLOCK_DIFF, FREEZE_MAFD, FROZEN, CONTENT,
+               SMEAR)
+    Params = TemporalParams
+
+    def __init__(self, params: TemporalParams, clip, context) -> None:
+        super().__init__(params, clip, context)
+        self.series = FrameSeries(*self.signals)
+        self.previous: np.ndarray | None = None
+        self.reference: np.ndarray | None = None
+        # PySceneDetect's own content score (HSV deltas); min_scene_len=1 so it never withholds.
+        self.content = ContentDetector(min_scene_len=1)
+        self.fps = clip.fps or 24.0
+
+    def update(self, frame: Frame) -> None:
+        gray = frame.gray
+        mean, std = cv2.meanStdDev(gray)
+        dark = cv2.countNonZero(cv2.inRange(gray, 0, int(self.params.black_pixel * 255)))
+        values = {LUMA: float(mean[0, 0]), LUMA_STD: float(std[0, 0]),
+                  DARK_FRACTION: dark / gray.size, SMEAR: smear_fraction(gray)}
+        self.content.process_frame(FrameTimecode(frame.index, self.fps),
+                                   cv2.cvtColor(frame.small, cv2.COLOR_RGB2BGR))
+        if self.previous is not None:
+            diff = cv2.absdiff(gray, self.previous)
+            values[DIFF] = float(cv2.mean(diff)[0])
+            values[BLOCK_DIFF] = float(block_means(diff, 8).max())
+            values[CONTENT] = float(self.content._frame_score or 0.0)
+            mafd = float(cv2.mean(cv2.absdiff(gray, self.reference))[0]) / 255.0
+            values[FREEZE_MAFD] = mafd
+            frozen = mafd <= self.params.freeze_noise
+            values[FROZEN] = float(frozen)
+            if not frozen:
+                self.reference = gray
+        else:
+            self.reference = gray
+            values[FROZEN] = 0.0
+        self.previous = gray
+        self.series.append(**values)
+
+    def finish(self) -> dict[str, np.ndarray]:
+        return self.series.arrays()
+
+
+def block_means(image: np.ndarray, size: int) -> np.ndarray:
+    """Mean of each ``size`` x ``size`` block (the image cropped to whole blocks)."""
+    height, width = image.shape[:2]
+    rows, cols = height // size, width // size
+    if rows == 0 or cols == 0:
+        return np.array([float(cv2.mean(image)[0])])
+    return cv2.resize(image[:rows * size, :cols * size], (cols, rows),
+                      interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def smear_fraction(gray: np.ndarray, size: int = 16) -> float:
+    """Share of 16x16 blocks where at least 90% of pixels repeat the pixel above (or to the
+    left) exactly while the other direction is textured: the streaks a decoder leaves when it
+    conceals lost macroblocks by stretching their neighbours."""
+    height, width = gray.shape
+    rows, cols = height // size * size, width // size * size
+    if rows < size or cols < size:
+        return 0.0
+    g = gray[:rows, :cols]
+    same_down = (g[1:, :] == g[:-1, :]).astype(np.float32)
+    same_right = (g[:, 1:] == g[:, :-1]).astype(np.float32)
+    grad_x = cv2.absdiff(g[:, 1:], g[:, :-1]).astype(np.float32)
+    grad_y = cv2.absdiff(g[1:, :], g[:-1, :]).astype(np.float32)
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        padded = cv2.copyMakeBorder(a, 0, rows - a.shape[0], 0, cols - a.shape[1],
+                                    cv2.BORDER_REPLICATE)
+        return block_means(padded, size)
+
+    vertical = (blocks(same_down) > 0.9) & (blocks(grad_x) > 2.0)
+    horizontal = (blocks(same_right) > 0.9) & (blocks(grad_y) > 2.0)
+    return float((vertical | horizontal).mean())

@@ -1,0 +1,203 @@
+"""Batches: expand inputs into clips, check each one, write its reports and a ``summary.json``.
+
+``check_clip`` is the per-clip unit of work: it never raises for a bad clip (the outcome carries
+the error), so a batch always goes on, whichever engine runs it.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidlint._version import __version__
+from vidlint.config import Config
+from vidlint.decode import IMAGE_SUFFIXES, is_video_path
+from vidlint.errors import InputError, VidlintError
+from vidlint.fileio import write_json_atomic
+from vidlint.pipeline import Checker
+from vidlint.report.model import Report
+from vidlint.writers import WRITERS
+
+log = logging.getLogger(__name__)
+
+SUMMARY_SCHEMA = "vidlint.summary/1"
+SUMMARY_NAME = "summary.json"
+
+
+@dataclass
+class ClipOutcome:
+    """One row of the batch summary: a verdict, or the error that stopped the clip."""
+
+    path: str
+    verdict: str | None = None
+    score: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+    reports: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[ClipOutcome]
+    out_dir: Path | None
+    reports: dict[str, Report] = field(default_factory=dict)
+    """Reports by clip path, kept only when asked (the API); the CLI streams them to disk."""
+
+    @property
+    def exit_code(self) -> int:
+        """Linter convention: 2 if any input could not be checked, else 1 if any clip fails."""
+        if any(o.error for o in self.outcomes):
+            return 2
+        return 1 if any(o.failed for o in self.outcomes) else 0
+
+
+def expand_inputs(inputs: Iterable[str | Path],
+                  skip: Path | None = None) -> tuple[list[Path], list[ClipOutcome]]:
+    """Files, folders (searched recursively for videos; a folder of images is one clip) and
+    globs, in a stable order without duplicates. Inputs that match nothing become error rows."""
+    clips: list[Path] = []
+    errors: list[ClipOutcome] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and is_video_path(p)
+                           and not _inside(p, skip))
+            if found:
+                clips += found
+            elif any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
+                clips.append(path)
+            else:
+                errors.append(ClipOutcome(str(path), error=f"{path}: folder holds no videos"))
+        elif path.exists():
+            clips.append(path)
+        else:
+            matches = sorted(Path(m) for m in glob.glob(str(item), recursive=True))
+            matched = [m for m in matches if m.is_file()]
+            if matched:
+                clips += matched
+            else:
+                errors.append(ClipOutcome(str(path), error=f"{path}: no such file or directory"))
+    unique = list(dict.fromkeys(clips))
+    return unique, errors
+
+
+def report_stem(path: Path, taken: set[str]) -> str:
+    """A report file name for ``path`` that does not collide with another clip's."""
+    stem = path.stem if path.is_file() else path.name
+    candidate = stem
+    if candidate in taken:
+        candidate = f"{path.parent.name}_{stem}"
+    number = 2
+    while candidate in taken:
+        candidate = f"{stem}_{number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def check_clip(path: Path, checker: Checker, out_dir: Path | None, stem: str,
+               formats: Iterable[str] = ("json",), context: dict[str, Any] | None = None,
+               keep: dict[str, Report] | None = None) -> ClipOutcome:
+    """Check one clip and write its reports; a bad clip gives an outcome with ``error``."""
+    started = time.perf_counter()
+    outcome = ClipOutcome(str(path))
+    try:
+        report = checker.check(path, context=context)
+    except VidlintError as exc:
+        outcome.error = str(exc) if exc.path else f"{path}: {exc}"
+    except MemoryError:
+        outcome.error = f"{path}: out of memory while checking"
+    except Exception as exc:  # a bug must not stop the batch; the row says what happened
+        log.exception("internal error on %s", path)
+        outcome.error = f"{path}: internal error ({type(exc).__name__}: {exc})"
+    else:
+        outcome.verdict, outcome.score = report.verdict, report.score
+        outcome.counts = report.counts()
+        outcome.codes = sorted({f.code for f in report.findings})
+        if out_dir is not None:
+            for name in formats:
+                writer = WRITERS.get(name)
+                target = out_dir / f"{stem}{writer.SUFFIX}"
+                writer.write(report, target)
+                outcome.reports[name] = str(target)
+        if keep is not None:
+            keep[str(path)] = report
+    outcome.seconds = round(time.perf_counter() - started, 3)
+    return outcome
+
+
+def run_batch(inputs: Iterable[str | Path], config: Config, out_dir: Path | None,
+              context: dict[str, Any] | None = None, keep_reports: bool = False,
+              on_start: Callable[[int], None] | None = None,
+              on_result: Callable[[ClipOutcome], None] | None = None) -> BatchResult:
+    """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``."""
+    clips, outcomes = expand_inputs(inputs, skip=out_dir)
+    for outcome in outcomes:
+        if on_result:
+            on_result(outcome)
+    if on_start:
+        on_start(len(clips))
+    for name in config.formats:
+        WRITERS.get(name)  # an unknown format fails before any clip is checked
+    checker = Checker(config)
+    kept: dict[str, Report] | None = {} if keep_reports else None
+    taken: set[str] = set()
+    for path in clips:
+        outcome = check_clip(path, checker, out_dir, report_stem(path, taken), config.formats,
+                             context, kept)
+        outcomes.append(outcome)
+        if on_result:
+            on_result(outcome)
+    result = BatchResult(outcomes, out_dir, kept or {})
+    if out_dir is not None:
+        write_summary(result, config)
+        for name in config.formats:
+            writer = WRITERS.get(name)
+            if hasattr(writer, "write_batch"):
+                writer.write_batch(result, out_dir)
+    return result
+
+
+def write_summary(result: BatchResult, config: Config) -> Path:
+    assert result.out_dir is not None
+    verdicts = [o.verdict for o in result.outcomes]
+    summary = {
+        "schema": SUMMARY_SCHEMA,
+        "tool": {"name": "vidlint", "version": __version__},
+        "config": config.effective(),
+        "totals": {"clips": len(result.outcomes),
+                   "pass": verdicts.count("pass"), "warn": verdicts.count("warn"),
+                   "fail": verdicts.count("fail"),
+                   "error": sum(1 for o in result.outcomes if o.error)},
+        "exit_code": result.exit_code,
+        "clips": [o.to_dict() for o in result.outcomes],
+    }
+    return write_json_atomic(result.out_dir / SUMMARY_NAME, summary)
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = ["BatchResult", "ClipOutcome", "InputError", "check_clip", "expand_inputs",
+           "report_stem", "run_batch", "write_summary"]

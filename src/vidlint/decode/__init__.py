@@ -1,0 +1,36 @@
+"""The one place that opens clips.
+
+``open_clip(path)`` probes the clip (raising :class:`~vidlint.errors.InputError` with a clear cause
+for anything that is not a usable video) and returns a :class:`Clip` whose ``frames()`` streams
+:class:`Frame` values with their presentation time. Undecodable packets become
+:class:`DecodeIssue` values on ``clip.issues``; decoding goes on after them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vidlint.decode.clip import Clip, open_clip, sha256_file
+from vidlint.decode.frames import (
+    WORKING_SHORT_SIDE,
+    ClipInfo,
+    DecodeIssue,
+    Frame,
+    resize_short_side,
+    working_size,
+)
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".gif", ".m4v", ".mpg",
+                            ".mpeg", ".ts", ".flv", ".wmv", ".ogv"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+
+
+def is_video_path(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+__all__ = [
+    "Clip", "ClipInfo", "DecodeIssue", "Frame", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES",
+    "WORKING_SHORT_SIDE", "is_video_path", "open_clip", "resize_short_side", "sha256_file",
+    "working_size",
+]

@@ -1,0 +1,275 @@
+"""Open a clip once, probe it, and stream its frames (PyAV by default, decord or an image folder)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from vidlint.decode.frames import WORKING_SHORT_SIDE, ClipInfo, DecodeIssue, Frame
+from vidlint.errors import DecodeError, InputError
+
+log = logging.getLogger(__name__)
+
+MAX_PIXELS = 8192 * 8192
+"""Frames larger than this are refused: a 16K frame is almost always a mislabelled file."""
+
+STILL_IMAGE_FORMATS = ("_pipe", "image2")
+IMAGE_FOLDER_FPS = 24.0
+"""An image sequence has no timing of its own: it plays at 24 fps unless told otherwise."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Clip:
+    """An opened clip. Iterate ``frames()`` once; ``info`` is exact after the iteration ends."""
+
+    def __init__(self, info: ClipInfo, source: _Source, short_side: int) -> None:
+        self.info = info
+        self.issues: list[DecodeIssue] = []
+        self._source = source
+        self._short_side = short_side
+        self._times: list[float] = []
+        self.declared_frames = info.frame_count
+        """What the container declared (or its duration implied) before decoding."""
+
+    def frames(self) -> Iterator[Frame]:
+        index = 0
+        for item in self._source.read():
+            if isinstance(item, str):
+                time_s = self._times[-1] if self._times else 0.0
+                self.issues.append(DecodeIssue(index, time_s, item))
+                continue
+            time_s, rgb = item
+            self._times.append(time_s)
+            yield Frame.from_rgb(index, time_s, rgb, self._short_side)
+            index += 1
+        self._finalize(self._source.last_duration_s)
+
+    def close(self) -> None:
+        self._source.close()
+
+    def __enter__(self) -> Clip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _finalize(self, last_duration_s: float | None) -> None:
+        """Make frame count, duration, fps and VFR exact from the decoded timestamps."""
+        times = np.asarray(self._times, dtype=np.float64)
+        info = self.info
+        if len(times) < 2:
+            info.frame_count = len(times)
+            return
+        intervals = np.diff(times)
+        positive = intervals[intervals > 0]
+        typical = float(np.median(positive)) if len(positive) else 1.0 / max(info.fps, 1e-6)
+        last = last_duration_s if last_duration_s and last_duration_s > 0 else typical
+        duration = float(times[-1] - times[0] + last)
+        info.frame_count = len(times)
+        info.duration_s = round(duration, 6)
+        if duration > 0 and (info.container == "gif" or not info.fps):
+            info.fps = round(len(times) / duration, 4)
+        # Timestamps are rounded to the time base: allow one tick of jitter before calling it VFR.
+        tick = float(info.time_base) if info.time_base else 1e-3
+        info.vfr = bool(len(positive) and (positive.max() - positive.min()) > max(1.5 * tick,
+                                                                                  0.05 * typical))
+
+
+class _Source:
+    last_duration_s: float | None = None
+
+    def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _PyAVSource(_Source):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.container = av.open(str(path))
+        except av.error.FFmpegError as exc:
+            raise InputError(f"not a readable video ({_ffmpeg_cause(exc)})", path) from exc
+        except OSError as exc:
+            raise InputError(f"cannot open ({exc.strerror or exc})", path) from exc
+        fmt = self.container.format.name
+        videos = self.container.streams.video
+        if not videos:
+            self.container.close()
+            kind = "audio only" if self.container.streams.audio else "no streams"
+            raise InputError(f"has no video stream ({kind})", path)
+        if fmt.endswith(STILL_IMAGE_FORMATS):
+            self.container.close()
+            raise InputError(f"is a still image ({fmt.split('_')[0]}), not a clip", path)
+        self.stream = videos[0]
+        self.stream.thread_type = "AUTO"
+        self.format = fmt
+
+    def probe(self) -> ClipInfo:
+        stream, ctx = self.stream, self.stream.codec_context
+        rate = stream.average_rate or stream.guessed_rate
+        fps = float(rate) if rate else 0.0
+        frames = int(stream.frames or 0)
+        if stream.duration is not None and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        else:
+            duration = (self.container.duration or 0) / av.time_base
+        if not frames and fps and duration:
+            frames = round(duration * fps)
+        return ClipInfo(
+            path=str(self.path), sha256="", width=int(ctx.width), height=int(ctx.height),
+            fps=round(fps, 4), frame_count=frames, duration_s=round(duration, 6), codec=ctx.name,
+            container=self.format, has_audio=bool(self.container.streams.audio),
+            time_base=stream.time_base,
+        )
+
+    def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
+        stream = self.stream
+        fallback = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / 24
+        count = 0
+        packets = self.container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as exc:
+                yield f"demux error: {_ffmpeg_cause(exc)}"
+                return
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError as exc:
+                yield f"undecodable packet at pts {packet.pts}: {_ffmpeg_cause(exc)}"
+                continue
+            for frame in decoded:
+                time_s = float(frame.time) if frame.time is not None else count * fallback
+                if frame.duration and frame.time_base:
+                    self.last_duration_s = float(frame.duration * frame.time_base)
+                count += 1
+                yield time_s, frame.to_ndarray(format="rgb24")
+
+    def close(self) -> None:
+        self.container.close()
+
+
+class _DecordSource(_Source):
+    """decord's sequential reader: an alternative for clips PyAV struggles with."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            import decord
+        except ImportError as exc:
+            raise InputError("decoder 'decord' is not installed (pip install decord)", path) from exc
+        self.path = path
+        try:
+            self.reader = decord.VideoReader(str(path), num_threads=1)
+        except Exception as exc:  # decord raises its own DECORDError or RuntimeError
+            raise InputError(f"not a readable video (decord: {exc})", path) from exc
+
+    def probe(self) -> ClipInfo:
+        height, width = self.reader[0].shape[:2] if len(self.reader) else (0, 0)
+        self.reader.seek(0)
+        fps = float(self.reader.get_avg_fps() or 0.0)
+        return ClipInfo(path=str(self.path), sha256="", width=int(width), height=int(height),
+                        fps=round(fps, 4), frame_count=len(self.reader),
+                        duration_s=round(len(self.reader) / fps, 6) if fps else 0.0,
+                        codec="unknown", container="decord")
+
+    def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
+        for index in range(len(self.reader)):
+            try:
+                start, _ = self.reader.get_frame_timestamp(index)
+                yield float(start), self.reader.next().asnumpy()
+            except Exception as exc:
+                yield f"decord could not decode frame {index}: {exc}"
+
+
+class _ImageFolderSource(_Source):
+    """A folder of numbered images, played at ``IMAGE_FOLDER_FPS``."""
+
+    def __init__(self, path: Path, fps: float = IMAGE_FOLDER_FPS) -> None:
+        from vidlint.decode import IMAGE_SUFFIXES
+
+        self.path = path
+        self.fps = fps
+        self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
+            raise InputError("folder holds no videos and no image sequence", path)
+        self.last_duration_s = 1.0 / fps
+
+    def probe(self) -> ClipInfo:
+        first = cv2.imread(str(self.files[0]), cv2.IMREAD_COLOR)
+        if first is None:
+            raise InputError(f"cannot read image {self.files[0].name}", self.path)
+        height, width = first.shape[:2]
+        return ClipInfo(path=str(self.path), sha256="", width=width, height=height, fps=self.fps,
+                        frame_count=len(self.files), duration_s=len(self.files) / self.fps,
+                        codec="images", container="image-sequence",
+                        time_base=Fraction(1, round(self.fps)))
+
+    def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
+        for index, file in enumerate(self.files):
+            bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            if bgr is None:
+                yield f"cannot read image {file.name}"
+                continue
+            yield index / self.fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+DECODERS = {"pyav": _PyAVSource, "decord": _DecordSource}
+
+
+def open_clip(path: str | Path, decoder: str = "pyav",
+              short_side: int = WORKING_SHORT_SIDE) -> Clip:
+    """Probe ``path`` and return a :class:`Clip`; raise :class:`InputError` naming the cause."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or directory", path)
+    if path.is_dir():
+        source: _Source = _ImageFolderSource(path)
+        sha = hashlib.sha256("\n".join(sha256_file(f) for f in source.files).encode()).hexdigest()
+    else:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror})", path) from exc
+        if size == 0:
+            raise InputError("empty file (0 bytes)", path)
+        try:
+            sha = sha256_file(path)
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror})", path) from exc
+        if decoder not in DECODERS:
+            raise InputError(f"unknown decoder {decoder!r} (choose from {', '.join(DECODERS)})",
+                             path)
+        source = DECODERS[decoder](path)
+    info = source.probe()  # type: ignore[attr-defined]
+    info.sha256 = sha
+    if info.width <= 0 or info.height <= 0:
+        source.close()
+        raise DecodeError("video stream has no frame size (unsupported or broken codec)", path)
+    if info.width * info.height > MAX_PIXELS:
+        source.close()
+        raise InputError(f"frame size {info.width}x{info.height} is too large", path)
+    return Clip(info, source, short_side)
+
+
+def _ffmpeg_cause(exc: av.error.FFmpegError) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(": '")[0].rstrip(".")

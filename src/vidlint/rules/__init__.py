@@ -1,0 +1,40 @@
+"""Rules, one module per family. Importing this package registers every built-in rule in
+``RULES``; plugins add theirs through the entry point group ``vidlint.rules`` (a module)."""
+
+import importlib
+from importlib.metadata import entry_points
+
+from vidlint.errors import ConfigError
+from vidlint.rules.base import DOC_HEADINGS, RULES, Hit, Rule, RuleInput, rule
+
+FAMILY_MODULES = {
+    "TMP": "vidlint.rules.temporal",
+}
+FAMILY_TITLES = {
+    "TMP": "temporal integrity",
+    "FLK": "flicker",
+    "MOT": "motion & physics",
+    "HND": "hands",
+    "FAC": "faces",
+    "REF": "reference fidelity",
+    "QLT": "visual quality",
+    "SRC": "source image",
+    "PRM": "prompt",
+    "DRF": "degradation",
+}
+
+
+def load_rules() -> dict[str, Rule]:
+    """Import every family module and plugin once; return the code table."""
+    for module in FAMILY_MODULES.values():
+        importlib.import_module(module)
+    for point in entry_points(group="vidlint.rules"):
+        try:
+            importlib.import_module(point.value)
+        except Exception as exc:
+            raise ConfigError(f"rule plugin {point.name!r} failed to load: {exc}") from exc
+    return dict(sorted(RULES.items()))
+
+
+__all__ = ["DOC_HEADINGS", "FAMILY_MODULES", "FAMILY_TITLES", "Hit", "RULES", "Rule",
+           "RuleInput", "load_rules", "rule"]

@@ -1,0 +1,436 @@
+"""TMP: the integrity of the frame sequence itself (freezes, repeats, cuts, black, corrupt frames,
+timing)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidlint.analyzers.base import param
+from vidlint.analyzers.temporal import (
+    BLOCK_DIFF, CONTENT, DARK_FRACTION, DIFF, FROZEN, LUMA, LUMA_STD, SMEAR,
+)
+from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.signals import Signals
+
+RESEED = {"seed": "new", "params": {}}
+
+
+def runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Inclusive (start, end) of each run of True in ``mask``."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        yield int(start), int(stop) - 1
+
+
+def repeat_groups(signals: Signals, max_diff: float, max_block_diff: float,
+                  relative: float = 0.35) -> np.ndarray:
+    """``repeat[i]`` is True when frame i shows the same picture as frame i-1: nearly no
+    difference, in absolute terms and against the largest change among its 3 neighbours on each
+    side (so a near-still real shot, where every difference is small, has no repeats)."""
+    diff = np.nan_to_num(signals[DIFF], nan=np.inf)
+    block = np.nan_to_num(signals[BLOCK_DIFF], nan=np.inf)
+    finite = np.where(np.isfinite(diff), diff, 0.0)
+    padded = np.pad(finite, 3)
+    local = np.max(np.stack([padded[i:i + len(diff)] for i in range(7)]), axis=0)
+    return (diff <= max_diff) & (block <= max_block_diff) & (diff <= relative * local)
+
+
+def blank_frames_mask(signals: Signals) -> np.ndarray:
+    """Frames TMP004 explains (black or flat), which other rules leave alone: entering a black
+    frame is not a cut and two black frames in a row are not a stutter."""
+    defaults = BlankParams()
+    return ((signals[DARK_FRACTION] >= defaults.black_fraction)
+            | (signals[LUMA_STD] <= defaults.blank_std))
+
+
+def cadence_of(repeat: np.ndarray, coverage: float = 0.8) -> int:
+    """k when most frames sit in groups of exactly k identical frames (a generator that shows
+    every frame k times), else 1."""
+    sizes = []
+    start = 0
+    for i in range(1, len(repeat) + 1):
+        if i == len(repeat) or not repeat[i]:
+            sizes.append(i - start)
+            start = i
+    counted = Counter(sizes)
+    size, frames = max(((s, s * c) for s, c in counted.items()), key=lambda item: item[1])
+    return size if size >= 2 and frames >= coverage * len(repeat) else 1
+
+
+@dataclass(frozen=True)
+class RepeatParams:
+    max_diff: float = param(
+        0.3, "mean absolute gray difference (0-255) under which two frames are the same picture "
+             "(the evaluation set's notes use 0.3); it must also be under a third of the largest "
+             "change around it")
+    max_block_diff: float = param(
+        5.0, "no 8x8 block may differ more than this per pixel: ffmpeg mpdecimate's lo (64*5 "
+             "per block)")
+
+
+@dataclass(frozen=True)
+class FreezeParams(RepeatParams):
+    min_duration_s: float = param(
+        0.25, "ffmpeg freezedetect waits 2 s, made for broadcast; in a 2-10 s generated clip a "
+              "quarter second of no change is already a visible stall")
+    min_frames: int = param(3, "a frame shown twice is a duplicate (TMP002), not a freeze")
+    refresh_diff: float = param(
+        2.0, "a frozen picture re-encoded across a key frame changes by about 1.3 gray levels "
+             "once (mpeg4, measured); two frozen runs joined by a change this small are one")
+
+
+@rule("TMP001", "frozen-span", severity="error", requires=["temporal"], params=FreezeParams,
+      fix=RESEED)
+def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
+    """The picture stops changing for a stretch of the clip.
+
+    What it detects:
+        A run of frames that all match the run's first frame within ffmpeg freezedetect's noise
+        level, longer than the clip's own repeat cadence and at least ``min_duration_s``.
+    Why it matters:
+        A generator that stalls (or a pipeline that pads with copies) leaves a clip that stops
+        dead and restarts; viewers see it at once.
+    Known false positives:
+        Genuinely still shots (a still life with no camera move) and title cards. Ignore TMP001
+        for such clips with an ``[[overrides]]`` glob.
+    Example:
+        A 5 s clip whose frames 40-60 are the same picture: ``TMP001 frozen for 21 frames``.
+    Thresholds:
+        ``temporal.freeze_noise`` = 0.001 (ffmpeg freezedetect ``n``), ``min_duration_s`` = 0.25
+        (freezedetect's ``d`` is 2 s, too long for short clips), ``min_frames`` = 3.
+    Fix hint:
+        Regenerate with a new seed; if the stall is at the end, generate a shorter clip.
+    """
+    s = data.signals
+    frozen = s[FROZEN] > 0.5
+    diff = np.nan_to_num(s[DIFF], nan=np.inf)
+    cadence = cadence_of(repeat_groups(s, p.max_diff, p.max_block_diff))
+    needed = max(p.min_frames, s.frames(p.min_duration_s), 2 * cadence)
+    spans: list[list[int]] = []
+    for start, end in runs(frozen):
+        first = start - 1  # the run's reference frame is the one before its first match
+        if spans and first == spans[-1][1] + 1 and diff[first] <= p.refresh_diff:
+            spans[-1][1] = end
+        else:
+            spans.append([first, end])
+    garbage = garbage_spans(s)
+    for first, end in spans:
+        length = end - first + 1
+        if any(g0 <= first + 1 and end <= g1 for g0, g1 in garbage):
+            continue  # a corrupt picture held by the decoder: TMP005 reports it
+        if length >= needed:
+            yield Hit(first, end, f"picture frozen for {length} frames "
+                      f"({s.time_s[end] - s.time_s[first] + s.seconds(1):.2f} s)",
+                      peak=first, confidence=min(1.0, length / (2 * needed)),
+                      evidence={"frames": length, "needed": needed, "cadence": cadence})
+
+
+@rule("TMP002", "repeated-frames", severity="warning", requires=["temporal"],
+      params=RepeatParams, fix={"params": {"frame_interpolation": "off"}})
+def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
+    """Frames shown more than once: a steady repeat cadence or irregular stutter.
+
+    What it detects:
+        Frames identical to the frame before them. When most of the clip repeats every frame k
+        times it reports the cadence once ("every frame shown 3x": generator-native repetition,
+        the clip really moves at fps/k); otherwise it reports each stretch of stutter, and says
+        when the repeats are periodic (frame-rate conversion pull-down).
+    Why it matters:
+        Repeats make motion judder; a repeat cadence means the clip is really at a lower frame
+        rate than it claims.
+    Known false positives:
+        Still stretches in real footage (they also repeat). Runs long enough to be a freeze are
+        left to TMP001.
+    Example:
+        AnimateDiff v1 GIFs show each of 16 frames 3 times: ``TMP002 every frame shown 3x``.
+    Thresholds:
+        ``max_diff`` = 0.5 gray levels, ``max_block_diff`` = 5 per pixel per 8x8 block (ffmpeg
+        mpdecimate's ``lo``).
+    Fix hint:
+        Export at the generator's native frame rate, or interpolate frames instead of repeating.
+    """
+    s = data.signals
+    repeat = repeat_groups(s, p.max_diff, p.max_block_diff) & ~blank_frames_mask(s)
+    cadence = cadence_of(repeat)
+    if cadence > 1:
+        unique = int((~repeat).sum())
+        yield Hit(0, s.n - 1, f"every frame shown {cadence}x ({unique} unique frames of {s.n}): "
+                  f"motion runs at {s.fps / cadence:.1f} fps", confidence=0.9,
+                  evidence={"cadence": cadence, "unique_frames": unique, "frames": s.n})
+        return
+    short = np.zeros_like(repeat)
+    for start, end in runs(repeat):
+        if end - start + 2 < 3:  # longer runs are freezes
+            short[start:end + 1] = True
+    events = np.flatnonzero(short)
+    if len(events) == 0:
+        return
+    gaps = np.diff(events)
+    period = float(np.median(gaps)) if len(gaps) else 0.0
+    periodic = len(events) >= 4 and np.mean(np.abs(gaps - period) <= 1) >= 0.7
+    if periodic:
+        yield Hit(int(events[0]), int(events[-1]),
+                  f"one frame in {period:.0f} is repeated ({len(events)} repeats): "
+                  "frame-rate conversion pull-down", peak=int(events[0]), confidence=0.8,
+                  evidence={"repeats": len(events), "period_frames": round(period, 2)})
+        return
+    window = s.frames(1.0)
+    cluster = [int(events[0])]
+    for index in map(int, events[1:]):
+        if index - cluster[-1] <= window:
+            cluster.append(index)
+            continue
+        yield _stutter(cluster)
+        cluster = [index]
+    yield _stutter(cluster)
+
+
+def _stutter(cluster: list[int]) -> Hit:
+    frames = ", ".join(map(str, cluster[:8])) + (" ..." if len(cluster) > 8 else "")
+    return Hit(cluster[0], cluster[-1], f"{len(cluster)} repeated frame(s): stutter at {frames}",
+               peak=cluster[0], confidence=min(1.0, 0.5 + 0.1 * len(cluster)),
+               evidence={"repeats": len(cluster), "frames": cluster})
+
+
+@dataclass(frozen=True)
+class CutParams:
+    content_threshold: float = param(
+        27.0, "PySceneDetect ContentDetector's default threshold on its HSV content score")
+    adaptive_ratio: float = param(
+        3.0, "PySceneDetect AdaptiveDetector's default: the score must be 3x the mean of its "
+             "2 neighbours on each side, so steady fast motion is not a cut")
+
+
+@rule("TMP003", "scene-cut", severity="error", requires=["temporal"], params=CutParams,
+      fix={"prompt_add": ["single continuous shot"], "negative_prompt": ["scene change", "cut"]})
+def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
+    """A hard cut or scene jump inside what should be one shot.
+
+    What it detects:
+        Frames whose content score (PySceneDetect's HSV difference to the previous frame) is
+        above the ContentDetector threshold and well above its neighbours (AdaptiveDetector's
+        ratio). The reported frame is the first frame of the new shot.
+    Why it matters:
+        A generated clip is one shot; a jump means the generator lost the scene, and the clip
+        cannot be cut around without losing its middle.
+    Known false positives:
+        Real edited footage (set ``ignore = ["TMP003"]`` for it in an ``[[overrides]]`` glob),
+        camera flashes, very fast whip pans.
+    Example:
+        A clip that jumps from a street to a beach at frame 60: ``TMP003 scene cut at frame 60``.
+    Thresholds:
+        ``content_threshold`` = 27 (ContentDetector), ``adaptive_ratio`` = 3.0
+        (AdaptiveDetector, window 2).
+    Fix hint:
+        Ask for a single continuous shot; regenerate with a new seed.
+    """
+    s = data.signals
+    content = np.nan_to_num(s[CONTENT], nan=0.0)
+    explained = blank_frames_mask(s)  # entering or leaving black/garbage is not a cut
+    for start, end in garbage_spans(s):
+        explained[start:end + 1] = True
+    for index in np.flatnonzero(content >= p.content_threshold):
+        index = int(index)
+        if explained[index] or explained[index - 1]:
+            continue
+        neighbours = [content[j] for j in (index - 2, index - 1, index + 1, index + 2)
+                      if 1 <= j < s.n]
+        ratio = content[index] / max(1e-6, float(np.mean(neighbours))) if neighbours else math.inf
+        if ratio >= p.adaptive_ratio:
+            yield Hit(index, index, f"scene cut at frame {index} (content score "
+                      f"{content[index]:.1f}, {min(ratio, 99):.1f}x its neighbours)",
+                      confidence=min(1.0, content[index] / (2 * p.content_threshold)),
+                      evidence={"content": round(float(content[index]), 2),
+                                "threshold": p.content_threshold,
+                                "ratio": round(min(ratio, 99.0), 2)})
+
+
+@dataclass(frozen=True)
+class BlankParams:
+    black_fraction: float = param(
+        0.98, "ffmpeg blackdetect's pic_th: 98% of pixels black makes a black frame")
+    blank_std: float = param(
+        2.0, "a frame whose gray levels vary by under 2 (std, 0-255) shows nothing: a blank "
+             "or flat-colour frame")
+
+
+@rule("TMP004", "blank-frames", severity="error", requires=["temporal"], params=BlankParams,
+      fix=RESEED)
+def blank_frames(data: RuleInput, p: BlankParams) -> Iterator[Hit]:
+    """Black or blank (flat single-colour) frames.
+
+    What it detects:
+        Frames where at least 98% of pixels are black (ffmpeg blackdetect) or the whole picture
+        is one flat colour. Runs of such frames are reported as one span; at the very start or
+        end of a clip (a fade) they are warnings, in the middle errors.
+    Why it matters:
+        A black or blank frame in the middle of a generated clip is a failed generation step or
+        a broken export; it flashes on screen.
+    Known false positives:
+        Intentional fades to black, night scenes with almost no light.
+    Example:
+        Frames 30-32 all black: ``TMP004 3 black frames``.
+    Thresholds:
+        ``black_fraction`` = 0.98 with pixels under 10% of full scale (blackdetect's pic_th and
+        pix_th; blackdetect's 2 s minimum is dropped: one black frame counts), ``blank_std`` = 2.
+    Fix hint:
+        Regenerate with a new seed; check the export step.
+    """
+    s = data.signals
+    black = s[DARK_FRACTION] >= p.black_fraction
+    blank = black | (s[LUMA_STD] <= p.blank_std)
+    for start, end in runs(blank):
+        kind = "black" if black[start:end + 1].all() else "blank"
+        edge = start == 0 or end == s.n - 1
+        count = end - start + 1
+        yield Hit(start, end, f"{count} {kind} frame(s)" + (" at the clip's edge (fade?)"
+                                                           if edge else ""),
+                  severity="warning" if edge else None, confidence=1.0,
+                  evidence={"frames": count, "luma": round(float(s[LUMA][start]), 2),
+                            "dark_fraction": round(float(s[DARK_FRACTION][start]), 3)})
+
+
+@dataclass(frozen=True)
+class CorruptParams:
+    smear_fraction: float = param(
+        0.2, "share of 16x16 blocks with copied rows or columns; clean real and generated clips "
+             "stay under 0.16 (evaluation set), concealment streaks reach 0.28")
+    smear_jump: float = param(
+        0.15, "and it must jump by this much over the previous frames: garbage appears at once, "
+              "smooth gradients in real footage build up gradually")
+    still_diff: float = param(
+        1.0, "after the garbage, frames changing by under 1 gray level are the decoder holding "
+             "the broken picture until the next key frame")
+    truncated_ratio: float = param(
+        0.9, "fewer decoded frames than 90% of what the container declares means a cut-off file")
+
+
+@rule("TMP005", "corrupt-frames", severity="error", requires=["temporal"],
+      params=CorruptParams, fix={"seed": "new", "params": {"re_export": True}})
+def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
+    """Frames the decoder could not decode, or decoded into garbage.
+
+    What it detects:
+        (1) packets the decoder rejected; (2) a file that ends before the frames its container
+        declares; (3) decoded garbage: a sudden jump in concealment streaks (rows or columns
+        copied across textured areas), together with the frozen stretch that usually follows
+        it while the decoder waits for the next key frame.
+    Why it matters:
+        A broken file or a corrupt stretch cannot be published and says the export or upload
+        failed; the rest of the report is unreliable for those frames.
+    Known false positives:
+        Synthetic graphics with perfectly straight vertical stripes over a whole frame.
+    Example:
+        ``real_mmaction2_armwrestling.mp4``: streaks at frame 229, then smeared and frozen to 267.
+    Thresholds:
+        ``smear_fraction`` = 0.2 and ``smear_jump`` = 0.15 (measured on the evaluation set),
+        ``truncated_ratio`` = 0.9.
+    Fix hint:
+        Re-export or re-download the clip; regenerate if the generator produced it this way.
+    """
+    s = data.signals
+    for issue in data.issues:
+        index = min(issue.index, s.n - 1)
+        yield Hit(index, index, f"undecodable data near frame {issue.index}: {issue.message}",
+                  confidence=1.0, evidence={"decoder": issue.message})
+    expected = int(s.meta.get("decode", {}).get("expected_frames", 0) or 0)
+    if expected and s.n < p.truncated_ratio * expected:
+        yield Hit(s.n - 1, s.n - 1, f"clip ends after {s.n} of {expected} declared frames "
+                  "(truncated file)", confidence=1.0,
+                  evidence={"decoded_frames": s.n, "declared_frames": expected})
+    smear = np.nan_to_num(s[SMEAR], nan=0.0)
+    for start, end in garbage_spans(s, p):
+        baseline = float(np.median(smear[max(0, start - 5):start]))
+        yield Hit(start, end, f"decoded garbage from frame {start} to {end} (concealment "
+                  f"streaks over {smear[start]:.0%} of the picture"
+                  + (", then held)" if end > start else ")"),
+                  peak=start, confidence=min(1.0, smear[start] / (2 * p.smear_fraction)),
+                  evidence={"smear": round(float(smear[start]), 3),
+                            "threshold": p.smear_fraction, "baseline": round(baseline, 3)})
+
+
+def garbage_spans(s: Signals, p: CorruptParams | None = None) -> list[tuple[int, int]]:
+    """Spans of decoded garbage: a sudden jump in concealment streaks, extended over the nearly
+    still frames that follow it (the decoder holding the broken picture)."""
+    p = p or CorruptParams()
+    smear = np.nan_to_num(s[SMEAR], nan=0.0)
+    still = (s[FROZEN] > 0.5) | (np.nan_to_num(s[DIFF], nan=np.inf) <= p.still_diff)
+    spans = []
+    index = 1
+    while index < s.n:
+        baseline = float(np.median(smear[max(0, index - 5):index]))
+        if smear[index] >= p.smear_fraction and smear[index] - baseline >= p.smear_jump:
+            end = index
+            probe = index + 1
+            while probe < s.n and probe <= end + 2 and not still[probe]:
+                probe += 1
+            while probe < s.n and still[probe]:
+                end = probe
+                probe += 1
+            spans.append((index, end))
+            index = end + 1
+        else:
+            index += 1
+    return spans
+
+
+@dataclass(frozen=True)
+class TimingParams:
+    gap_factor: float = param(
+        1.9, "an interval nearly twice the typical one means at least one frame is missing")
+    jitter_cv: float = param(
+        0.25, "intervals varying by more than 25% (coefficient of variation) make uneven "
+              "playback; GIF delays rounded to 1/100 s stay near 0.1")
+
+
+@rule("TMP006", "timestamp-gaps", severity="warning", requires=["temporal"],
+      params=TimingParams, fix={"params": {"constant_frame_rate": True}})
+def timestamp_gaps(data: RuleInput, p: TimingParams) -> Iterator[Hit]:
+    """Gaps, repeats or jitter in the frames' presentation times.
+
+    What it detects:
+        Frame intervals much longer than the clip's typical interval (dropped frames),
+        timestamps that do not advance (errors), and intervals so uneven that playback
+        stutters (variable frame rate or uneven GIF delays).
+    Why it matters:
+        Editors and players assume steady timing; gaps look like jumps and jitter like judder.
+    Known false positives:
+        Deliberate variable-frame-rate recordings from phones (real footage).
+    Example:
+        A clip whose timestamps jump from 1.00 s to 1.25 s at 24 fps: ``TMP006 gap of 5 frames``.
+    Thresholds:
+        ``gap_factor`` = 1.9 x the median interval, ``jitter_cv`` = 0.25.
+    Fix hint:
+        Export at a constant frame rate.
+    """
+    s = data.signals
+    intervals = np.diff(s.time_s)
+    if len(intervals) == 0:
+        return
+    typical = float(np.median(intervals[intervals > 0])) if (intervals > 0).any() else 0.0
+    for start, end in runs(intervals <= 0):
+        yield Hit(start + 1, end + 1, f"timestamps do not advance at frames {start + 1}-{end + 1}",
+                  severity="error", evidence={"time_s": round(float(s.time_s[start]), 4)})
+    if typical <= 0:
+        return
+    for index in np.flatnonzero(intervals > p.gap_factor * typical):
+        gap = float(intervals[index])
+        missing = round(gap / typical) - 1
+        yield Hit(int(index), int(index) + 1, f"timestamp gap of {gap:.3f} s after frame "
+                  f"{int(index)} (~{missing} frame(s) missing)", peak=int(index) + 1,
+                  confidence=min(1.0, gap / (2 * p.gap_factor * typical)),
+                  evidence={"interval_s": round(gap, 4), "typical_s": round(typical, 4)})
+    positive = intervals[(intervals > 0) & (intervals <= p.gap_factor * typical)]
+    cv = float(positive.std() / positive.mean()) if len(positive) > 2 else 0.0
+    if cv > p.jitter_cv:
+        yield Hit(0, s.n - 1, f"irregular frame timing (intervals vary by {cv:.0%})",
+                  confidence=min(1.0, cv / (2 * p.jitter_cv)),
+                  evidence={"interval_cv": round(cv, 3), "threshold": p.jitter_cv})

@@ -1,0 +1,168 @@
+"""Synthetic clips with known, injected artifacts: what the tests, the samples and the benchmark
+are made of.
+
+>>> from vidlint.synth import SynthSpec, Artifact, write_clip
+>>> spec = SynthSpec(width=320, height=240, frames=48, artifacts=[Artifact("freeze", 20, 8)])
+>>> labels = write_clip(spec, "frozen.mp4")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from PIL import Image
+
+from vidlint.fileio import write_json_atomic
+from vidlint.synth.injections import INJECTIONS, Artifact, Context, FrameState
+from vidlint.synth.scene import Scene
+
+INJECTION_MODULES = (
+    "vidlint.synth.injections",
+)
+"""Modules that register artifact kinds with ``injection()``; one per family of artifacts."""
+for _module in INJECTION_MODULES:
+    importlib.import_module(_module)
+
+LABELS_SCHEMA = "vidlint.synth/1"
+ENCODERS = {".mp4": ("libx264", "yuv420p"), ".mov": ("libx264", "yuv420p"),
+            ".mkv": ("libx264", "yuv420p"), ".webm": ("libvpx-vp9", "yuv420p"),
+            ".avi": ("mpeg4", "yuv420p")}
+
+
+@dataclass
+class SynthSpec:
+    width: int = 320
+    height: int = 240
+    fps: float = 24.0
+    frames: int = 48
+    seed: int = 0
+    camera: str = "pan"
+    motion: float = 1.0
+    objects: int = 3
+    artifacts: list[Artifact] = field(default_factory=list)
+    quality: int = 18
+    """x264 CRF (lower is better); near-lossless so injected artifacts survive encoding."""
+
+    def placed(self) -> list[Artifact]:
+        """The artifacts with their real extent in this clip."""
+        return [a.clipped(self.frames) for a in self.artifacts]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["artifacts"] = [asdict(a) for a in self.artifacts]
+        return data
+
+
+def render(spec: SynthSpec) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield ``(presentation time, RGB frame)`` for each output frame, artifacts applied."""
+    scene = Scene(spec.width, spec.height, seed=spec.seed, camera=spec.camera,
+                  motion=spec.motion, objects=spec.objects)
+    ctx = Context(spec.fps, spec.frames, scene)
+    for art in spec.artifacts:
+        if art.kind not in INJECTIONS:
+            raise ValueError(f"unknown artifact {art.kind!r}")
+    artifacts = spec.placed()
+    for index in range(spec.frames):
+        skipped = sum(a.length for a in artifacts
+                      if INJECTIONS[a.kind].drops_frames and index >= a.start)
+        t = (index + skipped) / spec.fps
+        state = FrameState(index, t, scene)
+        active = [a for a in artifacts if a.covers(index)]
+        for art in active:
+            hook = INJECTIONS[art.kind].before
+            if hook:
+                hook(state, art, ctx)
+        frame = state.scene.render(state.t, frozenset(state.hidden), state.offsets)
+        for art in active:
+            hook = INJECTIONS[art.kind].after
+            if hook:
+                frame = hook(frame, state, art, ctx)
+        yield t, frame
+
+
+def labels(spec: SynthSpec) -> dict[str, Any]:
+    return {
+        "schema": LABELS_SCHEMA,
+        "spec": spec.to_dict(),
+        "artifacts": [{"kind": a.kind, "start": a.start, "end": a.end, "params": a.params,
+                       "expect": list(INJECTIONS[a.kind].expect)} for a in spec.placed()],
+    }
+
+
+def write_clip(spec: SynthSpec, path: str | Path, write_labels: bool = True) -> dict[str, Any]:
+    """Render ``spec`` to ``path`` (mp4/mov/mkv/webm/avi/gif, or a folder for PNG frames) and
+    write ``<path>.labels.json`` beside it. Returns the labels."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = render(spec)
+    suffix = path.suffix.lower()
+    if suffix == ".gif":
+        _write_gif(frames, path, spec)
+    elif suffix in ENCODERS:
+        _write_video(frames, path, spec, *ENCODERS[suffix])
+    elif suffix == "":
+        _write_images(frames, path)
+    else:
+        raise ValueError(f"cannot write {suffix!r} clips (use {', '.join(ENCODERS)}, .gif)")
+    data = labels(spec)
+    if write_labels:
+        write_json_atomic(path.with_name(path.name + ".labels.json"), data)
+    return data
+
+
+def _write_video(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: SynthSpec,
+                 codec: str, pixel_format: str) -> None:
+    rate = Fraction(spec.fps).limit_denominator(1001)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.width, stream.height = spec.width, spec.height
+        stream.pix_fmt = pixel_format
+        if codec == "libx264":
+            stream.options = {"crf": str(spec.quality), "preset": "veryfast"}
+        elif codec == "libvpx-vp9":
+            stream.options = {"crf": "20", "b": "0", "deadline": "realtime", "cpu-used": "8"}
+        else:
+            stream.bit_rate = 20_000_000
+            stream.options = {"qmax": "3"}  # near-lossless, like the x264 CRF above
+        for t, rgb in frames:
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = round(t * rate)  # in 1/rate units: a dropped frame leaves a real gap
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def _write_gif(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: SynthSpec) -> None:
+    """GIF with per-frame delays in 1/100 s, as generators write them. Encoded with ffmpeg's GIF
+    encoder (Pillow would merge identical frames, hiding injected repeats)."""
+    with av.open(str(path), "w", format="gif") as container:
+        stream = container.add_stream("gif", rate=round(spec.fps))
+        stream.width, stream.height = spec.width, spec.height
+        stream.pix_fmt = "pal8"
+        for t, rgb in frames:
+            image = Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                  dither=Image.Dither.NONE)
+            colours = np.asarray(image.getpalette()[:768], np.uint8).reshape(-1, 3)
+            palette = np.zeros((256, 4), np.uint8)
+            palette[:, 0] = 255  # PyAV's pal8 palette rows are A, R, G, B
+            palette[:len(colours), 1:] = colours
+            frame = av.VideoFrame.from_ndarray((np.asarray(image), palette), format="pal8")
+            frame.pts = round(t * 100)
+            frame.time_base = Fraction(1, 100)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def _write_images(frames: Iterator[tuple[float, np.ndarray]], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, (_, rgb) in enumerate(frames):
+        Image.fromarray(rgb).save(folder / f"frame_{index:05d}.png")
+
+
+__all__ = ["Artifact", "INJECTIONS", "SynthSpec", "labels", "render", "write_clip"]

@@ -1,0 +1,46 @@
+"""Shared fixtures: synthetic clips with injected artifacts (rendered once per session) and the
+evaluation clips in ../shared/clips (referenced by path, never copied)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from vidlint.synth import Artifact, SynthSpec, write_clip
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_CLIPS = Path(os.environ.get("VIDLINT_SHARED_CLIPS", REPO.parent / "shared" / "clips"))
+
+
+@pytest.fixture(scope="session")
+def shared_clips() -> Path:
+    """The evaluation clips. Absent only outside this project's machines."""
+    if not (SHARED_CLIPS / "MANIFEST.csv").is_file():
+        pytest.skip(f"evaluation clips not found at {SHARED_CLIPS}")
+    return SHARED_CLIPS
+
+
+@pytest.fixture(scope="session")
+def synth_clip(tmp_path_factory):
+    """``synth_clip(name, suffix=".mp4", **spec)`` renders a clip once per session and returns
+    its path; labels are in ``<path>.labels.json``."""
+    folder = tmp_path_factory.mktemp("synth")
+    made: dict[str, Path] = {}
+
+    def make(name: str, suffix: str = ".mp4", artifacts: list[Artifact] | tuple = (),
+             **spec) -> Path:
+        key = json.dumps([name, suffix, [repr(a) for a in artifacts], spec], sort_keys=True)
+        if key not in made:
+            path = folder / f"{name}{suffix}"
+            write_clip(SynthSpec(artifacts=list(artifacts), **spec), path)
+            made[key] = path
+        return made[key]
+
+    return make
+
+
+def labels_of(path: Path) -> dict:
+    return json.loads(path.with_name(path.name + ".labels.json").read_text())
