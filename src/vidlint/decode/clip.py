@@ -16,6 +16,9 @@ from vidlint.decode.frames import WORKING_SHORT_SIDE, ClipInfo, DecodeIssue, Fra
 from vidlint.errors import DecodeError, InputError
 
 log = logging.getLogger(__name__)
+# ffmpeg's own log lines ("moov atom not found", "Invalid NAL") would reach the user's terminal
+# beside vidlint's one-line errors; the same causes arrive here as exceptions or DecodeIssues.
+av.logging.set_level(av.logging.PANIC)
 
 MAX_PIXELS = 8192 * 8192
 """Frames larger than this are refused: a 16K frame is almost always a mislabelled file."""
@@ -105,14 +108,14 @@ class _PyAVSource(_Source):
         try:
             self.container = av.open(str(path))
         except av.error.FFmpegError as exc:
-            raise InputError(f"not a readable video ({_ffmpeg_cause(exc)})", path) from exc
+            raise InputError(f"{_damage_kind(path)} ({_ffmpeg_cause(exc)})", path) from exc
         except OSError as exc:
             raise InputError(f"cannot open ({exc.strerror or exc})", path) from exc
         fmt = self.container.format.name
         videos = self.container.streams.video
         if not videos:
-            self.container.close()
             kind = "audio only" if self.container.streams.audio else "no streams"
+            self.container.close()
             raise InputError(f"has no video stream ({kind})", path)
         if fmt.endswith(STILL_IMAGE_FORMATS):
             self.container.close()
@@ -268,6 +271,23 @@ def open_clip(path: str | Path, decoder: str = "pyav",
         source.close()
         raise InputError(f"frame size {info.width}x{info.height} is too large", path)
     return Clip(info, source, short_side)
+
+
+SIGNATURES = ((4, b"ftyp", "MP4/MOV"), (0, b"\x1aE\xdf\xa3", "Matroska/WebM"),
+              (0, b"RIFF", "AVI"), (0, b"GIF8", "GIF"))
+
+
+def _damage_kind(path: Path) -> str:
+    """Say whether an unreadable file looks like a damaged video or is no video at all."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return "not a readable video"
+    for offset, magic, name in SIGNATURES:
+        if head[offset:offset + len(magic)] == magic:
+            return f"damaged or truncated {name} file"
+    return "not a video file"
 
 
 def _ffmpeg_cause(exc: av.error.FFmpegError) -> str:

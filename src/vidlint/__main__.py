@@ -1,0 +1,5 @@
+"""``python -m vidlint`` runs the CLI."""
+
+from vidlint.cli.app import main
+
+main()

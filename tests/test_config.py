@@ -1,0 +1,75 @@
+"""Configuration: precedence, selection like ruff, per-glob overrides, and unknown keys as errors
+that name the key and the file."""
+
+from __future__ import annotations
+
+import pytest
+
+import vidlint
+from vidlint.config import build_config, load_config
+from vidlint.errors import ConfigError
+from vidlint.synth import Artifact
+
+
+def test_selection_most_specific_wins():
+    config = build_config({"select": ["TMP"], "ignore": ["TMP00"]})
+    assert not config.is_selected("TMP001")
+    config = build_config({"select": ["TMP001"], "ignore": ["TMP"]})
+    assert config.is_selected("TMP001") and not config.is_selected("TMP002")
+    config = build_config({"ignore": ["TMP003"]})
+    assert config.is_selected("TMP001") and not config.is_selected("TMP003")
+
+
+def test_pyproject_then_vidlint_toml_then_options(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.vidlint]\nselect = ["TMP"]\nprofile = "fast"\n'
+        '[tool.vidlint.rules.TMP001]\nmin_frames = 5\n')
+    (tmp_path / "vidlint.toml").write_text('profile = "thorough"\n')
+    config = load_config(start=tmp_path)
+    assert config.profile == "thorough" and config.select == ("TMP",)
+    assert config.rules["TMP001"] == {"min_frames": 5}
+    assert config.with_options(profile="default").profile == "default"
+    assert len(config.sources) == 2
+
+
+@pytest.mark.parametrize("text, message", [
+    ("thresholds = 1\n", "unknown key 'thresholds'"),
+    ('[rules.TMP001]\nmin_frame = 3\n', "unknown key 'rules.TMP001.min_frame'"),
+    ('[rules.TMP999]\nx = 1\n', "unknown rule code 'TMP999'"),
+    ('[rules.TMP001]\nmin_frames = "three"\n', "'rules.TMP001.min_frames' = 'three'"),
+    ('select = ["XYZ"]\n', "'XYZ' matches no rule code or family"),
+    ('profile = "turbo"\n', "profile 'turbo' is not one of"),
+    ('[analyzers.nope]\nx = 1\n', "unknown analyzer 'nope'"),
+    ('[[overrides]]\nignore = ["TMP003"]\n', "needs a 'glob'"),
+    ("select = [\n", "invalid TOML"),
+])
+def test_bad_config_names_key_and_file(tmp_path, text, message):
+    path = tmp_path / "vidlint.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_rule_threshold_and_severity_overrides_apply(synth_clip):
+    path = synth_clip("freeze-short", ".mp4", [Artifact("freeze", 20, 8)])
+    assert [f.code for f in vidlint.check(path, select=["TMP001"]).findings] == ["TMP001"]
+    quiet = vidlint.check(path, select=["TMP001"], rules={"TMP001": {"min_frames": 12}})
+    assert quiet.findings == []
+    softer = vidlint.check(path, select=["TMP001"], rules={"TMP001": {"severity": "warning"}})
+    assert softer.findings[0].severity == "warning" and softer.verdict == "warn"
+
+
+def test_overrides_by_glob(tmp_path, synth_clip):
+    path = synth_clip("cut-real", ".mp4", [Artifact("cut", 20)])
+    config = build_config({"select": ["TMP"],
+                           "overrides": [{"glob": "cut-*", "ignore": ["TMP003"]}]})
+    assert config.for_clip(path).is_selected("TMP003") is False
+    assert config.for_clip(tmp_path / "other.mp4").is_selected("TMP003")
+    assert vidlint.check(path, config=config).findings == []
+
+
+def test_config_digest_changes_with_thresholds():
+    a = build_config({})
+    b = build_config({"rules": {"TMP001": {"min_frames": 4}}})
+    assert a.digest() != b.digest() and a.digest() == build_config({}).digest()
