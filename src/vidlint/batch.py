@@ -41,6 +41,8 @@ class ClipOutcome:
     reports: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    cached: bool = False
+    """True when a re-run took this row from the resumable cache instead of checking again."""
 
     @property
     def failed(self) -> bool:
@@ -143,8 +145,16 @@ def check_clip(path: Path, checker: Checker, out_dir: Path | None, stem: str,
 def run_batch(inputs: Iterable[str | Path], config: Config, out_dir: Path | None,
               context: dict[str, Any] | None = None, keep_reports: bool = False,
               on_start: Callable[[int], None] | None = None,
-              on_result: Callable[[ClipOutcome], None] | None = None) -> BatchResult:
-    """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``."""
+              on_result: Callable[[ClipOutcome], None] | None = None,
+              engine: str | Any = "serial", jobs: int | None = None,
+              force: bool = False) -> BatchResult:
+    """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``.
+
+    ``engine`` (serial, pool, ray) and ``jobs`` choose how clips run (vidlint.engine); with an
+    ``out_dir``, clips already checked with the same bytes and config are skipped unless ``force``.
+    """
+    from vidlint.engine import run_clips
+
     clips, outcomes = expand_inputs(inputs, skip=out_dir)
     for outcome in outcomes:
         if on_result:
@@ -153,15 +163,11 @@ def run_batch(inputs: Iterable[str | Path], config: Config, out_dir: Path | None
         on_start(len(clips))
     for name in config.formats:
         WRITERS.get(name)  # an unknown format fails before any clip is checked
-    checker = Checker(config)
     kept: dict[str, Report] | None = {} if keep_reports else None
     taken: set[str] = set()
-    for path in clips:
-        outcome = check_clip(path, checker, out_dir, report_stem(path, taken), config.formats,
-                             context, kept)
-        outcomes.append(outcome)
-        if on_result:
-            on_result(outcome)
+    named = [(path, report_stem(path, taken)) for path in clips]
+    outcomes += run_clips(named, config, out_dir, context, kept, engine=engine, jobs=jobs,
+                          force=force, on_result=on_result)
     result = BatchResult(outcomes, out_dir, kept or {})
     if out_dir is not None:
         write_summary(result, config)

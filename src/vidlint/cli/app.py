@@ -17,6 +17,7 @@ from rich.table import Table
 from vidlint._version import __version__
 from vidlint.batch import ClipOutcome, run_batch
 from vidlint.config import load_config
+from vidlint.engine import batch_settings, make_engine
 from vidlint.errors import VidlintError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -59,6 +60,13 @@ def check(
     no_write: Annotated[bool, typer.Option("--no-write", help="Print only; write no reports.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="One line per clip.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every finding, with evidence.")] = False,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", "-j", help="Worker processes (default: one per core).")] = None,
+    engine: Annotated[Optional[str], typer.Option(
+        help="pool (default: one process per core), serial, or ray (RAY_ADDRESS picks the "
+             "cluster).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Check again clips whose cached reports are up to date.")] = False,
 ) -> None:
     """Check clips and write a report per clip plus summary.json."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
@@ -67,6 +75,10 @@ def check(
         settings = load_config(config).with_options(
             select=split_list(select), ignore=split_list(ignore), profile=profile,
             formats=split_list(formats))
+        batch = batch_settings(settings)
+        runner = make_engine(engine or batch.get("engine", "pool"),
+                             jobs if jobs is not None else batch.get("jobs") or None,
+                             batch.get("address"))
     except VidlintError as exc:
         raise fail(str(exc)) from None
     if reference is not None and not reference.is_file():
@@ -87,12 +99,13 @@ def check(
             elapsed = progress.tasks[0].elapsed or 0.0
             done = progress.tasks[0].completed
             progress.update(task, rate=f"{done / elapsed:.2f} clips/s" if elapsed else "")
-        print_outcome(outcome, quiet=quiet, verbose=verbose, progress=progress)
+        print_outcome(outcome)
 
     with progress:
         try:
             result = run_batch(paths, settings, None if no_write else out_dir, context,
-                               keep_reports=not quiet, on_start=started, on_result=finished)
+                               keep_reports=not quiet, on_start=started, on_result=finished,
+                               engine=runner, force=force)
         except VidlintError as exc:
             raise fail(str(exc)) from None
         except KeyboardInterrupt:
@@ -105,13 +118,14 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
-def print_outcome(outcome: ClipOutcome, quiet: bool, verbose: bool, progress: Progress) -> None:
+def print_outcome(outcome: ClipOutcome) -> None:
+    """One line per clip as it finishes: verdicts on stdout, errors on stderr."""
     if outcome.error:
-        progress.console.print(f"[red]error[/red] {escape(outcome.error)}")
+        err.print(f"[red]error[/red] {escape(outcome.error)}")
         return
     style = VERDICT_STYLE[outcome.verdict or "pass"]
     codes = ", ".join(outcome.codes) or "-"
-    progress.console.print(
+    out.print(
         f"[{style}]{outcome.verdict:4}[/{style}] {outcome.score:3d}  {escape(outcome.path)}"
         f"  [dim]{codes}  ({outcome.seconds:.1f} s)[/dim]")
 

@@ -1,0 +1,98 @@
+"""The unit of work every engine runs: one clip through :func:`vidlint.batch.check_clip`.
+
+It lives in its own module so the process pool, Ray and the QA service all call the very same
+function, and so a worker process can be set up (one thread, Ctrl-C left to the parent) before
+it checks anything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vidlint.batch import ClipOutcome, check_clip
+from vidlint.config import Config
+from vidlint.pipeline import Checker
+from vidlint.report.model import Report
+
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
+}
+"""Thread caps read by BLAS/OpenMP when a worker imports numpy: one worker per core, each with one
+thread, scales 1.97x on 2 cores where threaded libraries fight each other
+(research/stage-speeds.md section 7)."""
+
+
+@dataclass(frozen=True)
+class ClipTask:
+    """One clip of a batch: where it is, the report stem it writes under, its place in the
+    input order (the summary keeps that order) and its size (the pool starts big clips first)."""
+
+    path: Path
+    stem: str
+    order: int
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """What is the same for every clip of a batch."""
+
+    config: Config
+    out_dir: Path | None
+    formats: tuple[str, ...] = ("json",)
+    context: dict[str, Any] | None = None
+    keep_reports: bool = False
+
+
+def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]:
+    """Check one clip with :func:`check_clip`; return its outcome and, when the job keeps
+    reports, its report."""
+    kept: dict[str, Report] | None = {} if job.keep_reports else None
+    outcome = check_clip(task.path, Checker(job.config), job.out_dir, task.stem, job.formats,
+                         job.context, kept)
+    return outcome, (kept or {}).get(str(task.path))
+
+
+def init_worker() -> None:
+    """Set up a pool worker: one thread for OpenCV (the env caps cover BLAS/OpenMP), Ctrl-C
+    ignored so the parent decides what stops, and SIGTERM turned into a normal exit so an
+    atomic write in progress removes its temp file."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+
+@contextmanager
+def single_thread_env() -> Iterator[None]:
+    """Set the thread caps in this process's environment while workers are spawned (they copy
+    it), then put the parent's environment back."""
+    saved = {key: os.environ.get(key) for key in SINGLE_THREAD_ENV}
+    os.environ.update(SINGLE_THREAD_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def clip_size(path: Path) -> int:
+    """Bytes of a clip file, or of all files of an image-sequence folder (0 if unreadable)."""
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,157 @@
+"""Engines on real decoded clips: the process pool gives the same reports as one process, a
+batch interrupted by Ctrl-C keeps its finished reports and a re-run redoes none of them, the
+cache key follows the clip bytes and the config, and the batch table is validated."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from vidlint.batch import run_batch
+from vidlint.config import build_config, load_config
+from vidlint.engine import batch_settings, make_engine
+from vidlint.engine.pool import PoolEngine
+from vidlint.engine.work import SINGLE_THREAD_ENV, single_thread_env
+from vidlint.errors import ConfigError
+from vidlint.synth import Artifact
+
+SPEC = dict(width=320, height=240, frames=32)
+
+
+@pytest.fixture(scope="session")
+def clips(synth_clip) -> list[Path]:
+    """Four small clips, one of them bigger (so 'largest first' has something to order)."""
+    return [
+        synth_clip("eng-freeze", ".mp4", [Artifact("freeze", 8, 12)], **SPEC),
+        synth_clip("eng-cut", ".mp4", [Artifact("cut", 16)], **SPEC),
+        synth_clip("eng-clean", ".mp4", [], **SPEC),
+        synth_clip("eng-big", ".mp4", [Artifact("black", 10, 2)], width=480, height=272,
+                   frames=40),
+    ]
+
+
+@pytest.fixture(scope="session")
+def config():
+    return build_config({"select": ["TMP"]})
+
+
+def _reports(out_dir: Path) -> dict[str, dict]:
+    """Every clip report in ``out_dir``, without the timings (the only part that may differ)."""
+    reports = {}
+    for path in sorted(out_dir.glob("*.vidlint.json")):
+        data = json.loads(path.read_text())
+        data.pop("timings")
+        reports[path.name] = data
+    return reports
+
+
+def test_pool_gives_the_same_reports_as_one_process(clips, config, tmp_path):
+    serial = run_batch(clips, config, tmp_path / "serial", engine="serial")
+    pooled = run_batch(clips, config, tmp_path / "pool", engine="pool", jobs=2)
+    assert [o.path for o in pooled.outcomes] == [str(c) for c in clips]  # input order kept
+    assert _reports(tmp_path / "serial") == _reports(tmp_path / "pool")
+    codes = {Path(o.path).stem: o.codes for o in pooled.outcomes}
+    assert codes == {"eng-freeze": ["TMP001"], "eng-cut": ["TMP003"], "eng-clean": [],
+                     "eng-big": ["TMP004"]}
+    assert serial.exit_code == pooled.exit_code == 1
+    summary = json.loads((tmp_path / "pool" / "summary.json").read_text())
+    assert summary["totals"] == {"clips": 4, "pass": 1, "warn": 0, "fail": 3, "error": 0}
+
+
+def test_largest_clip_starts_first(clips, config, tmp_path):
+    seen: list[str] = []
+    run_batch(clips, config, tmp_path, engine="serial", on_result=lambda o: seen.append(o.path))
+    assert seen[0] == str(clips[3])
+
+
+def test_interrupted_batch_keeps_finished_reports_and_resume_redoes_none(clips, config,
+                                                                          tmp_path):
+    out = tmp_path / "out"
+
+    def interrupt(outcome):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(clips, config, out, engine="pool", jobs=2, on_result=interrupt)
+    assert multiprocessing.active_children() == []  # the workers were stopped
+    finished = sorted(p.stem for p in (out / ".vidlint-cache").glob("*.json"))
+    assert 1 <= len(finished) < len(clips)
+    written = {stem: (out / f"{stem}.vidlint.json").stat().st_mtime_ns for stem in finished}
+    assert not list(out.glob(".*.tmp"))  # no half-written report left behind
+
+    seen = []
+    result = run_batch(clips, config, out, engine="pool", jobs=2, on_result=seen.append)
+    assert sorted(Path(o.path).stem for o in seen if o.cached) == finished
+    assert len([o for o in seen if not o.cached]) == len(clips) - len(finished)
+    for stem, mtime in written.items():
+        assert (out / f"{stem}.vidlint.json").stat().st_mtime_ns == mtime
+    assert all(o.verdict for o in result.outcomes) and len(_reports(out)) == len(clips)
+
+    again = run_batch(clips, config, out, engine="pool", jobs=2)
+    assert all(o.cached for o in again.outcomes)
+    assert again.exit_code == result.exit_code == 1
+    forced = run_batch(clips, config, out, engine="serial", force=True)
+    assert not any(o.cached for o in forced.outcomes)
+
+
+def test_cache_follows_clip_bytes_config_and_reports(clips, config, tmp_path):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    clip = folder / "a.mp4"
+    clip.write_bytes(clips[0].read_bytes())
+    out = tmp_path / "out"
+    run_batch([clip], config, out, keep_reports=True)
+    cached = run_batch([clip], config, out, keep_reports=True)
+    assert cached.outcomes[0].cached
+    assert [f.code for f in cached.reports[str(clip)].findings] == ["TMP001"]  # read back
+
+    stricter = config.with_options(rules={"TMP001": {"min_frames": 20}})
+    assert not run_batch([clip], stricter, out).outcomes[0].cached
+    assert not run_batch([clip], config, out, context={"prompt": "new"}).outcomes[0].cached
+
+    clip.write_bytes(clips[1].read_bytes())  # same name, other bytes
+    changed = run_batch([clip], config, out)
+    assert not changed.outcomes[0].cached and changed.outcomes[0].codes == ["TMP003"]
+
+    (out / "a.vidlint.json").unlink()  # a report deleted by hand is written again
+    assert not run_batch([clip], config, out).outcomes[0].cached
+
+
+def test_bad_clip_is_an_error_row_in_the_pool_and_never_cached(clips, config, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    result = run_batch([broken, clips[2]], config, tmp_path / "out", engine="pool", jobs=2)
+    error, clean = result.outcomes
+    assert error.error and error.error.startswith(str(broken)) and clean.verdict == "pass"
+    assert result.exit_code == 2
+    again = run_batch([broken, clips[2]], config, tmp_path / "out", engine="pool", jobs=2)
+    assert [o.cached for o in again.outcomes] == [False, True]
+
+
+def test_workers_get_single_thread_caps_and_parent_env_is_restored(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    with single_thread_env():
+        assert all(os.environ[k] == "1" for k in SINGLE_THREAD_ENV)
+    assert os.environ["OMP_NUM_THREADS"] == "7" and "MKL_NUM_THREADS" not in os.environ
+    assert PoolEngine().jobs == os.cpu_count() and PoolEngine(3).jobs == 3
+
+
+def test_batch_table_is_validated(tmp_path):
+    good = tmp_path / "vidlint.toml"
+    good.write_text('[batch]\nengine = "pool"\njobs = 2\n')
+    assert batch_settings(load_config(good)) == {"engine": "pool", "jobs": 2}
+    for body, key in [('[batch]\nworkers = 2\n', "batch.workers"),
+                      ('[batch]\njobs = "two"\n', "batch.jobs"),
+                      ('[batch]\nengine = "dask"\n', "batch.engine")]:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(body)
+        with pytest.raises(ConfigError, match=key) as info:
+            batch_settings(load_config(bad))
+        assert str(bad) in str(info.value)
+    with pytest.raises(ConfigError, match="unknown engine"):
+        make_engine("threads")
