@@ -43,12 +43,15 @@ def repeat_groups(signals: Signals, max_diff: float, max_block_diff: float,
     return (diff <= max_diff) & (block <= max_block_diff) & (diff <= relative * local)
 
 
-def blank_frames_mask(signals: Signals) -> np.ndarray:
-    """Frames TMP004 explains (black or flat), which other rules leave alone: entering a black
-    frame is not a cut and two black frames in a row are not a stutter."""
+def explained_frames(signals: Signals) -> np.ndarray:
+    """Frames TMP004 (black or flat) and TMP005 (decoder garbage) explain, which the other rules
+    leave alone: entering a black frame is not a cut, a held broken picture is not a stutter."""
     defaults = BlankParams()
-    return ((signals[DARK_FRACTION] >= defaults.black_fraction)
+    mask = ((signals[DARK_FRACTION] >= defaults.black_fraction)
             | (signals[LUMA_STD] <= defaults.blank_std))
+    for start, end in garbage_spans(signals):
+        mask[start:end + 1] = True
+    return mask
 
 
 def cadence_of(repeat: np.ndarray, coverage: float = 0.8) -> int:
@@ -158,7 +161,7 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
         Export at the generator's native frame rate, or interpolate frames instead of repeating.
     """
     s = data.signals
-    repeat = repeat_groups(s, p.max_diff, p.max_block_diff) & ~blank_frames_mask(s)
+    repeat = repeat_groups(s, p.max_diff, p.max_block_diff) & ~explained_frames(s)
     cadence = cadence_of(repeat)
     if cadence > 1:
         unique = int((~repeat).sum())
@@ -234,9 +237,7 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     """
     s = data.signals
     content = np.nan_to_num(s[CONTENT], nan=0.0)
-    explained = blank_frames_mask(s)  # entering or leaving black/garbage is not a cut
-    for start, end in garbage_spans(s):
-        explained[start:end + 1] = True
+    explained = explained_frames(s)  # entering or leaving black/garbage is not a cut
     for index in np.flatnonzero(content >= p.content_threshold):
         index = int(index)
         if explained[index] or explained[index - 1]:
