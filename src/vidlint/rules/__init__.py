@@ -9,6 +9,10 @@ from vidlint.rules.base import DOC_HEADINGS, RULES, Hit, Rule, RuleInput, rule
 
 FAMILY_MODULES = {
     "TMP": "vidlint.rules.temporal",
+    "HND": "vidlint.rules.hands",
+    "FAC": "vidlint.rules.faces",
+    "REF": "vidlint.rules.reference",
+    "PRM": "vidlint.rules.prompt",
 }
 FAMILY_TITLES = {
     "TMP": "temporal integrity",

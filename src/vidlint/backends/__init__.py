@@ -1,0 +1,188 @@
+"""Generation backends behind one protocol: ``submit``, ``poll``, ``fetch``, ``cancel``.
+
+Backends only talk to their service. Policy (retries, backoff, budgets, idempotency, state)
+lives in the regeneration loop (:mod:`vidlint.regen.loop`). A backend signals a failure worth
+retrying with :class:`TransientBackendError` (optionally carrying the server's Retry-After) and
+anything else with :class:`~vidlint.errors.BackendError`.
+
+Built-in backends are modules listed in ``BACKEND_MODULES``; plugins register a class under the
+entry point group ``vidlint.backends``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from vidlint.errors import BackendError, ConfigError
+
+if TYPE_CHECKING:
+    from vidlint.regen.request import RegenRequest
+
+BACKEND_MODULES = {
+    "synthetic": "vidlint.backends.synthetic",
+    "command": "vidlint.backends.command",
+    "http": "vidlint.backends.http",
+    "comfyui": "vidlint.backends.comfyui",
+}
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".gif", ".m4v")
+"""What a returned file may be saved as. Only the suffix of a backend-supplied name is ever
+used, and only when it is one of these."""
+
+DONE, FAILED, QUEUED, RUNNING = "done", "failed", "queued", "running"
+STATES = (QUEUED, RUNNING, DONE, FAILED)
+
+
+class TransientBackendError(BackendError):
+    """A failure that may go away: connection refused, timeout, 429, 5xx. ``retry_after`` is the
+    server's Retry-After in seconds, when it sent one."""
+
+    def __init__(self, cause: str, path: str | Path | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(cause, path)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a job stands. ``outputs`` are opaque handles the same backend's ``fetch`` reads (a
+    URL, a ComfyUI file record as JSON...), never paths to open."""
+
+    state: str
+    outputs: tuple[str, ...] = ()
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"job state {self.state!r} is not one of {STATES}")
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (DONE, FAILED)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["outputs"] = list(self.outputs)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobStatus:
+        return cls(data["state"], tuple(data.get("outputs", ())), data.get("detail", ""))
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What ``submit`` returns: the backend's job id, the status when the backend answered
+    synchronously, and the raw response (recorded in the loop's state)."""
+
+    job_id: str
+    status: JobStatus | None = None
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    """One generation service. ``submit`` must be idempotent on ``request.idempotency_key``:
+    submitting the same key again (after a crash) must not start a second job."""
+
+    name: ClassVar[str]
+
+    def submit(self, request: RegenRequest) -> Submission: ...
+
+    def poll(self, job_id: str) -> JobStatus: ...
+
+    def fetch(self, status: JobStatus, dest: Path) -> Path:
+        """Save the first video output of a finished job under ``dest`` (a folder the loop
+        owns) and return its path."""
+        ...
+
+    def cancel(self, job_id: str) -> None: ...
+
+
+def safe_output_path(dest: Path, untrusted_name: str, stem: str = "output") -> Path:
+    """Where to save a returned file: ``dest/<stem><suffix>``. The backend's name only lends its
+    suffix, and only a known video suffix; everything else about it is ignored."""
+    suffix = Path(str(untrusted_name).replace("\\", "/").split("?")[0]).suffix.lower()
+    return Path(dest) / f"{stem}{suffix if suffix in VIDEO_SUFFIXES else '.mp4'}"
+
+
+def settings_for(config: Any, name: str) -> dict[str, Any]:
+    """This backend's table: ``[backend.NAME]`` in config."""
+    table = config.section("backend") if config is not None else {}
+    value = table.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"'backend.{name}' must be a table", _origin(config))
+    return dict(value)
+
+
+def check_settings(name: str, settings: dict[str, Any], known: dict[str, Any],
+                   config: Any = None) -> dict[str, Any]:
+    """``known`` with ``settings`` on top; an unknown key or a wrong type is a ConfigError that
+    names the key and the file."""
+    merged = dict(known)
+    for key, value in settings.items():
+        if key not in known:
+            raise ConfigError(f"unknown key 'backend.{name}.{key}' (known: "
+                              f"{', '.join(sorted(known))})", _origin(config))
+        default = known[key]
+        if default is not None and not _same_kind(value, default):
+            raise ConfigError(f"'backend.{name}.{key}' = {value!r}: expected "
+                              f"{type(default).__name__}", _origin(config))
+        merged[key] = value
+    return merged
+
+
+def make_backend(name: str, config: Any = None, work_dir: Path | None = None) -> Backend:
+    """Build the backend ``name`` from its config table."""
+    cls = backend_class(name)
+    return cls(settings_for(config, name), config=config, work_dir=work_dir)
+
+
+def backend_class(name: str) -> type:
+    if name in BACKEND_MODULES:
+        module = importlib.import_module(BACKEND_MODULES[name])
+        return module.BACKEND
+    for point in entry_points(group="vidlint.backends"):
+        if point.name == name:
+            try:
+                return point.load()
+            except Exception as exc:
+                raise ConfigError(f"backend plugin {name!r} failed to load: {exc}") from exc
+    known = sorted(BACKEND_MODULES) + [p.name for p in entry_points(group="vidlint.backends")]
+    raise ConfigError(f"unknown backend {name!r} (known: {', '.join(known)})")
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def _origin(config: Any) -> str:
+    sources = getattr(config, "sources", ())
+    return ", ".join(sources) or "config"
+
+
+__all__ = [
+    "BACKEND_MODULES",
+    "DONE",
+    "FAILED",
+    "QUEUED",
+    "RUNNING",
+    "VIDEO_SUFFIXES",
+    "Backend",
+    "JobStatus",
+    "Submission",
+    "TransientBackendError",
+    "backend_class",
+    "check_settings",
+    "make_backend",
+    "safe_output_path",
+    "settings_for",
+]
