@@ -60,6 +60,8 @@ def check(
     no_write: Annotated[bool, typer.Option("--no-write", help="Print only; write no reports.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="One line per clip.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every finding, with evidence.")] = False,
+    exit_zero: Annotated[bool, typer.Option(
+        "--exit-zero", help="Exit 0 even when clips fail (input errors still exit 2).")] = False,
     jobs: Annotated[Optional[int], typer.Option(
         "--jobs", "-j", help="Worker processes (default: one per core).")] = None,
     engine: Annotated[Optional[str], typer.Option(
@@ -115,7 +117,8 @@ def check(
         if report is not None and not quiet:
             print_findings(report, verbose)
     print_totals(result.outcomes, None if no_write else out_dir)
-    raise typer.Exit(result.exit_code)
+    code = result.exit_code
+    raise typer.Exit(0 if exit_zero and code == 1 else code)
 
 
 def print_outcome(outcome: ClipOutcome) -> None:
@@ -205,6 +208,7 @@ def version() -> None:
 def register_commands() -> None:
     """Commands that live in their own modules add themselves to ``app`` on import."""
     from vidlint.cli import synth  # noqa: F401
+    from vidlint.cli import serve  # noqa: F401
 
 
 def main() -> None:
