@@ -38,6 +38,8 @@ class ClipOutcome:
     score: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)
+    families: dict[str, int] = field(default_factory=dict)
+    """Findings per rule family (the batch index and summary show them)."""
     reports: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
@@ -130,12 +132,15 @@ def check_clip(path: Path, checker: Checker, out_dir: Path | None, stem: str,
         outcome.verdict, outcome.score = report.verdict, report.score
         outcome.counts = report.counts()
         outcome.codes = sorted({f.code for f in report.findings})
+        for finding in report.findings:
+            outcome.families[finding.family] = outcome.families.get(finding.family, 0) + 1
         if out_dir is not None:
             for name in formats:
                 writer = WRITERS.get(name)
                 target = out_dir / f"{stem}{writer.SUFFIX}"
-                writer.write(report, target)
-                outcome.reports[name] = str(target)
+                written = writer.write(report, target)  # None: nothing to write for this clip
+                if written is not None:
+                    outcome.reports[name] = str(written)
         if keep is not None:
             keep[str(path)] = report
     outcome.seconds = round(time.perf_counter() - started, 3)

@@ -1,0 +1,44 @@
+"""Frame export (``--save-frames``): the peak frame of each finding as a PNG at full resolution,
+in a folder per clip (``<clip>.frames/TMP001_f000020.png``), for bug reports, datasets of
+failures, or a regeneration step that wants to see what went wrong."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+
+from vidlint.decode.grab import grab_frames
+from vidlint.errors import VidlintError
+from vidlint.fileio import write_bytes_atomic
+from vidlint.report.model import Report
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".frames"
+
+
+def frame_file(code: str, index: int) -> str:
+    return f"{code}_f{index:06d}.png"
+
+
+def write(report: Report, path: Path) -> Path | None:
+    """Write the PNGs into the folder ``path``; ``None`` (no folder) when there is no finding."""
+    if not report.findings:
+        return None
+    codes: dict[int, list[str]] = {}
+    for finding in report.findings:
+        codes.setdefault(finding.peak_frame, [])
+        if finding.code not in codes[finding.peak_frame]:
+            codes[finding.peak_frame].append(finding.code)
+    path = Path(path)
+    for index, rgb in grab_frames(report.clip["path"], codes,
+                                  decoder=report.config.get("decoder", "pyav"),
+                                  expect_sha256=report.clip.get("sha256")):
+        ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise VidlintError(f"could not encode frame {index} as PNG", path)
+        for code in codes[index]:
+            write_bytes_atomic(path / frame_file(code, index), png.tobytes())
+    return path

@@ -1,0 +1,604 @@
+"""HTML review report: one self-contained page per clip (``--format html``) and, for a batch,
+``index.html`` listing every clip.
+
+A clip's page opens from disk with no network: styles are inline, frames are embedded JPEG
+thumbnails, timelines are inline SVG, and the page has no script at all. Its Content Security
+Policy allows only inline styles and ``data:`` images, so nothing can be fetched even if a
+prompt were crafted to try. Everything user-supplied (paths, prompts, messages) is escaped.
+
+The page shows the verdict and score, the clip's context (prompt, source image), a filmstrip, a
+per-family timeline (badness curve and finding spans, then the family's signals) and one card
+per finding with its peak frame and the frame before it (region boxed), its evidence next to
+the rule's thresholds, and the fix hint.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+import math
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import cv2
+import numpy as np
+
+from vidlint._version import __version__
+from vidlint.decode.grab import grab_dict, shrink
+from vidlint.errors import VidlintError
+from vidlint.fileio import write_text_atomic
+from vidlint.report.model import SEVERITIES, Finding, Report
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".html"
+INDEX_NAME = "index.html"
+
+FILMSTRIP_FRAMES = 12
+THUMB_SIDE = 360
+"""Longer side of a finding's thumbnails: enough to see a hand or a face, small enough that a
+page with dozens of findings stays a few MB at most."""
+FILMSTRIP_SIDE = 160
+MAX_FINDINGS_WITH_FRAMES = 40
+"""Findings beyond this (the least severe) are listed without thumbnails."""
+JPEG_QUALITY = 82
+SEVERITY_COLOR = {"error": "#dc2626", "warning": "#d97706", "info": "#2563eb"}
+PAGE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def h(value: Any) -> str:
+    """Escape for HTML text and attribute values."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def css() -> str:
+    return resources.files("vidlint.writers").joinpath("report.css").read_text("utf-8")
+
+
+def jpeg_uri(rgb: np.ndarray) -> str:
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        return ""
+    return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode("ascii")
+
+
+def span_text(finding: Finding) -> str:
+    if finding.start_frame == finding.end_frame:
+        return f"frame {finding.start_frame} · {finding.start_s:.2f} s"
+    return (f"frames {finding.start_frame}–{finding.end_frame} · "
+            f"{finding.start_s:.2f}–{finding.end_s:.2f} s")
+
+
+def page(title: str, body: str, csp: str = PAGE_CSP, script: str = "") -> str:
+    return (
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{h(csp)}\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<meta name=\"generator\" content=\"vidlint {h(__version__)}\">\n"
+        f"<title>{h(title)}</title>\n<style>\n{css()}</style>\n</head>\n<body>\n{body}\n"
+        f"{script}</body>\n</html>\n")
+
+
+# -- frames -----------------------------------------------------------------------------------
+
+def filmstrip_indices(n: int, count: int = FILMSTRIP_FRAMES) -> list[int]:
+    if n <= 0:
+        return []
+    return sorted({round(i * (n - 1) / max(1, count - 1)) for i in range(min(n, count))})
+
+
+def with_frames(report: Report) -> list[Finding]:
+    """The findings that get thumbnails: the most severe and confident first."""
+    ranked = sorted((f for f in report.findings if not about_context(f)),
+                    key=lambda f: (SEVERITIES.index(f.severity), -f.confidence, f.start_frame))
+    return ranked[:MAX_FINDINGS_WITH_FRAMES]
+
+
+def load_frames(report: Report, indices: Iterable[int]) -> tuple[dict[int, np.ndarray], str]:
+    """Thumbnails by frame index, and why there are none if the clip cannot be read again."""
+    try:
+        frames = grab_dict(report.clip["path"], indices,
+                           decoder=report.config.get("decoder", "pyav"), max_side=THUMB_SIDE,
+                           expect_sha256=report.clip.get("sha256"))
+    except VidlintError as exc:
+        log.warning("HTML report without frames: %s", exc)
+        return {}, str(exc)
+    return frames, ""
+
+
+def reference_uri(report: Report) -> str:
+    reference = report.context.get("reference")
+    if not reference:
+        return ""
+    image = cv2.imread(str(reference), cv2.IMREAD_COLOR)
+    if image is None:
+        return ""
+    return jpeg_uri(shrink(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), THUMB_SIDE))
+
+
+# -- per-clip page ------------------------------------------------------------------------------
+
+def header(report: Report, name: str) -> str:
+    clip = report.clip
+    meta = " · ".join(part for part in (
+        f"{clip.get('width')}×{clip.get('height')}", f"{float(clip.get('fps') or 0):g} fps",
+        f"{clip.get('frame_count')} frames", f"{float(clip.get('duration_s') or 0):.2f} s",
+        str(clip.get("codec") or ""), "variable frame rate" if clip.get("vfr") else "") if part)
+    counts = report.counts()
+    labels = {"error": "error", "warning": "warning", "info": "note"}
+    tally = "".join(
+        f"<span class=\"badge {s}\">{counts[s]} {labels[s]}{'s' if counts[s] != 1 else ''}</span>"
+        for s in SEVERITIES)
+    verdict = report.verdict
+    return (f"<header class=\"top {verdict}\">\n"
+            f"<div class=\"verdict {verdict}\">{h(verdict)}</div>\n"
+            f"<div class=\"score\" title=\"score 0-100\">{report.score}<small>/100</small></div>\n"
+            f"<div class=\"headline\"><h1>{h(name)}</h1>\n"
+            f"<div class=\"meta mono\">{h(clip.get('path'))}</div>\n"
+            f"<div class=\"meta\">{h(meta)}</div></div>\n"
+            f"<div class=\"tally\">{tally}</div>\n</header>\n")
+
+
+def context_section(report: Report) -> str:
+    labels = (("prompt", "Prompt"), ("negative_prompt", "Negative prompt"), ("mode", "Mode"),
+              ("generator", "Generator"), ("seed", "Seed"), ("reference", "Source image"))
+    rows = "".join(f"<dt>{h(label)}</dt><dd>{h(report.context[key])}</dd>\n"
+                   for key, label in labels if report.context.get(key) not in (None, ""))
+    if not rows:
+        return ""
+    image = reference_uri(report)
+    figure = (f"<figure class=\"reference\"><img src=\"{image}\" alt=\"source image\">"
+              "<figcaption class=\"muted\">source image</figcaption></figure>" if image else "")
+    return (f"<section class=\"context\"><div><h2>Context</h2><dl>\n{rows}</dl></div>"
+            f"{figure}</section>\n")
+
+
+def filmstrip_section(report: Report, frames: dict[int, np.ndarray], missing: str) -> str:
+    if missing:
+        return (f"<section><h2>Filmstrip</h2><p class=\"note\">Frames not shown: {h(missing)}"
+                "</p></section>\n")
+    worst: dict[int, str] = {}
+    for finding in report.findings:
+        if about_context(finding):
+            continue
+        for index in range(finding.start_frame, finding.end_frame + 1):
+            if index not in worst or (SEVERITIES.index(finding.severity)
+                                      < SEVERITIES.index(worst[index])):
+                worst[index] = finding.severity
+    times = report.frame_time_s
+    figures = []
+    for index in filmstrip_indices(len(report.frame_index)):
+        if index not in frames:
+            continue
+        thumb = jpeg_uri(shrink(frames[index], FILMSTRIP_SIDE))
+        time_s = times[index] if index < len(times) else 0.0
+        figures.append(f"<figure class=\"{worst.get(index, '')}\"><img src=\"{thumb}\" "
+                       f"alt=\"frame {index}\"><figcaption>{index} · {time_s:.2f} s"
+                       "</figcaption></figure>")
+    return ("<section><h2>Filmstrip</h2><div class=\"filmstrip\">"
+            + "".join(figures) + "</div></section>\n")
+
+
+def family_signals(report: Report) -> dict[str, list[str]]:
+    """Per rule family, the report's signals its rules read (an analyzer's signals go under each
+    family that uses it); signals no known rule reads go under ``other``."""
+    try:
+        from vidlint.rules import load_rules
+
+        rules = load_rules()
+    except VidlintError:
+        rules = {}
+    users: dict[str, set[str]] = {}
+    for rule in rules.values():
+        for analyzer in rule.requires:
+            users.setdefault(analyzer, set()).add(rule.family)
+    grouped: dict[str, list[str]] = {}
+    for key in report.signals:
+        for family in sorted(users.get(key.split(".")[0], {"other"})):
+            grouped.setdefault(family, []).append(key)
+    return grouped
+
+
+def timeline_section(report: Report) -> str:
+    n = max(1, len(report.frame_index))
+    signals = family_signals(report)
+    frame_findings = [f for f in report.findings if not about_context(f)]
+    families = sorted({f.family for f in frame_findings} | (set(signals) - {"other"})
+                      | {k for k in report.badness if any(f.family == k for f in frame_findings)})
+    if "other" in signals:
+        families.append("other")
+    if not families:
+        return ""
+    left, right, width = 70.0, 8.0, 1000.0
+    plot = width - left - right
+
+    def x(frame: float) -> float:
+        return left + plot * frame / n
+
+    lane_h, gap = 34.0, 10.0
+    parts = []
+    lanes = [f for f in families if f != "other"]
+    top = 4.0
+    for family in lanes:
+        y0 = top
+        parts.append(f"<text class=\"lane-name\" x=\"0\" y=\"{y0 + lane_h / 2 + 4:.1f}\">"
+                     f"{h(family)}</text>")
+        parts.append(f"<rect x=\"{left}\" y=\"{y0}\" width=\"{plot}\" height=\"{lane_h}\" "
+                     "fill=\"#f4f4f5\"/>")
+        curve = report.badness.get(family)
+        if not any(f.family == family for f in frame_findings):
+            parts.append(f"<text x=\"{left + 8}\" y=\"{y0 + lane_h / 2 + 4:.1f}\">no findings"
+                         "</text>")
+        elif curve:
+            points = [f"{x(0):.1f},{y0 + lane_h:.1f}"]
+            for i, value in enumerate(curve):
+                y = y0 + lane_h - lane_h * min(1.0, float(value or 0.0))
+                points.append(f"{x(i):.1f},{y:.1f} {x(i + 1):.1f},{y:.1f}")
+            points.append(f"{x(len(curve)):.1f},{y0 + lane_h:.1f}")
+            parts.append(f"<polygon points=\"{' '.join(points)}\" fill=\"#fca5a5\" "
+                         "fill-opacity=\"0.55\" stroke=\"none\"/>")
+        for number, finding in enumerate(report.findings):
+            if finding.family != family or about_context(finding):
+                continue
+            x0 = x(finding.start_frame)
+            w = max(3.0, x(finding.end_frame + 1) - x0)
+            parts.append(
+                f"<a href=\"#finding-{number}\"><rect x=\"{x0:.1f}\" y=\"{y0 + 2}\" "
+                f"width=\"{w:.1f}\" height=\"8\" rx=\"2\" opacity=\"0.85\" "
+                f"fill=\"{SEVERITY_COLOR[finding.severity]}\"><title>{h(finding.code)} "
+                f"{h(finding.message)} ({h(span_text(finding))})</title></rect></a>")
+        top += lane_h + gap
+    parts.append(axis(report, x, top, left, plot))
+    height = top + 22
+    svg = (f"<svg viewBox=\"0 0 {width:.0f} {height:.0f}\" role=\"img\" "
+           f"aria-label=\"per-family badness timeline\">{''.join(parts)}</svg>")
+    legend = ("<div class=\"legend\"><span><i style=\"background:#fca5a5\"></i>badness "
+              "(worst finding: severity × confidence)</span>"
+              + "".join(f"<span><i style=\"background:{c}\"></i>{s}</span>"
+                        for s, c in SEVERITY_COLOR.items()) + "</div>")
+    details = "".join(signal_details(report, family, signals.get(family, []))
+                      for family in families)
+    return (f"<section class=\"timeline\"><h2>Timeline</h2>{svg}{legend}{details}</section>\n")
+
+
+def axis(report: Report, x: Any, top: float, left: float, plot: float) -> str:
+    n = max(1, len(report.frame_index))
+    step = nice_step(n / 10)
+    times = report.frame_time_s
+    ticks = []
+    for frame in range(0, n, step):
+        time_s = times[frame] if frame < len(times) else 0.0
+        ticks.append(f"<line x1=\"{x(frame):.1f}\" x2=\"{x(frame):.1f}\" y1=\"{top - 6}\" "
+                     f"y2=\"{top}\" stroke=\"#a1a1aa\"/><text x=\"{x(frame) + 2:.1f}\" "
+                     f"y=\"{top + 12}\">{frame} · {time_s:.1f}s</text>")
+    return (f"<line x1=\"{left}\" x2=\"{left + plot}\" y1=\"{top}\" y2=\"{top}\" "
+            f"stroke=\"#a1a1aa\"/>" + "".join(ticks))
+
+
+def nice_step(raw: float) -> int:
+    """1, 2, 5, 10, 20, 50... at least ``raw``."""
+    if raw <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return int(factor * power)
+    return int(10 * power)
+
+
+def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
+    """A sparkline per signal, with the family's finding spans shaded."""
+    rows = []
+    n = max(1, len(report.frame_index))
+    left, width, row_h = 190.0, 1000.0, 30.0
+    plot = width - left - 8
+
+    def x(frame: float) -> float:
+        return left + plot * frame / n
+
+    spans = [f for f in report.findings if f.family == family and not about_context(f)]
+    for row, key in enumerate(keys):
+        values = np.array([np.nan if v is None else float(v) for v in report.signals[key]])
+        finite = values[np.isfinite(values)]
+        if not len(finite):
+            continue
+        lo, hi = float(finite.min()), float(finite.max())
+        y0 = row * row_h
+        scale = (row_h - 6) / (hi - lo) if hi > lo else 0.0
+        shade = "".join(
+            f"<rect x=\"{x(f.start_frame):.1f}\" y=\"{y0}\" "
+            f"width=\"{max(2.0, x(f.end_frame + 1) - x(f.start_frame)):.1f}\" height=\"{row_h}\" "
+            f"fill=\"{SEVERITY_COLOR[f.severity]}\" fill-opacity=\"0.15\"/>" for f in spans)
+        lines, current = [], []
+        for i, value in enumerate(values):
+            if np.isfinite(value):
+                y = y0 + row_h - 3 - (value - lo) * scale if scale else y0 + row_h / 2
+                current.append(f"{x(i + 0.5):.1f},{y:.1f}")
+            elif current:
+                lines.append(current)
+                current = []
+        if current:
+            lines.append(current)
+        paths = "".join(f"<polyline points=\"{' '.join(p)}\" fill=\"none\" stroke=\"#3f3f46\" "
+                        "stroke-width=\"1.2\"/>" for p in lines if len(p) > 1)
+        dots = "".join(f"<circle cx=\"{p[0].split(',')[0]}\" cy=\"{p[0].split(',')[1]}\" r=\"1.5\" "
+                       "fill=\"#3f3f46\"/>" for p in lines if len(p) == 1)
+        rows.append(f"<text x=\"0\" y=\"{y0 + 12:.1f}\" class=\"mono\">{h(key)}</text>"
+                    f"<text x=\"0\" y=\"{y0 + 25:.1f}\">{lo:.3g} – {hi:.3g}</text>"
+                    f"<rect x=\"{left}\" y=\"{y0}\" width=\"{plot}\" height=\"{row_h - 1}\" "
+                    f"fill=\"#fafafa\"/>{shade}{paths}{dots}")
+    if not rows:
+        return ""
+    height = len(rows) * row_h
+    has_findings = "" if not spans else " open"
+    return (f"<details{has_findings}><summary>{h(family)} signals ({len(rows)})</summary>"
+            f"<svg viewBox=\"0 0 {width:.0f} {height:.0f}\" role=\"img\" "
+            f"aria-label=\"{h(family)} signals\">{''.join(rows)}</svg></details>")
+
+
+def thresholds_of(report: Report, code: str) -> list[tuple[str, Any, str]]:
+    """(parameter, value in force, why) for the rule ``code``: its defaults with the report's
+    configured overrides."""
+    try:
+        from vidlint.rules import load_rules
+
+        rule = load_rules().get(code)
+    except VidlintError:
+        rule = None
+    if rule is None:
+        return []
+    configured = report.config.get("thresholds", {}).get(code, {})
+    reasons = rule.param_reasons()
+    return [(name, configured.get(name, default), reasons.get(name, ""))
+            for name, default in rule.defaults().items()]
+
+
+def rule_summary(code: str) -> str:
+    try:
+        from vidlint.rules import load_rules
+
+        rule = load_rules().get(code)
+    except VidlintError:
+        return ""
+    return rule.summary if rule else ""
+
+
+def about_context(finding: Finding) -> bool:
+    """True for findings about the prompt or source image rather than frames (their rule reads
+    no analyzer): they get no thumbnails and no timeline lane."""
+    try:
+        from vidlint.rules import load_rules
+
+        rule = load_rules().get(finding.code)
+    except VidlintError:
+        return False
+    return rule is not None and not rule.requires
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def fix_text(fix: dict[str, Any]) -> str:
+    parts = []
+    for key, value in fix.items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
+        parts.append(f"<b>{h(key.replace('_', ' '))}</b>: {h(value)}")
+    return "; ".join(parts)
+
+
+def shot(rgb: np.ndarray | None, finding: Finding, caption: str) -> str:
+    if rgb is None:
+        return ""
+    box = ""
+    if finding.region is not None:
+        r = finding.region
+        box = (f"<span class=\"region\" style=\"left:{100 * r.x:.2f}%;top:{100 * r.y:.2f}%;"
+               f"width:{100 * r.w:.2f}%;height:{100 * r.h:.2f}%\"></span>")
+    return (f"<figure><span class=\"shot\"><img src=\"{jpeg_uri(rgb)}\" alt=\"{h(caption)}\">"
+            f"{box}</span><figcaption>{h(caption)}</figcaption></figure>")
+
+
+def finding_card(report: Report, number: int, finding: Finding,
+                 frames: dict[int, np.ndarray] | None) -> str:
+    images = ""
+    if frames is not None:
+        peak = finding.peak_frame
+        images = "<div class=\"frames\">" + shot(frames.get(peak - 1), finding,
+                                                 f"frame {peak - 1} (before)") + shot(
+            frames.get(peak), finding, f"frame {peak} (peak)") + "</div>"
+    evidence = finding.to_dict()["evidence"]
+    evidence_rows = "".join(f"<tr><td>{h(k)}</td><td class=\"value\">{h(value_text(v))}</td></tr>"
+                            for k, v in evidence.items())
+    threshold_rows = "".join(
+        f"<tr title=\"{h(why)}\"><td>{h(name)}</td><td class=\"value\">{h(value_text(value))}</td>"
+        f"<td class=\"muted\">{h(why)}</td></tr>" for name, value, why in thresholds_of(
+            report, finding.code))
+    tables = ""
+    if evidence_rows:
+        tables += f"<table><tr><th>evidence</th><th>value</th></tr>{evidence_rows}</table>"
+    if threshold_rows:
+        tables += ("<details><summary class=\"muted\">thresholds in force</summary><table><tr>"
+                   "<th>parameter</th><th>value</th><th>why</th></tr>"
+                   f"{threshold_rows}</table></details>")
+    fix = fix_text(finding.fix)
+    fix_html = f"<div class=\"fix\">Fix: {fix}</div>" if fix else ""
+    summary = rule_summary(finding.code)
+    where = ("about the whole clip" if about_context(finding) else
+             f"{span_text(finding)} · peak {finding.peak_frame}")
+    return (f"<article class=\"finding {finding.severity}\" id=\"finding-{number}\">\n"
+            f"<header><span class=\"code\">{h(finding.code)}</span>"
+            f"<span class=\"mono muted\">{h(finding.name)}</span>"
+            f"<span class=\"badge {finding.severity}\">{h(finding.severity)}</span>"
+            f"<span class=\"where\">{h(where)} · "
+            f"confidence {finding.confidence:.2f}</span></header>\n"
+            f"<div class=\"message\">{h(finding.message)}</div>"
+            f"<div class=\"muted\">{h(summary)}</div>\n"
+            f"<div class=\"body\">{images}<div class=\"facts\">{tables}{fix_html}</div></div>\n"
+            "</article>\n")
+
+
+def findings_section(report: Report, frames: dict[int, np.ndarray]) -> str:
+    """Cards for the findings about frames, in time order (the context's findings have their
+    own section)."""
+    numbered = [(n, f) for n, f in enumerate(report.findings) if not about_context(f)]
+    if not numbered:
+        return ("<section><h2>Findings in the frames</h2><p>None: every selected frame rule "
+                "passed.</p></section>\n")
+    shown = {id(f) for f in with_frames(report)}
+    cards = "".join(finding_card(report, number, f, frames if id(f) in shown else None)
+                    for number, f in numbered)
+    note = ""
+    missing = sum(1 for _, f in numbered if id(f) not in shown)
+    if missing:
+        note = (f"<p class=\"note\">Thumbnails for the {len(shown)} most severe findings; "
+                f"{missing} more listed without frames.</p>")
+    return (f"<section><h2>Findings in the frames ({len(numbered)})</h2>{note}{cards}"
+            "</section>\n")
+
+
+def context_findings_section(report: Report) -> str:
+    numbered = [(n, f) for n, f in enumerate(report.findings) if about_context(f)]
+    if not numbered:
+        return ""
+    cards = "".join(finding_card(report, number, f, None) for number, f in numbered)
+    return (f"<section><h2>Findings about the prompt and source ({len(numbered)})</h2>{cards}"
+            "</section>\n")
+
+
+def errors_section(report: Report) -> str:
+    if not report.errors:
+        return ""
+    items = "".join(f"<li>frame {h(e.get('frame'))}: {h(e.get('message'))}"
+                    f"{' (fatal)' if e.get('fatal') else ''}</li>" for e in report.errors)
+    return f"<section><h2>Decode issues ({len(report.errors)})</h2><ul>{items}</ul></section>\n"
+
+
+def footer(report: Report) -> str:
+    config = report.config
+    timings = report.timings
+    return (f"<footer>vidlint {h(__version__)} · select {h(','.join(config.get('select', [])))}"
+            f" · ignore {h(','.join(config.get('ignore', [])) or '-')} · profile "
+            f"{h(config.get('profile', 'default'))} · checked in "
+            f"{h(timings.get('total_s', '?'))} s · sha256 "
+            f"<span class=\"mono\">{h(str(report.clip.get('sha256', ''))[:16])}</span></footer>")
+
+
+def render(report: Report) -> str:
+    name = Path(str(report.clip.get("path", "clip"))).name
+    peaks = set()
+    for finding in with_frames(report):
+        peaks |= {finding.peak_frame, finding.peak_frame - 1}
+    frames, missing = load_frames(report, peaks | set(filmstrip_indices(len(report.frame_index))))
+    body = ("<main>\n" + header(report, name) + context_section(report)
+            + filmstrip_section(report, frames, missing) + timeline_section(report)
+            + findings_section(report, frames) + context_findings_section(report)
+            + errors_section(report) + footer(report)
+            + "</main>")
+    return page(f"{report.verdict.upper()} {report.score} · {name} · vidlint", body)
+
+
+def write(report: Report, path: Path) -> Path:
+    return write_text_atomic(path, render(report))
+
+
+# -- batch index --------------------------------------------------------------------------------
+
+SORT_SCRIPT = """
+(function () {
+  var table = document.querySelector("table.clips");
+  if (!table) { return; }
+  var body = table.tBodies[0];
+  table.querySelectorAll("th[data-key]").forEach(function (th, column) {
+    th.querySelector("button").addEventListener("click", function () {
+      var ascending = th.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("th").forEach(function (o) { o.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var numeric = th.dataset.type === "number";
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[th.cellIndex].dataset.sort, y = b.cells[th.cellIndex].dataset.sort;
+        var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+})();
+"""
+VERDICT_ORDER = {"fail": 0, "error": 1, "warn": 2, "pass": 3}
+
+
+def index_row(outcome: Any, out_dir: Path, families: list[str]) -> str:
+    verdict = "error" if outcome.error else (outcome.verdict or "error")
+    page_path = outcome.reports.get("html")
+    name = Path(outcome.path).name
+    if page_path:
+        href = quote(Path(os.path.relpath(page_path, out_dir)).as_posix())
+        clip = f"<a href=\"{h(href)}\">{h(name)}</a>"
+    else:
+        clip = h(name)
+    detail = (f"<div class=\"muted\">{h(outcome.error)}</div>" if outcome.error
+              else f"<div class=\"muted mono\">{h(outcome.path)}</div>")
+    score = -1 if outcome.score is None else outcome.score
+    cells = [f"<td class=\"clip\" data-sort=\"{h(name.lower())}\">{clip}{detail}</td>",
+             (f"<td data-sort=\"{VERDICT_ORDER.get(verdict, 1)}\">"
+              f"<span class=\"badge {verdict}\">{h(verdict)}</span></td>"),
+             f"<td class=\"num\" data-sort=\"{score}\">{'' if score < 0 else score}</td>"]
+    for family in families:
+        count = outcome.families.get(family, 0)
+        cells.append(f"<td class=\"num\" data-sort=\"{count}\">{count or ''}</td>")
+    counts = outcome.counts or {}
+    for severity in SEVERITIES:
+        count = counts.get(severity, 0)
+        cells.append(f"<td class=\"num\" data-sort=\"{count}\">{count or ''}</td>")
+    cells.append(f"<td class=\"num\" data-sort=\"{outcome.seconds}\">{outcome.seconds:.1f}</td>")
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def render_index(result: Any, out_dir: Path) -> str:
+    outcomes = sorted(result.outcomes, key=lambda o: (
+        VERDICT_ORDER.get("error" if o.error else (o.verdict or "error"), 1),
+        o.score if o.score is not None else -1, o.path))
+    families = sorted({family for o in outcomes for family in o.families})
+    headers = [("clip", "text", ""), ("verdict", "number", ""), ("score", "number", "num")]
+    headers += [(family, "number", "num") for family in families]
+    headers += [("errors", "number", "num"), ("warnings", "number", "num"),
+                ("notes", "number", "num"), ("seconds", "number", "num")]
+    head = "".join(f"<th data-key=\"{h(key)}\" data-type=\"{kind}\" class=\"{cls}\">"
+                   f"<button type=\"button\">{h(key)}</button></th>"
+                   for key, kind, cls in headers)
+    rows = "\n".join(index_row(o, out_dir, families) for o in outcomes)
+    verdicts = ["error" if o.error else o.verdict for o in outcomes]
+    totals = "".join(f"<span class=\"badge {key}\">{verdicts.count(key)} {key}</span>"
+                     for key in ("fail", "warn", "pass", "error") if verdicts.count(key))
+    body = (f"<main><header class=\"top\"><div class=\"headline\"><h1>vidlint review: "
+            f"{len(outcomes)} clip(s)</h1><div class=\"meta\">Click a column to sort; click a "
+            f"clip for its frames, timeline and findings.</div></div><div class=\"totals\">"
+            f"{totals}</div></header>\n<section><table class=\"clips\"><thead><tr>{head}</tr>"
+            f"</thead><tbody>\n{rows}\n</tbody></table></section>\n"
+            f"<footer>vidlint {h(__version__)}</footer></main>")
+    nonce = secrets.token_urlsafe(16)
+    csp = f"{PAGE_CSP}; script-src 'nonce-{nonce}'"
+    return page(f"vidlint review · {len(outcomes)} clip(s)", body, csp=csp,
+                script=f"<script nonce=\"{nonce}\">{SORT_SCRIPT}</script>\n")
+
+
+def write_batch(result: Any, out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    return write_text_atomic(out_dir / INDEX_NAME, render_index(result, out_dir))
