@@ -69,6 +69,9 @@ def check(
              "cluster).")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Check again clips whose cached reports are up to date.")] = False,
+    save_frames: Annotated[bool, typer.Option(
+        "--save-frames", help="Also write each finding's peak frame as PNG (<clip>.frames/; "
+                              "the 'frames' format).")] = False,
 ) -> None:
     """Check clips and write a report per clip plus summary.json."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
@@ -77,6 +80,8 @@ def check(
         settings = load_config(config).with_options(
             select=split_list(select), ignore=split_list(ignore), profile=profile,
             formats=split_list(formats))
+        if save_frames and "frames" not in settings.formats:
+            settings = settings.with_options(formats=[*settings.formats, "frames"])
         batch = batch_settings(settings)
         runner = make_engine(engine or batch.get("engine", "pool"),
                              jobs if jobs is not None else batch.get("jobs") or None,
@@ -209,6 +214,8 @@ def register_commands() -> None:
     """Commands that live in their own modules add themselves to ``app`` on import."""
     from vidlint.cli import synth  # noqa: F401
     from vidlint.cli import serve  # noqa: F401
+    from vidlint.cli import frames  # noqa: F401
+    from vidlint.cli import fix  # noqa: F401
 
 
 def main() -> None:
