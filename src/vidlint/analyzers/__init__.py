@@ -6,6 +6,12 @@ from vidlint.registry import Registry
 
 ANALYZERS = Registry("analyzer", {
     "temporal": "vidlint.analyzers.temporal:TemporalAnalyzer",
+    "flow": "vidlint.analyzers.flow:FlowAnalyzer",
+    "flicker": "vidlint.analyzers.flicker:FlickerAnalyzer",
+    "quality": "vidlint.analyzers.quality:QualityAnalyzer",
+    "hands": "vidlint.analyzers.hands:HandsAnalyzer",
+    "faces": "vidlint.analyzers.faces:FacesAnalyzer",
+    "reference": "vidlint.analyzers.reference:ReferenceAnalyzer",
 })
 
 __all__ = ["ANALYZERS", "Analyzer", "FrameSeries", "Needs", "NoParams", "param"]

@@ -9,6 +9,10 @@ from vidlint.rules.base import DOC_HEADINGS, RULES, Hit, Rule, RuleInput, rule
 
 FAMILY_MODULES = {
     "TMP": "vidlint.rules.temporal",
+    "MOT": "vidlint.rules.motion",
+    "FLK": "vidlint.rules.flicker",
+    "QLT": "vidlint.rules.quality",
+    "DRF": "vidlint.rules.degradation",
     "HND": "vidlint.rules.hands",
     "FAC": "vidlint.rules.faces",
     "REF": "vidlint.rules.reference",

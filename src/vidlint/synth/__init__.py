@@ -25,6 +25,8 @@ from vidlint.synth.scene import Scene
 
 INJECTION_MODULES = (
     "vidlint.synth.injections",
+    "vidlint.synth.motion",
+    "vidlint.synth.hands",
 )
 """Modules that register artifact kinds with ``injection()``; one per family of artifacts."""
 for _module in INJECTION_MODULES:

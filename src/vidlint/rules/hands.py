@@ -1,0 +1,371 @@
+"""HND: hands that pop in or vanish, grow or lose fingers, flip handedness or jitter.
+
+The rules read the hand tracks the ``hands`` analyzer leaves in ``signals.meta["hands"]``: per
+track its sampled frames, landmark boxes, handedness, finger-count evidence from the crop,
+finger length ratios from the 3-D landmarks and pose jitter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vidlint.analyzers.base import param
+from vidlint.report.model import Region
+from vidlint.rules.base import Hit, RuleInput, rule
+
+HAND_NEGATIVES = ["extra fingers", "missing fingers", "fused fingers", "deformed hands",
+                  "poorly drawn hands", "malformed limbs"]
+HAND_FIX = {"negative_prompt": HAND_NEGATIVES, "prompt_add": ["hands relaxed and still"],
+            "seed": "new", "params": {}}
+
+
+def tracks_of(data: RuleInput) -> list[dict[str, Any]]:
+    return list(data.signals.meta.get("hands", {}).get("tracks", []))
+
+
+def region_of(box: list[float]) -> Region:
+    x, y, w, h = box
+    x0, y0 = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+    x1, y1 = min(max(x + w, 0.0), 1.0), min(max(y + h, 0.0), 1.0)
+    return Region(x0, y0, max(0.0, x1 - x0), max(0.0, y1 - y0))
+
+
+def outside_fraction(box: list[float] | np.ndarray) -> float:
+    """Share of a normalized box's area that lies outside the picture."""
+    x, y, w, h = box
+    if w <= 0 or h <= 0:
+        return 0.0
+    inside_w = max(0.0, min(x + w, 1.0) - max(x, 0.0))
+    inside_h = max(0.0, min(y + h, 1.0) - max(y, 0.0))
+    return 1.0 - inside_w * inside_h / (w * h)
+
+
+def edge_explains(boxes: list[list[float]], frames: list[int], step: int,
+                  cut: float, beyond: float) -> tuple[bool, float]:
+    """Whether the hand can have crossed the frame edge: it is already cut by the edge, or its
+    own motion, carried one sample further (``step`` frames, sign = direction), leaves it mostly
+    outside. ``boxes``/``frames`` start at the event side."""
+    first = np.asarray(boxes[0], np.float64)
+    cut_now = outside_fraction(first)
+    if cut_now >= cut:
+        return True, cut_now
+    if len(boxes) < 2:
+        return False, cut_now
+    second = np.asarray(boxes[1], np.float64)
+    velocity = (first[:2] - second[:2]) / max(1, abs(frames[1] - frames[0]))
+    carried = first.copy()
+    carried[:2] += velocity * abs(step)
+    return outside_fraction(carried) >= beyond, cut_now
+
+
+@dataclass(frozen=True)
+class AppearParams:
+    edge_cut: float = param(
+        0.15, "a hand whose landmark box is at least 15% outside the picture is cut by the "
+              "frame edge: it can enter or leave through it between two samples")
+    edge_beyond: float = param(
+        0.5, "or its own motion, carried one sample further, takes half of it out of the "
+             "picture")
+    min_samples: int = param(
+        2, "a hand must be seen on 2 sampled frames: a single detection is as likely to be a "
+           "detector false positive as a hand")
+    min_open_fingers: int = param(
+        3, "and show at least 3 stretched fingers on one of them: MediaPipe also finds 'fists' "
+           "in faces (real_liveportrait_woman_expressions.mp4, frames 276-305, score 0.99, "
+           "never more than 2 fingers open)")
+
+
+@rule("HND001", "hand-pops-in-or-vanishes", severity="error", requires=["hands"],
+      params=AppearParams, fix={**HAND_FIX, "prompt_add": ["hands stay in frame"]})
+def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
+    """A hand appears from nowhere or vanishes in the middle of the picture.
+
+    What it detects:
+        A hand track that starts after the first frame or ends before the last, when (1) a
+        second, more sensitive detector does not find the hand on the frames around the event
+        either (so it is not a detector miss), and (2) the frame edge cannot explain it: the hand
+        is not cut by the edge and its own motion would not take it out of the picture within
+        one sample. The event frame is exact: skipped frames around it are examined too.
+    Why it matters:
+        Generators lose track of hands: one pops into existence or melts away in a single frame,
+        which viewers notice at once.
+    Known false positives:
+        A hand that goes behind an object or the body (occlusion is not modelled beyond the
+        detector re-check); a hand that closes into a fist so fast the detector loses it.
+    Example:
+        ``gen_i2v_pia_boy_waving_hand.gif``: a raised hand is there at frame 1, not at frame 0:
+        ``HND001 hand appears at frame 1 (not from the frame edge)``.
+    Thresholds:
+        ``edge_cut`` = 0.15 of the hand's box outside the picture, ``edge_beyond`` = 0.5 after
+        one sample of its own motion, ``min_samples`` = 2 (measured on the evaluation set).
+    Fix hint:
+        Ask for hands that stay in frame (or out of it) and a simpler hand action; add hand
+        negatives; new seed.
+    """
+    meta = data.signals.meta.get("hands", {})
+    stride = int(meta.get("stride", 1))
+    last = data.signals.n - 1
+    for track in tracks_of(data):
+        frames, boxes, scores = track["frames"], track["boxes"], track["scores"]
+        if len(frames) < p.min_samples or max(track["open_fingers"]) < p.min_open_fingers:
+            continue
+        start, end = int(track["start"]), track["end"]
+        if start > 0 and not track["before_start_seen"]:
+            edge, cut = edge_explains(boxes, frames, stride, p.edge_cut, p.edge_beyond)
+            if not edge:
+                yield Hit(start, start, f"hand appears at frame {start} in the middle of the "
+                          "picture (not from the frame edge)", confidence=float(scores[0]),
+                          region=region_of(boxes[0]),
+                          evidence={"event": "appears", "hands_before": 0, "hands": 1,
+                                    "score": scores[0], "edge_cut": round(max(cut, 0.0), 3),
+                                    "threshold_edge_cut": p.edge_cut, "track": track["id"]})
+        if end is not None and int(end) <= last:
+            edge, cut = edge_explains(boxes[::-1], frames[::-1], stride, p.edge_cut,
+                                      p.edge_beyond)
+            if not edge:
+                end = int(end)
+                yield Hit(end, end, f"hand vanishes at frame {end} in the middle of the picture "
+                          f"(last seen at frame {end - 1})", confidence=float(scores[-1]),
+                          region=region_of(boxes[-1]),
+                          evidence={"event": "vanishes", "hands_before": 1, "hands": 0,
+                                    "score": scores[-1], "edge_cut": round(max(cut, 0.0), 3),
+                                    "threshold_edge_cut": p.edge_cut, "track": track["id"]})
+
+
+@dataclass(frozen=True)
+class FingerParams:
+    expected: int = param(5, "fingers on a human hand, thumb included")
+    min_samples: int = param(
+        2, "the crop count must exceed five on 2 sampled frames in a row: one odd count is a "
+           "segmentation accident (a skin-coloured blob next to a finger)")
+    agreement: float = param(
+        0.6, "and at least 60% of those frames must agree on the same wrong count")
+    ratio_change: float = param(
+        0.25, "a finger whose 3-D length (over the palm) departs by 25% from the same hand's "
+              "median length on 2 samples in a row: bones do not change length, a finger that "
+              "melts or vanishes does; the clean synthetic and real hands stay under 0.15 "
+              "(measured)")
+
+
+@rule("HND002", "implausible-finger-count", severity="error", requires=["hands"],
+      params=FingerParams, fix=HAND_FIX)
+def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
+    """A hand shows more or fewer than five fingers, or a finger changes length.
+
+    What it detects:
+        (1) The fingers counted in the hand crop (colour segmentation, circle crossings around
+        the palm; only on open hands, where the landmarks show all five stretched out) exceed
+        five on consecutive sampled frames, mostly with the same count (fewer than five is
+        reported per frame but not flagged on its own: fingers pressed together merge in the
+        crop, e.g. on the five-fingered hand of gen_i2v_pia_boy_waving_hand.gif); (2) on one hand
+        track, a finger's length over the palm (3-D landmarks) departs from that hand's median
+        on consecutive samples: MediaPipe bends its five-finger skeleton to fit a hand with a
+        missing or extra finger.
+    Why it matters:
+        Six-fingered or four-fingered hands are the best-known failure of generated video and
+        the first thing viewers point at.
+    Known false positives:
+        Fingers pressed together with no visible crease between them (counted as fewer),
+        skin-coloured objects touching the fingers (counted as more); a hand seen edge-on.
+    Example:
+        A synthetic hand that grows a sixth finger at frame 20: ``HND002 hand shows 6 fingers
+        at frames 20-29``.
+    Thresholds:
+        ``expected`` = 5, ``min_samples`` = 2, ``agreement`` = 0.6, ``ratio_change`` = 0.25
+        (measured on the synthetic and evaluation clips; docs/hands.md).
+    Fix hint:
+        Add hand negatives (extra fingers, missing fingers, fused fingers, deformed hands),
+        ask for relaxed, still hands or fewer visible hands; new seed.
+    """
+    for track in tracks_of(data):
+        frames, boxes = track["frames"], track["boxes"]
+        counts = [np.nan if c is None else float(c) for c in track["fingers_seen"]]
+        yield from _count_hits(track, frames, boxes, counts, p)
+        yield from _ratio_hits(track, frames, boxes, p)
+
+
+def _count_hits(track: dict, frames: list[int], boxes: list, counts: list[float],
+                p: FingerParams) -> Iterator[Hit]:
+    run: list[int] = []
+    for i in range(len(counts) + 1):
+        odd = i < len(counts) and not np.isnan(counts[i]) and counts[i] > p.expected
+        if odd:
+            run.append(i)
+            continue
+        if i < len(counts) and np.isnan(counts[i]) and run:
+            continue  # an unreadable crop does not break a run
+        if len(run) >= p.min_samples:
+            values = [int(counts[j]) for j in run]
+            common = max(set(values), key=values.count)
+            share = values.count(common) / len(values)
+            if share >= p.agreement:
+                first, last = frames[run[0]], frames[run[-1]]
+                peak = run[values.index(common)]
+                yield Hit(first, last, f"hand shows {common} fingers at frames {first}-{last} "
+                          f"(landmarks assume {p.expected})", peak=frames[peak],
+                          confidence=min(1.0, 0.4 + 0.15 * len(run)) * share,
+                          region=region_of(boxes[peak]),
+                          evidence={"fingers_seen": {str(frames[j]): int(counts[j])
+                                                     for j in run},
+                                    "expected": p.expected, "agreement": round(share, 2),
+                                    "track": track["id"]})
+        run = []
+
+
+def _ratio_hits(track: dict, frames: list[int], boxes: list,
+                p: FingerParams) -> Iterator[Hit]:
+    ratios = np.array([[np.nan if v is None else v for v in r] for r in track["finger_ratios"]],
+                      np.float64)
+    if len(ratios) < 4 or np.isnan(ratios).all():
+        return
+    median = np.nanmedian(ratios, axis=0)
+    change = np.nanmax(np.abs(ratios / median - 1.0), axis=1)
+    finger = np.nanargmax(np.nan_to_num(np.abs(ratios / median - 1.0), nan=0.0), axis=1)
+    names = ("thumb", "index", "middle", "ring", "little")
+    odd = np.nan_to_num(change, nan=0.0) >= p.ratio_change
+    i = 0
+    while i < len(odd):
+        if not odd[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(odd) and odd[j + 1]:
+            j += 1
+        if j - i + 1 >= p.min_samples:
+            peak = i + int(np.argmax(change[i:j + 1]))
+            yield Hit(frames[i], frames[j], f"{names[finger[peak]]} finger changes length by "
+                      f"{change[peak]:.0%} at frames {frames[i]}-{frames[j]} (a finger "
+                      "missing, extra or melting)", peak=frames[peak],
+                      confidence=min(1.0, float(change[peak]) / (2 * p.ratio_change)),
+                      region=region_of(boxes[peak]),
+                      evidence={"length_change": round(float(change[peak]), 3),
+                                "threshold": p.ratio_change, "finger": names[finger[peak]],
+                                "track": track["id"]})
+        i = j + 1
+
+
+@dataclass(frozen=True)
+class FlipParams:
+    min_score: float = param(
+        0.8, "only handedness MediaPipe is sure of counts; ambiguous views (edge-on, drawn "
+             "hands) score 0.5-0.7")
+    min_chirality: float = param(
+        0.3, "the thumb side in the picture counts when the palm triangle's signed area is at "
+             "least 0.3 palm lengths squared: open hands seen face-on measure 0.4-0.9 (synthetic "
+             "and evaluation clips), a hand turning edge-on passes near 0")
+    min_samples: int = param(2, "each side of the flip must hold for 2 sampled frames")
+
+
+def _flips(frames: list[int], labels: list[Any], min_samples: int) -> Iterator[tuple[int, Any,
+                                                                                      Any]]:
+    """(frame, before, after) where a stable label (``min_samples`` in a row) turns into
+    another stable one. ``labels`` holds None where the label is not sure."""
+    sure = [(f, label) for f, label in zip(frames, labels) if label is not None]
+    for k in range(min_samples, len(sure) - min_samples + 1):
+        before = {label for _, label in sure[k - min_samples:k]}
+        after = {label for _, label in sure[k:k + min_samples]}
+        if len(before) == 1 and len(after) == 1 and before != after:
+            yield sure[k][0], before.pop(), after.pop()
+
+
+@rule("HND003", "handedness-flip", severity="warning", requires=["hands"], params=FlipParams,
+      fix=HAND_FIX)
+def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
+    """One tracked hand turns from a left hand into a right hand (or back).
+
+    What it detects:
+        On one hand track, (1) MediaPipe's confident handedness (score >= ``min_score``)
+        changes from one stable label to the other, or (2) the thumb jumps to the other side of
+        the palm in the picture (the sign of the wrist / index knuckle / little knuckle
+        triangle's area flips) without the hand passing edge-on in between.
+    Why it matters:
+        A hand that mirrors itself mid-motion (thumb jumping to the other side) is a typical
+        generator failure that viewers read as a deformed hand.
+    Known false positives:
+        A hand that turns from palm to back faster than the sampling rate; two hands crossing
+        so the tracker swaps them.
+    Example:
+        A synthetic hand drawn mirrored from frame 16: ``HND003 thumb side flips at frame 18``.
+    Thresholds:
+        ``min_score`` = 0.8, ``min_chirality`` = 0.3 palm lengths squared, ``min_samples`` = 2
+        on each side.
+    Fix hint:
+        Ask for a simpler hand action and fewer visible hands; new seed.
+    """
+    for track in tracks_of(data):
+        frames = track["frames"]
+        labels = [label if score >= p.min_score else None
+                  for label, score in zip(track["handedness"], track["scores"])]
+        sides = [None if abs(c) < p.min_chirality else ("thumb left" if c > 0 else "thumb right")
+                 for c in track["chirality"]]
+        seen: set[int] = set()
+        for how, series in (("handedness", labels), ("thumb side", sides)):
+            for frame, before, after in _flips(frames, series, p.min_samples):
+                if frame in seen:
+                    continue
+                seen.add(frame)
+                index = frames.index(frame)
+                yield Hit(frame, frame, f"hand {how} flips from {before} to {after} at frame "
+                          f"{frame}", confidence=0.9 if how == "handedness" else 0.7,
+                          region=region_of(track["boxes"][index]),
+                          evidence={"by": how, "before": before, "after": after,
+                                    "score": track["scores"][index],
+                                    "chirality": track["chirality"][index],
+                                    "track": track["id"]})
+
+
+@dataclass(frozen=True)
+class JitterParams:
+    max_jitter: float = param(
+        0.1, "mean landmark distance (in palm lengths) from the midpoint of its neighbours in "
+             "time, after removing the hand's own motion: the synthetic hands stay under 0.02, "
+             "the real hand of real_mmaction2_eye_makeup.avi peaks at 0.086 (measured)")
+    min_samples: int = param(2, "on 2 sampled frames: one jump is a fit error")
+
+
+@rule("HND004", "hand-landmark-jitter", severity="warning", requires=["hands"],
+      params=JitterParams, fix=HAND_FIX)
+def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
+    """The hand's fingers shake from frame to frame.
+
+    What it detects:
+        Landmarks, in the hand's own frame (wrist at the origin, palm axis up, palm length 1),
+        that jump away from the midpoint of their positions on the samples before and after,
+        on several samples of one track.
+    Why it matters:
+        Boiling, trembling fingers are a common temporal artifact of generated hands.
+    Known false positives:
+        Very fast real finger motion (typing, playing an instrument) seen at a low frame rate.
+    Example:
+        ``HND004 hand landmarks jitter at frames 18-27 (0.11 palm lengths)``.
+    Thresholds:
+        ``max_jitter`` = 0.1 palm lengths, ``min_samples`` = 2.
+    Fix hint:
+        Ask for a simpler, slower hand action; new seed.
+    """
+    for track in tracks_of(data):
+        jitter = np.array([np.nan if j is None else j for j in track["jitter"]], np.float64)
+        high = np.nan_to_num(jitter, nan=0.0) > p.max_jitter
+        frames = track["frames"]
+        i = 0
+        while i < len(high):
+            if not high[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(high) and high[j + 1]:
+                j += 1
+            if j - i + 1 >= p.min_samples:
+                peak = i + int(np.nanargmax(jitter[i:j + 1]))
+                yield Hit(frames[i], frames[j], f"hand landmarks jitter at frames "
+                          f"{frames[i]}-{frames[j]} ({jitter[peak]:.2f} palm lengths)",
+                          peak=frames[peak],
+                          confidence=min(1.0, float(jitter[peak]) / (2 * p.max_jitter)),
+                          region=region_of(track["boxes"][peak]),
+                          evidence={"jitter": round(float(jitter[peak]), 4),
+                                    "threshold": p.max_jitter, "track": track["id"]})
+            i = j + 1
