@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import logging
+from collections import deque
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -12,7 +14,7 @@ import av
 import cv2
 import numpy as np
 
-from vidlint.decode.frames import WORKING_SHORT_SIDE, ClipInfo, DecodeIssue, Frame
+from vidlint.decode.frames import WORKING_SHORT_SIDE, ClipInfo, DecodeIssue, Frame, working_size
 from vidlint.errors import DecodeError, InputError
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,8 @@ MAX_PIXELS = 8192 * 8192
 """Frames larger than this are refused: a 16K frame is almost always a mislabelled file."""
 
 STILL_IMAGE_FORMATS = ("_pipe", "image2")
+REORDER_DEPTH = 4
+"""Frames held back to repair reordered timestamps (B-frame pyramids are at most 4 deep)."""
 IMAGE_FOLDER_FPS = 24.0
 """An image sequence has no timing of its own: it plays at 24 fps unless told otherwise."""
 
@@ -55,9 +59,12 @@ class Clip:
                 time_s = self._times[-1] if self._times else 0.0
                 self.issues.append(DecodeIssue(index, time_s, item))
                 continue
-            time_s, rgb = item
+            time_s, picture = item
             self._times.append(time_s)
-            yield Frame.from_rgb(index, time_s, rgb, self._short_side)
+            if isinstance(picture, np.ndarray):
+                yield Frame.from_rgb(index, time_s, picture, self._short_side)
+            else:
+                yield _frame_from_av(index, time_s, picture, self._short_side)
             index += 1
         self._finalize(self._source.last_duration_s)
 
@@ -92,10 +99,22 @@ class Clip:
                                                                                   0.05 * typical))
 
 
+def _frame_from_av(index: int, time_s: float, picture: av.VideoFrame, short_side: int) -> Frame:
+    """swscale scales and converts to the working copy in one pass (cheaper than converting the
+    full frame and resizing it); the full-resolution RGB is converted only if asked for."""
+    width, height = working_size(picture.width, picture.height, short_side)
+    if (width, height) == (picture.width, picture.height):
+        rgb = picture.to_ndarray(format="rgb24")
+        return Frame(index, time_s, rgb, rgb=rgb)
+    small = picture.reformat(width=width, height=height, format="rgb24",
+                             interpolation="AREA").to_ndarray()
+    return Frame(index, time_s, small, full=lambda: picture.to_ndarray(format="rgb24"))
+
+
 class _Source:
     last_duration_s: float | None = None
 
-    def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
+    def read(self) -> Iterator[tuple[float, np.ndarray | av.VideoFrame] | str]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -123,6 +142,7 @@ class _PyAVSource(_Source):
         self.stream = videos[0]
         self.stream.thread_type = "AUTO"
         self.format = fmt
+        self.frames_seen = 0
 
     def probe(self) -> ClipInfo:
         stream, ctx = self.stream, self.stream.codec_context
@@ -142,11 +162,34 @@ class _PyAVSource(_Source):
             time_base=stream.time_base,
         )
 
-    def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
-        stream = self.stream
-        fallback = 1.0 / float(stream.average_rate) if stream.average_rate else 1.0 / 24
-        count = 0
-        packets = self.container.demux(stream)
+    def read(self) -> Iterator[tuple[float, av.VideoFrame] | str]:
+        """Frames in display order with their presentation times. Decoders emit frames in
+        display order, but some files (AVI with packed B-frames) stamp them with reordered pts:
+        holding a few frames and handing out the smallest pending pts repairs that, and changes
+        nothing for well-formed files."""
+        pending: deque[av.VideoFrame] = deque()
+        stamps: list[float] = []
+        for item in self._decoded():
+            if isinstance(item, str):
+                yield item
+                continue
+            pending.append(item)
+            heapq.heappush(stamps, self._time_of(item))
+            if len(pending) > REORDER_DEPTH:
+                yield heapq.heappop(stamps), pending.popleft()
+        while pending:
+            yield heapq.heappop(stamps), pending.popleft()
+
+    def _time_of(self, frame: av.VideoFrame) -> float:
+        if frame.duration and frame.time_base:
+            self.last_duration_s = float(frame.duration * frame.time_base)
+        self.frames_seen += 1
+        if frame.time is not None:
+            return float(frame.time)
+        return (self.frames_seen - 1) / float(self.stream.average_rate or 24)
+
+    def _decoded(self) -> Iterator[av.VideoFrame | str]:
+        packets = self.container.demux(self.stream)
         while True:
             try:
                 packet = next(packets)
@@ -156,16 +199,9 @@ class _PyAVSource(_Source):
                 yield f"demux error: {_ffmpeg_cause(exc)}"
                 return
             try:
-                decoded = packet.decode()
+                yield from packet.decode()
             except av.error.FFmpegError as exc:
                 yield f"undecodable packet at pts {packet.pts}: {_ffmpeg_cause(exc)}"
-                continue
-            for frame in decoded:
-                time_s = float(frame.time) if frame.time is not None else count * fallback
-                if frame.duration and frame.time_base:
-                    self.last_duration_s = float(frame.duration * frame.time_base)
-                count += 1
-                yield time_s, frame.to_ndarray(format="rgb24")
 
     def close(self) -> None:
         self.container.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 
 import cv2
@@ -47,23 +48,35 @@ class DecodeIssue:
     message: str
 
 
-@dataclass(slots=True)
 class Frame:
-    """One decoded frame: full-resolution RGB plus the shared small working copy (RGB and gray),
-    made once here so no analyzer resizes the same frame again."""
+    """One decoded frame: the shared small working copy (RGB and gray), made once here so no
+    analyzer resizes the same frame again, and the full-resolution RGB, converted only when an
+    analyzer asks for it (most need only the working copy)."""
 
-    index: int
-    time_s: float
-    rgb: np.ndarray
-    small: np.ndarray
-    gray: np.ndarray
-    extra: dict = field(default_factory=dict)
+    __slots__ = ("index", "time_s", "small", "gray", "extra", "_rgb", "_full")
+
+    def __init__(self, index: int, time_s: float, small: np.ndarray,
+                 rgb: np.ndarray | None = None,
+                 full: Callable[[], np.ndarray] | None = None) -> None:
+        self.index = index
+        self.time_s = time_s
+        self.small = small
+        self.gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        self.extra: dict = {}
+        self._rgb = rgb
+        self._full = full
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """Full-resolution RGB (uint8, H x W x 3)."""
+        if self._rgb is None:
+            self._rgb = self._full() if self._full else self.small
+        return self._rgb
 
     @classmethod
     def from_rgb(cls, index: int, time_s: float, rgb: np.ndarray,
                  short_side: int = WORKING_SHORT_SIDE) -> Frame:
-        small = resize_short_side(rgb, short_side)
-        return cls(index, time_s, rgb, small, cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+        return cls(index, time_s, resize_short_side(rgb, short_side), rgb=rgb)
 
 
 def working_size(width: int, height: int, short_side: int = WORKING_SHORT_SIDE) -> tuple[int, int]:
