@@ -166,12 +166,11 @@ def _constrain(request: RegenRequest, blocking: list[Finding], settings: RegenSe
         for phrase in settings.change_for(finding.code).get("prompt", []):
             phrases.setdefault(phrase, []).append(finding.code)
     present = request.prompt.lower()
-    new_phrases = [p for p in phrases if p.lower() not in present]
-    if new_phrases:
+    for phrase in [p for p in phrases if p.lower() not in present]:
+        sentence = phrase[:1].upper() + phrase[1:]
         base = request.prompt.strip().rstrip(".")
-        prompt = ". ".join([base, *new_phrases]) + "." if base else ". ".join(new_phrases) + "."
-        change("constrain", "prompt", request.prompt, prompt,
-               [c for p in new_phrases for c in phrases[p]])
+        prompt = f"{base}. {sentence}." if base else f"{sentence}."
+        change("constrain", "prompt", request.prompt, prompt, phrases[phrase])
         request = replace(request, prompt=prompt)
     params = dict(request.params)
     for finding in [*blocking, *lint]:

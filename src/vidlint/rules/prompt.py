@@ -283,7 +283,9 @@ def longer_than_needed(data: RuleInput, p: DurationParams) -> Iterator[Hit]:
 
 
 def lint_prompt(context: dict[str, Any], config: Any = None) -> list[Finding]:
-    """Run the selected PRM rules on a context with no clip (a regeneration request)."""
+    """Run the PRM rules on a context with no clip (a regeneration request). Requests are
+    always linted unless the config ignores PRM (or a code) explicitly: ``--select TMP`` picks
+    what to check in the frames, not whether to look at the prompt."""
     from vidlint.config import load_config
     from vidlint.signals import Signals
 
@@ -291,7 +293,8 @@ def lint_prompt(context: dict[str, Any], config: Any = None) -> list[Finding]:
     data = RuleInput(Signals(np.zeros(0), 0.0), None, dict(context))  # type: ignore[arg-type]
     findings: list[Finding] = []
     for code, prompt_rule in sorted(RULES.items()):
-        if code.startswith("PRM") and config.is_selected(code):
+        ignored = any(code.startswith(selector) for selector in config.ignore)
+        if code.startswith("PRM") and (config.is_selected(code) or not ignored):
             findings += prompt_rule.run(data, config.rule_params(prompt_rule),
                                         config.rule_severity(prompt_rule))
     return findings

@@ -1,0 +1,81 @@
+"""PRM001-PRM005: prompt lint, on its own (a regeneration request) and inside ``check``."""
+
+from __future__ import annotations
+
+import pytest
+
+import vidlint
+from vidlint.config import load_config
+from vidlint.rules import load_rules
+from vidlint.rules.prompt import lint_prompt
+
+SHOT = ("Medium tracking shot, a woman in a red jacket sprinting through a dense pine forest, "
+        "dappled morning light, shallow depth of field, cinematic, her breath visible in the "
+        "cold air as she glances back over her shoulder at the winding trail behind her")
+I2V_GOOD = "slow push-in, her hair moves gently in the wind"
+I2V_WILD = "the camera orbits 360 degrees as two dancers spin and jump together"
+
+
+def codes(context: dict) -> list[str]:
+    return sorted({f.code for f in lint_prompt(context, load_config(start="/"))})
+
+
+@pytest.mark.parametrize("context, expected", [
+    pytest.param({"prompt": SHOT}, [], id="shot-description-is-clean"),
+    pytest.param({"prompt": "a woman running"}, ["PRM001", "PRM002", "PRM003"],
+                 id="story-summary"),
+    pytest.param({"prompt": "a red sports car on a coastal road at sunset, " * 4},
+                 ["PRM002"], id="no-camera"),
+    pytest.param({"prompt": SHOT.replace("dappled morning light, ", "").replace(
+        "through a dense pine forest", "")}, ["PRM003"], id="no-lighting"),
+    pytest.param({"prompt": I2V_WILD, "mode": "i2v", "reference": "x.png"},
+                 ["PRM001", "PRM003", "PRM004"], id="ambitious-i2v"),
+    pytest.param({"prompt": I2V_WILD, "mode": "t2v"}, ["PRM001", "PRM003"],
+                 id="t2v-motion-is-not-PRM004"),
+    pytest.param({"prompt": I2V_GOOD, "mode": "i2v"}, ["PRM001", "PRM003"],
+                 id="subtle-i2v-motion"),
+    pytest.param({"prompt": SHOT, "duration_s": 8.0}, ["PRM005"], id="eight-seconds"),
+    pytest.param({"prompt": SHOT, "params": {"duration_s": 4.0}}, [], id="four-seconds"),
+    pytest.param({}, [], id="no-prompt-no-findings"),
+])
+def test_prompt_rules(context: dict, expected: list[str]) -> None:
+    assert codes(context) == expected
+
+
+def test_evidence_and_thresholds_from_config() -> None:
+    config = load_config(start="/").with_options(rules={"PRM001": {"min_words": 3}})
+    assert not [f for f in lint_prompt({"prompt": "a woman running"}, config)
+                if f.code == "PRM001"]
+    (short,) = [f for f in lint_prompt({"prompt": "a woman running"}) if f.code == "PRM001"]
+    assert short.evidence == {"words": 3, "min_words": 30}
+    assert short.severity == "warning"
+
+
+def test_words_match_whole_words_only() -> None:
+    # "pants" and "panel" are not "pan"; "spotlight" is not "lit" but "light" is a lighting word
+    prompt = "a man in blue pants fixes a panel " * 5
+    assert "PRM002" in codes({"prompt": prompt})
+
+
+def test_every_prompt_rule_is_documented() -> None:
+    rules = {c: r for c, r in load_rules().items() if c.startswith("PRM")}
+    assert sorted(rules) == ["PRM001", "PRM002", "PRM003", "PRM004", "PRM005"]
+    for rule in rules.values():
+        assert rule.requires == ()
+        sections = rule.sections()
+        assert all(sections.get(h) for h in ("What it detects", "Why it matters",
+                                             "Known false positives", "Example",
+                                             "Thresholds", "Fix hint")), rule.code
+        assert all(rule.param_reasons().values()), rule.code
+
+
+def test_check_lints_the_prompt_given_with_a_clip(synth_clip) -> None:
+    clip = synth_clip("prm_clean", width=160, height=120, frames=24)
+    report = vidlint.check(clip, select=["TMP", "PRM"],
+                           context={"prompt": "a ball rolls", "duration_s": 7.0})
+    found = {f.code: f for f in report.findings}
+    assert set(found) == {"PRM001", "PRM002", "PRM003", "PRM005"}
+    assert found["PRM001"].start_frame == 0 and found["PRM001"].end_frame == 23
+    assert report.verdict == "warn"
+    silent = vidlint.check(clip, select=["TMP", "PRM"])
+    assert not silent.findings and silent.verdict == "pass"
