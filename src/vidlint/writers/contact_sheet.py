@@ -1,6 +1,7 @@
 """Contact sheet (``--format contact-sheet``): one PNG per failing clip with the peak frame of
 each finding in a grid, its region boxed and a label with code, frame and time, so a reviewer
-sees at a glance what failed. Clips that pass or only warn get none."""
+sees at a glance what failed. Clips that pass or only warn get none; findings about the prompt
+(not the frames) get no tile."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from vidlint.decode.grab import grab_dict
 from vidlint.fileio import write_bytes_atomic
 from vidlint.report.model import SEVERITIES, Finding, Report
+from vidlint.writers.frames import frame_findings
 
 SUFFIX = ".contact.png"
 
@@ -30,7 +32,7 @@ BACKGROUND = (24, 24, 27)
 def chosen(report: Report) -> list[Finding]:
     """Up to :data:`MAX_TILES` findings, the most severe and confident first, shown in time
     order."""
-    ranked = sorted(report.findings,
+    ranked = sorted(frame_findings(report),
                     key=lambda f: (SEVERITIES.index(f.severity), -f.confidence, f.start_frame))
     return sorted(ranked[:MAX_TILES], key=lambda f: (f.peak_frame, f.code))
 
@@ -80,7 +82,7 @@ def render(report: Report) -> Image.Image:
 
 def write(report: Report, path: Path) -> Path | None:
     """The sheet of a failing clip; ``None`` (nothing written) for a clip that does not fail."""
-    if report.verdict != "fail" or not report.findings:
+    if report.verdict != "fail" or not frame_findings(report):
         return None
     buffer = io.BytesIO()
     render(report).save(buffer, format="PNG", optimize=True)

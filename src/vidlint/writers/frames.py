@@ -12,11 +12,28 @@ import cv2
 from vidlint.decode.grab import grab_frames
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_bytes_atomic
-from vidlint.report.model import Report
+from vidlint.report.model import Finding, Report
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".frames"
+
+
+def about_context(finding: Finding) -> bool:
+    """True for findings about the prompt or source image rather than frames (their rule reads
+    no analyzer, e.g. PRM): they have no frame worth showing."""
+    try:
+        from vidlint.rules import load_rules
+
+        rule = load_rules().get(finding.code)
+    except VidlintError:
+        return False
+    return rule is not None and not rule.requires
+
+
+def frame_findings(report: Report) -> list[Finding]:
+    """The findings about frames, in report order."""
+    return [f for f in report.findings if not about_context(f)]
 
 
 def frame_file(code: str, index: int) -> str:
@@ -24,11 +41,13 @@ def frame_file(code: str, index: int) -> str:
 
 
 def write(report: Report, path: Path) -> Path | None:
-    """Write the PNGs into the folder ``path``; ``None`` (no folder) when there is no finding."""
-    if not report.findings:
+    """Write the PNGs into the folder ``path``; ``None`` (no folder) when no finding is about
+    frames."""
+    findings = frame_findings(report)
+    if not findings:
         return None
     codes: dict[int, list[str]] = {}
-    for finding in report.findings:
+    for finding in findings:
         codes.setdefault(finding.peak_frame, [])
         if finding.code not in codes[finding.peak_frame]:
             codes[finding.peak_frame].append(finding.code)

@@ -35,6 +35,7 @@ from vidlint.decode.grab import grab_dict, shrink
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
 from vidlint.report.model import SEVERITIES, Finding, Report
+from vidlint.writers.frames import about_context
 
 log = logging.getLogger(__name__)
 
@@ -369,18 +370,6 @@ def rule_summary(code: str) -> str:
     except VidlintError:
         return ""
     return rule.summary if rule else ""
-
-
-def about_context(finding: Finding) -> bool:
-    """True for findings about the prompt or source image rather than frames (their rule reads
-    no analyzer): they get no thumbnails and no timeline lane."""
-    try:
-        from vidlint.rules import load_rules
-
-        rule = load_rules().get(finding.code)
-    except VidlintError:
-        return False
-    return rule is not None and not rule.requires
 
 
 def value_text(value: Any) -> str:
