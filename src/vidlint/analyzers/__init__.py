@@ -12,6 +12,7 @@ ANALYZERS = Registry("analyzer", {
     "hands": "vidlint.analyzers.hands:HandsAnalyzer",
     "faces": "vidlint.analyzers.faces:FacesAnalyzer",
     "reference": "vidlint.analyzers.reference:ReferenceAnalyzer",
+    "source": "vidlint.source:SourceImageAnalyzer",
 })
 
 __all__ = ["ANALYZERS", "Analyzer", "FrameSeries", "Needs", "NoParams", "param"]

@@ -16,6 +16,7 @@ FAMILY_MODULES = {
     "HND": "vidlint.rules.hands",
     "FAC": "vidlint.rules.faces",
     "REF": "vidlint.rules.reference",
+    "SRC": "vidlint.rules.source",
     "PRM": "vidlint.rules.prompt",
 }
 FAMILY_TITLES = {

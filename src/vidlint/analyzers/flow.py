@@ -1,0 +1,405 @@
+"""Dense optical flow between consecutive frames and what it cannot explain.
+
+DIS flow (OpenCV) forward and backward on the shared gray working copy; the occlusion and
+motion-boundary masks of Ruder et al. 2016 as used by Lai et al. 2018 (forward-backward
+consistency); the occlusion-masked warping error, per frame and on a coarse grid so findings
+carry a region; the dominant camera motion (a RANSAC homography on sampled flow) and the
+residual the background leaves; points carried along the flow, whose camera-compensated
+acceleration exposes jerks; and, for each compact unexplained blob, a template search that
+tells a teleport (the content reappears elsewhere) from a pop (it is gone). Everything in the
+per-pair hot path is a cv2 call. Values are at the working copy's scale, in pixels of a
+360-pixel short side, so thresholds do not depend on the clip's resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from vidlint.analyzers.base import Analyzer, param
+from vidlint.decode import Frame
+
+MOTION = "flow.motion"
+MOTION_P99 = "flow.motion_p99"
+WARP_ERROR = "flow.warp_error"
+WARP_GRID = "flow.warp_grid"
+ERROR_GRID = "flow.error_grid"
+OCCLUDED = "flow.occluded"
+OCCLUDED_GRID = "flow.occluded_grid"
+CAMERA_RESIDUAL = "flow.camera_residual"
+RESIDUAL_GRID = "flow.residual_grid"
+BRIGHTNESS_SHIFT = "flow.brightness_shift"
+STATIC_GRID = "flow.static_grid"
+JERK_POINTS = "flow.jerk_points"
+JERK_ACCEL = "flow.jerk_accel"
+JERK_BOX = "flow.jerk_box"
+TRACKED = "flow.tracked"
+
+PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+           "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+           "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+REFERENCE_SIDE = 360.0
+
+
+@dataclass(frozen=True)
+class FlowParams:
+    scale: float = param(
+        1.0, "flow runs on the working copy scaled by this; 1.0 keeps the shared 360p copy, "
+             "where DIS FAST forward+backward ran at 182 pairs/s here (research/stage-speeds.md)")
+    preset: str = param(
+        "fast", "DIS preset: FAST is 3.5x faster than MEDIUM at 360p (stage-speeds.md) and "
+                "accurate enough for warp errors of a few gray levels")
+    grid: int = param(6, "cells per side of the coarse grid that localizes findings (6x6)")
+    consistency_ratio: float = param(
+        0.01, "Ruder et al. 2016 / Lai et al. 2018: a pixel is occluded when |F + B~|^2 > "
+              "0.01 (|F|^2 + |B~|^2) + 0.5")
+    consistency_offset: float = param(0.5, "the 0.5 px^2 of the same occlusion test")
+    boundary_ratio: float = param(
+        0.01, "Lai et al.: a motion boundary when |grad F|^2 > 0.01 |F|^2 + 0.002")
+    boundary_offset: float = param(0.002, "the 0.002 of the same motion-boundary test")
+    sample_step: int = param(
+        12, "flow is sampled every 12 px (about 900 points at 360p) for the camera fit")
+    unexplained_level: float = param(
+        30.0, "a pixel whose motion-compensated error exceeds 30 gray levels is unexplained "
+              "(DIS and H.264 leave under 10 on clean content)")
+    min_blob: float = param(
+        0.006, "an unexplained blob smaller than 0.6% of the frame is not searched for "
+               "(moving edges leave thin slivers)")
+    match_score: float = param(
+        0.6, "normalized cross-correlation at which a blob's content counts as found again")
+    track_points: int = param(160, "points carried along the flow for acceleration")
+    jerk_level: float = param(
+        4.0, "a tracked point whose camera-compensated velocity changes by 4 px/frame (at 360p) "
+             "in one frame has jerked; smooth motion on the evaluation clips stays under 1")
+    static_motion: float = param(
+        0.35, "a cell whose residual motion after the camera is under 0.35 px/frame is static "
+              "(for texture boiling)")
+
+
+class FlowAnalyzer(Analyzer):
+    name = "flow"
+    signals = (MOTION, MOTION_P99, WARP_ERROR, WARP_GRID, ERROR_GRID, OCCLUDED, OCCLUDED_GRID,
+               CAMERA_RESIDUAL, RESIDUAL_GRID, BRIGHTNESS_SHIFT, STATIC_GRID, JERK_POINTS,
+               JERK_ACCEL, JERK_BOX, TRACKED)
+    Params = FlowParams
+    profiles = {
+        "fast": {"scale": 0.5, "preset": "ultrafast", "track_points": 80},
+        "thorough": {"preset": "medium", "grid": 8, "sample_step": 8, "track_points": 300},
+    }
+
+    def __init__(self, params: FlowParams, clip, context) -> None:
+        super().__init__(params, clip, context)
+        if params.preset not in PRESETS:
+            raise ValueError(f"flow preset must be one of {', '.join(PRESETS)}")
+        self.dis = cv2.DISOpticalFlow_create(PRESETS[params.preset])
+        self.previous: np.ndarray | None = None
+        self.rows: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.tracks: _Tracks | None = None
+        self.grid_xy: tuple[np.ndarray, np.ndarray] | None = None
+        self.kernel = np.ones((5, 5), np.uint8)
+        self.unit = 1.0  # px of the flow image -> px at a 360-pixel short side
+
+    def update(self, frame: Frame) -> None:
+        gray = frame.gray
+        if self.params.scale != 1.0:
+            gray = cv2.resize(gray, None, fx=self.params.scale, fy=self.params.scale,
+                              interpolation=cv2.INTER_AREA)
+        if self.previous is None:
+            height, width = gray.shape
+            self.unit = REFERENCE_SIDE / min(height, width)
+            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+            self.grid_xy = (xs, ys)
+            self.tracks = _Tracks(self.params.track_points, gray.shape,
+                                  self.params.jerk_level / self.unit)
+            self.tracks.seed(gray)
+            self.rows.append({})
+        else:
+            self.rows.append(self._pair(self.previous, gray, frame.index))
+        self.previous = gray
+
+    def _pair(self, prev: np.ndarray, cur: np.ndarray, index: int) -> dict[str, Any]:
+        p = self.params
+        forward = self.dis.calc(prev, cur, None)
+        backward = self.dis.calc(cur, prev, None)
+        xs, ys = self.grid_xy
+        map_x = cv2.add(xs, forward[..., 0])
+        map_y = cv2.add(ys, forward[..., 1])
+        warped = cv2.remap(cur, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        back_at = cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+        # Forward-backward consistency (Ruder et al. 2016): F(x) + B(x + F(x)) ~ 0.
+        total = cv2.add(forward, back_at)
+        mismatch = _sq_norm(total)
+        occluded = mismatch > p.consistency_ratio * (_sq_norm(forward) + _sq_norm(back_at)) \
+            + p.consistency_offset
+        grad_x = cv2.Sobel(forward, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
+        grad_y = cv2.Sobel(forward, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+        boundary = (_sq_norm(grad_x) + _sq_norm(grad_y)) > p.boundary_ratio * _sq_norm(forward) \
+            + p.boundary_offset
+        height, width = prev.shape
+        inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+        valid = inside & ~occluded & ~boundary
+        valid_f = valid.astype(np.float32)
+        difference = cv2.subtract(prev.astype(np.float32), warped.astype(np.float32))
+        count = max(1.0, float(cv2.countNonZero(valid_f)))
+        shift = float(cv2.sumElems(cv2.multiply(difference, valid_f))[0]) / count
+        error = cv2.absdiff(difference, shift)
+        masked = cv2.multiply(error, valid_f)
+        g = p.grid
+        cell_valid = cv2.resize(valid_f, (g, g), interpolation=cv2.INTER_AREA)
+        # a 5x5 minimum keeps errors that cover an area (content changing) and drops the thin
+        # lines DIS leaves along edges and fine strokes
+        coherent = cv2.erode(masked, self.kernel)
+        cell_error = cv2.resize(coherent, (g, g), interpolation=cv2.INTER_AREA)
+        usable = np.maximum(cell_valid, 1e-6)
+        warp_grid = np.where(cell_valid > 0.05, cell_error / usable, np.nan)
+        raw_error = cv2.resize(masked, (g, g), interpolation=cv2.INTER_AREA)
+        error_grid = np.where(cell_valid > 0.05, raw_error / usable, np.nan)
+        occluded_f = (occluded & inside).astype(np.float32)
+        occluded_grid = cv2.resize(occluded_f, (g, g), interpolation=cv2.INTER_AREA)
+        magnitude = cv2.magnitude(forward[..., 0], forward[..., 1])
+
+        camera, residual_grid, static_grid, residual_px = self._camera(forward, valid, g)
+        jerk = self.tracks.advance(forward, occluded | ~inside, camera, cur, index)
+        unexplained = (occluded & inside) | (error > p.unexplained_level)
+        self._blobs(prev, cur, forward, camera, unexplained, index)
+        u = self.unit
+        return {
+            MOTION: float(cv2.mean(magnitude)[0]) * u,
+            MOTION_P99: float(np.percentile(magnitude[::4, ::4], 99)) * u,
+            WARP_ERROR: float(cv2.sumElems(masked)[0]) / count,
+            WARP_GRID: warp_grid.ravel(),
+            ERROR_GRID: error_grid.ravel(),
+            OCCLUDED: float(cv2.mean(occluded_f)[0]),
+            OCCLUDED_GRID: occluded_grid.ravel(),
+            CAMERA_RESIDUAL: residual_px * u,
+            RESIDUAL_GRID: residual_grid.ravel() * u,
+            BRIGHTNESS_SHIFT: -shift,
+            STATIC_GRID: static_grid.ravel(),
+            JERK_POINTS: jerk[0], JERK_ACCEL: jerk[1] * u, JERK_BOX: jerk[2],
+            TRACKED: float(self.tracks.live()),
+        }
+
+    def _camera(self, forward: np.ndarray, valid: np.ndarray,
+                g: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float]:
+        """Fit one homography to the sampled flow (RANSAC); return it with the median residual
+        per cell and overall, and which cells move only with the camera."""
+        step = self.params.sample_step
+        height, width = valid.shape
+        ys, xs = np.mgrid[step // 2:height:step, step // 2:width:step]
+        flow = forward[ys, xs]
+        keep = valid[ys, xs]
+        src = np.stack([xs, ys], -1).astype(np.float32)
+        dst = src + flow
+        residual = np.full(xs.shape, np.nan, np.float32)
+        homography = None
+        if keep.sum() >= 8:
+            homography, _ = cv2.findHomography(src[keep], dst[keep], cv2.RANSAC, 1.0,
+                                               maxIters=200)
+        if homography is not None:
+            predicted = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography)
+            diff = dst.reshape(-1, 2) - predicted.reshape(-1, 2)
+            residual = np.hypot(diff[:, 0], diff[:, 1]).reshape(xs.shape)
+            residual[~keep] = np.nan
+        cell_rows = np.minimum(ys * g // height, g - 1)
+        cell_cols = np.minimum(xs * g // width, g - 1)
+        cells = (cell_rows * g + cell_cols).ravel()
+        flat = residual.ravel()
+        grid = np.full(g * g, np.nan)
+        finite = np.isfinite(flat)
+        for cell in range(g * g):
+            values = flat[finite & (cells == cell)]
+            if len(values) >= 3:
+                grid[cell] = float(np.median(values))
+        static = (grid * self.unit < self.params.static_motion).astype(np.float64)
+        static[~np.isfinite(grid)] = np.nan
+        overall = float(np.nanmedian(flat)) if finite.any() else np.nan
+        return homography, grid.reshape(g, g), static, overall
+
+    def _blobs(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
+               camera: np.ndarray | None, unexplained: np.ndarray, index: int) -> None:
+        """Search for the content of each compact unexplained blob: found far from where the
+        flow takes it is a teleport; not found anywhere, with no occluding motion, is a pop."""
+        p = self.params
+        height, width = prev.shape
+        small = cv2.resize(unexplained.astype(np.uint8) * 255, (width // 8, height // 8),
+                           interpolation=cv2.INTER_AREA) > 100
+        count, _, stats, _ = cv2.connectedComponentsWithStats(small.astype(np.uint8), 8)
+        area_min = p.min_blob * small.size
+        for label in range(1, count):
+            x, y, w, h, area = (int(v) for v in stats[label])
+            if area < area_min or area > 0.35 * small.size:
+                continue
+            x0, y0 = x * 8, y * 8
+            x1, y1 = min(width, (x + w) * 8), min(height, (y + h) * 8)
+            if x1 - x0 < 12 or y1 - y0 < 12 or (x1 - x0) * (y1 - y0) > 0.3 * width * height:
+                continue
+            box = (x0, y0, x1, y1)
+            self.events.append(_blob_event(prev, cur, forward, camera, box, index, self.unit,
+                                           area / small.size))
+
+    def finish(self) -> dict[str, np.ndarray]:
+        n = len(self.rows)
+        g2 = self.params.grid ** 2
+        out: dict[str, np.ndarray] = {}
+        widths = {WARP_GRID: g2, ERROR_GRID: g2, OCCLUDED_GRID: g2, RESIDUAL_GRID: g2, STATIC_GRID: g2,
+                  JERK_BOX: 4}
+        for key in self.signals:
+            if key in widths:
+                array = np.full((n, widths[key]), np.nan)
+                for i, row in enumerate(self.rows):
+                    if key in row and row[key] is not None:
+                        array[i] = row[key]
+            else:
+                array = np.array([row.get(key, np.nan) for row in self.rows], dtype=np.float64)
+            out[key] = array
+        self.meta = {"grid": self.params.grid, "events": self.events,
+                     "tracks": self.tracks.summary() if self.tracks else {}}
+        return out
+
+
+def _sq_norm(vectors: np.ndarray) -> np.ndarray:
+    return cv2.add(cv2.multiply(vectors[..., 0], vectors[..., 0]),
+                   cv2.multiply(vectors[..., 1], vectors[..., 1]))
+
+
+def _blob_event(prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
+                camera: np.ndarray | None, box: tuple[int, int, int, int], index: int,
+                unit: float, area: float) -> dict[str, Any]:
+    """Where did the content of ``box`` (in the previous frame) go? ``stay``: its match where
+    the flow takes it; ``best``: its best match anywhere in the frame and how far that is from
+    where the flow takes it; ``camera_like``: whether the box's own flow is just the camera's
+    (nothing moved there to cover or uncover it)."""
+    x0, y0, x1, y1 = box
+    height, width = prev.shape
+    patch = prev[y0:y1, x0:x1]
+    flow = forward[y0:y1, x0:x1].reshape(-1, 2)
+    moved = np.median(flow, axis=0)
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2], np.float32)
+    expected = centre + moved
+    stay = _match_at(patch, cur, expected)
+    result = cv2.matchTemplate(cur, patch, cv2.TM_CCOEFF_NORMED)
+    _, best, _, location = cv2.minMaxLoc(result)
+    found = np.array([location[0] + (x1 - x0) / 2, location[1] + (y1 - y0) / 2], np.float32)
+    camera_motion = moved
+    if camera is not None:
+        camera_motion = cv2.perspectiveTransform(centre.reshape(1, 1, 2), camera).ravel() - centre
+    own = float(np.linalg.norm(moved - camera_motion))
+    # the content now at the box: was it in the previous frame near there?
+    back = _match_at(cur[y0:y1, x0:x1], prev, centre - camera_motion)
+    texture = float(cv2.meanStdDev(patch)[1][0, 0])
+    return {"frame": index, "box": [x0 / width, y0 / height, (x1 - x0) / width,
+                                    (y1 - y0) / height],
+            "area": round(area, 4), "stay": round(stay, 3), "back": round(back, 3),
+            "best": round(float(best), 3),
+            "jump": round(float(np.linalg.norm(found - expected)) * unit, 1),
+            "found": [float(found[0]) / width, float(found[1]) / height],
+            "change": round(_change_at(patch, cur, expected), 1),
+            "own_motion": round(own * unit, 2), "texture": round(texture, 1)}
+
+
+def _change_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray) -> float:
+    """Mean absolute gray difference between ``patch`` and the same-size window of image
+    centred at ``centre`` (how much the content there changed)."""
+    ph, pw = patch.shape
+    height, width = image.shape
+    x0 = min(max(0, int(round(centre[0] - pw / 2))), width - pw)
+    y0 = min(max(0, int(round(centre[1] - ph / 2))), height - ph)
+    return float(cv2.mean(cv2.absdiff(patch, image[y0:y0 + ph, x0:x0 + pw]))[0])
+
+
+def _match_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray, search: int = 4) -> float:
+    """Best normalized correlation of ``patch`` within ``search`` px of ``centre`` in image."""
+    ph, pw = patch.shape
+    height, width = image.shape
+    x0 = int(round(centre[0] - pw / 2)) - search
+    y0 = int(round(centre[1] - ph / 2)) - search
+    x0c, y0c = max(0, x0), max(0, y0)
+    x1c, y1c = min(width, x0 + pw + 2 * search), min(height, y0 + ph + 2 * search)
+    window = image[y0c:y1c, x0c:x1c]
+    if window.shape[0] < ph or window.shape[1] < pw:
+        return 0.0
+    return float(cv2.minMaxLoc(cv2.matchTemplate(window, patch, cv2.TM_CCOEFF_NORMED))[1])
+
+
+class _Tracks:
+    """Points carried along the forward flow. Each keeps its camera-compensated velocity; a
+    point whose velocity changes abruptly (acceleration) while its neighbours agree is a jerk."""
+
+    def __init__(self, wanted: int, shape: tuple[int, int], level: float) -> None:
+        self.wanted = wanted
+        self.level = level
+        self.shape = shape
+        self.points = np.zeros((0, 2), np.float32)
+        self.velocity = np.full((0, 2), np.nan, np.float32)
+        self.accelerations: list[float] = []
+
+    def live(self) -> int:
+        return len(self.points)
+
+    def seed(self, gray: np.ndarray) -> None:
+        missing = self.wanted - len(self.points)
+        if missing < self.wanted // 3:
+            return
+        mask = np.full(gray.shape, 255, np.uint8)
+        for x, y in self.points.astype(int):
+            cv2.circle(mask, (int(x), int(y)), 6, 0, -1)
+        found = cv2.goodFeaturesToTrack(gray, missing, 0.01, 7, mask=mask)
+        if found is None:
+            return
+        found = found.reshape(-1, 2).astype(np.float32)
+        self.points = np.vstack([self.points, found])
+        self.velocity = np.vstack([self.velocity, np.full((len(found), 2), np.nan, np.float32)])
+
+    def advance(self, forward: np.ndarray, lost: np.ndarray, camera: np.ndarray | None,
+                cur: np.ndarray, index: int) -> tuple[float, float, list[float]]:
+        """Move the points one frame; return (how many jerked, their median acceleration in px
+        per frame^2, their box as x, y, w, h fractions)."""
+        result: tuple[float, float, list[float]] = (0.0, 0.0, [np.nan] * 4)
+        if len(self.points):
+            height, width = self.shape
+            xi = np.clip(np.round(self.points[:, 0]).astype(int), 0, width - 1)
+            yi = np.clip(np.round(self.points[:, 1]).astype(int), 0, height - 1)
+            flow = forward[yi, xi]
+            camera_flow = np.zeros_like(flow)
+            if camera is not None:
+                camera_flow = cv2.perspectiveTransform(self.points.reshape(-1, 1, 2),
+                                                       camera).reshape(-1, 2) - self.points
+            velocity = flow - camera_flow
+            acceleration = np.linalg.norm(velocity - self.velocity, axis=1)
+            gone = lost[yi, xi]
+            known = np.isfinite(acceleration) & ~gone
+            if known.any():
+                self.accelerations.extend(acceleration[known].tolist())
+            jerked = known & (acceleration >= self.level)
+            if jerked.sum() >= 3:
+                pts = self.points[jerked]
+                # keep the biggest spatial cluster: points of one object
+                centre = np.median(pts, axis=0)
+                near = np.linalg.norm(pts - centre, axis=1) < 0.25 * min(height, width)
+                if near.sum() >= 3:
+                    pts = pts[near]
+                    accel = float(np.median(acceleration[jerked][near]))
+                    x0, y0 = pts.min(axis=0)
+                    x1, y1 = pts.max(axis=0)
+                    result = (float(near.sum()), accel,
+                              [x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height])
+            self.points = self.points + flow
+            self.velocity = velocity
+            keep = ((self.points[:, 0] >= 0) & (self.points[:, 0] < width - 1)
+                    & (self.points[:, 1] >= 0) & (self.points[:, 1] < height - 1))
+            keep &= ~gone
+            self.points, self.velocity = self.points[keep], self.velocity[keep]
+        self.seed(cur)
+        return result
+
+    def summary(self) -> dict[str, float]:
+        values = np.asarray(self.accelerations)
+        if len(values) == 0:
+            return {}
+        return {"accel_median": round(float(np.median(values)), 3),
+                "accel_p99": round(float(np.percentile(values, 99)), 3)}

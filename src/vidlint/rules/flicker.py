@@ -1,0 +1,220 @@
+"""FLK: brightness and texture that change with no motion to explain them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidlint.analyzers.base import param
+from vidlint.analyzers.flicker import LUMINANCE_GRID
+from vidlint.analyzers.flow import BRIGHTNESS_SHIFT, ERROR_GRID, STATIC_GRID
+from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.motion import cell_region, global_change, robust_baseline, spans_of
+from vidlint.rules.temporal import runs
+
+STEADIER = {"seed": "new", "params": {"motion_strength": "lower"},
+            "negative_prompt": ["flicker", "flickering"]}
+
+
+@dataclass(frozen=True)
+class FlickerParams:
+    min_shift: float = param(
+        3.0, "a motion-compensated brightness change of at least 3 gray levels between "
+             "frames; the real clips' exposure drift stays under 2.6 outside cuts (measured)")
+    min_z: float = param(4.0, "and 4 robust deviations above the clip's typical change")
+    min_reversals: int = param(
+        2, "the change reverses sign at least twice in a row (up-down-up): one step is an "
+           "exposure change, a back-and-forth is flicker")
+
+
+@rule("FLK001", "luminance-flicker", severity="error", requires=["flow"], params=FlickerParams,
+      fix=STEADIER)
+def luminance_flicker(data: RuleInput, p: FlickerParams) -> Iterator[Hit]:
+    """The picture's brightness pumps up and down with no motion to explain it.
+
+    What it detects:
+        The mean brightness difference between each frame and the previous frame warped onto it
+        by optical flow (so moving content does not count), on pixels the flow explains. Runs
+        where that change is large and flips sign frame after frame are flicker.
+    Why it matters:
+        Brightness flicker is one of the most visible defects of generated video and makes a
+        clip unusable.
+    Known false positives:
+        Strobe lights and lightning in the scene; fast-blinking screens.
+    Example:
+        Brightness alternating by 7% every frame: ``FLK001 brightness flickers at frames 20-27
+        (+-9 gray levels)``.
+    Thresholds:
+        ``min_shift`` = 3 gray levels, ``min_z`` = 4, ``min_reversals`` = 2 (FFmpeg's deflicker
+        averages over 5 frames; this flags what it would smooth).
+    Fix hint:
+        New seed, lower motion strength; as a last resort a deflicker filter.
+    """
+    s = data.signals
+    shift = np.nan_to_num(s[BRIGHTNESS_SHIFT], nan=0.0)
+    median, mad = robust_baseline(np.abs(shift[1:]))
+    level = max(p.min_shift, float(median + p.min_z * mad))
+    big = (np.abs(shift) >= level) & ~global_change(data, 0.5)
+    sign = np.sign(shift)
+    reversal = np.zeros(s.n, bool)
+    reversal[1:] = big[1:] & big[:-1] & (sign[1:] == -sign[:-1])
+    for start, end in runs(reversal):
+        if end - start + 1 < p.min_reversals:
+            continue
+        first = start - 1
+        amplitude = float(np.abs(shift[first:end + 1]).max())
+        yield Hit(first, end, f"brightness flickers at frames {first}-{end} "
+                  f"(+-{amplitude:.0f} gray levels)", peak=first + int(np.argmax(
+                      np.abs(shift[first:end + 1]))),
+                  confidence=min(1.0, amplitude / (3 * level)),
+                  evidence={"amplitude": round(amplitude, 2), "threshold": round(level, 2),
+                            "reversals": end - start + 1})
+
+
+@dataclass(frozen=True)
+class FlashParams:
+    min_change: float = param(
+        0.1, "a flash transition changes relative luminance by 0.1 of white: the guideline's "
+             "20 cd/m2 on a 200 cd/m2 display (ITU-R BT.1702; no display calibration is known, "
+             "so 200 cd/m2 white is assumed)")
+    max_dark: float = param(
+        0.8, "the darker state must be under 0.8 of white (the guideline's 160 cd/m2 on the "
+             "same assumed display)")
+    min_area: float = param(
+        0.25, "the transition covers over 25% of the screen (ITU-R BT.1702, Ofcom, WCAG 2.3.1)")
+    max_flashes: int = param(3, "more than 3 flashes in any 1 second fails (Harding / PSE)")
+
+
+@rule("FLK002", "photosensitive-flash", severity="error", requires=["flicker"],
+      params=FlashParams, fix={"seed": "new", "negative_prompt": ["flashing lights", "strobe"]})
+def photosensitive_flash(data: RuleInput, p: FlashParams) -> Iterator[Hit]:
+    """More than three general flashes in one second: a photosensitive-epilepsy risk.
+
+    What it detects:
+        The broadcast flash test, simplified: per cell of an 8x8 grid, relative luminance goes
+        through alternating rises and falls of at least 0.1 (of white) with the darker state
+        under 0.8; a transition counts for the frame when it covers over 25% of the screen; a
+        flash is a pair of opposing transitions; more than 3 flashes in any 1 s window fails.
+    Why it matters:
+        Broadcasters (Ofcom, ITU-R BT.1702) and WCAG 2.3.1 forbid it; publishing such a clip is
+        a health risk and gets it rejected.
+    Known false positives:
+        None known beyond the simplifications: luminance is the sRGB gray level mapped to
+        linear light on an assumed 200 cd/m2 display; red flashes and spatial patterns are not
+        judged; the area is measured on 8x8 cells, not on the guideline's 10-degree field.
+    Example:
+        The picture flashing white every 3 frames at 24 fps: ``FLK002 8 flashes in 1 s``.
+    Thresholds:
+        ``min_change`` = 0.1, ``max_dark`` = 0.8, ``min_area`` = 0.25, ``max_flashes`` = 3.
+    Fix hint:
+        Regenerate with a new seed; avoid strobes and lightning in the prompt.
+    """
+    s = data.signals
+    grid = np.nan_to_num(s[LUMINANCE_GRID], nan=0.0)
+    n, cells = grid.shape
+    transitions = np.zeros((n, cells), np.int8)  # +1 rise / -1 fall completed at frame t
+    for cell in range(cells):
+        values = grid[:, cell]
+        low = high = values[0]
+        low_at = high_at = 0
+        direction = 0
+        for t in range(1, n):
+            v = values[t]
+            if v > high:
+                high, high_at = v, t
+            if v < low:
+                low, low_at = v, t
+            if direction >= 0 and high - v >= p.min_change and v < p.max_dark:
+                transitions[t, cell] = -1  # fell from the high
+                direction, low, low_at, high = -1, v, t, v
+            elif direction <= 0 and v - low >= p.min_change and low < p.max_dark:
+                transitions[t, cell] = 1
+                direction, high, high_at, low = 1, v, t, v
+    rise = (transitions == 1).mean(axis=1) > p.min_area
+    fall = (transitions == -1).mean(axis=1) > p.min_area
+    events = np.flatnonzero(rise | fall)
+    kinds = np.where(rise[events], 1, -1)
+    # a flash is a pair of opposing transitions, from the first to the second
+    flashes = [(int(events[i - 1]), int(events[i])) for i in range(1, len(events))
+               if kinds[i] != kinds[i - 1]]
+    window = s.frames(1.0)
+    flagged = np.zeros(n, bool)
+    worst = 0
+    for i, (begin, _) in enumerate(flashes):
+        inside = [f for f in flashes[i:] if f[1] - begin < window]
+        if len(inside) > p.max_flashes:
+            flagged[begin:inside[-1][1] + 1] = True
+            worst = max(worst, len(inside))
+    for start, end in spans_of(flagged, gap=window):
+        count = sum(start <= f[1] <= end for f in flashes)
+        yield Hit(start, end, f"{worst} flashes within 1 s at frames {start}-{end} "
+                  f"({count} in all): photosensitive-epilepsy risk", peak=start,
+                  confidence=1.0, evidence={"flashes_per_second": worst, "flashes": count,
+                                            "limit": p.max_flashes})
+
+
+@dataclass(frozen=True)
+class BoilParams:
+    window_s: float = param(0.5, "texture flicker is judged over half-second windows")
+    min_error: float = param(
+        5.0, "the cell's motion-compensated error on static content is at least 5 gray levels "
+             "(H.264 at usual quality and camera noise leave 1-3)")
+    ratio: float = param(
+        3.0, "and 3x the median cell of the same window: boiling is local, while grain or "
+             "compression noise spread over the whole frame is not flagged")
+    min_static: float = param(0.6, "the cell is static (moves with the camera) in 60% of frames")
+
+
+@rule("FLK003", "texture-boiling", severity="warning", requires=["flow"], params=BoilParams,
+      fix=STEADIER)
+def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
+    """Fine texture in still parts of the picture shimmers or boils from frame to frame.
+
+    What it detects:
+        In cells that move only with the camera, the per-pixel motion-compensated error
+        (without the area filter MOT001 uses) stays high over half a second, several times
+        the level of the rest of the frame.
+    Why it matters:
+        Boiling textures (walls, grass, hair re-drawn every frame) are the texture-level
+        flicker of diffusion video.
+    Known false positives:
+        Real fine motion the flow cannot resolve: leaves in wind, water, film grain applied to
+        only part of the picture. It is a warning.
+    Example:
+        Fine noise re-drawn every frame in the top-left quarter: ``FLK003 texture boils at
+        frames 10-39``.
+    Thresholds:
+        ``min_error`` = 5 gray levels, ``ratio`` = 3, ``window_s`` = 0.5, ``min_static`` = 0.6.
+    Fix hint:
+        New seed; pin the style in the prompt; a still source image for image-to-video.
+    """
+    s = data.signals
+    error = s[ERROR_GRID]
+    static = np.nan_to_num(s[STATIC_GRID], nan=0.0)
+    g = int(round(np.sqrt(error.shape[1])))
+    window = max(3, s.frames(p.window_s))
+    busy = global_change(data)
+    flagged = np.zeros(error.shape, bool)
+    for start in range(1, max(2, s.n - window + 1), max(1, window // 2)):
+        part = slice(start, min(s.n, start + window))
+        keep = ~busy[part]
+        if keep.sum() < 3:
+            continue
+        values = np.where(static[part][keep] > 0.5, error[part][keep], np.nan)
+        with np.errstate(all="ignore"):
+            level = np.nanmedian(values, axis=0)
+            typical = np.nanmedian(level)
+        still = (static[part][keep] > 0.5).mean(axis=0) >= p.min_static
+        cells = still & (np.nan_to_num(level) >= max(p.min_error, p.ratio * typical))
+        flagged[part] |= cells
+    frames = flagged.any(axis=1)
+    for start, end in spans_of(frames, gap=window // 2):
+        cells = flagged[start:end + 1].any(axis=0)
+        worst = float(np.nanmax(np.where(flagged[start:end + 1], error[start:end + 1], np.nan)))
+        yield Hit(start, end, f"texture boils at frames {start}-{end} in still parts of the "
+                  f"picture (error up to {worst:.1f} gray levels)",
+                  confidence=min(1.0, worst / (3 * p.min_error)),
+                  region=cell_region(cells, g),
+                  evidence={"error": round(worst, 2), "cells": int(cells.sum())})

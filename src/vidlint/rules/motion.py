@@ -1,0 +1,432 @@
+"""MOT: motion and physics, from optical flow (analyzers/flow.py): content that motion cannot
+explain, teleports, jerks, clips that never move, backgrounds that bend, things that pop in or
+out. Every threshold is relative to the clip's own robust baseline (median / MAD) with a floor,
+and grows with the frame's motion, because flow and warping errors grow with speed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vidlint.analyzers.base import param
+from vidlint.analyzers.flow import (
+    BRIGHTNESS_SHIFT, CAMERA_RESIDUAL, JERK_ACCEL, JERK_BOX, JERK_POINTS, MOTION_P99, OCCLUDED, RESIDUAL_GRID,
+    WARP_GRID,
+)
+from vidlint.report.model import Region
+from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.temporal import runs
+
+CALMER = {"seed": "new", "params": {"motion_strength": "lower"}}
+
+
+def robust_baseline(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Median and MAD (scaled to a standard deviation) ignoring NaN."""
+    with np.errstate(all="ignore"):
+        median = np.nanmedian(values, axis=axis)
+        mad = 1.4826 * np.nanmedian(np.abs(values - median), axis=axis)
+    return np.nan_to_num(median), np.nan_to_num(mad)
+
+
+def cell_region(cells: np.ndarray, grid: int) -> Region:
+    """The box around the flagged cells of a ``grid`` x ``grid`` layout."""
+    rows, cols = np.divmod(np.flatnonzero(cells), grid)
+    return Region(cols.min() / grid, rows.min() / grid, (cols.max() - cols.min() + 1) / grid,
+                  (rows.max() - rows.min() + 1) / grid)
+
+
+def box_region(box: Any) -> Region | None:
+    x, y, w, h = (float(v) for v in box)
+    if not np.isfinite([x, y, w, h]).all():
+        return None
+    x, y = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+    return Region(x, y, max(0.0, min(w, 1.0 - x)), max(0.0, min(h, 1.0 - y)))
+
+
+GLOBAL_OCCLUDED = 0.3
+"""Over 30% of the picture failing the flow's consistency test is a cut or a corrupt frame."""
+GLOBAL_BRIGHTNESS = 10.0
+"""A motion-compensated brightness step of 10 gray levels is a flash or exposure jump."""
+
+
+def global_change(data: RuleInput, share: float = GLOBAL_OCCLUDED) -> np.ndarray:
+    """Frames where much of the picture is unexplained by flow: a cut, a flash, a corrupt
+    frame. These belong to TMP and FLK; the MOT rules judge local events."""
+    s = data.signals
+    return ((np.nan_to_num(s[OCCLUDED], nan=0.0) >= share)
+            | (np.abs(np.nan_to_num(s[BRIGHTNESS_SHIFT], nan=0.0)) >= GLOBAL_BRIGHTNESS))
+
+
+def non_rigid(data: RuleInput) -> np.ndarray:
+    """Frames where the background itself does not move rigidly (MOT005's territory), or that
+    change globally: local object events cannot be judged there."""
+    residual = np.nan_to_num(data.signals[CAMERA_RESIDUAL], nan=0.0)
+    bad = global_change(data) | (residual >= GeometryParams.min_residual)
+    bad[1:] |= bad[:-1]  # and the frame after: points and blobs settle back
+    return bad
+
+
+def spans_of(flags: np.ndarray, gap: int = 1) -> Iterator[tuple[int, int]]:
+    """Runs of flagged frames, joining runs separated by at most ``gap`` clean frames."""
+    merged: list[list[int]] = []
+    for start, end in runs(flags):
+        if merged and start - merged[-1][1] - 1 <= gap:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        yield start, end
+
+
+# -- events: compact blobs the flow could not explain (teleport / pop) ---------------------------
+
+@dataclass(frozen=True)
+class EventParams:
+    lost_match: float = param(
+        0.8, "a blob whose content matches where the flow takes it at under 0.8 (normalized "
+             "correlation) did not move the way the flow says")
+    found_match: float = param(
+        0.6, "found elsewhere at 0.6 or more, on another unexplained blob of the same frame: "
+             "the content jumped there")
+    min_jump: float = param(
+        25.0, "a jump of at least 25 px (at 360p) from where the flow takes the content; "
+              "DIS FAST follows real motion up to about that far between frames")
+    min_change: float = param(
+        18.0, "a pop changes the blob's content by at least 18 gray levels on average "
+              "(H.264 noise and lighting changes stay under 5)")
+    max_own_motion: float = param(
+        1.5, "the blob moves with the camera within 1.5 px/frame: nothing moving there could "
+             "have covered or uncovered it")
+    min_texture: float = param(
+        8.0, "and the vanished or appearing content has some texture (gray std >= 8), so a "
+             "flat area's noise is not a 'thing'")
+
+
+def _boxes_overlap(point: list[float], box: list[float], margin: float = 0.5) -> bool:
+    x, y, w, h = box
+    return (x - margin * w <= point[0] <= x + (1 + margin) * w
+            and y - margin * h <= point[1] <= y + (1 + margin) * h)
+
+
+def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, dict[str, Any]]]:
+    """Each unexplained blob as ``teleport``, ``pop`` or ``explained``."""
+    events = data.signals.meta.get("flow", {}).get("events", [])
+    busy = non_rigid(data)
+    by_frame: dict[int, list[dict[str, Any]]] = {}
+    for event in events:
+        by_frame.setdefault(int(event["frame"]), []).append(event)
+    out = []
+    for event in events:
+        frame = int(event["frame"])
+        kind = "explained"
+        if not busy[frame] and event["stay"] < p.lost_match:
+            others = [o for o in by_frame[frame] if o is not event]
+            lands = any(_boxes_overlap(event["found"], o["box"]) for o in others)
+            if event["best"] >= p.found_match and event["jump"] >= p.min_jump and lands:
+                kind = "teleport"
+            elif (event["change"] >= p.min_change and event["own_motion"] <= p.max_own_motion
+                  and event["back"] < p.lost_match and event["texture"] >= p.min_texture):
+                kind = "pop"
+        out.append((kind, event))
+    return out
+
+
+# -- MOT001 ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MorphParams:
+    min_z: float = param(
+        5.0, "a cell's warping error must stand 5 robust deviations above that cell's own "
+             "median over the clip")
+    floor: float = param(
+        0.5, "gray levels added to the MAD so near-constant cells (flat synthetic areas) do "
+             "not turn noise into huge z")
+    min_excess: float = param(
+        3.0, "and exceed the cell's median by 3 gray levels (a morph on the synthetic clips "
+             "adds about 4 after the 5x5 minimum; clean synthetic clips stay under 1, slow "
+             "real ones under 3)")
+    motion_factor: float = param(
+        0.8, "or by 0.8 x the frame's 99th-percentile motion in px, if that is more: warping "
+             "errors grow with speed and motion blur (the real clips with fast motion reach "
+             "0.75x, measured)")
+    max_cells: float = param(
+        0.33, "over a third of the cells at once is a global change (cut, flash): TMP/FLK")
+
+
+@rule("MOT001", "content-morphs", severity="error", requires=["flow"], params=MorphParams,
+      fix=CALMER)
+def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
+    """Content changes in a way its motion cannot explain: morphing, melting, popping detail.
+
+    What it detects:
+        Spikes of the occlusion-masked warping error (Lai et al. 2018) in one region of the
+        frame: after motion compensation, the pixels there still changed. The error is taken
+        per cell of a coarse grid after a 5x5 minimum filter (so only changes covering an area
+        count), against the same cell's median over the clip.
+    Why it matters:
+        A subject that morphs between frames (a face turning into another, an object changing
+        shape or texture) is the most typical failure of video generators.
+    Known false positives:
+        Fast motion with heavy motion blur, fire, water and smoke (content that really changes),
+        intentional transformations (a "becomes" prompt).
+    Example:
+        A ball whose texture turns into another over 4 frames: ``MOT001 content changes with no
+        motion to explain it at frames 20-23 (+3.0 gray levels over its baseline)``.
+    Thresholds:
+        ``min_z`` = 5 robust deviations, ``min_excess`` = 3 gray levels or 0.8 x the frame's
+        motion, ``max_cells`` = 1/3 of the frame (more is a cut or flash).
+    Fix hint:
+        Regenerate with a new seed and lower motion strength; describe the subject's appearance
+        consistently in the prompt.
+    """
+    s = data.signals
+    grid = s[WARP_GRID]
+    g = int(round(np.sqrt(grid.shape[1])))
+    median, mad = robust_baseline(grid)
+    excess = grid - median
+    z = excess / (mad + p.floor)
+    motion = np.nan_to_num(s[MOTION_P99], nan=0.0)
+    need = np.maximum(p.min_excess, p.motion_factor * motion)[:, None]
+    flagged = np.nan_to_num((z >= p.min_z) & (excess >= need), nan=0.0).astype(bool)
+    too_many = flagged.sum(axis=1) > p.max_cells * grid.shape[1]
+    frames = flagged.any(axis=1) & ~too_many & ~global_change(data)
+    for start, end in spans_of(frames):
+        cells = flagged[start:end + 1].any(axis=0)
+        span_excess = np.where(flagged[start:end + 1], excess[start:end + 1], 0.0)
+        peak = start + int(np.argmax(span_excess.max(axis=1)))
+        worst = float(span_excess.max())
+        cell = int(np.argmax(span_excess.max(axis=0)))
+        yield Hit(start, end, f"content changes with no motion to explain it at frames "
+                  f"{start}-{end} (+{worst:.1f} gray levels over its baseline)", peak=peak,
+                  confidence=min(1.0, worst / (3 * float(need[peak, 0]))),
+                  region=cell_region(cells, g),
+                  evidence={"excess": round(worst, 2), "baseline": round(float(median[cell]), 2),
+                            "z": round(float(z[peak, cell]), 1),
+                            "needed": round(float(need[peak, 0]), 2)})
+
+
+# -- MOT002 ---------------------------------------------------------------------------------------
+
+@rule("MOT002", "object-teleports", severity="error", requires=["flow"], params=EventParams,
+      fix=CALMER)
+def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
+    """Something jumps to another place between two frames.
+
+    What it detects:
+        A compact region the flow cannot explain whose content is found again, in the next
+        frame, far from where the flow takes it and on another unexplained region (where it
+        landed).
+    Why it matters:
+        Objects that teleport break continuity and physics at a glance.
+    Known false positives:
+        Repetitive texture (two similar windows) next to a real occlusion; very fast real
+        motion beyond what the flow follows (a ball kicked at full speed).
+    Example:
+        A ball jumping 90 px in one frame: ``MOT002 content jumps 127 px at frame 20``.
+    Thresholds:
+        ``lost_match`` = 0.8, ``found_match`` = 0.6 (normalized correlation), ``min_jump`` =
+        25 px at 360p.
+    Fix hint:
+        New seed, lower motion strength; one action per shot in the prompt.
+    """
+    for kind, event in classify_events(data, p):
+        if kind != "teleport":
+            continue
+        frame = int(event["frame"])
+        yield Hit(frame, frame, f"content jumps {event['jump']:.0f} px at frame {frame} with no "
+                  "motion in between", confidence=min(1.0, event["best"]),
+                  region=box_region(event["box"]),
+                  evidence={k: event[k] for k in ("jump", "best", "stay", "found")})
+
+
+# -- MOT003 ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JerkParams:
+    min_points: int = param(
+        4, "at least 4 tracked points of one object must jerk together (one point can slip)")
+    min_accel: float = param(
+        8.0, "median acceleration of those points, px/frame^2 at 360p after removing the "
+             "camera; the real clips' hands and players stay under 7 outside cuts (measured)")
+    motion_factor: float = param(
+        0.5, "or half the frame's 99th-percentile motion if more: fast real motion changes "
+             "speed by more")
+
+
+@rule("MOT003", "motion-jerks", severity="warning", requires=["flow"], params=JerkParams,
+      fix=CALMER)
+def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
+    """An object's motion changes abruptly: an acceleration spike no smooth motion explains.
+
+    What it detects:
+        Points carried along the optical flow; the camera's motion (a homography) is removed
+        and the change of each point's velocity from one frame to the next is its
+        acceleration. A frame is flagged when several neighbouring points accelerate far more
+        than the frame's motion allows. The evidence gives the direction.
+    Why it matters:
+        Momentum violations (an object kicked by nothing, a jitter, a reversal in mid-air) read
+        as physically wrong even when each frame looks fine.
+    Known false positives:
+        Real impacts (a ball bouncing, a punch), handheld shake the homography cannot model.
+        That is why this is a warning. Gravity is not judged (see docs/physics.md).
+    Example:
+        A ball kicked sideways by 14 px for two frames: ``MOT003 motion jerks by 20 px/frame^2``.
+    Thresholds:
+        ``min_points`` = 4, ``min_accel`` = 8 px/frame^2 at 360p, ``motion_factor`` = 0.5.
+    Fix hint:
+        New seed, lower motion strength, simpler action.
+    """
+    s = data.signals
+    points = np.nan_to_num(s[JERK_POINTS], nan=0.0)
+    accel = np.nan_to_num(s[JERK_ACCEL], nan=0.0)
+    motion = np.nan_to_num(s[MOTION_P99], nan=0.0)
+    need = np.maximum(p.min_accel, p.motion_factor * motion)
+    flags = (points >= p.min_points) & (accel >= need) & ~non_rigid(data)
+    for start, end in spans_of(flags):
+        peak = start + int(np.argmax(accel[start:end + 1]))
+        yield Hit(start, end, f"motion jerks by {accel[peak]:.0f} px/frame^2 at frames "
+                  f"{start}-{end} ({int(points[peak])} points)", peak=peak,
+                  confidence=min(1.0, accel[peak] / (2 * need[peak])),
+                  region=box_region(s[JERK_BOX][peak]),
+                  evidence={"accel": round(float(accel[peak]), 2),
+                            "needed": round(float(need[peak]), 2),
+                            "points": int(points[peak])})
+
+
+# -- MOT004 ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StaticParams:
+    max_motion: float = param(
+        0.4, "no part of the picture (99th percentile of flow) moves more than 0.4 px/frame at "
+             "360p in 90% of the frames; DIS on a still noisy frame reads 0.1-0.3")
+    share: float = param(0.9, "share of frames that must be that still")
+
+
+@rule("MOT004", "clip-is-static", severity="warning", requires=["flow"], params=StaticParams,
+      fix={"seed": "new", "params": {"motion_strength": "higher"},
+           "negative_prompt": ["static", "still frame"]})
+def clip_is_static(data: RuleInput, p: StaticParams) -> Iterator[Hit]:
+    """The clip barely moves: an image-to-video output that did not animate.
+
+    What it detects:
+        Almost no motion anywhere: the 99th percentile of the flow magnitude stays under
+        ``max_motion`` in 90% of the frame pairs.
+    Why it matters:
+        A video that is a still picture is a failed generation (TMP001 catches exact freezes;
+        this catches pictures that only shimmer).
+    Known false positives:
+        Deliberately still shots (a landscape with no camera move). It is a warning.
+    Example:
+        ``MOT004 the clip barely moves (99% of pixels under 0.2 px/frame)``.
+    Thresholds:
+        ``max_motion`` = 0.4 px/frame at 360p, ``share`` = 0.9.
+    Fix hint:
+        Raise motion strength, add explicit motion and camera verbs, add "static, still frame"
+        to the negative prompt.
+    """
+    motion = data.signals[MOTION_P99][1:]
+    motion = motion[np.isfinite(motion)]
+    if len(motion) < 2:
+        return
+    still = float(np.mean(motion <= p.max_motion))
+    if still >= p.share:
+        level = float(np.percentile(motion, 90))
+        yield Hit(0, data.signals.n - 1, f"the clip barely moves (the fastest 1% of the picture "
+                  f"moves {level:.2f} px/frame)", confidence=min(1.0, still),
+                  evidence={"motion_p90": round(level, 3), "still_share": round(still, 3),
+                            "threshold": p.max_motion})
+
+
+# -- MOT005 ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GeometryParams:
+    min_residual: float = param(
+        1.5, "median flow residual after the best single homography, px/frame at 360p; rigid "
+             "scenes and the real clips stay under 1.2 outside cuts and whip pans (measured)")
+    min_z: float = param(6.0, "and 6 robust deviations above the clip's own median residual")
+    motion_factor: float = param(
+        0.15, "or 15% of the frame's 99th-percentile motion if more: DIS errors grow with "
+              "speed and motion blur (a whip pan)")
+
+
+@rule("MOT005", "background-warps", severity="error", requires=["flow"],
+      params=GeometryParams, fix=CALMER)
+def background_warps(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
+    """The background moves in a way no single camera motion explains: it bends or wobbles.
+
+    What it detects:
+        A homography is fitted (RANSAC) to flow sampled over the frame: it models any camera
+        pan, tilt, zoom or rotation over a distant or flat scene. The median residual is what
+        the dominant surface does beyond that; a spike of it means the background deformed.
+    Why it matters:
+        Backgrounds that ripple or bend against perspective are a tell-tale of generated video.
+    Known false positives:
+        Strong parallax (a camera moving sideways close to objects at many depths), large
+        foreground objects covering most of the frame, water.
+    Example:
+        A wave of displacement over the picture: ``MOT005 background bends (2.9 px/frame beyond
+        the camera's motion)``.
+    Thresholds:
+        ``min_residual`` = 1.5 px/frame at 360p, ``min_z`` = 6, ``motion_factor`` = 0.15.
+    Fix hint:
+        New seed, calmer camera motion; describe the camera move explicitly in the prompt.
+    """
+    s = data.signals
+    residual = s[CAMERA_RESIDUAL]
+    median, mad = robust_baseline(residual)
+    motion = np.nan_to_num(s[MOTION_P99], nan=0.0)
+    need = np.maximum(np.maximum(p.min_residual, median + p.min_z * mad), p.motion_factor * motion)
+    flags = np.nan_to_num(residual, nan=0.0) >= need
+    flags &= ~global_change(data)
+    grid = s[RESIDUAL_GRID]
+    g = int(round(np.sqrt(grid.shape[1])))
+    for start, end in spans_of(flags):
+        peak = start + int(np.nanargmax(residual[start:end + 1]))
+        cells = np.nan_to_num(grid[peak], nan=0.0) >= need[peak]
+        yield Hit(start, end, f"background bends at frames {start}-{end} "
+                  f"({residual[peak]:.1f} px/frame beyond the camera's motion)", peak=peak,
+                  confidence=min(1.0, residual[peak] / (2 * need[peak])),
+                  region=cell_region(cells, g) if cells.any() else None,
+                  evidence={"residual": round(float(residual[peak]), 2),
+                            "needed": round(float(need[peak]), 2),
+                            "baseline": round(float(median), 3)})
+
+
+# -- MOT006 ---------------------------------------------------------------------------------------
+
+@rule("MOT006", "object-pops", severity="warning", requires=["flow"], params=EventParams,
+      fix=CALMER)
+def object_pops(data: RuleInput, p: EventParams) -> Iterator[Hit]:
+    """Something vanishes or appears inside the frame with nothing passing in front of it.
+
+    What it detects:
+        A compact region whose content changes completely between two frames (by
+        ``min_change`` gray levels) while the flow there is just the camera's: nothing moved
+        over it, so no occlusion explains the change, and the content is not found elsewhere
+        (that would be MOT002).
+    Why it matters:
+        Objects popping in or out, or passing through each other, break object permanence.
+    Known false positives:
+        Fast small objects (a ball) the flow misses, lights switching on, a blink. It is a
+        warning.
+    Example:
+        A ball hidden for 8 frames: ``MOT006 content vanishes or appears at frame 20``.
+    Thresholds:
+        ``min_change`` = 18 gray levels, ``max_own_motion`` = 1.5 px/frame, ``lost_match`` =
+        0.8, ``min_texture`` = 8.
+    Fix hint:
+        New seed; name every object that should stay in view in the prompt.
+    """
+    for kind, event in classify_events(data, p):
+        if kind != "pop":
+            continue
+        frame = int(event["frame"])
+        yield Hit(frame, frame, f"content vanishes or appears at frame {frame} with nothing in "
+                  "front of it", confidence=min(1.0, event["change"] / (2 * p.min_change)),
+                  region=box_region(event["box"]),
+                  evidence={k: event[k] for k in ("change", "stay", "back", "own_motion")})
