@@ -216,6 +216,7 @@ def register_commands() -> None:
     from vidlint.cli import serve  # noqa: F401
     from vidlint.cli import frames  # noqa: F401
     from vidlint.cli import fix  # noqa: F401
+    from vidlint.cli import source  # noqa: F401
 
 
 def main() -> None:

@@ -1,0 +1,457 @@
+"""Faces: detection, tracking, identity descriptors and landmark dynamics, for the FAC rules.
+
+- **Detection**: MediaPipe FaceDetection, full-range model (the short-range model misses faces
+  under about 150 px in 720p: research/stage-speeds.md), on the shared small copy, at
+  ``sample_fps`` frames per second.
+- **Tracking**: greedy matching of each detection to the open track whose last box it overlaps
+  most (IoU), so several faces each keep their own track.
+- **Identity**: dlib's 128-d face descriptor (71 ms per face here, so never per frame): once when
+  a track starts, then every ``describe_every_s``, at the track's end, and more densely where the
+  identity moved: when two descriptors differ by more than ``refine_distance`` the frames kept
+  between them are described by bisection, so a morph is located to the sampled frame.
+- **Landmarks**: FaceMesh on the face crop (its own detector is short-range): expression measures
+  (mouth opening, mouth width, eye aperture, brow raise) and face proportions, all divided by the
+  distance between the outer eye corners so they do not depend on face size.
+
+Per-frame signals follow the clip's main face (the longest track); every track is in
+``meta["tracks"]``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from vidlint.analyzers.base import Analyzer, param
+from vidlint.decode import Frame
+from vidlint.errors import ConfigError
+
+COUNT = "faces.count"
+SCORE = "faces.score"
+IDENTITY = "faces.identity_distance"
+MOUTH_OPEN = "faces.mouth_open"
+EYE_OPEN = "faces.eye_open"
+BROW_RAISE = "faces.brow_raise"
+MOUTH_WIDTH = "faces.mouth_width"
+
+EXPRESSION_KEYS = ("mouth_open", "mouth_width", "eye_open", "brow_raise")
+GEOMETRY_KEYS = ("face_height", "eye_width_ratio", "mouth_to_eyes", "nose_offset")
+
+# FaceMesh landmark indices (the canonical 468-point mesh).
+OUTER_EYE = (33, 263)
+INNER_EYE = (133, 362)
+UPPER_LID = (159, 386)
+LOWER_LID = (145, 374)
+BROW_MID = (105, 334)
+INNER_LIPS = (13, 14)
+MOUTH_CORNERS = (61, 291)
+FOREHEAD, CHIN, NOSE_TIP = 10, 152, 1
+
+
+@dataclass(frozen=True)
+class FacesParams:
+    sample_fps: float = param(
+        8.0, "detection and landmarks run on this many frames per second (0 = every frame): "
+             "expressions and faces entering change slower than 1/8 s, and 8 fps keeps faces "
+             "plus reference within 0.5 s for a 5 s 720p clip (benchmarks/faces_speed.py)")
+    min_confidence: float = param(
+        0.5, "MediaPipe FaceDetection's default min_detection_confidence")
+    match_iou: float = param(
+        0.3, "a detection continues a track when its box overlaps the track's last box by this "
+             "IoU (the usual tracking-by-detection gate)")
+    max_jump: float = param(
+        0.75, "a detection not overlapping enough still continues a track when its centre moved "
+              "less than this many face sizes since the track's last sample (fast turns in a "
+              "dance at 8-10 fps, measured on the MimicMotion clip)")
+    max_gap_s: float = param(
+        0.5, "a track survives this long without a detection (blinks of the detector, a hand "
+             "passing); longer, and a face found there starts a new track")
+    describe_every_s: float = param(
+        2.0, "a dlib descriptor at least this often per track; the bisection between samples "
+             "adds more where identity moves. 71 ms each (research/stage-speeds.md)")
+    refine_distance: float = param(
+        0.45, "two descriptors further apart than this are bisected over the frames between "
+              "them; same-person samples 0.7 s apart stay under 0.45 on the LivePortrait "
+              "expression clip (measured)")
+    refine_depth: int = param(3, "bisection steps per refined interval (at most 2^3-1 = 7 "
+                                  "extra descriptors)")
+    min_face_px: int = param(
+        48, "no descriptor for faces smaller than this (short side, full-resolution pixels): "
+            "dlib's chip is 150 px and the model was trained on faces of about 80-150 px")
+    landmarks: bool = param(True, "run FaceMesh on each sampled face crop")
+    crop_size: int = param(256, "side of the square face crop given to FaceMesh (its input is "
+                                "192 px)")
+
+
+@dataclass
+class Track:
+    """One face followed over frames. Lists are parallel per sampled frame."""
+
+    id: int
+    frames: list[int] = field(default_factory=list)
+    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    features: list[dict[str, float]] = field(default_factory=list)
+    described: dict[int, np.ndarray] = field(default_factory=dict)
+    pending: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    """(frame, aligned 150 px chip) of sampled frames since the last descriptor."""
+    last_described_t: float = -np.inf
+    last_t: float = 0.0
+
+    @property
+    def last_box(self) -> tuple[float, float, float, float]:
+        return self.boxes[-1]
+
+
+class FacesAnalyzer(Analyzer):
+    name = "faces"
+    signals = (COUNT, SCORE, IDENTITY, MOUTH_OPEN, MOUTH_WIDTH, EYE_OPEN, BROW_RAISE)
+    Params = FacesParams
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {
+        "fast": {"sample_fps": 4.0, "describe_every_s": 3.0, "refine_depth": 2},
+        "thorough": {"sample_fps": 0.0, "describe_every_s": 0.5, "refine_distance": 0.35,
+                     "refine_depth": 4},
+    }
+
+    def __init__(self, params: FacesParams, clip, context) -> None:
+        super().__init__(params, clip, context)
+        import mediapipe as mp
+
+        self.detector = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=params.min_confidence)
+        self.mesh = (mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1)
+                     if params.landmarks else None)
+        self.models = dlib_models()
+        fps = clip.fps or 24.0
+        self.stride = 1 if params.sample_fps <= 0 else max(1, round(fps / params.sample_fps))
+        self.open: list[Track] = []
+        self.closed: list[Track] = []
+        self.counts: dict[int, int] = {}
+        self.frame_scores: dict[int, float] = {}
+        self.next_id = 0
+        self.last_index = -1
+        self.times: dict[int, float] = {}
+
+    # -- per frame ------------------------------------------------------------------------------
+    def update(self, frame: Frame) -> None:
+        self.last_index = frame.index
+        self.times[frame.index] = frame.time_s
+        if frame.index % self.stride:
+            return
+        detections = self._detect(frame.small)
+        self.counts[frame.index] = len(detections)
+        self.frame_scores[frame.index] = max((d[4] for d in detections), default=np.nan)
+        self._close_stale(frame.time_s)
+        unmatched = list(range(len(detections)))
+        aspect = frame.small.shape[1] / frame.small.shape[0]
+        pairs = sorted(((self._affinity(t.last_box, d, aspect), ti, di)
+                        for ti, t in enumerate(self.open) for di, d in enumerate(detections)),
+                       reverse=True)
+        used_tracks: set[int] = set()
+        for affinity, ti, di in pairs:
+            if affinity <= 0 or ti in used_tracks or di not in unmatched:
+                continue
+            used_tracks.add(ti)
+            unmatched.remove(di)
+            self._extend(self.open[ti], frame, detections[di])
+        for di in unmatched:
+            track = Track(self.next_id)
+            self.next_id += 1
+            self.open.append(track)
+            self._extend(track, frame, detections[di])
+
+    def _affinity(self, last: tuple, detection: tuple, aspect: float) -> float:
+        """How well a detection continues a track: its IoU with the track's last box, or, for a
+        face that moved fast (a spin, a quick turn), a small positive value when its centre is
+        within ``max_jump`` box sizes of the last one; 0 when it does not continue it."""
+        overlap = iou(last, detection[:4])
+        if overlap >= self.params.match_iou:
+            return overlap
+        dx = (last[0] + last[2] / 2 - detection[0] - detection[2] / 2) * aspect
+        dy = last[1] + last[3] / 2 - detection[1] - detection[3] / 2
+        size = max(last[2] * aspect, last[3])
+        return 0.01 if np.hypot(dx, dy) <= self.params.max_jump * size else 0.0
+
+    def _detect(self, small: np.ndarray) -> list[tuple[float, float, float, float, float]]:
+        result = self.detector.process(np.ascontiguousarray(small))
+        found = []
+        for detection in result.detections or ():
+            box = detection.location_data.relative_bounding_box
+            x0, y0 = max(0.0, box.xmin), max(0.0, box.ymin)
+            x1, y1 = min(1.0, box.xmin + box.width), min(1.0, box.ymin + box.height)
+            if x1 > x0 and y1 > y0:
+                found.append((x0, y0, x1 - x0, y1 - y0, float(detection.score[0])))
+        return found
+
+    def _extend(self, track: Track, frame: Frame, detection: tuple) -> None:
+        box, score = tuple(float(v) for v in detection[:4]), float(detection[4])
+        track.frames.append(frame.index)
+        track.boxes.append(box)
+        track.scores.append(score)
+        track.last_t = frame.time_s
+        image = face_image(frame, box)
+        features = self._landmark_features(image, box) if self.mesh else {}
+        track.features.append(features)
+        if self.mesh and not features:
+            return  # FaceMesh sees no face there (the back of a head): no identity sample
+        chip = self._chip(image, (self.clip.height, self.clip.width), box)
+        if chip is None:
+            return
+        track.pending.append((frame.index, chip))
+        if frame.time_s - track.last_described_t >= self.params.describe_every_s:
+            self._describe_pending(track, frame.time_s)
+
+    def _close_stale(self, now: float) -> None:
+        still = []
+        for track in self.open:
+            if now - track.last_t > self.params.max_gap_s:
+                self._close(track)
+            else:
+                still.append(track)
+        self.open = still
+
+    def _close(self, track: Track) -> None:
+        if track.pending and track.pending[-1][0] not in track.described:
+            self._describe_pending(track, track.last_t)
+        track.pending = []
+        self.closed.append(track)
+
+    # -- identity -------------------------------------------------------------------------------
+    def _chip(self, rgb: np.ndarray, full_size: tuple[int, int],
+              box: tuple[float, float, float, float]) -> np.ndarray | None:
+        """The face aligned by dlib's 5-point model, 150 px, as the descriptor network wants
+        (``min_face_px`` is judged at the clip's full resolution)."""
+        import dlib
+
+        x, y, w, h = box
+        if min(w * full_size[1], h * full_size[0]) < self.params.min_face_px:
+            return None
+        height, width = rgb.shape[:2]
+        rect = dlib.rectangle(int(x * width), int(y * height), int((x + w) * width),
+                              int((y + h) * height))
+        shape = self.models.shape(rgb, rect)
+        return dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+
+    def _describe_pending(self, track: Track, now: float) -> None:
+        """Describe the newest kept chip; bisect back to the previous descriptor if identity
+        moved by more than ``refine_distance`` in between."""
+        frame, chip = track.pending[-1]
+        previous = max(track.described) if track.described else None
+        track.described[frame] = self.models.describe(chip)
+        track.last_described_t = now
+        if previous is not None:
+            between = [p for p in track.pending[:-1] if previous < p[0] < frame]
+            self._bisect(track, previous, frame, between, self.params.refine_depth)
+        track.pending = []
+
+    def _bisect(self, track: Track, lo: int, hi: int, between: list, depth: int) -> None:
+        if depth <= 0 or not between:
+            return
+        if distance(track.described[lo], track.described[hi]) <= self.params.refine_distance:
+            return
+        middle = len(between) // 2
+        frame, chip = between[middle]
+        track.described[frame] = self.models.describe(chip)
+        self._bisect(track, lo, frame, between[:middle], depth - 1)
+        self._bisect(track, frame, hi, between[middle + 1:], depth - 1)
+
+    def _landmark_features(self, rgb: np.ndarray, box: tuple) -> dict[str, float]:
+        crop = square_crop(rgb, box, 1.6, self.params.crop_size)
+        result = self.mesh.process(crop)
+        if not result.multi_face_landmarks:
+            return {}
+        points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark],
+                          np.float32) * self.params.crop_size
+        return face_measures(points)
+
+    # -- end ------------------------------------------------------------------------------------
+    def finish(self) -> dict[str, np.ndarray]:
+        for track in self.open:
+            self._close(track)
+        self.open = []
+        self.detector.close()
+        if self.mesh:
+            self.mesh.close()
+        n = self.last_index + 1
+        tracks = sorted(self.closed, key=lambda t: t.id)
+        out = {key: np.full(n, np.nan) for key in self.signals}
+        for index, count in self.counts.items():
+            out[COUNT][index] = count
+            out[SCORE][index] = self.frame_scores[index]
+        main = max(tracks, key=lambda t: len(t.frames), default=None)
+        if main is not None:
+            anchor = anchor_of(main)
+            for frame, descriptor in main.described.items():
+                if anchor is not None:
+                    out[IDENTITY][frame] = distance(descriptor, anchor[1])
+            for frame, features in zip(main.frames, main.features, strict=True):
+                for key, name in ((MOUTH_OPEN, "mouth_open"), (MOUTH_WIDTH, "mouth_width"),
+                                  (EYE_OPEN, "eye_open"), (BROW_RAISE, "brow_raise")):
+                    out[key][frame] = features.get(name, np.nan)
+        self.meta = {
+            "stride": self.stride,
+            "sampled_frames": len(self.counts),
+            "main_track": main.id if main is not None else None,
+            "tracks": [track_record(t, self.times) for t in tracks],
+        }
+        return out
+
+
+def face_image(frame: Frame, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The shared small copy when the face in it is already as large as dlib's 150 px chip
+    (no detail lost), else the full-resolution frame (decoded to RGB only then)."""
+    height, width = frame.small.shape[:2]
+    if min(box[2] * width, box[3] * height) >= 150:
+        return frame.small
+    return frame.rgb
+
+
+def track_record(track: Track, times: dict[int, float]) -> dict[str, Any]:
+    """A track as plain data (for the rules and report.extra)."""
+    anchor = anchor_of(track)
+    described = sorted(track.described)
+    return {
+        "id": track.id,
+        "start": track.frames[0],
+        "end": track.frames[-1],
+        "start_s": times.get(track.frames[0], 0.0),
+        "end_s": times.get(track.frames[-1], 0.0),
+        "frames": list(track.frames),
+        "boxes": [[round(v, 4) for v in box] for box in track.boxes],
+        "scores": [round(s, 3) for s in track.scores],
+        "features": {key: [round(f[key], 4) if key in f else None for f in track.features]
+                     for key in EXPRESSION_KEYS + GEOMETRY_KEYS},
+        "anchor_frame": anchor[0] if anchor else None,
+        "descriptor_frames": described,
+        "descriptors": [np.round(track.described[f], 4).tolist() for f in described],
+        "anchor_distance": [round(distance(track.described[f], anchor[1]), 4)
+                            for f in described] if anchor else [],
+    }
+
+
+def anchor_of(track: Track) -> tuple[int, np.ndarray] | None:
+    """The track's identity anchor: its first descriptor (taken on its first usable frame)."""
+    if not track.described:
+        return None
+    first = min(track.described)
+    return first, track.described[first]
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Euclidean distance between dlib descriptors; < 0.6 means the same person (dlib)."""
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
+
+
+def iou(a: tuple, b: tuple) -> float:
+    ax, ay, aw, ah = a[:4]
+    bx, by, bw, bh = b[:4]
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def square_crop(rgb: np.ndarray, box: tuple, scale: float, size: int) -> np.ndarray:
+    """A square crop ``scale`` times the box's long side around its centre, padded at the frame
+    edge, resized to ``size``."""
+    height, width = rgb.shape[:2]
+    x, y, w, h = box
+    cx, cy = (x + w / 2) * width, (y + h / 2) * height
+    side = max(w * width, h * height) * scale
+    x0, y0 = round(cx - side / 2), round(cy - side / 2)
+    x1, y1 = round(cx + side / 2), round(cy + side / 2)
+    crop = rgb[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
+    crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y1 - height), max(0, -x0),
+                              max(0, x1 - width), cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    return np.ascontiguousarray(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA))
+
+
+def face_measures(points: np.ndarray) -> dict[str, float]:
+    """Expression and proportion measures from FaceMesh points (pixels), in units of the
+    distance between the outer eye corners."""
+
+    def d(a: int, b: int) -> float:
+        return float(np.linalg.norm(points[a] - points[b]))
+
+    eyes = d(*OUTER_EYE)
+    if eyes < 1e-3:
+        return {}
+    eye_centre = (points[OUTER_EYE[0]] + points[OUTER_EYE[1]]) / 2
+    mouth_centre = (points[MOUTH_CORNERS[0]] + points[MOUTH_CORNERS[1]]) / 2
+    left, right = d(OUTER_EYE[0], INNER_EYE[0]), d(OUTER_EYE[1], INNER_EYE[1])
+    axis = (points[OUTER_EYE[1]] - points[OUTER_EYE[0]]) / eyes
+    return {
+        "mouth_open": d(*INNER_LIPS) / eyes,
+        "mouth_width": d(*MOUTH_CORNERS) / eyes,
+        "eye_open": (d(UPPER_LID[0], LOWER_LID[0]) + d(UPPER_LID[1], LOWER_LID[1])) / 2 / eyes,
+        "brow_raise": (d(BROW_MID[0], UPPER_LID[0]) + d(BROW_MID[1], UPPER_LID[1])) / 2 / eyes,
+        "face_height": d(FOREHEAD, CHIN) / eyes,
+        "eye_width_ratio": min(left, right) / max(left, right, 1e-6),
+        "mouth_to_eyes": float(np.linalg.norm(mouth_centre - eye_centre)) / eyes,
+        "nose_offset": float(np.dot(points[NOSE_TIP] - eye_centre, axis)) / eyes,
+    }
+
+
+@dataclass(frozen=True)
+class DlibModels:
+    shape: Any
+    network: Any
+
+    def describe(self, chip: np.ndarray) -> np.ndarray:
+        return np.asarray(self.network.compute_face_descriptor(chip), np.float32)
+
+
+@lru_cache(maxsize=1)
+def dlib_models() -> DlibModels:
+    """dlib's 5-point shape predictor and face descriptor network, from the files that
+    face-recognition-models ships (found without importing it: its __init__ needs
+    pkg_resources, which recent setuptools no longer provides)."""
+    import dlib
+
+    folder = models_folder()
+    try:
+        return DlibModels(
+            dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat")),
+            dlib.face_recognition_model_v1(
+                str(folder / "dlib_face_recognition_resnet_model_v1.dat")))
+    except RuntimeError as exc:
+        raise ConfigError(f"cannot load dlib face models ({exc})", folder) from exc
+
+
+def models_folder() -> Path:
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the face-recognition-models package is not installed "
+                          "(pip install face-recognition-models==0.3.0)")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def describe_image(rgb: np.ndarray, min_face_px: int = 48) -> tuple[np.ndarray, tuple] | None:
+    """Descriptor and box of the most confident face in a still image (e.g. an i2v source),
+    or None when there is no usable face."""
+    import dlib
+    import mediapipe as mp
+
+    with mp.solutions.face_detection.FaceDetection(model_selection=1) as detector:
+        result = detector.process(np.ascontiguousarray(rgb))
+    if not result.detections:
+        return None
+    best = max(result.detections, key=lambda d: d.score[0])
+    box = best.location_data.relative_bounding_box
+    height, width = rgb.shape[:2]
+    x0, y0 = max(0.0, box.xmin), max(0.0, box.ymin)
+    w, h = min(1.0, box.xmin + box.width) - x0, min(1.0, box.ymin + box.height) - y0
+    if min(w * width, h * height) < min_face_px:
+        return None
+    models = dlib_models()
+    rect = dlib.rectangle(int(x0 * width), int(y0 * height), int((x0 + w) * width),
+                          int((y0 + h) * height))
+    chip = dlib.get_face_chip(rgb, models.shape(rgb, rect), size=150, padding=0.25)
+    return models.describe(chip), (x0, y0, w, h)

@@ -1,0 +1,422 @@
+"""FAC: faces that turn into someone else, morph, pop in or out, stay dead or lose their shape.
+
+All rules read the face tracks of the ``faces`` analyzer (``signals.meta["faces"]["tracks"]``):
+per track, its sampled frames, boxes, detection scores, landmark measures and dlib descriptors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vidlint.analyzers.base import param
+from vidlint.analyzers.faces import EXPRESSION_KEYS
+from vidlint.report.model import Region
+from vidlint.rules.base import Hit, RuleInput, rule
+
+IDENTITY_FIX = {"params": {"reference_strength": "increase", "duration_s": "shorter"},
+                "prompt_add": ["consistent face", "same person throughout"],
+                "negative_prompt": ["morphing face", "changing identity"]}
+DLIB_SAME_PERSON = 0.6
+"""dlib's published rule: descriptors closer than 0.6 are the same person (99.38% on LFW,
+dlib.net face_recognition.py example)."""
+
+
+def tracks_of(data: RuleInput) -> list[dict[str, Any]]:
+    return list(data.signals.meta.get("faces", {}).get("tracks", []))
+
+
+def box_at(track: dict[str, Any], frame: int) -> Region:
+    """The track's box at its sampled frame nearest to ``frame``."""
+    frames = np.asarray(track["frames"])
+    index = int(np.argmin(np.abs(frames - frame)))
+    return Region(*track["boxes"][index])
+
+
+def time_of(data: RuleInput, frame: int) -> float:
+    times = data.signals.time_s
+    return float(times[min(max(frame, 0), len(times) - 1)])
+
+
+@dataclass(frozen=True)
+class DriftParams:
+    same_person: float = param(
+        DLIB_SAME_PERSON, "dlib's same-person distance (0.6, dlib.net). Calibrated here: one "
+        "person's strongest expressions and head turns reach 0.59 from the anchor on the "
+        "LivePortrait expression clip; different people in the evaluation set are 0.46-0.98 "
+        "apart (median 0.78)")
+    min_samples: int = param(
+        2, "at least 2 descriptors beyond the threshold in a row: one bad chip (motion blur, "
+           "a hand over the face) is not a new person")
+
+
+@rule("FAC001", "identity-drift", severity="error", requires=["faces"], params=DriftParams,
+      fix=IDENTITY_FIX)
+def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
+    """A face stops being the person it was at the start of its track.
+
+    What it detects:
+        Per face track, the dlib descriptor distance from the track's anchor (its first usable
+        frame) crosses dlib's same-person threshold and stays beyond it for ``min_samples``
+        descriptors in a row. The span runs from the first such sample to the last (to the end
+        of the track when the face never comes back). The curve is ``faces.identity_distance``
+        for the main face and ``anchor_distance`` per track in ``extra.faces``.
+    Why it matters:
+        Subjects that "subtly morph between frames" are the most recognised flaw of generated
+        video; a face that becomes another person breaks the shot.
+    Known false positives:
+        Extreme head turns (profile views), heavy occlusion, very small or blurred faces (no
+        descriptor below 48 px), and dlib's weaker separation of East Asian faces (different
+        people can be as close as 0.46, so some drift is missed rather than over-reported).
+        In image-to-video the anchor is the first frame, not the source: REF002 compares with
+        the source face.
+    Example:
+        A woman's face cross-fading into a man's over frames 24-35:
+        ``FAC001 face 0 no longer the same person from frame 28 (distance 0.81 > 0.6)``.
+    Thresholds:
+        ``same_person`` = 0.6 (dlib), ``min_samples`` = 2. Descriptors are sampled every
+        ``analyzers.faces.describe_every_s`` and bisected where identity moves.
+    Fix hint:
+        Condition on a reference image of the character (stronger reference strength), repeat
+        the same identity description, shorten the clip; regenerate with a new seed.
+    """
+    for track in tracks_of(data):
+        frames, distances = track["descriptor_frames"], track["anchor_distance"]
+        over = [d > p.same_person for d in distances]
+        start = None
+        for i, flag in enumerate([*over, False]):
+            if flag and start is None:
+                start = i
+            elif not flag and start is not None:
+                count = i - start
+                if count >= p.min_samples:
+                    last = i - 1
+                    end = track["end"] if last == len(frames) - 1 else frames[last]
+                    peak_i = start + int(np.argmax(distances[start:i]))
+                    worst = distances[peak_i]
+                    yield Hit(frames[start], end,
+                              f"face {track['id']} no longer the same person from frame "
+                              f"{frames[start]} (distance {worst:.2f} > {p.same_person} from "
+                              f"frame {track['anchor_frame']})",
+                              peak=frames[peak_i],
+                              confidence=min(1.0, 0.5 + (worst - p.same_person) / 0.3),
+                              evidence={"track": track["id"], "anchor_frame":
+                                        track["anchor_frame"], "distance": round(worst, 3),
+                                        "threshold": p.same_person, "samples": count},
+                              region=box_at(track, frames[peak_i]))
+                start = None
+
+
+@dataclass(frozen=True)
+class MorphParams:
+    jump_distance: float = param(
+        DLIB_SAME_PERSON, "descriptors of one track this close in time must still be the same "
+        "person (dlib's 0.6); same-person samples within 1 s stay under 0.45 on the "
+        "LivePortrait expression clip (measured)")
+    window_s: float = param(
+        1.0, "what counts as nearby frames: a change of person within 1 s is a morph, a slower "
+             "one is drift (FAC001)")
+
+
+@rule("FAC002", "face-morph", severity="error", requires=["faces"], params=MorphParams,
+      fix=IDENTITY_FIX)
+def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
+    """A face jumps to another identity between nearby frames of one track.
+
+    What it detects:
+        Two descriptors of the same face track at most ``window_s`` apart whose distance is
+        beyond the same-person threshold. Overlapping pairs are merged into one span, reported
+        from the last frame still like the earlier face to the first frame like the later one.
+    Why it matters:
+        A sudden face swap within one shot is the most visible identity failure; it also marks
+        where to cut when the rest of the clip is usable.
+    Known false positives:
+        A second person stepping exactly into the first one's place (the tracker cannot tell),
+        a hand or object sweeping over the face, a cut (TMP003) that lands a new face on the
+        old one's spot.
+    Example:
+        A woman's face cross-fading into a man's over frames 24-35:
+        ``FAC002 face 0 changes identity between frames 24 and 36 (distance 0.84)``.
+    Thresholds:
+        ``jump_distance`` = 0.6 (dlib), ``window_s`` = 1.0.
+    Fix hint:
+        Regenerate with a new seed and a stronger reference; shorten the clip or keep the part
+        before the jump.
+    """
+    for track in tracks_of(data):
+        frames = track["descriptor_frames"]
+        vectors = np.asarray(track["descriptors"], np.float32)
+        pairs = []
+        for i in range(len(frames)):
+            for j in range(i + 1, len(frames)):
+                if time_of(data, frames[j]) - time_of(data, frames[i]) > p.window_s:
+                    break
+                gap = float(np.linalg.norm(vectors[i] - vectors[j]))
+                if gap > p.jump_distance:
+                    pairs.append((frames[i], frames[j], gap))
+        for lo, hi, worst in merge_pairs(pairs):
+            yield Hit(lo, hi, f"face {track['id']} changes identity between frames {lo} and "
+                      f"{hi} (distance {worst:.2f} > {p.jump_distance} within "
+                      f"{time_of(data, hi) - time_of(data, lo):.2f} s)",
+                      peak=hi, confidence=min(1.0, 0.5 + (worst - p.jump_distance) / 0.3),
+                      evidence={"track": track["id"], "distance": round(worst, 3),
+                                "threshold": p.jump_distance},
+                      region=box_at(track, hi))
+
+
+def merge_pairs(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Merge overlapping (lo, hi) spans; report the tightest span: the latest ``lo`` and the
+    earliest ``hi`` among the pairs of each group, so it brackets the change."""
+    groups: list[list[tuple[int, int, float]]] = []
+    for pair in sorted(pairs):
+        if groups and pair[0] <= max(q[1] for q in groups[-1]):
+            groups[-1].append(pair)
+        else:
+            groups.append([pair])
+    merged = []
+    for group in groups:
+        lo = max(q[0] for q in group)
+        hi = min(q[1] for q in group if q[1] > lo) if any(q[1] > lo for q in group) else lo
+        merged.append((min(lo, hi), max(lo, hi), max(q[2] for q in group)))
+    return merged
+
+
+@dataclass(frozen=True)
+class PopParams:
+    min_track_s: float = param(
+        0.5, "the face must be seen for this long after appearing (or before vanishing): a "
+             "detector flicker on a background pattern is not a face")
+    min_score: float = param(
+        0.75, "median detection confidence of the track; genuine faces score 0.8-0.95 on "
+              "the evaluation clips (measured)")
+    min_size: float = param(
+        0.08, "the face's height as a share of the frame's; smaller faces drop in and out of "
+              "detection on their own")
+    edge_margin: float = param(
+        0.03, "a box this close to a border entered or left through it: that is motion, not "
+              "a pop")
+
+
+@rule("FAC003", "face-pops", severity="warning", requires=["faces"], params=PopParams,
+      fix={"seed": "new", "negative_prompt": ["extra face", "disappearing face"]})
+def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
+    """A face appears or vanishes in the middle of the frame.
+
+    What it detects:
+        A confident, reasonably large face track that starts after the clip's first sampled
+        frame, or ends before its last, while its box is away from the frame borders: the face
+        did not walk in or out, it materialised or dissolved.
+    Why it matters:
+        Faces that pop in or out are a typical generation failure (a person dissolving into the
+        background, a second face growing out of a pattern).
+    Known false positives:
+        A face turning fully away (the detector loses it), a hand or object covering it for
+        longer than ``analyzers.faces.max_gap_s``, a fast zoom.
+    Example:
+        A face that is gone from frame 20 on, mid-frame: ``FAC003 face 0 vanishes at frame 20``.
+    Thresholds:
+        ``min_track_s`` = 0.5, ``min_score`` = 0.75, ``min_size`` = 0.08 of the frame height,
+        ``edge_margin`` = 0.03.
+    Fix hint:
+        Regenerate with a new seed; name every person in the prompt so none is invented.
+    """
+    meta = data.signals.meta.get("faces", {})
+    stride = int(meta.get("stride", 1))
+    first_sampled = 0
+    last_sampled = (data.signals.n - 1) // stride * stride
+    for track in tracks_of(data):
+        if len(track["frames"]) < 2 or np.median(track["scores"]) < p.min_score:
+            continue
+        if time_of(data, track["end"]) - time_of(data, track["start"]) < p.min_track_s:
+            continue
+        for event, frame, box in (("appears", track["start"], track["boxes"][0]),
+                                  ("vanishes", track["end"], track["boxes"][-1])):
+            at_edge = (frame == first_sampled) if event == "appears" else (frame == last_sampled)
+            if at_edge or box[3] < p.min_size or touches_border(box, p.edge_margin):
+                continue
+            if handed_over(track, event, tracks_of(data), stride):
+                continue
+            where = frame if event == "appears" else min(frame + stride, data.signals.n - 1)
+            yield Hit(where, where, f"face {track['id']} {event} at frame {where} in mid-frame",
+                      confidence=min(1.0, float(np.median(track["scores"]))),
+                      evidence={"track": track["id"], "event": event,
+                                "box": [round(v, 3) for v in box],
+                                "score": round(float(np.median(track["scores"])), 3)},
+                      region=Region(*box))
+
+
+def handed_over(track: dict[str, Any], event: str, tracks: list[dict[str, Any]],
+                stride: int) -> bool:
+    """True when another track takes over (or hands over) this face where and when it
+    vanishes (appears): the tracker lost a fast-moving face, the face did not pop."""
+    box = track["boxes"][-1] if event == "vanishes" else track["boxes"][0]
+    frame = track["end"] if event == "vanishes" else track["start"]
+    for other in tracks:
+        if other["id"] == track["id"]:
+            continue
+        if event == "vanishes":
+            other_frame, other_box = other["start"], other["boxes"][0]
+            close_in_time = 0 < other_frame - frame <= 4 * stride
+        else:
+            other_frame, other_box = other["end"], other["boxes"][-1]
+            close_in_time = 0 < frame - other_frame <= 4 * stride
+        centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
+        other_centre = np.array([other_box[0] + other_box[2] / 2, other_box[1] + other_box[3] / 2])
+        if close_in_time and np.linalg.norm(centre - other_centre) <= 1.5 * max(box[2], box[3]):
+            return True
+    return False
+
+
+def touches_border(box: list[float], margin: float) -> bool:
+    x, y, w, h = box
+    return x <= margin or y <= margin or x + w >= 1 - margin or y + h >= 1 - margin
+
+
+@dataclass(frozen=True)
+class FlatParams:
+    min_duration_s: float = param(
+        1.5, "judge only tracks followed this long: a shorter glimpse says nothing about "
+             "expression (a sentence takes about 1.5 s)")
+    min_samples: int = param(12, "and with at least this many landmark samples")
+    min_activity: float = param(
+        0.07, "sum over mouth opening, mouth width, eye aperture and brow raise of each one's "
+              "10-90% range, in eye-distance units. Talking and acting faces on the evaluation "
+              "set score 0.10-0.39 (LivePortrait 0.37 and 0.39, SadTalker 0.105); still faces "
+              "0.055-0.064; a still photo moved around scores about 0.02 (measured)")
+
+
+@rule("FAC004", "flat-expression", severity="info", requires=["faces"], params=FlatParams,
+      fix={"prompt_add": ["expressive face", "visible emotion"]})
+def flat_expression(data: RuleInput, p: FlatParams) -> Iterator[Hit]:
+    """A face that barely moves: emotionally flat where it should act.
+
+    What it detects:
+        Over a face track long enough to judge (``min_duration_s``, ``min_samples``), the
+        spread (10-90% range) of mouth opening, mouth width, eye aperture and brow raise from
+        FaceMesh, summed. Below ``min_activity`` the face is a mask: it neither talks nor
+        emotes.
+    Why it matters:
+        "Faces in emotionally charged moments often look technically correct but feel
+        emotionally flat" (the seed article). A talking or acting shot with a dead face fails.
+    Known false positives:
+        Many shots legitimately show a calm face (listening, sleeping, a portrait). The rule
+        cannot know the prompt's intent, so it is ``info`` by default: raise it to ``warning``
+        for talking-head or acting jobs. Faces followed for less than 1.5 s are never judged.
+    Example:
+        A 5 s talking-head clip whose mouth never opens: ``FAC004 face 0 barely moves over
+        4.9 s (activity 0.03 < 0.07)``.
+    Thresholds:
+        ``min_activity`` = 0.07, ``min_duration_s`` = 1.5, ``min_samples`` = 12.
+    Fix hint:
+        Describe the emotion and the action explicitly ("laughs, eyebrows raised"); avoid
+        over-strong reference conditioning that freezes the face.
+    """
+    for track in tracks_of(data):
+        duration = time_of(data, track["end"]) - time_of(data, track["start"])
+        activity, ranges, samples = expression_activity(track)
+        if duration < p.min_duration_s or samples < p.min_samples:
+            continue
+        if activity < p.min_activity:
+            yield Hit(track["start"], track["end"],
+                      f"face {track['id']} barely moves over {duration:.1f} s (activity "
+                      f"{activity:.3f} < {p.min_activity})",
+                      peak=track["start"], confidence=min(1.0, 1.0 - activity / p.min_activity
+                                                          + 0.5),
+                      evidence={"track": track["id"], "activity": round(activity, 4),
+                                "threshold": p.min_activity, "samples": samples,
+                                **{k: round(v, 4) for k, v in ranges.items()}},
+                      region=box_at(track, track["start"]))
+
+
+def expression_activity(track: dict[str, Any]) -> tuple[float, dict[str, float], int]:
+    """Sum of the 10-90% ranges of the expression measures, the ranges, the sample count."""
+    ranges = {}
+    samples = 0
+    for key in EXPRESSION_KEYS:
+        values = np.array([v for v in track["features"].get(key, []) if v is not None])
+        samples = max(samples, len(values))
+        if len(values) >= 2:
+            low, high = np.percentile(values, [10, 90])
+            ranges[key] = float(high - low)
+    return float(sum(ranges.values())), ranges, samples
+
+
+@dataclass(frozen=True)
+class GeometryParams:
+    face_height: tuple = param(
+        (1.3, 2.5), "forehead-to-chin over outer eye-corner distance; near-frontal real and "
+                    "generated faces on the evaluation set measure 1.6-2.0 (measured)")
+    mouth_to_eyes: tuple = param(
+        (0.45, 1.2), "mouth centre to eye centre over eye distance; 0.59-0.87 measured")
+    eye_width_ratio: float = param(
+        0.6, "the narrower eye at least this share of the wider one; near-frontal faces "
+             "measure 0.85-1.0")
+    max_turn: float = param(
+        0.15, "only near-frontal samples are judged: the nose tip within 0.15 eye distances of "
+              "the eyes' midpoint along the eye line (a head turn of roughly 10 degrees); turned "
+              "heads foreshorten every proportion")
+    min_fraction: float = param(
+        0.3, "at least this share of a track's landmark samples out of range, and 3 samples: "
+             "one odd frame is landmark noise")
+
+
+@rule("FAC005", "face-geometry", severity="warning", requires=["faces"],
+      params=GeometryParams,
+      fix={"negative_prompt": ["deformed face", "distorted face", "asymmetric eyes"]})
+def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
+    """Face proportions far outside human ranges.
+
+    What it detects:
+        From FaceMesh landmarks on each sampled near-frontal face: face height, mouth-to-eyes
+        distance (both in eye-distance units) and the ratio of the two eye widths. A track where
+        at least ``min_fraction`` of those samples fall outside the ranges is reported over them.
+    Why it matters:
+        Stretched, squashed or lopsided faces are a classic generation failure that viewers
+        notice at once.
+    Known false positives:
+        FaceMesh fits a human face model, so it understates distortions: the rule catches gross
+        stretching and lopsided eyes, not subtle ones. Stylised characters (cartoon, anime) have
+        non-human proportions by design: ignore FAC005 for them.
+    Example:
+        The lower face stretched to 1.8x: ``FAC005 face 0 proportions out of human range in
+        10 of 12 samples (face_height 2.9)``.
+    Thresholds:
+        ``face_height`` 1.3-2.5, ``mouth_to_eyes`` 0.45-1.2, ``eye_width_ratio`` >= 0.6, on
+        samples turned less than ``max_turn`` = 0.15; ``min_fraction`` = 0.3.
+    Fix hint:
+        Add face-deformation negatives; regenerate with a new seed.
+    """
+    for track in tracks_of(data):
+        features = track["features"]
+        bad_frames, worst, measured = [], {}, 0
+        for i, frame in enumerate(track["frames"]):
+            height = features["face_height"][i]
+            mouth = features["mouth_to_eyes"][i]
+            eyes = features["eye_width_ratio"][i]
+            turn = features["nose_offset"][i]
+            if height is None or mouth is None or eyes is None or abs(turn) > p.max_turn:
+                continue
+            measured += 1
+            problems = {}
+            if not p.face_height[0] <= height <= p.face_height[1]:
+                problems["face_height"] = height
+            if not p.mouth_to_eyes[0] <= mouth <= p.mouth_to_eyes[1]:
+                problems["mouth_to_eyes"] = mouth
+            if eyes < p.eye_width_ratio:
+                problems["eye_width_ratio"] = eyes
+            if problems:
+                bad_frames.append(frame)
+                worst.update(problems)
+        if measured and len(bad_frames) >= 3 and len(bad_frames) >= p.min_fraction * measured:
+            detail = ", ".join(f"{k} {v:.2f}" for k, v in worst.items())
+            yield Hit(bad_frames[0], bad_frames[-1],
+                      f"face {track['id']} proportions out of human range in "
+                      f"{len(bad_frames)} of {measured} samples ({detail})",
+                      peak=bad_frames[0], confidence=min(1.0, len(bad_frames) / measured + 0.3),
+                      evidence={"track": track["id"], "samples": len(bad_frames),
+                                "measured": measured,
+                                **{k: round(v, 3) for k, v in worst.items()}},
+                      region=box_at(track, bad_frames[0]))
