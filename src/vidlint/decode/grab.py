@@ -18,11 +18,6 @@ import numpy as np
 from vidlint.decode.clip import open_clip
 from vidlint.errors import InputError
 
-NO_RESIZE = 1 << 30
-"""A working-copy short side no clip reaches, so the decoder makes no small copy we would not
-use."""
-
-
 def grab_frames(path: str | Path, indices: Iterable[int], decoder: str = "pyav",
                 max_side: int | None = None,
                 expect_sha256: str | None = None) -> Iterator[tuple[int, np.ndarray]]:
@@ -35,7 +30,9 @@ def grab_frames(path: str | Path, indices: Iterable[int], decoder: str = "pyav",
     wanted = sorted({int(i) for i in indices if int(i) >= 0})
     if not wanted:
         return
-    with open_clip(path, decoder=decoder, short_side=NO_RESIZE) as clip:
+    # Frames skipped over cost only their small working copy: full-resolution RGB is converted on
+    # demand (Frame.rgb), for the wanted frames alone.
+    with open_clip(path, decoder=decoder) as clip:
         if expect_sha256 and clip.info.sha256 and clip.info.sha256 != expect_sha256:
             raise InputError("clip changed since its report was written (sha256 differs)", path)
         last = wanted[-1]

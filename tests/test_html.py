@@ -1,0 +1,305 @@
+"""HTML reports: content checked in the markup, then loaded in real headless Chromium over the
+DevTools protocol (no console errors, every image decoded, a hostile prompt shows as text, the
+batch index sorts) with a screenshot saved to the test artifacts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import vidlint
+from vidlint.batch import run_batch
+from vidlint.config import load_config
+from vidlint.report.model import Report
+from vidlint.synth import Artifact
+from vidlint.writers import html as html_writer
+
+from .conftest import REPO
+
+HOSTILE = 'a cat <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> & "co"'
+ARTIFACTS = Path(os.environ.get("VIDLINT_TEST_ARTIFACTS", REPO / "test-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def flawed(synth_clip) -> Path:
+    return synth_clip("html-flawed", ".mp4", [Artifact("freeze", 8, 8), Artifact("cut", 24),
+                                               Artifact("black", 34, 3)],
+                      width=320, height=240, frames=48)
+
+
+@pytest.fixture(scope="module")
+def report(flawed) -> Report:
+    return vidlint.check(flawed, context={"prompt": HOSTILE, "seed": 7,
+                                          "negative_prompt": "</dd><b>bold</b>"})
+
+
+@pytest.fixture(scope="module")
+def page(report, tmp_path_factory) -> Path:
+    return html_writer.write(report, tmp_path_factory.mktemp("html") / "clip.html")
+
+
+class Elements(HTMLParser):
+    """Tags and their attributes, to check the markup as a browser would parse it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def elements(text: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(text)
+    return parser.tags
+
+
+def test_page_shows_verdict_findings_and_frames(report, page):
+    text = page.read_text()
+    tags = elements(text)
+    assert f"<div class=\"verdict fail\">fail</div>" in text
+    assert f">{report.score}<small>/100</small>" in text
+    ids = {attrs.get("id") for _, attrs in tags}
+    for number, finding in enumerate(report.findings):
+        assert f"finding-{number}" in ids
+        assert f"<span class=\"code\">{finding.code}</span>" in text
+    images = [attrs["src"] for tag, attrs in tags if tag == "img"]
+    assert all(src.startswith("data:image/jpeg;base64,") for src in images)
+    frame_findings = [f for f in report.findings if f.family != "PRM"]
+    # the filmstrip, plus the peak frame and the one before it of each finding about frames
+    assert len(images) >= len(html_writer.filmstrip_indices(48)) + 2 * len(frame_findings) - 1
+    alts = {attrs.get("alt") for tag, attrs in tags if tag == "img"}
+    assert {"frame 24 (peak)", "frame 23 (before)", "frame 34 (peak)"} <= alts
+    links = {attrs.get("href") for tag, attrs in tags if tag == "a"}
+    assert {f"#finding-{n}" for n, f in enumerate(report.findings)
+            if f.family == "TMP"} <= links  # timeline spans link to their cards
+    assert "frames 34–36 · 1.42–1.50 s" in text
+    assert "thresholds in force" in text and "min_duration_s" in text or "threshold" in text
+
+
+def test_page_escapes_user_text_and_loads_nothing(page):
+    text = page.read_text()
+    tags = elements(text)
+    assert not [t for t, _ in tags if t in ("script", "iframe", "object", "embed", "link")]
+    assert not [a for _, a in tags if any(k.startswith("on") for k in a)]  # no handlers
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in text
+    assert "&lt;/dd&gt;&lt;b&gt;bold&lt;/b&gt;" in text
+    assert not re.search(r"(src|href)=\"(https?:)?//", text)  # nothing from the network
+    csp = next(a["content"] for t, a in tags if a.get("http-equiv") == "Content-Security-Policy")
+    assert "default-src 'none'" in csp and "script-src" not in csp
+
+
+def test_page_without_the_clip_still_renders(report, tmp_path):
+    moved = Report.from_dict(report.to_dict())
+    moved.clip["path"] = str(tmp_path / "gone.mp4")
+    text = html_writer.render(moved)
+    assert "Frames not shown" in text and "no such file or directory" in text
+    assert "<img" not in text and "TMP003" in text
+
+
+@pytest.fixture(scope="module")
+def batch(flawed, synth_clip, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("html-batch")
+    clips = root / "clips"
+    clips.mkdir()
+    (clips / "flawed.mp4").symlink_to(flawed)
+    (clips / "clean.mp4").symlink_to(synth_clip("html-clean", ".mp4", []))
+    (clips / "odd <b>&name.mp4").symlink_to(
+        synth_clip("html-repeat", ".mp4", [Artifact("repeat", 20), Artifact("repeat", 30)]))
+    (clips / "broken.mp4").write_bytes(b"\x00" * 64)
+    out = root / "out"
+    config = load_config().with_options(select=["TMP"], formats=["json", "html"])
+    run_batch([clips], config, out, engine="serial")
+    return out
+
+
+def test_index_lists_every_clip_with_links(batch):
+    text = (batch / "index.html").read_text()
+    tags = elements(text)
+    rows = re.findall(r"<tr>", text)
+    assert len(rows) == 1 + 4  # header + clips
+    links = [a["href"] for t, a in tags if t == "a"]
+    assert sorted(links) == sorted(["flawed.html", "clean.html", "odd%20%3Cb%3E%26name.html"])
+    for link in links:
+        assert (batch / urllib.request.url2pathname(link)).is_file()
+    assert "odd &lt;b&gt;&amp;name.mp4" in text and "<b>&name" not in text
+    assert "not a video file" in text or "broken.mp4:" in text
+    headers = [a.get("data-key") for t, a in tags if t == "th"]
+    assert headers[:3] == ["clip", "verdict", "score"] and "TMP" in headers
+    (script,) = [a for t, a in tags if t == "script"]
+    csp = next(a["content"] for t, a in tags if a.get("http-equiv") == "Content-Security-Policy")
+    assert f"script-src 'nonce-{script['nonce']}'" in csp  # only the index's own script runs
+
+
+# -- in a real browser --------------------------------------------------------------------------
+
+def chromium_binary() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol (websocket-client, no driver)."""
+
+    def __init__(self, binary: str) -> None:
+        import websocket
+
+        self.profile = tempfile.mkdtemp(prefix="vidlint-chromium-")
+        self.process = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={self.profile}",
+             "--remote-debugging-port=0", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = Path(self.profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.close()
+                raise RuntimeError("chromium did not start its DevTools endpoint")
+            time.sleep(0.05)
+        port = port_file.read_text().split()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
+            targets = json.load(answer)
+        target = next(t for t in targets if t["type"] == "page")
+        self.socket = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30,
+                                                  suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+        for domain in ("Runtime", "Log", "Page"):
+            self.call(f"{domain}.enable")
+
+    def call(self, method: str, **params) -> dict:
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def wait_for(self, event: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = json.loads(self.socket.recv())
+            self.events.append(message)
+            if message.get("method") == event:
+                return
+        raise TimeoutError(event)
+
+    def open(self, url: str, width: int = 1280) -> None:
+        self.events.clear()
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=900,
+                  deviceScaleFactor=1, mobile=False)
+        self.call("Page.navigate", url=url)
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
+                           awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"])
+        return result["result"].get("value")
+
+    def problems(self) -> list[str]:
+        """Console errors and warnings, uncaught exceptions and failed loads so far."""
+        found = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                found.append(details.get("exception", {}).get("description")
+                             or details.get("text", "exception"))
+            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "warning",
+                                                                                "assert"):
+                found.append(json.dumps(params["args"])[:300])
+            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+                found.append(params["entry"]["text"][:300])
+        return found
+
+    def screenshot(self, path: Path, full_page: bool = True) -> Path:
+        height = self.evaluate("document.documentElement.scrollHeight") if full_page else 900
+        self.call("Emulation.setDeviceMetricsOverride", width=1280, height=min(height, 8000),
+                  deviceScaleFactor=1, mobile=False)
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def close(self) -> None:
+        if getattr(self, "socket", None) is not None:
+            self.socket.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium)")
+    session = Browser(binary)
+    yield session
+    session.close()
+
+
+def test_clip_page_in_chromium(browser, page):
+    browser.open(page.as_uri())
+    assert browser.problems() == []
+    assert browser.evaluate("window.pwned === undefined") is True
+    shown = browser.evaluate("Array.from(document.querySelectorAll('.context dd'))"
+                             ".map(function (d) { return d.textContent; })")
+    assert HOSTILE in shown and "</dd><b>bold</b>" in shown
+    broken = browser.evaluate("Array.from(document.images).filter(function (i) {"
+                              " return !(i.complete && i.naturalWidth > 0); }).length")
+    assert broken == 0 and browser.evaluate("document.images.length") > 12
+    # the region-free finding cards sit under the timeline, each reachable from its span
+    assert browser.evaluate("document.querySelectorAll('.timeline a').length") >= 3
+    shot = browser.screenshot(ARTIFACTS / "html-report.png")
+    assert shot.stat().st_size > 20_000
+
+
+def test_index_page_in_chromium_sorts(browser, batch):
+    browser.open((batch / "index.html").as_uri())
+    assert browser.problems() == []
+    column = "Array.from(document.querySelectorAll('tbody tr')).map(function (r) {" \
+             " return r.cells[2].textContent; })"
+    assert browser.evaluate(column) == ["35", "", "92", "100"]  # fail, error, warn, pass
+    browser.evaluate("document.querySelector('th[data-key=score] button').click()")
+    assert browser.evaluate(column) == ["", "35", "92", "100"]
+    browser.evaluate("document.querySelector('th[data-key=score] button').click()")
+    assert browser.evaluate(column) == ["100", "92", "35", ""]
+    assert browser.evaluate("document.querySelector('th[data-key=score]')"
+                            ".getAttribute('aria-sort')") == "descending"
+    browser.screenshot(ARTIFACTS / "html-index.png")
+
+
+def test_the_browser_check_does_catch_errors(browser, tmp_path):
+    """The harness itself: a page with a console error and an exception is reported."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!doctype html><title>bad</title><script>console.error('boom');"
+                   "undefinedFunction();</script>")
+    browser.open(bad.as_uri())
+    problems = browser.problems()
+    assert any("boom" in p for p in problems) and any("undefinedFunction" in p for p in problems)
