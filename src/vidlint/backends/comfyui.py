@@ -185,12 +185,16 @@ class ComfyUIBackend:
 
     # -- helpers ------------------------------------------------------------------------------
     def _known(self, prompt_id: str) -> bool:
-        history = read_json(self._send("GET", f"/history/{prompt_id}"), "GET /history")
-        if prompt_id in history:
-            return True
-        queue = read_json(self._send("GET", "/queue"), "GET /queue")
-        return (_in_queue(queue.get("queue_running"), prompt_id)
-                or _in_queue(queue.get("queue_pending"), prompt_id))
+        """Whether ComfyUI already has this prompt (finished, running or queued)."""
+        for _ in range(2):  # it may leave the queue between the two reads
+            history = read_json(self._send("GET", f"/history/{prompt_id}"), "GET /history")
+            if prompt_id in history:
+                return True
+            queue = read_json(self._send("GET", "/queue"), "GET /queue")
+            if (_in_queue(queue.get("queue_running"), prompt_id)
+                    or _in_queue(queue.get("queue_pending"), prompt_id)):
+                return True
+        return False
 
     def _status(self, entry: Any) -> JobStatus:
         if not isinstance(entry, dict):

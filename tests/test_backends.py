@@ -1,0 +1,716 @@
+"""Backends against real servers on loopback (a fake HTTP generation service and a fake
+ComfyUI, both speaking real HTTP in a thread), the command backend against a real script, and
+the loop surviving kill -9 without submitting twice."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import email.parser
+import email.policy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from vidlint.backends import DONE, JobStatus, TransientBackendError, make_backend
+from vidlint.backends.comfyui import ComfyUIBackend
+from vidlint.backends.command import CommandBackend
+from vidlint.backends.http import HttpBackend
+from vidlint.backends.synthetic import SyntheticBackend
+from vidlint.config import build_config
+from vidlint.errors import BackendError, ConfigError
+from vidlint.regen import Fixer, RegenRequest, RegenSettings
+from vidlint.synth import Artifact
+
+SECRET = "whsec_" + base64.b64encode(b"vidlint-test-secret-0123456789ab").decode()
+PROMPT = "a few colourful balls roll across a textured floor"
+FAST = RegenSettings(retry_base_s=0.01, retry_cap_s=0.05, poll_interval_s=0.01,
+                     max_poll_interval_s=0.02, submit_tries=3)
+
+
+# -- a generator behind both fakes ---------------------------------------------------------------
+
+class Generator:
+    """Renders what the synthetic backend would for a request dict; thread-safe."""
+
+    def __init__(self, folder: Path) -> None:
+        self.synthetic = SyntheticBackend(work_dir=folder)
+        self.lock = threading.Lock()
+
+    def render(self, request: dict[str, Any]) -> Path:
+        with self.lock:
+            submission = self.synthetic.submit(request)
+        return self.synthetic.folder / submission.status.outputs[0]
+
+
+class Server:
+    """A ThreadingHTTPServer on 127.0.0.1 running ``handler`` in a thread."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], state: Any) -> None:
+        handler.state = state  # type: ignore[attr-defined]
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    state: Any
+
+    def log_message(self, *args: Any) -> None:  # keep pytest output clean
+        pass
+
+    def body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("content-length") or 0))
+
+    def reply(self, code: int, data: Any = None, raw: bytes | None = None,
+              kind: str = "application/json", headers: dict[str, str] | None = None) -> None:
+        payload = raw if raw is not None else json.dumps(data).encode()
+        try:
+            self.send_response(code)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout tests)
+
+
+# -- fake HTTP generation service ----------------------------------------------------------------
+
+@dataclasses.dataclass
+class HttpState:
+    generator: Generator
+    sync: bool = True
+    polls_before_done: int = 0
+    fail_posts: list = dataclasses.field(default_factory=list)  # (status, retry-after)
+    slow_s: float = 0.0
+    malformed: bool = False
+    output: str | None = None  # override the output URL
+    file_kind: str = "video/mp4"
+    file_bytes: bytes | None = None
+    hold: threading.Event | None = None  # jobs stay running until set
+    hold_post: threading.Event | None = None  # POST creates the job, then waits for this
+    posts: list = dataclasses.field(default_factory=list)
+    verified: list = dataclasses.field(default_factory=list)
+    jobs: dict = dataclasses.field(default_factory=dict)  # idempotency key -> job
+    created: list = dataclasses.field(default_factory=list)
+    polls: int = 0
+    fetched: list = dataclasses.field(default_factory=list)
+
+
+class HttpService(Handler):
+    state: HttpState
+
+    def do_POST(self) -> None:  # noqa: N802
+        s = self.state
+        raw = self.body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        s.posts.append({"headers": headers, "body": json.loads(raw)})
+        try:
+            Webhook(SECRET).verify(raw, headers)
+            s.verified.append(True)
+        except Exception:  # noqa: BLE001 - any verification failure is a 401
+            s.verified.append(False)
+            return self.reply(401, {"error": "bad signature"})
+        if s.fail_posts:
+            code, retry_after = s.fail_posts.pop(0)
+            return self.reply(code, {"error": "try later"},
+                              headers={"retry-after": retry_after} if retry_after else None)
+        if s.malformed:
+            return self.reply(200, raw=b"<html>gateway</html>", kind="text/html")
+        key = headers["idempotency-key"]
+        if key not in s.jobs:
+            job_id = f"job{len(s.jobs) + 1}"
+            request = json.loads(raw)
+            path = s.generator.render(request)
+            s.jobs[key] = {"id": job_id, "file": path, "request": request}
+            s.created.append(key)
+        job = s.jobs[key]
+        if s.hold_post is not None:
+            s.hold_post.wait(30)
+        if s.slow_s:
+            time.sleep(s.slow_s)
+        if s.sync:
+            return self.reply(200, {"id": job["id"], "status": "succeeded",
+                                    "output": s.output or f"/files/{job['id']}.mp4"})
+        return self.reply(201, {"id": job["id"], "status": "queued"})
+
+    def do_GET(self) -> None:  # noqa: N802
+        s = self.state
+        path = urlsplit(self.path).path
+        if path.startswith("/jobs/"):
+            s.polls += 1
+            job_id = path.split("/")[2]
+            if s.hold is not None and not s.hold.is_set():
+                return self.reply(200, {"id": job_id, "status": "processing"})
+            if s.polls <= s.polls_before_done:
+                return self.reply(200, {"id": job_id, "status": "processing"})
+            return self.reply(200, {"id": job_id, "status": "succeeded",
+                                    "output": s.output or f"/files/{job_id}.mp4"})
+        if path.startswith("/files/"):
+            name = path.split("/")[-1]
+            s.fetched.append(name)
+            job = next((j for j in s.jobs.values() if f"{j['id']}.mp4" == name), None)
+            data = s.file_bytes if s.file_bytes is not None else (
+                job["file"].read_bytes() if job else None)
+            if data is None:
+                return self.reply(404, {"error": "no such file"})
+            return self.reply(200, raw=data, kind=s.file_kind)
+        self.reply(404, {"error": "not found"})
+
+
+@pytest.fixture(scope="module")
+def generator(tmp_path_factory) -> Generator:
+    return Generator(tmp_path_factory.mktemp("generator"))
+
+
+@pytest.fixture
+def service(generator):
+    state = HttpState(generator)
+    server = Server(HttpService, state)
+    yield server, state
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def bad_clip(synth_clip) -> Path:
+    return synth_clip("backend_bad", artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)],
+                      seed=1, width=160, height=120, frames=48)
+
+
+@pytest.fixture(autouse=True)
+def webhook_secret(monkeypatch):
+    monkeypatch.setenv("VIDLINT_HTTP_SECRET", SECRET)
+
+
+def http_config(url: str, tmp_path: Path, **extra: Any):
+    return build_config({"select": ["TMP"], "backend": {"http": {"url": f"{url}/jobs",
+                                                                 "timeout_s": 5.0, **extra}}},
+                        sources=(str(tmp_path / "vidlint.toml"),))
+
+
+def run_loop(config, tmp_path: Path, clip: Path, backend: str = "http",
+             settings: RegenSettings = FAST, sleeps: list | None = None):
+    fixer = Fixer(config, backend, tmp_path / "work", tmp_path / "out", settings=settings,
+                  sleep=(sleeps.append if sleeps is not None else lambda s: None), seed=0)
+    try:
+        return fixer.fix(clip, {"prompt": PROMPT})
+    finally:
+        fixer.close()
+
+
+def regens(result) -> list[dict]:
+    return [a for a in result.history["attempts"] if a["kind"] == "regen"]
+
+
+# -- http -------------------------------------------------------------------------------------------
+
+def test_http_loop_converges_with_signed_requests(service, bad_clip, tmp_path) -> None:
+    server, state = service
+    result = run_loop(http_config(server.url, tmp_path), tmp_path, bad_clip)
+    assert result.status == "passed"
+    attempts = regens(result)
+    assert len(state.posts) == len(attempts) == len(state.created) == 4
+    assert all(state.verified), "every request verifies with the standardwebhooks verifier"
+    for post, attempt in zip(state.posts, attempts, strict=True):
+        request = attempt["request"]
+        headers, body = post["headers"], post["body"]
+        assert headers["webhook-id"] == headers["idempotency-key"] == request["idempotency_key"]
+        assert body["prompt"] == request["prompt"] and body["seed"] == request["seed"]
+        assert body["negative_prompt"] == request["negative_prompt"]
+        assert body["schema"] == "vidlint.regen/1"
+        assert attempt["backend_job_id"] == state.jobs[request["idempotency_key"]]["id"]
+    # the image-to-video attempt carries its reference frame inline
+    last = state.posts[-1]["body"]
+    assert last["mode"] == "i2v"
+    sent = base64.b64decode(last["reference_image"]["data"])
+    assert sent == Path(attempts[-1]["request"]["reference"]).read_bytes()
+    assert last["reference_image"]["media_type"] == "image/png"
+    assert state.fetched == [f"job{i}.mp4" for i in range(1, 5)]
+    assert Path(attempts[-1]["output"]).name == "output.mp4"
+
+
+def test_http_async_job_is_polled(service, bad_clip, tmp_path) -> None:
+    server, state = service
+    state.sync, state.polls_before_done = False, 3
+    result = run_loop(http_config(server.url, tmp_path), tmp_path, bad_clip)
+    assert result.status == "passed" and state.polls >= 4 + 3
+    assert len(state.created) == 4
+
+
+def test_http_500_and_429_are_retried_honouring_retry_after(service, bad_clip, tmp_path) -> None:
+    server, state = service
+    state.fail_posts = [(500, None), (429, "0.25"), (503, None)]
+    sleeps: list[float] = []
+    settings = dataclasses.replace(FAST, submit_tries=4, max_attempts=1)
+    result = run_loop(http_config(server.url, tmp_path), tmp_path, bad_clip, settings=settings,
+                      sleeps=sleeps)
+    attempt = regens(result)[0]
+    assert attempt["status"] == "checked" and len(state.created) == 1
+    retries = [e for e in result.history["events"] if e["kind"] == "retry"]
+    assert len(retries) == 3 and "HTTP 500" in retries[0]["detail"]
+    assert 0.25 in sleeps, "Retry-After is honoured"
+    assert all(0 <= s <= FAST.retry_cap_s for s in sleeps if s != 0.25), "jittered backoff"
+    keys = {p["headers"]["idempotency-key"] for p in state.posts}
+    assert len(state.posts) == 4 and len(keys) == 1, "retries resend the same key"
+
+
+def test_http_retry_after_too_long_fails_the_call(service, tmp_path) -> None:
+    server, state = service
+    state.fail_posts = [(429, "3600")]
+    backend = HttpBackend({"url": f"{server.url}/jobs"})
+    request = RegenRequest("job", 1, prompt=PROMPT).keyed()
+    with pytest.raises(TransientBackendError) as info:
+        backend.submit(request)
+    assert info.value.retry_after == 3600
+    from vidlint.regen.retry import call_with_retries
+
+    state.fail_posts = [(429, "3600")]
+    with pytest.raises(BackendError, match="Retry-After 3600"):
+        call_with_retries(lambda: backend.submit(request), tries=3, base_s=0, cap_s=0,
+                          max_retry_after_s=60, sleep=lambda s: None)
+
+
+def test_http_backend_down(bad_clip, tmp_path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    settings = dataclasses.replace(FAST, max_attempts=2)
+    result = run_loop(http_config(f"http://127.0.0.1:{port}", tmp_path), tmp_path, bad_clip,
+                      settings=settings)
+    assert result.status == "exhausted" and result.final_attempt == 0  # the original is kept
+    failed = regens(result)
+    assert [a["status"] for a in failed] == ["failed", "failed"]
+    assert all("ConnectError" in a["error"] for a in failed)
+    assert len([e for e in result.history["events"] if e["kind"] == "retry"]) == 4
+
+
+def test_http_slow_server_times_out_without_duplicate_jobs(service, bad_clip, tmp_path) -> None:
+    server, state = service
+    state.slow_s = 1.0
+    settings = dataclasses.replace(FAST, max_attempts=1, submit_tries=2)
+    result = run_loop(http_config(server.url, tmp_path, timeout_s=0.3), tmp_path, bad_clip,
+                      settings=settings)
+    (attempt,) = regens(result)
+    assert attempt["status"] == "failed" and "timed out after 0.3 s" in attempt["error"]
+    assert len(state.posts) == 2 and len(state.created) == 1, "the retry reused the job"
+
+
+def test_http_malformed_answer(service, bad_clip, tmp_path) -> None:
+    server, state = service
+    state.malformed = True
+    settings = dataclasses.replace(FAST, max_attempts=1)
+    result = run_loop(http_config(server.url, tmp_path), tmp_path, bad_clip, settings=settings)
+    (attempt,) = regens(result)
+    assert attempt["status"] == "failed" and "not JSON" in attempt["error"]
+    assert "<html>" in attempt["error"]
+
+
+@pytest.mark.parametrize("kind, data, message", [
+    pytest.param("video/mp4", b"\x00\x00\x00 ftypisom this is not a movie" * 10,
+                 "not a usable video", id="garbage-bytes"),
+    pytest.param("text/plain", b"sorry", "not a video (content-type text/plain)",
+                 id="text-answer"),
+    pytest.param("video/mp4", b"", "empty", id="empty"),
+])
+def test_http_returned_file_is_not_a_video(service, bad_clip, tmp_path, kind, data,
+                                           message) -> None:
+    server, state = service
+    state.file_kind, state.file_bytes = kind, data
+    settings = dataclasses.replace(FAST, max_attempts=1)
+    result = run_loop(http_config(server.url, tmp_path), tmp_path, bad_clip, settings=settings)
+    (attempt,) = regens(result)
+    assert attempt["status"] == "failed" and message in attempt["error"]
+    assert result.status == "exhausted"
+
+
+def test_returned_names_are_never_paths(service, tmp_path) -> None:
+    server, state = service
+    backend = HttpBackend({"url": f"{server.url}/jobs"})
+    state.output = "/files/..%2F..%2Fevil.sh"
+    request = RegenRequest("job", 1, prompt=PROMPT, params={"duration_s": 0.5}).keyed()
+    submission = backend.submit(request)
+    state.file_bytes = b"x" * 100
+    saved = backend.fetch(submission.status, tmp_path / "dest")
+    assert saved == tmp_path / "dest" / "output.mp4"
+    assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == ["output.mp4"]
+    foreign = JobStatus(DONE, ("http://198.51.100.7/clip.mp4",))
+    with pytest.raises(BackendError, match="refusing to fetch"):
+        backend.fetch(foreign, tmp_path / "dest")
+
+
+def test_http_protocol_errors(service, tmp_path) -> None:
+    server, state = service
+    with pytest.raises(ConfigError, match="backend.http.url"):
+        HttpBackend({"url": "ftp://example.com"})
+    with pytest.raises(ConfigError, match="unknown key 'backend.http.tokn_env'"):
+        HttpBackend({"url": server.url, "tokn_env": "X"})
+    backend = HttpBackend({"url": f"{server.url}/jobs", "token_env": "VIDLINT_TEST_TOKEN"})
+    with pytest.raises(BackendError, match="VIDLINT_TEST_TOKEN"):
+        backend.submit(RegenRequest("job", 1, prompt=PROMPT).keyed())
+    backend = HttpBackend({"url": f"{server.url}/nothing"})
+    with pytest.raises(BackendError, match="HTTP 404"):
+        backend.poll("job1")
+
+
+# -- kill -9 in the middle of a loop ---------------------------------------------------------------
+
+LOOP_SCRIPT = textwrap.dedent("""
+    import sys
+    from vidlint.config import build_config
+    from vidlint.regen import Fixer, RegenSettings
+
+    url, clip, work = sys.argv[1:4]
+    config = build_config({"select": ["TMP"], "backend": {"http": {"url": url + "/jobs"}}})
+    settings = RegenSettings(poll_interval_s=0.02, max_poll_interval_s=0.05, retry_base_s=0.01)
+    fixer = Fixer(config, "http", work + "/state", work + "/out", settings=settings)
+    result = fixer.fix(clip, {"prompt": "a few colourful balls roll across a textured floor"})
+    print("RESULT", result.status, result.final_attempt)
+""")
+
+
+def run_script(tmp_path: Path, *args: str) -> subprocess.Popen:
+    script = tmp_path / "loop.py"
+    script.write_text(LOOP_SCRIPT)
+    env = {**os.environ, "VIDLINT_HTTP_SECRET": SECRET}
+    return subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("when", ["polling", "submitting"])
+def test_kill_9_then_rerun_submits_no_duplicate(service, bad_clip, tmp_path, when) -> None:
+    server, state = service
+    state.sync = False
+    gate = threading.Event()
+    if when == "polling":
+        state.hold = gate  # the job is created, the loop polls it forever
+        ready = lambda: state.created and state.polls >= 2  # noqa: E731
+    else:
+        state.hold_post = gate  # the POST reached the service but never answered
+        ready = lambda: state.created  # noqa: E731
+    process = run_script(tmp_path, server.url, str(bad_clip), str(tmp_path))
+    wait_for(ready)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    assert process.returncode == -signal.SIGKILL
+    posts_before = len(state.posts)
+    assert posts_before == 1 and len(state.created) == 1
+    gate.set()
+    state.hold = state.hold_post = None
+    process = run_script(tmp_path, server.url, str(bad_clip), str(tmp_path))
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "RESULT passed" in stdout
+    keys = [p["headers"]["idempotency-key"] for p in state.posts]
+    assert len(state.created) == len(set(keys)) == 4, "one job per attempt"
+    if when == "polling":
+        assert len(state.posts) == 4, "the interrupted attempt was polled, not sent again"
+    else:
+        assert keys[0] == keys[1] and len(state.posts) == 5, "re-sent with the same key"
+    history = json.loads((tmp_path / "out" / "backend_bad.regen.json").read_text())
+    kinds = [e["kind"] for e in history["events"]]
+    assert ("resubmit" in kinds) == (when == "submitting")
+
+
+# -- fake ComfyUI ------------------------------------------------------------------------------------
+
+WORKFLOW = {
+    "3": {"class_type": "KSampler", "_meta": {"title": "KSampler"},
+          "inputs": {"seed": 1, "steps": 20, "cfg": 6.0, "model": ["4", 0],
+                     "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]}},
+    "4": {"class_type": "CheckpointLoaderSimple", "_meta": {"title": "Load Checkpoint"},
+          "inputs": {"ckpt_name": "video.safetensors"}},
+    "5": {"class_type": "EmptyHunyuanLatentVideo", "_meta": {"title": "Latent"},
+          "inputs": {"width": 160, "height": 120, "length": 25, "batch_size": 1}},
+    "6": {"class_type": "CLIPTextEncode", "_meta": {"title": "Positive Prompt"},
+          "inputs": {"text": "", "clip": ["4", 1]}},
+    "7": {"class_type": "CLIPTextEncode", "_meta": {"title": "Negative Prompt"},
+          "inputs": {"text": "", "clip": ["4", 1]}},
+    "10": {"class_type": "LoadImage", "_meta": {"title": "Start Frame"},
+           "inputs": {"image": "none.png"}},
+    "8": {"class_type": "VAEDecode", "_meta": {"title": "Decode"},
+          "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+    "9": {"class_type": "VHS_VideoCombine", "_meta": {"title": "Video"},
+          "inputs": {"images": ["8", 0], "frame_rate": 24, "format": "video/h264-mp4"}},
+    "11": {"class_type": "PreviewImage", "_meta": {"title": "Preview"},
+           "inputs": {"images": ["8", 0]}},
+}
+
+
+@dataclasses.dataclass
+class ComfyState:
+    generator: Generator
+    folder: Path
+    polls_before_done: int = 1
+    reject: bool = False
+    execution_error: bool = False
+    prompts: list = dataclasses.field(default_factory=list)
+    uploads: dict = dataclasses.field(default_factory=dict)
+    history: dict = dataclasses.field(default_factory=dict)
+    pending: dict = dataclasses.field(default_factory=dict)  # prompt_id -> polls left
+    views: list = dataclasses.field(default_factory=list)
+    deleted: list = dataclasses.field(default_factory=list)
+
+
+class FakeComfy(Handler):
+    state: ComfyState
+
+    def do_POST(self) -> None:  # noqa: N802
+        s = self.state
+        path = urlsplit(self.path).path
+        raw = self.body()
+        if path == "/upload/image":
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + raw)
+            fields = {part.get_param("name", header="content-disposition"): part
+                      for part in message.iter_parts()}
+            image = fields["image"]
+            name = f"upload_{len(s.uploads) + 1}.png"
+            s.uploads[name] = image.get_payload(decode=True)
+            assert fields["type"].get_content().strip() == "input"
+            return self.reply(200, {"name": name, "subfolder": "", "type": "input"})
+        if path == "/prompt":
+            body = json.loads(raw)
+            s.prompts.append(body)
+            if s.reject:
+                return self.reply(400, {"error": {"type": "prompt_outputs_failed_validation",
+                                                  "message": "Prompt outputs failed validation"},
+                                        "node_errors": {"3": {"errors": [
+                                            {"message": "Value not in list: sampler"}]}}})
+            graph, prompt_id = body["prompt"], body.get("prompt_id") or str(uuid.uuid4())
+            image = graph["10"]["inputs"]["image"]
+            request = {
+                "prompt": graph["6"]["inputs"]["text"],
+                "negative_prompt": graph["7"]["inputs"]["text"],
+                "seed": graph["3"]["inputs"]["seed"],
+                "mode": "i2v" if image in s.uploads else "t2v",
+                "reference": image if image in s.uploads else None,
+                "params": {"duration_s": graph["5"]["inputs"]["length"] / 24.0,
+                           "width": 160, "height": 120, "fps": 24},
+                "idempotency_key": prompt_id.replace("-", "") * 2,
+            }
+            clip = s.generator.render(request)
+            name = f"vidlint_{len(s.history) + 1:05d}.mp4"
+            (s.folder / name).write_bytes(clip.read_bytes())
+            status = ({"status_str": "error", "completed": False, "messages": [
+                ["execution_error", {"node_type": "KSampler",
+                                     "exception_message": "CUDA out of memory"}]]}
+                      if s.execution_error else
+                      {"status_str": "success", "completed": True, "messages": []})
+            s.history[prompt_id] = {
+                "prompt": [len(s.history), prompt_id, graph, {}, ["9"]],
+                "outputs": {"11": {"images": [{"filename": "preview.png", "subfolder": "",
+                                               "type": "temp"}]},
+                            "9": {"gifs": [{"filename": name, "subfolder": "", "type": "output",
+                                            "format": "video/h264-mp4"}]}},
+                "status": status}
+            s.pending[prompt_id] = s.polls_before_done
+            return self.reply(200, {"prompt_id": prompt_id, "number": len(s.history),
+                                    "node_errors": {}})
+        if path in ("/queue", "/interrupt"):
+            s.deleted.append(json.loads(raw))
+            return self.reply(200, {})
+        self.reply(404, {})
+
+    def do_GET(self) -> None:  # noqa: N802
+        s = self.state
+        parts = urlsplit(self.path)
+        if parts.path.startswith("/history/"):
+            prompt_id = parts.path.split("/")[2]
+            if prompt_id in s.pending and s.pending[prompt_id] > 0:
+                s.pending[prompt_id] -= 1
+                return self.reply(200, {})
+            entry = s.history.get(prompt_id)
+            return self.reply(200, {prompt_id: entry} if entry else {})
+        if parts.path == "/queue":
+            running = [[0, pid, {}, {}, []] for pid, left in s.pending.items() if left > 0]
+            return self.reply(200, {"queue_running": running, "queue_pending": []})
+        if parts.path == "/view":
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            s.views.append(query)
+            if ".." in query.get("filename", "") or query.get("type") != "output":
+                return self.reply(403, {})
+            target = s.folder / query["filename"]
+            if not target.is_file():
+                return self.reply(404, {})
+            return self.reply(200, raw=target.read_bytes(), kind="video/mp4")
+        self.reply(404, {})
+
+
+@pytest.fixture
+def comfy(generator, tmp_path):
+    state = ComfyState(generator, tmp_path / "comfy-output")
+    state.folder.mkdir()
+    server = Server(FakeComfy, state)
+    workflow = tmp_path / "workflow_api.json"
+    workflow.write_text(json.dumps(WORKFLOW))
+    yield server, state, workflow
+    server.close()
+
+
+def comfy_config(url: str, workflow: Path, tmp_path: Path):
+    return build_config({"select": ["TMP"], "backend": {"comfyui": {
+        "url": url, "workflow": str(workflow), "fps": 24.0,
+        "inputs": {"length": {"class": "EmptyHunyuanLatentVideo", "input": "length"}}}}},
+        sources=(str(tmp_path / "vidlint.toml"),))
+
+
+def test_comfyui_loop_sets_prompt_seed_image_and_fetches(comfy, bad_clip, tmp_path) -> None:
+    server, state, workflow = comfy
+    result = run_loop(comfy_config(server.url, workflow, tmp_path), tmp_path, bad_clip,
+                      backend="comfyui")
+    assert result.status == "passed"
+    attempts = regens(result)
+    assert len(state.prompts) == len(attempts) == 4
+    seeds = []
+    for body, attempt in zip(state.prompts, attempts, strict=True):
+        request, graph = attempt["request"], body["prompt"]
+        assert graph["6"]["inputs"]["text"] == request["prompt"]
+        assert graph["7"]["inputs"]["text"] == request["negative_prompt"]
+        assert graph["3"]["inputs"]["seed"] == request["seed"]
+        assert graph["5"]["inputs"]["length"] == round(request["params"]["duration_s"] * 24)
+        assert body["prompt_id"] == str(uuid.UUID(request["idempotency_key"][:32]))
+        assert attempt["backend_job_id"] == body["prompt_id"]
+        seeds.append(request["seed"])
+    assert len(set(seeds)) == 4, "a new seed every attempt (ComfyUI caches unchanged graphs)"
+    # only the i2v attempt uploads its reference frame, and the LoadImage node gets its name
+    assert list(state.uploads) == ["upload_1.png"]
+    assert state.prompts[-1]["prompt"]["10"]["inputs"]["image"] == "upload_1.png"
+    assert state.uploads["upload_1.png"] == Path(attempts[-1]["request"]["reference"]).read_bytes()
+    assert state.prompts[0]["prompt"]["10"]["inputs"]["image"] == "none.png"
+    # the video under "gifs" was fetched through /view; the PNG preview was not
+    assert [v["filename"] for v in state.views] == [f"vidlint_{i:05d}.mp4" for i in range(1, 5)]
+    assert WORKFLOW["6"]["inputs"]["text"] == "", "the workflow template is not modified"
+
+
+def test_comfyui_resumed_submit_is_not_sent_twice(comfy, tmp_path) -> None:
+    server, state, workflow = comfy
+    backend = ComfyUIBackend({"url": server.url, "workflow": str(workflow)})
+    request = RegenRequest("job", 1, prompt=PROMPT, seed=5,
+                           params={"duration_s": 1.0}).keyed()
+    first = backend.submit(request)
+    again = backend.submit(request)
+    assert first.job_id == again.job_id and again.response.get("resumed")
+    assert len(state.prompts) == 1
+    status = backend.poll(first.job_id)
+    while not status.finished:
+        status = backend.poll(first.job_id)
+    assert status.state == "done" and json.loads(status.outputs[0])["type"] == "output"
+    backend.cancel(first.job_id)
+    assert {"delete": [first.job_id]} in state.deleted
+
+
+def test_comfyui_errors_are_reported(comfy, tmp_path) -> None:
+    server, state, workflow = comfy
+    backend = ComfyUIBackend({"url": server.url, "workflow": str(workflow)})
+    request = RegenRequest("job", 1, prompt=PROMPT, params={"duration_s": 1.0}).keyed()
+    state.reject = True
+    with pytest.raises(BackendError, match="Value not in list: sampler"):
+        backend.submit(request)
+    state.reject, state.execution_error, state.polls_before_done = False, True, 0
+    submission = backend.submit(dataclasses.replace(request, seed=9).keyed())
+    status = backend.poll(submission.job_id)
+    assert status.state == "failed" and "CUDA out of memory" in status.detail
+    assert backend.poll("no-such-prompt").state == "failed"
+
+
+def test_comfyui_workflow_and_mapping_are_validated(comfy, tmp_path) -> None:
+    server, _, workflow = comfy
+    ui_format = tmp_path / "ui.json"
+    ui_format.write_text(json.dumps({"nodes": [], "links": []}))
+    with pytest.raises(ConfigError, match="not an API-format workflow"):
+        ComfyUIBackend({"url": server.url, "workflow": str(ui_format)})
+    with pytest.raises(ConfigError, match="workflow file not found"):
+        ComfyUIBackend({"url": server.url, "workflow": str(tmp_path / "missing.json")})
+    with pytest.raises(ConfigError) as info:
+        ComfyUIBackend({"url": server.url, "workflow": str(workflow),
+                        "inputs": {"prompt": {"title": "Positive", "input": "text"}}})
+    assert "inputs.prompt" in str(info.value) and "workflow_api.json" in str(info.value)
+    with pytest.raises(ConfigError, match="unknown key 'backend.comfyui.inputs.steps'"):
+        ComfyUIBackend({"url": server.url, "workflow": str(workflow),
+                        "inputs": {"steps": {"class": "KSampler", "input": "steps"}}})
+    wan = ComfyUIBackend({"url": server.url, "workflow": str(workflow), "length_step": 4})
+    assert wan.frames_for(5.0) == 81  # Wan: 4n + 1 frames at 16 fps
+
+
+def test_comfyui_down(comfy, tmp_path) -> None:
+    _, _, workflow = comfy
+    backend = ComfyUIBackend({"url": "http://127.0.0.1:9", "workflow": str(workflow),
+                              "timeout_s": 1.0})
+    with pytest.raises(TransientBackendError, match="failed"):
+        backend.submit(RegenRequest("job", 1, prompt=PROMPT).keyed())
+
+
+# -- command -----------------------------------------------------------------------------------------
+
+GENERATOR_SCRIPT = textwrap.dedent("""
+    import json, os, sys
+    from pathlib import Path
+    from vidlint.backends.synthetic import SyntheticBackend
+
+    request = json.load(sys.stdin)
+    assert os.environ["VIDLINT_IDEMPOTENCY_KEY"] == request["idempotency_key"]
+    if os.environ.get("FAIL"):
+        print("model crashed", file=sys.stderr)
+        sys.exit(int(os.environ["FAIL"]))
+    backend = SyntheticBackend(work_dir=Path(sys.argv[1]))
+    status = backend.submit(request).status
+    print("rendering...")
+    print(backend.folder / status.outputs[0])
+""")
+
+
+def test_command_backend_loop(bad_clip, tmp_path) -> None:
+    script = tmp_path / "generate.py"
+    script.write_text(GENERATOR_SCRIPT)
+    config = build_config({"select": ["TMP"], "backend": {"command": {
+        "command": [sys.executable, str(script), str(tmp_path / "gen")]}}})
+    result = run_loop(config, tmp_path, bad_clip, backend="command")
+    assert result.status == "passed" and len(regens(result)) == 4
+
+
+@pytest.mark.parametrize("code, error", [(75, TransientBackendError), (1, BackendError)])
+def test_command_backend_failures(tmp_path, monkeypatch, code, error) -> None:
+    script = tmp_path / "generate.py"
+    script.write_text(GENERATOR_SCRIPT)
+    monkeypatch.setenv("FAIL", str(code))
+    backend = CommandBackend({"command": [sys.executable, str(script), str(tmp_path)]})
+    with pytest.raises(error, match=f"status {code}: model crashed"):
+        backend.submit(RegenRequest("job", 1, prompt=PROMPT).keyed())
+    with pytest.raises(ConfigError, match="backend.command.command"):
+        CommandBackend({})
+
+
+def test_unknown_backend_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown backend 'replicate'"):
+        make_backend("replicate")
