@@ -209,3 +209,35 @@ def test_report_round_trip_keeps_findings(bad_clip) -> None:
     again = Report.from_dict(json.loads(json.dumps(report.to_dict())))
     assert [f.code for f in again.findings] == [f.code for f in report.findings]
     assert load_config(start="/").section("regen") == {}
+
+
+def test_readme_fix_example_runs_as_shown(tmp_path, monkeypatch) -> None:
+    """The README's `vidlint fix` session, run command by command, prints what it shows."""
+    import shlex
+
+    from vidlint.cli.app import app, register_commands
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("## Regenerate failing clips", 1)[1].split("```console\n", 1)[1]
+    block = block.split("```", 1)[0].replace("\\\n", " ")
+    commands, expected = [], []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            commands.append(shlex.split(line[2:])[1:])
+        elif commands:
+            expected.append(line.strip())
+    register_commands()
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    results = [runner.invoke(app, command) for command in commands]
+    assert all(r.exit_code == 0 for r in results), [r.output for r in results]
+    printed = [line.strip() for line in results[-1].output.splitlines() if line.strip()]
+    assert printed == expected
+
+
+def test_docs_list_every_setting_and_change_entry() -> None:
+    from vidlint.regen.settings import DEFAULT_CHANGES
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "regeneration.md").read_text()
+    for name in [f.name for f in dataclasses.fields(RegenSettings)] + list(DEFAULT_CHANGES):
+        assert f"| `{name}` |" in doc, name
