@@ -285,11 +285,15 @@ def test_index_page_in_chromium_sorts(browser, batch):
     assert browser.problems() == []
     column = "Array.from(document.querySelectorAll('tbody tr')).map(function (r) {" \
              " return r.cells[2].textContent; })"
-    assert browser.evaluate(column) == ["35", "", "92", "100"]  # fail, error, warn, pass
+    summary = json.loads((batch / "summary.json").read_text())
+    scores = {Path(c["path"]).name: c["score"] for c in summary["clips"]}
+    fail, warn = str(scores["flawed.mp4"]), str(scores["odd <b>&name.mp4"])
+    assert scores["clean.mp4"] == 100 and int(fail) < int(warn) < 100
+    assert browser.evaluate(column) == [fail, "", warn, "100"]  # fail, error, warn, pass
     browser.evaluate("document.querySelector('th[data-key=score] button').click()")
-    assert browser.evaluate(column) == ["", "35", "92", "100"]
+    assert browser.evaluate(column) == ["", fail, warn, "100"]
     browser.evaluate("document.querySelector('th[data-key=score] button').click()")
-    assert browser.evaluate(column) == ["100", "92", "35", ""]
+    assert browser.evaluate(column) == ["100", warn, fail, ""]
     assert browser.evaluate("document.querySelector('th[data-key=score]')"
                             ".getAttribute('aria-sort')") == "descending"
     browser.screenshot(ARTIFACTS / "html-index.png")

@@ -24,8 +24,7 @@ from vidlint.decode.grab import grab_dict, grab_frames
 from vidlint.errors import InputError
 from vidlint.report.model import Report
 from vidlint.synth import Artifact
-from vidlint.writers import WRITERS
-from vidlint.writers import contact_sheet, edl, fcpxml, frames, github, junit
+from vidlint.writers import WRITERS, contact_sheet, edl, fcpxml, frames, github, junit
 from vidlint.writers import csv as csv_writer
 from vidlint.writers import otio as otio_writer
 

@@ -18,6 +18,7 @@ import numpy as np
 from vidlint.decode.clip import open_clip
 from vidlint.errors import InputError
 
+
 def grab_frames(path: str | Path, indices: Iterable[int], decoder: str = "pyav",
                 max_side: int | None = None,
                 expect_sha256: str | None = None) -> Iterator[tuple[int, np.ndarray]]:

@@ -19,10 +19,11 @@ from vidlint.writers.frames import frame_findings
 
 SUFFIX = ".contact.png"
 
-TILE_WIDTH = 320
+TILE_WIDTH = 300
 COLUMNS = 4
-MAX_TILES = 24
-"""A sheet stays readable and small (about 1 MB at most); the HTML report lists every finding."""
+MAX_TILES = 16
+"""The most severe findings only, so a sheet stays a glance (4 x 4 tiles, about 1 MB of PNG for
+photographic frames); the HTML report lists every finding."""
 LABEL_HEIGHT = 40
 HEADER_HEIGHT = 44
 SEVERITY_RGB = {"error": (220, 38, 38), "warning": (217, 119, 6), "info": (37, 99, 235)}
@@ -73,11 +74,16 @@ def render(report: Report) -> Image.Image:
         label_y = y + tile_h
         draw.rectangle((x, label_y, x + TILE_WIDTH - 1, label_y + LABEL_HEIGHT - 1), fill=color)
         draw.text((x + 6, label_y + 3),
-                  f"{finding.code}  frame {finding.peak_frame}  {finding.start_s:.2f} s",
+                  f"{finding.code}  frame {finding.peak_frame}  {peak_time(report, finding):.2f} s",
                   fill=(255, 255, 255), font=small)
         draw.text((x + 6, label_y + 20), _fit(draw, finding.message, small, TILE_WIDTH - 12),
                   fill=(255, 255, 255), font=small)
     return sheet
+
+
+def peak_time(report: Report, finding: Finding) -> float:
+    times = report.frame_time_s
+    return times[finding.peak_frame] if 0 <= finding.peak_frame < len(times) else finding.start_s
 
 
 def write(report: Report, path: Path) -> Path | None:

@@ -51,6 +51,9 @@ MAX_FINDINGS_WITH_FRAMES = 40
 """Findings beyond this (the least severe) are listed without thumbnails."""
 JPEG_QUALITY = 82
 SEVERITY_COLOR = {"error": "#dc2626", "warning": "#d97706", "info": "#2563eb"}
+SIGNAL_GAP = 4
+"""Frames without a value that a sparkline bridges: analyzers that run every few frames (a
+stride) leave short gaps that are not missing data."""
 PAGE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
@@ -306,28 +309,26 @@ def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
         return left + plot * frame / n
 
     spans = [f for f in report.findings if f.family == family and not about_context(f)]
-    for row, key in enumerate(keys):
+    for key in keys:
         values = np.array([np.nan if v is None else float(v) for v in report.signals[key]])
         finite = values[np.isfinite(values)]
         if not len(finite):
             continue
         lo, hi = float(finite.min()), float(finite.max())
-        y0 = row * row_h
+        y0 = len(rows) * row_h
         scale = (row_h - 6) / (hi - lo) if hi > lo else 0.0
         shade = "".join(
             f"<rect x=\"{x(f.start_frame):.1f}\" y=\"{y0}\" "
             f"width=\"{max(2.0, x(f.end_frame + 1) - x(f.start_frame)):.1f}\" height=\"{row_h}\" "
             f"fill=\"{SEVERITY_COLOR[f.severity]}\" fill-opacity=\"0.15\"/>" for f in spans)
-        lines, current = [], []
-        for i, value in enumerate(values):
-            if np.isfinite(value):
-                y = y0 + row_h - 3 - (value - lo) * scale if scale else y0 + row_h / 2
-                current.append(f"{x(i + 0.5):.1f},{y:.1f}")
-            elif current:
-                lines.append(current)
-                current = []
-        if current:
-            lines.append(current)
+        lines: list[list[str]] = []
+        last = -SIGNAL_GAP - 1
+        for i in np.flatnonzero(np.isfinite(values)):
+            if i - last > SIGNAL_GAP:  # a real gap (nothing measured) breaks the line
+                lines.append([])
+            y = y0 + row_h - 3 - (values[i] - lo) * scale if scale else y0 + row_h / 2
+            lines[-1].append(f"{x(i + 0.5):.1f},{y:.1f}")
+            last = i
         paths = "".join(f"<polyline points=\"{' '.join(p)}\" fill=\"none\" stroke=\"#3f3f46\" "
                         "stroke-width=\"1.2\"/>" for p in lines if len(p) > 1)
         dots = "".join(f"<circle cx=\"{p[0].split(',')[0]}\" cy=\"{p[0].split(',')[1]}\" r=\"1.5\" "
