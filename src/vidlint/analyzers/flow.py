@@ -14,7 +14,7 @@ per-pair hot path is a cv2 call. Values are at the working copy's scale, in pixe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -75,8 +75,8 @@ class FlowParams:
         4.0, "a tracked point whose camera-compensated velocity changes by 4 px/frame (at 360p) "
              "in one frame has jerked; smooth motion on the evaluation clips stays under 1")
     static_motion: float = param(
-        0.35, "a cell whose residual motion after the camera is under 0.35 px/frame is static "
-              "(for texture boiling)")
+        1.0, "a cell whose median motion beyond the camera's is under 1 px/frame at 360p is "
+             "static (for texture boiling; boiling itself makes DIS jitter by up to 1 px)")
 
 
 class FlowAnalyzer(Analyzer):
@@ -85,7 +85,7 @@ class FlowAnalyzer(Analyzer):
                CAMERA_RESIDUAL, RESIDUAL_GRID, BRIGHTNESS_SHIFT, STATIC_GRID, JERK_POINTS,
                JERK_ACCEL, JERK_BOX, TRACKED)
     Params = FlowParams
-    profiles = {
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "fast": {"scale": 0.5, "preset": "ultrafast", "track_points": 80},
         "thorough": {"preset": "medium", "grid": 8, "sample_step": 8, "track_points": 300},
     }
@@ -307,8 +307,8 @@ def _change_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray) -> floa
     centred at ``centre`` (how much the content there changed)."""
     ph, pw = patch.shape
     height, width = image.shape
-    x0 = min(max(0, int(round(centre[0] - pw / 2))), width - pw)
-    y0 = min(max(0, int(round(centre[1] - ph / 2))), height - ph)
+    x0 = min(max(0, round(centre[0] - pw / 2)), width - pw)
+    y0 = min(max(0, round(centre[1] - ph / 2)), height - ph)
     return float(cv2.mean(cv2.absdiff(patch, image[y0:y0 + ph, x0:x0 + pw]))[0])
 
 
@@ -316,8 +316,8 @@ def _match_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray, search: 
     """Best normalized correlation of ``patch`` within ``search`` px of ``centre`` in image."""
     ph, pw = patch.shape
     height, width = image.shape
-    x0 = int(round(centre[0] - pw / 2)) - search
-    y0 = int(round(centre[1] - ph / 2)) - search
+    x0 = round(centre[0] - pw / 2) - search
+    y0 = round(centre[1] - ph / 2) - search
     x0c, y0c = max(0, x0), max(0, y0)
     x1c, y1c = min(width, x0 + pw + 2 * search), min(height, y0 + ph + 2 * search)
     window = image[y0c:y1c, x0c:x1c]

@@ -31,8 +31,8 @@ IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 @dataclass(frozen=True)
 class QualityParams:
     block_crop: int = param(
-        256, "blockiness is measured on a centred 256x256 crop of the full-resolution frame "
-             "(codec blocks are at full resolution; the crop keeps it under 0.3 ms)")
+        256, "blockiness is measured on a centred 256x256 crop (codec blocks are on the "
+             "coded picture's grid; the crop keeps it under 0.3 ms)")
 
 
 class QualityAnalyzer(Analyzer):
@@ -53,25 +53,36 @@ class QualityAnalyzer(Analyzer):
         lightness, a, b = cv2.cvtColor(mean, cv2.COLOR_RGB2Lab).ravel()
         self.series.append(**{
             SHARPNESS: float(deviation[0, 0]) ** 2, NOISE: noise,
-            BLOCKINESS: blockiness(frame.rgb, self.params.block_crop),
+            BLOCKINESS: self._blockiness(frame),
             CAST_A: float(a), CAST_B: float(b), LIGHTNESS: float(lightness)})
+
+    def _blockiness(self, frame: Frame) -> float:
+        """On the working copy when codec blocks land on a whole pixel period there (the clip
+        itself, or an exact 2x reduction: 8 px blocks become 4 px), else on the full picture."""
+        block = 8 * frame.small.shape[1] / max(1, self.clip.width or frame.small.shape[1])
+        if block >= 2 and abs(block - round(block)) < 0.01:
+            return blockiness(frame.gray, self.params.block_crop, round(block))
+        return blockiness(frame.rgb[..., 1], self.params.block_crop, 8)
 
     def finish(self) -> dict[str, np.ndarray]:
         return self.series.arrays()
 
 
-def blockiness(rgb: np.ndarray, crop: int) -> float:
-    """Mean green-channel step across 8-pixel block edges over the mean step elsewhere, on a
-    centred crop aligned to the 8x8 grid: about 1 for clean pictures, well above for blocky
-    ones. NaN when the frame is too small."""
-    height, width = rgb.shape[:2]
-    size_y, size_x = min(crop, height) // 8 * 8, min(crop, width) // 8 * 8
-    if size_y < 32 or size_x < 32:
+def blockiness(gray: np.ndarray, crop: int, block: int = 8) -> float:
+    """Mean step across block edges over the mean step elsewhere, on a centred crop aligned to
+    the block grid: about 1 for clean pictures, well above for blocky ones. NaN when the frame
+    is too small."""
+    height, width = gray.shape[:2]
+    size_y, size_x = min(crop, height) // block * block, min(crop, width) // block * block
+    if size_y < 4 * block or size_x < 4 * block:
         return math.nan
-    y0, x0 = (height - size_y) // 16 * 8, (width - size_x) // 16 * 8
-    green = rgb[y0:y0 + size_y, x0:x0 + size_x, 1].astype(np.int16)
-    steps_x = np.abs(np.diff(green, axis=1)).mean(axis=0)  # step between column i and i+1
-    steps_y = np.abs(np.diff(green, axis=0)).mean(axis=1)
-    edges = np.concatenate([steps_x[7::8], steps_y[7::8]])
-    inside = np.concatenate([np.delete(steps_x, np.s_[7::8]), np.delete(steps_y, np.s_[7::8])])
+    y0 = (height - size_y) // (2 * block) * block
+    x0 = (width - size_x) // (2 * block) * block
+    part = gray[y0:y0 + size_y, x0:x0 + size_x].astype(np.int16)
+    steps_x = np.abs(np.diff(part, axis=1)).mean(axis=0)  # step between column i and i+1
+    steps_y = np.abs(np.diff(part, axis=0)).mean(axis=1)
+    last = block - 1
+    edges = np.concatenate([steps_x[last::block], steps_y[last::block]])
+    inside = np.concatenate([np.delete(steps_x, np.s_[last::block]),
+                             np.delete(steps_y, np.s_[last::block])])
     return float(edges.mean() / max(0.5, inside.mean()))

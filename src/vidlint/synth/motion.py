@@ -122,7 +122,7 @@ def _boil(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> 
     y1 = y0 + int(art.params.get("h", 0.5) * height)
     rng = np.random.default_rng(state.index * 7 + 3)
     box = frame[y0:y1, x0:x1]
-    noise = rng.normal(0, float(art.params.get("sigma", 14)), box.shape[:2]).astype(np.float32)
+    noise = rng.normal(0, float(art.params.get("sigma", 24)), box.shape[:2]).astype(np.float32)
     noise = cv2.GaussianBlur(noise, (0, 0), 1.0) * 2.0
     out = frame.copy()
     out[y0:y1, x0:x1] = np.clip(box.astype(np.float32) + noise[..., None], 0, 255).astype(np.uint8)

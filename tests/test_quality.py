@@ -1,0 +1,49 @@
+"""QLT rules: blur, noise and blockiness bursts and colour drift injected at known frames, each
+judged against the clip's own early frames; clean clips stay silent."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidlint.config import Config
+from vidlint.pipeline import Checker
+from vidlint.synth import Artifact
+
+SIZE = {"width": 320, "height": 240, "frames": 40}
+
+CASES = [
+    ("QLT001", Artifact("blur", 20, 6), (20, 25)),
+    ("QLT002", Artifact("noise", 20, 6), (20, 25)),
+    ("QLT002", Artifact("blocky", 20, 6), (20, 25)),
+    ("QLT003", Artifact("colordrift", 14), (14, 39)),
+]
+
+
+def findings(path) -> list:
+    return Checker(Config(select=("QLT",))).check(path).findings
+
+
+@pytest.mark.parametrize("camera", ["static", "pan"])
+@pytest.mark.parametrize("code, artifact, span", CASES, ids=[c[1].kind for c in CASES])
+def test_injected_quality_drop_is_found_at_its_frames(synth_clip, camera, code, artifact, span):
+    path = synth_clip(f"{artifact.kind}_{camera}", artifacts=[artifact], camera=camera, **SIZE)
+    hits = [f for f in findings(path) if f.code == code]
+    assert hits, f"{code} missing"
+    start, end = span
+    assert any(abs(f.start_frame - start) <= 2 and abs(f.end_frame - end) <= 2 for f in hits), \
+        [(f.start_frame, f.end_frame) for f in hits]
+
+
+@pytest.mark.parametrize("camera", ["static", "pan", "zoom"])
+def test_clean_clip_has_no_quality_findings(synth_clip, camera):
+    path = synth_clip(f"clean_{camera}_1.0", camera=camera, motion=1.0, **SIZE)
+    assert [(f.code, f.start_frame) for f in findings(path)] == []
+
+
+def test_blockiness_is_near_one_for_clean_and_high_for_jpeg_blocks(synth_clip):
+    clean = Checker(Config(select=("QLT002",))).check(synth_clip("clean_static_1.0",
+                                                                 camera="static", **SIZE))
+    blocky = Checker(Config(select=("QLT002",))).check(synth_clip(
+        "blocky_static", artifacts=[Artifact("blocky", 20, 6)], camera="static", **SIZE))
+    early = max(clean.signals["quality.blockiness"])
+    assert min(blocky.signals["quality.blockiness"][20:26]) > early + 0.5
