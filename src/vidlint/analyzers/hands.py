@@ -66,6 +66,11 @@ class HandsParams:
     match_distance: float = param(
         1.5, "a hand on the next sampled frame continues a track when its centre moved less "
              "than 1.5 hand sizes")
+    min_hand_px: int = param(
+        48, "hands whose landmark box is under 48 px on its long side are marked small and left "
+            "out by the rules: MediaPipe's landmarks on them come and go and wobble from frame "
+            "to frame (the 22-47 px swinging fists of gen_t2v_videocrafter2_woman_jogging.gif, "
+            "measured)")
     crop_palm_px: int = param(
         40, "hand crops are scaled so the wrist to middle-knuckle distance is 40 px: fingers "
             "are then 6-10 px wide, enough to count, and the crop costs well under 1 ms")
@@ -127,34 +132,49 @@ class HandsAnalyzer(Analyzer):
                 track.add(frame.index, again, rechecked=True)
                 still_active.append(track)
                 continue
-            track.end = self._first_without(track) if self.skipped else frame.index
+            self._end(track, frame)
         for hand in unmatched:
-            track = Track(len(self.tracks))
-            track.before_start_seen = (
-                self.last_sampled is not None
-                and self._recheck(self.last_sampled, hand) is not None)
-            start = frame.index
-            if not track.before_start_seen:
-                for earlier in reversed(self.skipped):
-                    found = self._recheck(earlier, hand)
-                    if found is None:
-                        break
-                    start = earlier.index
-            track.add(frame.index, hand)
-            track.start = start
-            self.tracks.append(track)
-            still_active.append(track)
+            still_active.append(self._start(frame, hand))
         self.active = still_active
 
-    def _first_without(self, track: Track) -> int:
-        """The first skipped frame after the track's last sample where the hand is gone."""
-        last = track.last
-        for frame in self.skipped:
-            found = self._recheck(frame, last)
+    def _start(self, frame: Frame, hand: Hand) -> Track:
+        """A new track: was the hand there before (a detector miss) and since which frame?"""
+        track = Track(len(self.tracks), self.params.min_hand_px)
+        self.tracks.append(track)
+        track.add(frame.index, hand)
+        track.start = frame.index
+        if self.last_sampled is None:
+            return track
+        if self._recheck(self.last_sampled, hand) is not None:
+            track.before_start_seen = True
+            return track
+        first, first_hand = frame, hand
+        before: Frame = self.last_sampled
+        for position in range(len(self.skipped) - 1, -1, -1):
+            found = self._recheck(self.skipped[position], first_hand)
             if found is None:
-                return frame.index
-            last = found
-        return self.skipped[-1].index + 1
+                before = self.skipped[position]
+                break
+            first, first_hand = self.skipped[position], found
+        track.start = first.index
+        track.start_match = content_match(first, first_hand, before)
+        track.start_scene = scene_match(first, before)
+        return track
+
+    def _end(self, track: Track, frame: Frame) -> None:
+        """A track lost at ``frame``: date the first frame without the hand, and measure
+        whether its picture is still there."""
+        with_hand, last, gone = self.last_sampled, track.last, frame
+        for skipped in self.skipped:
+            found = self._recheck(skipped, last)
+            if found is None:
+                gone = skipped
+                break
+            with_hand, last = skipped, found
+        track.end = gone.index
+        if with_hand is not None:
+            track.end_match = content_match(with_hand, last, gone)
+            track.end_scene = scene_match(with_hand, gone)
 
     def _recheck(self, frame: Frame, near: Hand) -> Hand | None:
         """A hand within one hand size of ``near`` found by the sensitive static detector."""
@@ -219,6 +239,11 @@ class Hand:
     def distance(self, other: Hand) -> float:
         return float(np.linalg.norm(self.centre - other.centre)) / self.size
 
+    @property
+    def long_side(self) -> float:
+        """Long side of the landmark box in pixels."""
+        return float((self.points.max(axis=0) - self.points.min(axis=0)).max())
+
     def box(self) -> list[float]:
         """Normalized (x, y, w, h) of the landmarks."""
         lo, hi = self.points.min(axis=0), self.points.max(axis=0)
@@ -263,6 +288,43 @@ def detect_in_crop(model: Any, rgb: np.ndarray, near: Hand) -> list[Hand]:
         hand.points = hand.points + np.array([x0, y0], np.float32)
         hand.width, hand.height = width, height
     return hands
+
+
+def content_match(frame: Frame, hand: Hand, other: Frame) -> float:
+    """How well the hand's picture in ``frame`` is found again near it in ``other``: the best
+    normalized cross-correlation (gray working copy) of the hand's box within a window half a
+    hand larger on each side. A hand that really appeared or vanished leaves nothing like it;
+    one the detector merely missed is still there."""
+    gray, other_gray = frame.gray, other.gray
+    scale = gray.shape[1] / hand.width
+    height, width = gray.shape
+    lo = (hand.points.min(axis=0) * scale).astype(int)
+    hi = (hand.points.max(axis=0) * scale).astype(int)
+    margin = int(0.5 * hand.size * scale)
+    x0, y0 = max(0, lo[0]), max(0, lo[1])
+    x1, y1 = min(width, hi[0]), min(height, hi[1])
+    if x1 - x0 < 6 or y1 - y0 < 6 or other_gray.shape != gray.shape:
+        return math.nan
+    template = gray[y0:y1, x0:x1]
+    window = other_gray[max(0, y0 - margin):min(height, y1 + margin),
+                        max(0, x0 - margin):min(width, x1 + margin)]
+    if float(template.std()) < 2.0:
+        return math.nan  # a flat template matches anything
+    return float(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED).max())
+
+
+def scene_match(frame: Frame, other: Frame) -> float:
+    """Correlation of two whole frames (gray, 64 px wide): near 1 for the same shot even under
+    a global brightness or colour change, low across a cut or decoded garbage."""
+    if frame.gray.shape != other.gray.shape:
+        return math.nan
+    height, width = frame.gray.shape
+    size = (64, max(2, round(64 * height / width)))
+    a = cv2.resize(frame.gray, size, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    b = cv2.resize(other.gray, size, interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    if a.std() < 1e-3 or b.std() < 1e-3:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def countable(hand: Hand) -> bool:
@@ -446,6 +508,7 @@ class Track:
     """One hand followed over the sampled frames."""
 
     number: int
+    min_hand_px: int
     frames: list[int] = field(default_factory=list)
     hands: list[Hand] = field(default_factory=list)
     rechecked: list[bool] = field(default_factory=list)
@@ -454,6 +517,14 @@ class Track:
     """First frame without the hand after the track (None: it lasts to the clip's end)."""
     before_start_seen: bool = False
     """The sensitive detector saw the hand on the sampled frame before the track starts."""
+    start_match: float = math.nan
+    """``content_match`` of the first hand in the frame before the track starts."""
+    end_match: float = math.nan
+    """``content_match`` of the last hand in the first frame without it."""
+    start_scene: float = math.nan
+    """``scene_match`` of the first frame with the hand and the frame before it."""
+    end_scene: float = math.nan
+    """``scene_match`` of the last frame with the hand and the first without it."""
     scores: list[float] = field(default_factory=list)
     fingers: list[float] = field(default_factory=list)
     bone_error: list[float] = field(default_factory=list)
@@ -484,6 +555,10 @@ class Track:
         return {
             "id": self.number, "start": self.start, "end": self.end,
             "before_start_seen": self.before_start_seen,
+            "start_match": None if math.isnan(self.start_match) else round(self.start_match, 3),
+            "end_match": None if math.isnan(self.end_match) else round(self.end_match, 3),
+            "start_scene": None if math.isnan(self.start_scene) else round(self.start_scene, 3),
+            "end_scene": None if math.isnan(self.end_scene) else round(self.end_scene, 3),
             "frames": self.frames,
             "boxes": [h.box() for h in self.hands],
             "handedness": [h.label for h in self.hands],
@@ -496,6 +571,7 @@ class Track:
                               for r in self.ratios],
             "jitter": [None if math.isnan(j) else round(j, 4) for j in self.jitter],
             "rechecked": self.rechecked,
+            "small": [h.long_side < self.min_hand_px for h in self.hands],
             "landmarks": [np.round(h.points / [h.width, h.height], 4).tolist()
                           for h in self.hands],
         }
