@@ -102,6 +102,13 @@ def test_page_escapes_user_text_and_loads_nothing(page):
     assert "default-src 'none'" in csp and "script-src" not in csp
 
 
+def test_page_carries_its_poster_for_the_index(report, page):
+    poster = html_writer.read_poster(page)
+    assert poster.startswith("data:image/jpeg;base64,")
+    worst = html_writer.poster_frame(report)
+    assert worst in {f.peak_frame for f in report.findings if f.severity == "error"}
+
+
 def test_page_without_the_clip_still_renders(report, tmp_path):
     moved = Report.from_dict(report.to_dict())
     moved.clip["path"] = str(tmp_path / "gone.mp4")
@@ -131,8 +138,10 @@ def test_index_lists_every_clip_with_links(batch):
     tags = elements(text)
     rows = re.findall(r"<tr>", text)
     assert len(rows) == 1 + 4  # header + clips
-    links = [a["href"] for t, a in tags if t == "a"]
-    assert sorted(links) == sorted(["flawed.html", "clean.html", "odd%20%3Cb%3E%26name.html"])
+    links = {a["href"] for t, a in tags if t == "a"}
+    assert links == {"flawed.html", "clean.html", "odd%20%3Cb%3E%26name.html"}
+    posters = [a["src"] for t, a in tags if t == "img" and a.get("class") == "poster"]
+    assert len(posters) == 3 and all(p.startswith("data:image/jpeg;base64,") for p in posters)
     for link in links:
         assert (batch / urllib.request.url2pathname(link)).is_file()
     assert "odd &lt;b&gt;&amp;name.mp4" in text and "<b>&name" not in text

@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -51,6 +52,11 @@ MAX_FINDINGS_WITH_FRAMES = 40
 """Findings beyond this (the least severe) are listed without thumbnails."""
 JPEG_QUALITY = 82
 SEVERITY_COLOR = {"error": "#dc2626", "warning": "#d97706", "info": "#2563eb"}
+POSTER_SIDE = 128
+POSTER_META = "vidlint-poster"
+POSTER_READ_CHARS = 64_000
+POSTER_PATTERN = re.compile(r'<meta name="vidlint-poster" content="(data:image/jpeg;base64,'
+                            r'[A-Za-z0-9+/]+={0,2})">')
 SIGNAL_GAP = 4
 """Frames without a value that a sparkline bridges: analyzers that run every few frames (a
 stride) leave short gaps that are not missing data."""
@@ -81,10 +87,11 @@ def span_text(finding: Finding) -> str:
             f"{finding.start_s:.2f}–{finding.end_s:.2f} s")
 
 
-def page(title: str, body: str, csp: str = PAGE_CSP, script: str = "") -> str:
+def page(title: str, body: str, csp: str = PAGE_CSP, script: str = "", poster: str = "") -> str:
+    poster_meta = f"<meta name=\"{POSTER_META}\" content=\"{poster}\">\n" if poster else ""
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{h(csp)}\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{h(csp)}\">\n{poster_meta}"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<meta name=\"generator\" content=\"vidlint {h(__version__)}\">\n"
         f"<title>{h(title)}</title>\n<style>\n{css()}</style>\n</head>\n<body>\n{body}\n"
@@ -491,7 +498,7 @@ def footer(report: Report) -> str:
 
 def render(report: Report) -> str:
     name = Path(str(report.clip.get("path", "clip"))).name
-    peaks = set()
+    peaks = {poster_frame(report)}
     for finding in with_frames(report):
         peaks |= {finding.peak_frame, finding.peak_frame - 1}
     frames, missing = load_frames(report, peaks | set(filmstrip_indices(len(report.frame_index))))
@@ -500,7 +507,31 @@ def render(report: Report) -> str:
             + findings_section(report, frames) + context_findings_section(report)
             + errors_section(report) + footer(report)
             + "</main>")
-    return page(f"{report.verdict.upper()} {report.score} · {name} · vidlint", body)
+    return page(f"{report.verdict.upper()} {report.score} · {name} · vidlint", body,
+                poster=poster_uri(report, frames))
+
+
+def poster_frame(report: Report) -> int:
+    """The frame that stands for the clip in the batch index: the worst finding's peak, else the
+    middle frame."""
+    ranked = with_frames(report)
+    return ranked[0].peak_frame if ranked else len(report.frame_index) // 2
+
+
+def poster_uri(report: Report, frames: dict[int, np.ndarray]) -> str:
+    rgb = frames.get(poster_frame(report))
+    return jpeg_uri(shrink(rgb, POSTER_SIDE)) if rgb is not None else ""
+
+
+def read_poster(page_path: str | Path) -> str:
+    """The poster a clip page carries in its head (strictly a base64 JPEG data URI, or "")."""
+    try:
+        with open(page_path, encoding="utf-8") as handle:
+            head = handle.read(POSTER_READ_CHARS)
+    except OSError:
+        return ""
+    found = POSTER_PATTERN.search(head)
+    return found.group(1) if found else ""
 
 
 def write(report: Report, path: Path) -> Path:
@@ -546,7 +577,13 @@ def index_row(outcome: Any, out_dir: Path, families: list[str]) -> str:
     detail = (f"<div class=\"muted\">{h(outcome.error)}</div>" if outcome.error
               else f"<div class=\"muted mono\">{h(outcome.path)}</div>")
     score = -1 if outcome.score is None else outcome.score
-    cells = [f"<td class=\"clip\" data-sort=\"{h(name.lower())}\">{clip}{detail}</td>",
+    poster = read_poster(page_path) if page_path else ""
+    image = (f"<img class=\"poster\" src=\"{poster}\" alt=\"\">" if poster
+             else "<span class=\"poster\"></span>")
+    if page_path and poster:
+        image = f"<a href=\"{h(href)}\" tabindex=\"-1\">{image}</a>"
+    cells = [f"<td class=\"clip\" data-sort=\"{h(name.lower())}\"><div class=\"clip-cell\">"
+             f"{image}<div>{clip}{detail}</div></div></td>",
              (f"<td data-sort=\"{VERDICT_ORDER.get(verdict, 1)}\">"
               f"<span class=\"badge {verdict}\">{h(verdict)}</span></td>"),
              f"<td class=\"num\" data-sort=\"{score}\">{'' if score < 0 else score}</td>"]
