@@ -249,3 +249,21 @@ def test_docs_list_every_setting_and_change_entry() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "regeneration.md").read_text()
     for name in [f.name for f in dataclasses.fields(RegenSettings)] + list(DEFAULT_CHANGES):
         assert f"| `{name}` |" in doc, name
+
+
+def test_degradation_onset_sets_the_trim_and_the_shorter_duration(synth_clip) -> None:
+    """DRF001 (any severity) gives the frame to trim at and caps the shortened duration."""
+    from vidlint.report.model import Finding
+
+    clip = synth_clip("regen_decay", artifacts=[Artifact("corrupt", 30, 18)], seed=3, **SMALL)
+    report = vidlint.check(clip, select=["TMP"])
+    (corrupt,) = report.findings
+    onset = Finding("DRF001", "DRF", "degradation-onset", "warning", "degrades", 26, 47, 26,
+                    26 / 24, 47 / 24, 0.9, {"onset_frame": 26})
+    drifting = dataclasses.replace(report, findings=[corrupt, onset])
+    assert salvage_cut(drifting, FAST) == 26
+    settings = dataclasses.replace(FAST, shorten_factor=0.9)
+    base = initial_request("job", {"prompt": PROMPT}, drifting, settings)
+    shorter = build_request(base, drifting, 3, settings, rung=2)
+    change = next(c for c in shorter.changes if c["field"] == "params.duration_s")
+    assert change["new"] == pytest.approx(26 / 24, abs=1e-3) and change["because"] == ["DRF001"]

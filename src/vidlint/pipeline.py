@@ -120,11 +120,18 @@ def run_rules(rules: list[Rule], data: RuleInput, config: Config) -> list[Findin
     return findings
 
 
+INPUT_FAMILIES = ("PRM", "SRC")
+"""Families about the inputs (the prompt, the source image), not about frames: no badness curve,
+so they cannot make frames look bad to the aggregate rules."""
+
+
 def badness_curves(findings: list[Finding], n: int) -> dict[str, list[float]]:
     """Per family, per frame: the worst finding covering the frame (severity weight x
     confidence). A family with no finding has no curve."""
     curves: dict[str, np.ndarray] = {}
     for finding in findings:
+        if finding.family in INPUT_FAMILIES:
+            continue
         curve = curves.setdefault(finding.family, np.zeros(n))
         value = SEVERITY_WEIGHT[finding.severity] * finding.confidence
         lo, hi = max(0, finding.start_frame), min(n - 1, finding.end_frame)

@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from vidlint.regen.settings import RegenSettings
+from vidlint.pipeline import INPUT_FAMILIES
 from vidlint.report.model import Finding, Report
 
 SCHEMA_ID = "vidlint.regen/1"
-FRAMELESS_FAMILIES = ("PRM", "SRC")
-"""Families about the inputs, not about frames: they never place a defect in time."""
+FRAMELESS_FAMILIES = INPUT_FAMILIES
+"""Families about the inputs (prompt, source image): they never place a defect in time."""
 
 
 @dataclass(frozen=True)
@@ -193,10 +194,10 @@ def _shorten(request: RegenRequest, report: Report, blocking: list[Finding],
         return request
     target = current * settings.shorten_factor
     because = [f.code for f in blocking] or ["PRM005"]
-    onsets = [f.start_s for f in blocking if f.family == "DRF"]
+    onsets = [f for f in report.findings if f.family == "DRF"]  # any severity: it is a hint
     if onsets:
-        target = min(target, min(onsets))
-        because = [f.code for f in blocking if f.family == "DRF"]
+        target = min(target, min(f.start_s for f in onsets))
+        because = [f.code for f in onsets]
     target = round(max(settings.min_duration_s, target), 3)
     if target >= current:
         return request

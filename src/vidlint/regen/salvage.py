@@ -28,7 +28,7 @@ def salvage_cut(report: Report, settings: RegenSettings) -> int | None:
                 if f.family not in FRAMELESS_FAMILIES]
     if not blocking:
         return None
-    onsets = [f.start_frame for f in blocking if f.code == "DRF001"]
+    onsets = [f.start_frame for f in report.findings if f.code == "DRF001"]
     cut = min(onsets) if onsets else min(f.start_frame for f in blocking)
     if any(f.start_frame < cut for f in blocking):
         return None

@@ -61,8 +61,10 @@ def mentions(text: str, terms: tuple[str, ...]) -> list[str]:
             if re.search(r"(?<![\w-])" + re.escape(term.strip()) + r"(?![\w-])", lowered)]
 
 
-def _whole_clip(data: RuleInput) -> tuple[int, int]:
-    return 0, max(0, data.signals.n - 1)
+def _input_span(data: RuleInput) -> tuple[int, int]:
+    """A prompt finding is about the input, placed at frame 0 like the source-image rules (SRC);
+    the pipeline gives input families no per-frame badness."""
+    return 0, 0
 
 
 def requested_duration(context: dict[str, Any], clip_duration: float | None) -> float | None:
@@ -109,7 +111,7 @@ def prompt_too_short(data: RuleInput, p: LengthParams) -> Iterator[Hit]:
         return
     count = len(words(prompt))
     if count < p.min_words:
-        start, end = _whole_clip(data)
+        start, end = _input_span(data)
         yield Hit(start, end, f"prompt has {count} words (fewer than {p.min_words})",
                   confidence=round(1.0 - count / p.min_words, 3) if count else 1.0,
                   evidence={"words": count, "min_words": p.min_words})
@@ -144,7 +146,7 @@ def no_camera_direction(data: RuleInput, p: CameraParams) -> Iterator[Hit]:
     """
     prompt = str(data.context.get("prompt") or "").strip()
     if prompt and not mentions(prompt, p.terms):
-        start, end = _whole_clip(data)
+        start, end = _input_span(data)
         yield Hit(start, end, "prompt gives no camera direction (shot size or movement)",
                   confidence=0.8, evidence={"camera_terms": 0})
 
@@ -186,7 +188,7 @@ def no_lighting_or_environment(data: RuleInput, p: SceneParams) -> Iterator[Hit]
                                         ("environment", p.environment_terms))
                if not mentions(prompt, terms)]
     if missing:
-        start, end = _whole_clip(data)
+        start, end = _input_span(data)
         yield Hit(start, end, f"prompt has no {' or '.join(missing)} layer",
                   confidence=0.5 * len(missing), evidence={"missing": missing})
 
@@ -236,7 +238,7 @@ def ambitious_i2v_motion(data: RuleInput, p: MotionParams) -> Iterator[Hit]:
     big = mentions(prompt, p.big_motion_terms)
     many = mentions(prompt, p.many_subject_terms)
     if len(big) > p.max_big_motion or len(many) > p.max_many_subjects:
-        start, end = _whole_clip(data)
+        start, end = _input_span(data)
         yield Hit(start, end, "image-to-video prompt asks for ambitious motion ("
                   + ", ".join(big + many) + ")", confidence=min(1.0, 0.5 + 0.25 * len(big + many)),
                   evidence={"big_motion": big, "many_subjects": many})
@@ -275,7 +277,7 @@ def longer_than_needed(data: RuleInput, p: DurationParams) -> Iterator[Hit]:
     clip_duration = getattr(data.clip, "duration_s", None)
     duration = requested_duration(data.context, clip_duration)
     if duration is not None and duration > p.max_duration_s + 1e-6:
-        start, end = _whole_clip(data)
+        start, end = _input_span(data)
         yield Hit(start, end, f"{duration:.1f} s requested (over {p.max_duration_s:.1f} s)",
                   confidence=min(1.0, duration / p.max_duration_s - 1.0 + 0.5),
                   evidence={"duration_s": round(duration, 3),
