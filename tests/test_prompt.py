@@ -80,3 +80,33 @@ def test_check_lints_the_prompt_given_with_a_clip(synth_clip) -> None:
     assert report.verdict == "warn"
     silent = vidlint.check(clip, select=["TMP", "PRM"])
     assert not silent.findings and silent.verdict == "pass"
+
+
+@pytest.mark.parametrize("clip, expected", [
+    # "Mid-shot framing, vibrant lighting", a street food market: a complete shot description
+    ("gen_t2v_fasthunyuan_willsmith_noodles.mp4", []),
+    # camera ("tight cinematic close-up"), light ("warm sunny"), place ("backyard"); 5.0 s
+    ("gen_t2v_ltx2-distilled_backyard_couple.mp4", []),
+    # a one-line mood, no camera, no place, no light
+    ("gen_t2v_hunyuanvideo-sta_woman_reading.mp4", ["PRM001", "PRM002", "PRM003"]),
+    # long and detailed but no camera at all; 6.2 s
+    ("gen_t2v_longcat-video_boy_dog_icecream.mp4", ["PRM002", "PRM005"]),
+    # image-to-video asking two people to dance
+    ("gen_i2v_dynamicrafter_two_people_dancing.gif", ["PRM001", "PRM002", "PRM003", "PRM004"]),
+    # image-to-video with an orbiting camera over 5 s
+    ("gen_i2v_gen3c-cosmos_woman_orbit.mp4", ["PRM004", "PRM005"]),
+    # "closeup face photo ..., night city street, bokeh": only short
+    ("gen_i2v_animatediff-sparsectrl_man_fireworks.gif", ["PRM001"]),
+])
+def test_real_prompts_of_the_evaluation_clips(shared_clips, clip, expected) -> None:
+    """The prompts the evaluation clips were generated from (MANIFEST.csv), with the mode and
+    the duration of the clip that came out."""
+    import csv
+
+    with open(shared_clips / "MANIFEST.csv", newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["file"] == clip)
+    context = {"prompt": row["prompt"], "mode": row["mode"],
+               "duration_s": int(row["frames"]) / float(row["fps"])}
+    if row["mode"] == "i2v":
+        context["reference"] = str(shared_clips / clip)
+    assert codes(context) == expected

@@ -24,16 +24,23 @@ CAMERA_TERMS = (
     "crane", "aerial", "drone", "handheld", "static camera", "locked-off", "camera",
     "pov", "over-the-shoulder", "low angle", "high angle", "eye level", "shallow depth of field",
     "depth of field", "bokeh", "lens", "35mm", "50mm", "85mm", "orbit", "arc shot", "shot",
+    "mid-shot", "mid shot", "framing", "full shot", "half body", "full body", "wide angle",
+    "wide-angle", "telephoto", "macro", "first-person",
 )
 LIGHTING_TERMS = (
     "light", "lighting", "lit", "sunlight", "sunset", "sunrise", "golden hour", "blue hour",
     "dusk", "dawn", "night", "neon", "backlit", "rim light", "shadow", "overcast", "candle",
     "studio", "soft light", "hard light", "daylight", "moonlight", "glow", "fog", "mist",
+    "sunny", "sun", "bright", "brightly", "dark", "darkness", "lights", "shadows", "lamplight",
+    "lamp", "overcast", "cloudy", "haze", "hazy", "twilight", "evening", "morning",
 )
 ENVIRONMENT_TERMS = (
     "in a", "in the", "on a", "on the", "at a", "at the", "inside", "outside", "outdoors",
     "indoors", "forest", "street", "city", "room", "kitchen", "beach", "desert", "field",
     "background", "park", "office", "studio", "mountain", "ocean", "sky", "garden", "stage",
+    "backyard", "coastline", "coast", "moon", "space", "grassland", "meadow", "market", "lawn",
+    "road", "river", "lake", "sea", "snow", "village", "cafe", "restaurant", "bar", "bedroom",
+    "interior", "exterior", "landscape", "backdrop",
 )
 BIG_MOTION_TERMS = (
     "fast", "rapid", "quickly", "explodes", "explosion", "spin", "spinning", "whip pan", "whip-pan", "fly",
