@@ -57,9 +57,9 @@ FOREHEAD, CHIN, NOSE_TIP = 10, 152, 1
 @dataclass(frozen=True)
 class FacesParams:
     sample_fps: float = param(
-        8.0, "detection and landmarks run on this many frames per second (0 = every frame): "
-             "expressions and faces entering change slower than 1/8 s, and 8 fps keeps faces "
-             "plus reference within 0.5 s for a 5 s 720p clip (benchmarks/faces_speed.py)")
+        6.0, "detection and landmarks run on this many frames per second (0 = every frame): "
+             "expressions and faces entering change over 1/6 s or more, and 6 fps keeps faces "
+             "plus reference near 0.5 s for a 5 s 720p clip (benchmarks/bench_faces.py)")
     min_confidence: float = param(
         0.5, "MediaPipe FaceDetection's default min_detection_confidence")
     match_iou: float = param(
@@ -73,8 +73,9 @@ class FacesParams:
         0.5, "a track survives this long without a detection (blinks of the detector, a hand "
              "passing); longer, and a face found there starts a new track")
     describe_every_s: float = param(
-        2.0, "a dlib descriptor at least this often per track; the bisection between samples "
-             "adds more where identity moves. 71 ms each (research/stage-speeds.md)")
+        2.5, "a dlib descriptor at least this often per track (and at its end); the bisection "
+             "between samples adds more where identity moves. 71 ms each "
+             "(research/stage-speeds.md): 3 per 5 s track")
     refine_distance: float = param(
         0.45, "two descriptors further apart than this are bisected over the frames between "
               "them; same-person samples 0.7 s apart stay under 0.45 on the LivePortrait "
@@ -114,7 +115,7 @@ class FacesAnalyzer(Analyzer):
     signals = (COUNT, SCORE, IDENTITY, MOUTH_OPEN, MOUTH_WIDTH, EYE_OPEN, BROW_RAISE)
     Params = FacesParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
-        "fast": {"sample_fps": 4.0, "describe_every_s": 3.0, "refine_depth": 2},
+        "fast": {"sample_fps": 4.0, "describe_every_s": 4.0, "refine_depth": 2},
         "thorough": {"sample_fps": 0.0, "describe_every_s": 0.5, "refine_distance": 0.35,
                      "refine_depth": 4},
     }
@@ -217,7 +218,9 @@ class FacesAnalyzer(Analyzer):
         self.open = still
 
     def _close(self, track: Track) -> None:
-        if track.pending and track.pending[-1][0] not in track.described:
+        """A last descriptor at the track's end, unless one was taken recently."""
+        recent = track.last_t - track.last_described_t < self.params.describe_every_s / 2
+        if track.pending and not recent:
             self._describe_pending(track, track.last_t)
         track.pending = []
         self.closed.append(track)
@@ -303,13 +306,18 @@ class FacesAnalyzer(Analyzer):
         return out
 
 
+SMALL_FACE_PX = 112
+"""A face at least this large in the shared small copy is described from it (dlib's chip is 150
+px; its model was trained on faces of about 80-150 px); smaller ones from the full-resolution
+frame, decoded to RGB only then."""
+
+
 def face_image(frame: Frame, box: tuple[float, float, float, float]) -> np.ndarray:
-    """The shared small copy when the face in it is already as large as dlib's 150 px chip
-    (no detail lost), else the full-resolution frame (decoded to RGB only then)."""
+    """The picture to crop the face from: the small copy or the full-resolution frame."""
     height, width = frame.small.shape[:2]
-    if min(box[2] * width, box[3] * height) >= 150:
-        return frame.small
-    return frame.rgb
+    large = min(box[2] * width, box[3] * height) >= SMALL_FACE_PX
+    image = frame.small if large else frame.rgb
+    return np.ascontiguousarray(image)
 
 
 def track_record(track: Track, times: dict[int, float]) -> dict[str, Any]:

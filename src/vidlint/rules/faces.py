@@ -195,6 +195,10 @@ class PopParams:
     min_size: float = param(
         0.08, "the face's height as a share of the frame's; smaller faces drop in and out of "
               "detection on their own")
+    turned: float = param(
+        0.35, "a face whose nose tip is this far (in eye distances) off the eyes' midpoint, or "
+              "whose landmarks fail, in its last (first) 3 samples is turning away (towards "
+              "the camera): a dancer spinning, not a face dissolving (MimicMotion clip)")
     edge_margin: float = param(
         0.03, "a box this close to a border entered or left through it: that is motion, not "
               "a pop")
@@ -213,13 +217,14 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
         Faces that pop in or out are a typical generation failure (a person dissolving into the
         background, a second face growing out of a pattern).
     Known false positives:
-        A face turning fully away (the detector loses it), a hand or object covering it for
-        longer than ``analyzers.faces.max_gap_s``, a fast zoom.
+        A hand or object covering a face for longer than ``analyzers.faces.max_gap_s``, a fast
+        zoom. A face that turns away (strong head turn or no landmarks in its last samples) and
+        a track handed over to a new one at the same place are not reported.
     Example:
         A face that is gone from frame 20 on, mid-frame: ``FAC003 face 0 vanishes at frame 20``.
     Thresholds:
         ``min_track_s`` = 0.5, ``min_score`` = 0.75, ``min_size`` = 0.08 of the frame height,
-        ``edge_margin`` = 0.03.
+        ``edge_margin`` = 0.03, ``turned`` = 0.35.
     Fix hint:
         Regenerate with a new seed; name every person in the prompt so none is invented.
     """
@@ -238,6 +243,8 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
             if at_edge or box[3] < p.min_size or touches_border(box, p.edge_margin):
                 continue
             if handed_over(track, event, tracks_of(data), stride):
+                continue
+            if turned_away(track, event, p.turned):
                 continue
             where = frame if event == "appears" else min(frame + stride, data.signals.n - 1)
             yield Hit(where, where, f"face {track['id']} {event} at frame {where} in mid-frame",
@@ -268,6 +275,16 @@ def handed_over(track: dict[str, Any], event: str, tracks: list[dict[str, Any]],
         if close_in_time and np.linalg.norm(centre - other_centre) <= 1.5 * max(box[2], box[3]):
             return True
     return False
+
+
+def turned_away(track: dict[str, Any], event: str, limit: float) -> bool:
+    """True when the face turns away before vanishing (or turns towards the camera after
+    appearing): a strongly turned head, or FaceMesh no longer finding a face on the box."""
+    turns = track["features"]["nose_offset"]
+    if all(v is None for v in turns):
+        return False  # landmarks were not measured (analyzers.faces.landmarks = false)
+    edge = turns[-3:] if event == "vanishes" else turns[:3]
+    return any(v is None or abs(v) >= limit for v in edge)
 
 
 def touches_border(box: list[float], margin: float) -> bool:

@@ -27,6 +27,7 @@ INJECTION_MODULES = (
     "vidlint.synth.injections",
     "vidlint.synth.motion",
     "vidlint.synth.hands",
+    "vidlint.synth.faces",
 )
 """Modules that register artifact kinds with ``injection()``; one per family of artifacts."""
 for _module in INJECTION_MODULES:
