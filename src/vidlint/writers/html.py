@@ -347,8 +347,9 @@ def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
     if not rows:
         return ""
     height = len(rows) * row_h
-    has_findings = "" if not spans else " open"
-    return (f"<details{has_findings}><summary>{h(family)} signals ({len(rows)})</summary>"
+    # Closed: the lanes above are the overview; the signals are for digging into a finding.
+    marked = f", {len(spans)} finding span(s) shaded" if spans else ""
+    return (f"<details><summary>{h(family)} signals ({len(rows)}{marked})</summary>"
             f"<svg viewBox=\"0 0 {width:.0f} {height:.0f}\" role=\"img\" "
             f"aria-label=\"{h(family)} signals\">{''.join(rows)}</svg></details>")
 
