@@ -105,6 +105,9 @@ def test_history_and_report_are_written(converged) -> None:
     assert history["schema"] == "vidlint.regen-history/1"
     assert history["status"] == "passed" and len(history["attempts"]) == 5
     assert [e["kind"] for e in history["events"]].count("submitted") == 4
+    page = Path(result.history_path).with_name("regen_bad.regen.html").read_text()
+    assert page.count("<tr>") == 6 and "Single continuous shot, no cuts." in page
+    assert "because TMP003" in page and "<b class=passed>passed</b>" in page
     report_path = Path(result.history_path).with_name("regen_bad.vidlint.json")
     report = json.loads(report_path.read_text())
     assert report["extra"]["regen"]["status"] == "passed"

@@ -23,6 +23,7 @@ from vidlint.config import Config
 from vidlint.errors import BackendError, InputError, VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.pipeline import Checker
+from vidlint.regen import history_html
 from vidlint.regen.request import RegenRequest, build_request, initial_request, passes
 from vidlint.regen.retry import call_with_retries
 from vidlint.regen.salvage import best_clean_frame, salvage_cut, trim_clip
@@ -72,7 +73,7 @@ class Fixer:
                  on_event: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.config = config
         self.settings = settings or regen_settings(config)
-        self.work_dir = Path(work_dir)
+        self.work_dir = Path(work_dir).resolve()  # paths in the state survive a cd
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.backend = (make_backend(backend, config, self.work_dir / "backend")
                         if isinstance(backend, str) else backend)
@@ -305,6 +306,7 @@ class Fixer:
         if self.out_dir is not None:
             stem = _safe_stem(path)
             history_path = str(write_json_atomic(self.out_dir / f"{stem}.regen.json", history))
+            history_html.write(history, self.out_dir / f"{stem}.regen.html")
             final = next((a for a in self.store.attempts(job)
                           if a.attempt == row["final_attempt"]), None)
             if final is not None and final.report:

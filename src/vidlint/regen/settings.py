@@ -68,7 +68,7 @@ DEFAULT_CHANGES: dict[str, dict[str, Any]] = {
             "why": "degradation with length: the shorten rung cuts the clip at the onset"},
     "PRM001": {"negative": [], "prompt": [],
                "why": "short prompt: the constrain rung adds the missing layers"},
-    "PRM002": {"negative": [], "prompt": ["Camera: static medium shot, slow gentle push-in"],
+    "PRM002": {"negative": [], "prompt": ["Camera: medium shot, slow gentle push-in"],
                "why": "no camera layer: add one (seed article's third layer)"},
     "PRM003": {"negative": [], "prompt": ["Lighting: soft, even natural light"],
                "why": "no lighting layer: add one (seed article's second layer)"},
