@@ -26,6 +26,7 @@ from vidlint.report.model import Report
 from vidlint.synth import Artifact
 from vidlint.writers import WRITERS, contact_sheet, edl, fcpxml, frames, github, junit
 from vidlint.writers import csv as csv_writer
+from vidlint.writers import html as html_writer
 from vidlint.writers import otio as otio_writer
 
 FLAWS = [Artifact("freeze", 8, 8), Artifact("cut", 24), Artifact("black", 34, 3)]
@@ -359,3 +360,24 @@ def test_cli_save_frames(flawed, tmp_path):
     assert sorted(p.name for p in (tmp_path / f"{flawed.stem}.frames").iterdir()) == [
         "TMP004_f000034.png"]
     assert (tmp_path / f"{flawed.stem}.vidlint.json").is_file()
+
+
+def test_markers_and_page_of_a_real_gif_at_an_odd_rate(shared_clips, tmp_path):
+    """PIA's 16-frame GIF plays at 7.692 fps (uneven GIF delays): no NLE timeline has that rate,
+    so markers land on a 24 fps timeline by presentation time, and the page shows its frames."""
+    clip = shared_clips / "gen_i2v_pia_boy_waving_hand.gif"
+    report = vidlint.check(clip, select=["TMP", "REF"])
+    assert report.findings, "expected at least the cut/first-frame findings on this clip"
+    assert otio_writer.timeline_rate(report.clip["fps"]) == 24.0
+    timeline = otio.adapters.read_from_file(str(otio_writer.write(report, tmp_path / "g.otio")))
+    markers = next(iter(timeline.find_clips())).markers
+    assert len(markers) == len(report.findings)
+    for marker, finding in zip(markers, report.findings, strict=True):
+        origin = report.frame_time_s[0]
+        assert marker.marked_range.start_time.value == round((finding.start_s - origin) * 24)
+        assert marker.metadata["vidlint"]["start_frame"] == finding.start_frame
+    edl_frames = [m["frame"] for m in resolve_markers(edl.write(report, tmp_path / "g.edl"), 24)]
+    assert edl_frames == sorted({m.marked_range.start_time.value for m in markers})
+    page = html_writer.render(report)
+    assert page.count("data:image/jpeg;base64,") >= 12 + 2  # filmstrip, a finding's frames
+    assert "alt=\"source image\"" in page  # the sidecar _source.png is shown
