@@ -250,6 +250,9 @@ def test_http_loop_converges_with_signed_requests(service, bad_clip, tmp_path) -
     assert sent == Path(attempts[-1]["request"]["reference"]).read_bytes()
     assert last["reference_image"]["media_type"] == "image/png"
     assert state.fetched == [f"job{i}.mp4" for i in range(1, 5)]
+    secret = SECRET.removeprefix("whsec_")
+    for stored in [*(tmp_path / "work").glob("state.sqlite*"), Path(result.history_path)]:
+        assert secret.encode() not in stored.read_bytes(), "secrets never reach state or history"
     assert Path(attempts[-1]["output"]).name == "output.mp4"
 
 

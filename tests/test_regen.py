@@ -270,3 +270,22 @@ def test_degradation_onset_sets_the_trim_and_the_shorter_duration(synth_clip) ->
     shorter = build_request(base, drifting, 3, settings, rung=2)
     change = next(c for c in shorter.changes if c["field"] == "params.duration_s")
     assert change["new"] == pytest.approx(26 / 24, abs=1e-3) and change["because"] == ["DRF001"]
+
+
+def test_clean_clip_needs_nothing_and_bad_input_is_named(synth_clip, tmp_path) -> None:
+    from vidlint.errors import InputError
+
+    clean = synth_clip("regen_clean", seed=4, **SMALL)
+    config = tmp_config(tmp_path)
+    backend = SyntheticBackend(config=config, work_dir=tmp_path / "backend")
+    fixer = Fixer(config, backend, tmp_path / "state", tmp_path / "out", settings=FAST)
+    result = fixer.fix(clean)
+    assert result.status == "passed" and result.final_attempt == 0 and backend.renders == 0
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all")
+    with pytest.raises(InputError) as info:
+        fixer.fix(junk)
+    assert "junk.mp4" in str(info.value)
+    with pytest.raises(InputError, match="no such file"):
+        fixer.fix(tmp_path / "missing.mp4")
+    fixer.close()
