@@ -208,8 +208,8 @@ def test_cli_frames_csv(report, tmp_path, cli):
 
 
 @pytest.mark.parametrize("content, cause", [
-    (None, "no such file"), ("{not json", "not JSON"), ('{"schema": "other/1"}', "not a vidlint report"),
-    ("[1, 2]", "not a vidlint report")])
+    (None, "no such file"), ("{not json", "not JSON"),
+    ('{"schema": "other/1"}', "not a vidlint report"), ("[1, 2]", "not a vidlint report")])
 def test_cli_frames_rejects_what_is_not_a_report(tmp_path, cli, content, cause):
     path = tmp_path / "r.json"
     if content is not None:
