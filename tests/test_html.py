@@ -5,6 +5,7 @@ batch index sorts) with a screenshot saved to the test artifacts."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -70,7 +71,7 @@ def elements(text: str) -> list[tuple[str, dict[str, str | None]]]:
 def test_page_shows_verdict_findings_and_frames(report, page):
     text = page.read_text()
     tags = elements(text)
-    assert f"<div class=\"verdict fail\">fail</div>" in text
+    assert "<div class=\"verdict fail\">fail</div>" in text
     assert f">{report.score}<small>/100</small>" in text
     ids = {attrs.get("id") for _, attrs in tags}
     for number, finding in enumerate(report.findings):
@@ -87,7 +88,12 @@ def test_page_shows_verdict_findings_and_frames(report, page):
     assert {f"#finding-{n}" for n, f in enumerate(report.findings)
             if f.family == "TMP"} <= links  # timeline spans link to their cards
     assert "frames 34–36 · 1.42–1.50 s" in text
-    assert "thresholds in force" in text and "min_duration_s" in text or "threshold" in text
+    from vidlint.rules import load_rules
+
+    cut = load_rules()["TMP003"]
+    for name, value in cut.defaults().items():  # the thresholds in force, with their reasons
+        assert f"<td>{name}</td><td class=\"value\">{value}</td>" in text
+        assert html.escape(cut.param_reasons()[name]) in text
 
 
 def test_page_escapes_user_text_and_loads_nothing(page):
