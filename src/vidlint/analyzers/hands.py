@@ -47,10 +47,11 @@ finger about as long as the palm, the little finger about three quarters of it."
 @dataclass(frozen=True)
 class HandsParams:
     sample_fps: float = param(
-        8.0, "hands are tracked on about 8 frames per second (every 3rd frame at 24 fps): "
-             "MediaPipe Hands costs 8 ms per 720p frame with hands (research/stage-speeds.md), so "
-             "40 frames of a 5 s clip stay near the 0.4 s budget; skipped frames are looked at "
-             "again only around a hand that appears or vanishes")
+        6.0, "hands are tracked on about 6 frames per second (every 4th frame at 24 fps, every "
+             "frame of an 8 fps GIF): MediaPipe Hands costs 8-10 ms per 720p frame with hands "
+             "(research/stage-speeds.md; 10.5 ms measured here), so the 30 samples of a 5 s clip "
+             "stay near the 0.4 s budget; skipped frames are looked at again only around a hand "
+             "that appears or vanishes")
     max_num_hands: int = param(2, "two hands per person in the usual one-person shot")
     model_complexity: int = param(
         0, "the light landmark model: 8.3 ms against 12.6 ms per 720p frame "
@@ -80,7 +81,7 @@ class HandsAnalyzer(Analyzer):
     name = "hands"
     signals = (COUNT, SCORE, FINGERS, FINGERS_MAX, BONE_ERROR, JITTER)
     Params = HandsParams
-    profiles = {"fast": {"sample_fps": 4.0},
+    profiles = {"fast": {"sample_fps": 3.0},
                 "thorough": {"sample_fps": 1000.0, "model_complexity": 1}}
 
     def __init__(self, params: HandsParams, clip, context) -> None:
@@ -421,10 +422,14 @@ def hand_mask(crop: np.ndarray, local: np.ndarray) -> np.ndarray | None:
     mean, inverse = _gaussian(np.array(samples))
     close = (_mahalanobis(lab.reshape(-1, 3), mean, inverse) < SKIN_DISTANCE)
     mask = close.reshape(height, width).astype(np.uint8)
-    near = np.zeros_like(mask)  # fingers lie near the landmark fan, background blobs need not
-    cv2.fillConvexPoly(near, cv2.convexHull(local.astype(np.int32)), 1)
-    reach = max(3, int(0.3 * float(np.linalg.norm(local[MIDDLE_MCP] - local[WRIST]))))
-    near = cv2.dilate(near, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
+    # Fingers lie near the landmark fan, background blobs need not: keep the landmarks' hull
+    # pushed out by 0.3 palm lengths.
+    hull = cv2.convexHull(local.astype(np.float32)).reshape(-1, 2)
+    outward = hull - hull.mean(axis=0)
+    outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-6)
+    reach = 0.3 * float(np.linalg.norm(local[MIDDLE_MCP] - local[WRIST]))
+    near = np.zeros_like(mask)
+    cv2.fillConvexPoly(near, np.round(hull + reach * outward).astype(np.int32), 1)
     mask &= near
     # Touching fingers are split by the dark crease between them (a thin valley in the gray).
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
@@ -464,42 +469,59 @@ def _gaussian(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _mahalanobis(values: np.ndarray, mean: np.ndarray, inverse: np.ndarray) -> np.ndarray:
     delta = values.astype(np.float32) - mean.astype(np.float32)
-    return np.einsum("ij,jk,ik->i", delta, inverse.astype(np.float32), delta)
+    return ((delta @ inverse.astype(np.float32)) * delta).sum(axis=1)
 
 
 def count_crossings(mask: np.ndarray, local: np.ndarray, palm: float) -> int:
-    """Median over three radii of the finger crossings on a circle around the palm centre."""
+    """Median over three radii of the finger crossings on a circle around the palm centre,
+    within the fan the fingertips span (plus ``FAN_MARGIN_DEG`` on each side, room for a sixth
+    finger), so the palm's sides and the wrist are not counted."""
     centre = (local[WRIST] + local[MIDDLE_MCP]) / 2
-    wrist_angle = math.atan2(*(local[WRIST] - centre)[::-1])
+    axis = math.atan2(*(local[MIDDLE_MCP] - centre)[::-1])
+
+    def relative(angles: np.ndarray) -> np.ndarray:
+        return (angles - axis + math.pi) % (2 * math.pi) - math.pi
+
+    tips = local[[3, 4, 8, 12, 16, 20]] - centre
+    fan = relative(np.arctan2(tips[:, 1], tips[:, 0]))
+    margin = math.radians(FAN_MARGIN_DEG)
     finger_width = float(np.linalg.norm(local[INDEX_MCP] - local[PINKY_MCP])) / 3.5
     height, width = mask.shape
+    angles = np.linspace(-math.pi, math.pi, 720, endpoint=False)
+    rel = relative(angles)
+    in_fan = (rel >= fan.min() - margin) & (rel <= fan.max() + margin)
     counts = []
     for radius in (0.8, 0.95, 1.1):
         r = radius * palm
-        angles = np.linspace(-math.pi, math.pi, 720, endpoint=False)
         xs = np.round(centre[0] + r * np.cos(angles)).astype(int)
         ys = np.round(centre[1] + r * np.sin(angles)).astype(int)
         inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
         on = np.zeros(len(angles), bool)
         on[inside] = mask[ys[inside], xs[inside]] > 0
-        away = np.abs((angles - wrist_angle + math.pi) % (2 * math.pi) - math.pi) > math.radians(40)
-        on &= away
-        counts.append(_runs_as_fingers(on, r * (2 * math.pi / len(angles)), finger_width))
+        counts.append(_runs_as_fingers(on & in_fan, r * (2 * math.pi / len(angles)),
+                                       finger_width))
     return int(np.median(counts))
 
 
+FAN_MARGIN_DEG = 25.0
+"""Degrees beyond the outermost fingertips (seen from the palm centre) still searched for
+fingers: a sixth finger beside the little finger or the thumb lies within it."""
+
+
 def _runs_as_fingers(on: np.ndarray, step: float, finger_width: float) -> int:
-    """Runs of ``on`` around the circle, each worth as many fingers as its arc is finger-wide."""
+    """Runs of ``on`` around the circle at least ``MIN_RUN`` finger widths wide, one finger
+    each. A wide run is not split into several fingers by its width: a skin-coloured blob
+    beside a finger is as wide as two touching fingers, and only a too-high count is flagged."""
     if on.all() or not on.any():
         return 0
     rolled = np.roll(on, -int(np.argmin(on)))  # start on a gap so no run wraps around
     edges = np.flatnonzero(np.diff(np.concatenate(([0], rolled.view(np.int8), [0]))))
-    fingers = 0
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        arc = (stop - start) * step
-        if arc >= 0.4 * finger_width:
-            fingers += max(1, round(arc / (1.2 * finger_width)))
-    return fingers
+    arcs = (edges[1::2] - edges[::2]) * step
+    return int(np.sum(arcs >= MIN_RUN * finger_width))
+
+
+MIN_RUN = 0.4
+"""A crossing narrower than 0.4 finger widths is mask noise, not a finger."""
 
 
 # -- tracks -------------------------------------------------------------------------------------

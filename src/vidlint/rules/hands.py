@@ -173,11 +173,14 @@ class FingerParams:
            "segmentation accident (a skin-coloured blob next to a finger)")
     agreement: float = param(
         0.6, "and at least 60% of those frames must agree on the same wrong count")
+    min_open_fingers: int = param(
+        4, "finger lengths are compared only on samples where the landmarks show at least 4 "
+           "fingers stretched out (a hand with a finger gone shows 4)")
     ratio_change: float = param(
-        0.25, "a finger whose 3-D length (over the palm) departs by 25% from the same hand's "
-              "median length on 2 samples in a row: bones do not change length, a finger that "
-              "melts or vanishes does; the clean synthetic and real hands stay under 0.15 "
-              "(measured)")
+        0.2, "a finger whose 3-D length (over the palm) departs by 20% from the same hand's "
+             "median length on 2 samples in a row: bones do not change length, a finger that "
+             "melts or vanishes does; clean synthetic hands stay under 0.1, the synthetic hand "
+             "that loses a finger reaches 0.23-0.32 (measured)")
 
 
 @rule("HND002", "implausible-finger-count", severity="error", requires=["hands"],
@@ -193,7 +196,9 @@ def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
         crop, e.g. on the five-fingered hand of gen_i2v_pia_boy_waving_hand.gif); (2) on one hand
         track, a finger's length over the palm (3-D landmarks) departs from that hand's median
         on consecutive samples: MediaPipe bends its five-finger skeleton to fit a hand with a
-        missing or extra finger.
+        missing or extra finger. (2) alone is a warning: a grip that hides fingers also makes
+        the 3-D lengths wander (a fork-holding hand in
+        gen_t2v_selfforcing-wan2.1_willsmith_noodles.mp4).
     Why it matters:
         Six-fingered or four-fingered hands are the best-known failure of generated video and
         the first thing viewers point at.
@@ -204,8 +209,9 @@ def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
         A synthetic hand that grows a sixth finger at frame 20: ``HND002 hand shows 6 fingers
         at frames 20-29``.
     Thresholds:
-        ``expected`` = 5, ``min_samples`` = 2, ``agreement`` = 0.6, ``ratio_change`` = 0.25
-        (measured on the synthetic and evaluation clips; docs/hands.md).
+        ``expected`` = 5, ``min_samples`` = 2, ``agreement`` = 0.6, ``ratio_change`` = 0.2 on
+        samples with ``min_open_fingers`` = 4 (measured on the synthetic and evaluation clips;
+        docs/hands.md).
     Fix hint:
         Add hand negatives (extra fingers, missing fingers, fused fingers, deformed hands),
         ask for relaxed, still hands or fewer visible hands; new seed.
@@ -248,14 +254,17 @@ def _count_hits(track: dict, frames: list[int], boxes: list, counts: list[float]
 def _ratio_hits(track: dict, frames: list[int], boxes: list,
                 p: FingerParams) -> Iterator[Hit]:
     ratios = np.array([[np.nan if v is None else v for v in r] for r in track["finger_ratios"]],
-                      np.float64)
-    if len(ratios) < 4 or np.isnan(ratios).all():
+                      np.float64).reshape(-1, 5)
+    # Only open hands: on a grip or a fist the fingers hide each other and MediaPipe's 3-D
+    # lengths wander (a fork-holding hand in the Self-Forcing Wan clip: 30-50%, measured).
+    ratios[np.asarray(track["open_fingers"]) < p.min_open_fingers] = np.nan
+    if np.sum(~np.isnan(ratios[:, 0])) < 4:
         return
     median = np.nanmedian(ratios, axis=0)
-    change = np.nanmax(np.abs(ratios / median - 1.0), axis=1)
-    finger = np.nanargmax(np.nan_to_num(np.abs(ratios / median - 1.0), nan=0.0), axis=1)
+    departure = np.nan_to_num(np.abs(ratios / median - 1.0), nan=0.0)
+    change, finger = departure.max(axis=1), departure.argmax(axis=1)
     names = ("thumb", "index", "middle", "ring", "little")
-    odd = np.nan_to_num(change, nan=0.0) >= p.ratio_change
+    odd = change >= p.ratio_change
     i = 0
     while i < len(odd):
         if not odd[i]:
@@ -268,7 +277,7 @@ def _ratio_hits(track: dict, frames: list[int], boxes: list,
             peak = i + int(np.argmax(change[i:j + 1]))
             yield Hit(frames[i], frames[j], f"{names[finger[peak]]} finger changes length by "
                       f"{change[peak]:.0%} at frames {frames[i]}-{frames[j]} (a finger "
-                      "missing, extra or melting)", peak=frames[peak],
+                      "missing, extra or melting)", peak=frames[peak], severity="warning",
                       confidence=min(1.0, float(change[peak]) / (2 * p.ratio_change)),
                       region=region_of(boxes[peak]),
                       evidence={"length_change": round(float(change[peak]), 3),
