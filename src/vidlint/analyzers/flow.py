@@ -271,7 +271,8 @@ def _blob_event(prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
                 camera: np.ndarray | None, box: tuple[int, int, int, int], index: int,
                 unit: float, area: float) -> dict[str, Any]:
     """Where did the content of ``box`` (in the previous frame) go? ``stay``: its match where
-    the flow takes it; ``best``: its best match anywhere in the frame and how far that is from
+    the flow takes it; ``near``: its best match within one box size of there (a fast object
+    the flow missed); ``best``: its best match anywhere in the frame and how far that is from
     where the flow takes it; ``camera_like``: whether the box's own flow is just the camera's
     (nothing moved there to cover or uncover it)."""
     x0, y0, x1, y1 = box
@@ -282,6 +283,7 @@ def _blob_event(prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2], np.float32)
     expected = centre + moved
     stay = _match_at(patch, cur, expected)
+    near = _match_at(patch, cur, expected, search=max(x1 - x0, y1 - y0))
     result = cv2.matchTemplate(cur, patch, cv2.TM_CCOEFF_NORMED)
     _, best, _, location = cv2.minMaxLoc(result)
     found = np.array([location[0] + (x1 - x0) / 2, location[1] + (y1 - y0) / 2], np.float32)
@@ -295,6 +297,7 @@ def _blob_event(prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
     return {"frame": index, "box": [x0 / width, y0 / height, (x1 - x0) / width,
                                     (y1 - y0) / height],
             "area": round(area, 4), "stay": round(stay, 3), "back": round(back, 3),
+            "near": round(near, 3),
             "best": round(float(best), 3),
             "jump": round(float(np.linalg.norm(found - expected)) * unit, 1),
             "found": [float(found[0]) / width, float(found[1]) / height],
