@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import vidlint
@@ -322,3 +323,28 @@ def test_the_browser_check_does_catch_errors(browser, tmp_path):
     browser.open(bad.as_uri())
     problems = browser.problems()
     assert any("boom" in p for p in problems) and any("undefinedFunction" in p for p in problems)
+
+
+def test_long_clip_curves_are_reduced_but_keep_their_spikes(report, tmp_path):
+    n = 14_400  # 10 minutes at 24 fps
+    values = np.full(n, 1.0)
+    values[7001] = 50.0  # a one-frame spike
+    values[::3][100:] = np.nan  # strided measurements leave short gaps...
+    values[9000:9500] = np.nan  # ...and a real gap
+    points, gap = html_writer.sparkline_points(values)
+    assert len(points) <= 2 * html_writer.MAX_POINTS
+    assert (7001.5, 50.0) in points
+    positions = np.array([p for p, _ in points])
+    breaks = np.flatnonzero(np.diff(positions) > gap)
+    assert len(breaks) == 1 and positions[breaks[0]] < 9000 < positions[breaks[0] + 1]
+    badness = np.zeros(n)
+    badness[12345] = 0.9
+    steps = html_writer.steps(badness.tolist())
+    assert len(steps) == html_writer.MAX_POINTS and max(v for _, _, v in steps) == 0.9
+    long = Report.from_dict(report.to_dict())
+    long.clip["path"] = str(tmp_path / "gone.mp4")
+    long.frame_index = list(range(n))
+    long.frame_time_s = [i / 24 for i in range(n)]
+    long.signals = {key: values.tolist() for key in list(report.signals)[:20]}
+    long.badness = {"TMP": badness.tolist()}
+    assert len(html_writer.render(long)) < 1_500_000

@@ -57,6 +57,8 @@ POSTER_META = "vidlint-poster"
 POSTER_READ_CHARS = 64_000
 POSTER_PATTERN = re.compile(r'<meta name="vidlint-poster" content="(data:image/jpeg;base64,'
                             r'[A-Za-z0-9+/]+={0,2})">')
+MAX_POINTS = 800
+"""Points per curve at most: about one per pixel of the plot."""
 SIGNAL_GAP = 4
 """Frames without a value that a sparkline bridges: analyzers that run every few frames (a
 stride) leave short gaps that are not missing data."""
@@ -250,9 +252,9 @@ def timeline_section(report: Report) -> str:
                          "</text>")
         elif curve:
             points = [f"{x(0):.1f},{y0 + lane_h:.1f}"]
-            for i, value in enumerate(curve):
-                y = y0 + lane_h - lane_h * min(1.0, float(value or 0.0))
-                points.append(f"{x(i):.1f},{y:.1f} {x(i + 1):.1f},{y:.1f}")
+            for first, stop, value in steps(curve):
+                y = y0 + lane_h - lane_h * min(1.0, value)
+                points.append(f"{x(first):.1f},{y:.1f} {x(stop):.1f},{y:.1f}")
             points.append(f"{x(len(curve)):.1f},{y0 + lane_h:.1f}")
             parts.append(f"<polygon points=\"{' '.join(points)}\" fill=\"#fca5a5\" "
                          "fill-opacity=\"0.55\" stroke=\"none\"/>")
@@ -329,13 +331,14 @@ def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
             f"width=\"{max(2.0, x(f.end_frame + 1) - x(f.start_frame)):.1f}\" height=\"{row_h}\" "
             f"fill=\"{SEVERITY_COLOR[f.severity]}\" fill-opacity=\"0.15\"/>" for f in spans)
         lines: list[list[str]] = []
-        last = -SIGNAL_GAP - 1
-        for i in np.flatnonzero(np.isfinite(values)):
-            if i - last > SIGNAL_GAP:  # a real gap (nothing measured) breaks the line
+        points, gap = sparkline_points(values)
+        last = -math.inf
+        for position, value in points:
+            if position - last > gap:  # a real gap (nothing measured) breaks the line
                 lines.append([])
-            y = y0 + row_h - 3 - (values[i] - lo) * scale if scale else y0 + row_h / 2
-            lines[-1].append(f"{x(i + 0.5):.1f},{y:.1f}")
-            last = i
+            y = y0 + row_h - 3 - (value - lo) * scale if scale else y0 + row_h / 2
+            lines[-1].append(f"{x(position):.1f},{y:.1f}")
+            last = position
         paths = "".join(f"<polyline points=\"{' '.join(p)}\" fill=\"none\" stroke=\"#3f3f46\" "
                         "stroke-width=\"1.2\"/>" for p in lines if len(p) > 1)
         dots = "".join(f"<circle cx=\"{p[0].split(',')[0]}\" cy=\"{p[0].split(',')[1]}\" r=\"1.5\" "
@@ -352,6 +355,37 @@ def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
     return (f"<details><summary>{h(family)} signals ({len(rows)}{marked})</summary>"
             f"<svg viewBox=\"0 0 {width:.0f} {height:.0f}\" role=\"img\" "
             f"aria-label=\"{h(family)} signals\">{''.join(rows)}</svg></details>")
+
+
+def steps(curve: Sequence[Any], max_steps: int = MAX_POINTS) -> list[tuple[int, int, float]]:
+    """(first frame, stop frame, value) steps of a per-frame curve; a long clip's curve is reduced
+    to the maximum of each of ``max_steps`` buckets, so a one-frame spike still shows."""
+    values = np.array([0.0 if v is None else float(v) for v in curve])
+    n = len(values)
+    if n <= max_steps:
+        return [(i, i + 1, float(v)) for i, v in enumerate(values)]
+    edges = np.linspace(0, n, max_steps + 1).astype(int)
+    return [(int(a), int(b), float(values[a:b].max()))
+            for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
+def sparkline_points(values: np.ndarray,
+                     max_points: int = MAX_POINTS) -> tuple[list[tuple[float, float]], float]:
+    """(frame position, value) points of a signal and the frame distance that breaks its line.
+    A long clip is reduced to the minimum and maximum of each of ``max_points`` buckets, so the
+    page stays small (a 10-minute clip has 14,400 frames) and spikes stay visible."""
+    n = len(values)
+    measured = np.flatnonzero(np.isfinite(values))
+    if n <= max_points:
+        return [(i + 0.5, float(values[i])) for i in measured], SIGNAL_GAP
+    size = n / max_points
+    buckets = np.floor(measured / size).astype(int)
+    points: list[tuple[float, float]] = []
+    for bucket in np.unique(buckets):
+        members = measured[buckets == bucket]
+        low, high = members[np.argmin(values[members])], members[np.argmax(values[members])]
+        points += [(i + 0.5, float(values[i])) for i in sorted({int(low), int(high)})]
+    return points, SIGNAL_GAP + 2 * size
 
 
 def thresholds_of(report: Report, code: str) -> list[tuple[str, Any, str]]:
