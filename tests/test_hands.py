@@ -51,6 +51,16 @@ def test_clean_hand_gives_no_findings_and_five_fingers_per_frame(clean):
     assert len(track["landmarks"][0]) == 21
 
 
+def test_two_hands_are_tracked_apart(synth_clip):
+    left = Artifact("hand", 0, 48, {"x": 0.25, "vx": 0.04, "size": 0.17})
+    right = Artifact("hand", 0, 48, {"x": 0.72, "vx": -0.04, "size": 0.17, "mirror": 1})
+    report = check(synth_clip("two-hands", ".mp4", [left, right], **SPEC))
+    tracks = report.extra["hands"]["tracks"]
+    assert len(tracks) == 2, [(t["start"], t["end"], len(t["frames"])) for t in tracks]
+    assert all(t["start"] == 0 and t["end"] is None for t in tracks)
+    assert not [f for f in report.findings if f.severity == "error"], describe(report)
+
+
 EVENTS = [
     pytest.param([Artifact("hand_pops_in", 20)], "HND001", 20, 20, id="pops-in"),
     pytest.param([HAND, Artifact("hand_vanishes", 20)], "HND001", 20, 20, id="vanishes"),
