@@ -1,5 +1,7 @@
 """Writers: one module per format, each a plain module with ``SUFFIX`` and
-``write(report, path)``; a module may also offer ``write_batch(results, out_dir)`` for a whole
+``write(report, path)``, which returns the path it wrote (a file or a folder) or ``None`` when
+the format has nothing for this clip (a contact sheet of a clip that passes); a module may also
+offer ``write_batch(results, out_dir)`` for a whole
 batch (e.g. an index). Registered here by format name; plugins use the entry point group
 ``vidlint.writers``."""
 
