@@ -250,6 +250,15 @@ def test_github_annotation_escaping():
     assert line == "::error file=a%2Cb%3Ac.mp4,title=T%3A x%2C y::50%25 bad%0Asecond line"
 
 
+def test_github_paths_are_relative_to_the_workspace(report, monkeypatch):
+    clip = Path(report.clip["path"])
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(clip.parent.parent))
+    assert github.render(report).splitlines()[0].split(",")[0].endswith(
+        f"file={clip.parent.name}/{clip.name}")
+    monkeypatch.setenv("GITHUB_WORKSPACE", "/nonexistent/elsewhere")
+    assert f"file={clip}," in github.render(report)
+
+
 def test_contact_sheet_of_a_failing_clip(report, tmp_path):
     path = contact_sheet.write(report, tmp_path / "clip.contact.png")
     image = np.asarray(Image.open(path).convert("RGB"))

@@ -66,7 +66,6 @@ def write(report: Report, path: Path) -> Path:
 
 def write_batch(result: Any, out_dir: Path) -> Path:
     """``findings.csv``: every clip's findings, joined from the per-clip files the batch wrote."""
-    parts = [FINDING_COLUMNS]
     rows: list[list[str]] = []
     for outcome in result.outcomes:
         written = outcome.reports.get("csv")
@@ -78,7 +77,8 @@ def write_batch(result: Any, out_dir: Path) -> Path:
             rows.extend(reader)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([*parts, *rows])  # already made safe when each clip's file was written
+    writer.writerow(FINDING_COLUMNS)
+    writer.writerows(rows)  # already made safe when each clip's file was written
     return write_text_atomic(Path(out_dir) / BATCH_NAME, buffer.getvalue())
 
 

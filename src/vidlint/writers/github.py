@@ -10,6 +10,7 @@ be checked."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +37,31 @@ def command(level: str, message: str, **properties: str) -> str:
     return f"::{level} {props}::{escape_data(message)}"
 
 
+def repo_path(path: str) -> str:
+    """The clip's path relative to the checked-out repository when the workflow runs inside one
+    (``GITHUB_WORKSPACE``): GitHub attaches an annotation to a file only by its repository path."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace:
+        return path
+    absolute = Path(path).resolve()
+    try:
+        return absolute.relative_to(Path(workspace).resolve()).as_posix()
+    except ValueError:
+        return path
+
+
 def annotation(report: Report, finding: Finding) -> str:
     frames = (f"frame {finding.start_frame}" if finding.start_frame == finding.end_frame
               else f"frames {finding.start_frame}-{finding.end_frame}")
     message = (f"{finding.message} ({frames}, {finding.start_s:.2f}-{finding.end_s:.2f} s, "
                f"confidence {finding.confidence:.2f})")
-    return command(LEVELS[finding.severity], message, file=str(report.clip["path"]),
+    return command(LEVELS[finding.severity], message, file=repo_path(str(report.clip["path"])),
                    title=f"{finding.code} {finding.name}")
 
 
 def render(report: Report) -> str:
     lines = [annotation(report, f) for f in report.findings]
-    lines += [command("error", str(e.get("message", "")), file=str(report.clip["path"]),
+    lines += [command("error", str(e.get("message", "")), file=repo_path(str(report.clip["path"])),
                       title="vidlint decode error") for e in report.errors if e.get("fatal")]
     return "".join(line + "\n" for line in lines)
 
@@ -61,7 +75,7 @@ def write_batch(result: Any, out_dir: Path) -> Path:
     for outcome in result.outcomes:
         written = outcome.reports.get("github")
         if outcome.error:
-            lines.append(command("error", outcome.error, file=outcome.path,
+            lines.append(command("error", outcome.error, file=repo_path(outcome.path),
                                  title="vidlint could not check this clip") + "\n")
         elif written and Path(written).is_file():
             lines.append(Path(written).read_text(encoding="utf-8"))
