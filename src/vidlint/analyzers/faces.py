@@ -80,8 +80,17 @@ class FacesParams:
         0.45, "two descriptors further apart than this are bisected over the frames between "
               "them; same-person samples 0.7 s apart stay under 0.45 on the LivePortrait "
               "expression clip (measured)")
-    refine_depth: int = param(3, "bisection steps per refined interval (at most 2^3-1 = 7 "
-                                  "extra descriptors)")
+    refine_depth: int = param(
+        4, "bisection steps per refined interval: 4 locate a change within one sampled frame "
+           "over 2.5 s at 6 fps (at most 15 extra descriptors, only where identity moves)")
+    min_describe_score: float = param(
+        0.7, "descriptors only on confidently detected faces: a hand over half the face (real "
+             "eye-makeup clip) or a face in profile scores 0.6-0.68 and gives descriptors up to "
+             "0.72 from the same person; unoccluded faces score 0.75-0.95 (measured)")
+    max_describe_turn: float = param(
+        0.75, "no descriptor on a face in near profile: nose tip further than 0.75 eye distances "
+              "off the eyes' midpoint (dlib's model is trained on near-frontal faces; a woman "
+              "turning to profile in the LTX-2 backyard clip measured 0.75 from herself)")
     min_face_px: int = param(
         48, "no descriptor for faces smaller than this (short side, full-resolution pixels): "
             "dlib's chip is 150 px and the model was trained on faces of about 80-150 px")
@@ -117,7 +126,7 @@ class FacesAnalyzer(Analyzer):
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "fast": {"sample_fps": 4.0, "describe_every_s": 4.0, "refine_depth": 2},
         "thorough": {"sample_fps": 0.0, "describe_every_s": 0.5, "refine_distance": 0.35,
-                     "refine_depth": 4},
+                     "refine_depth": 5},
     }
 
     def __init__(self, params: FacesParams, clip, context) -> None:
@@ -201,6 +210,10 @@ class FacesAnalyzer(Analyzer):
         track.features.append(features)
         if self.mesh and not features:
             return  # FaceMesh sees no face there (the back of a head): no identity sample
+        if score < self.params.min_describe_score:
+            return  # occluded or turned away: its descriptor would not be the person's
+        if abs(features.get("nose_offset", 0.0)) > self.params.max_describe_turn:
+            return  # near profile: same
         chip = self._chip(image, (self.clip.height, self.clip.width), box)
         if chip is None:
             return

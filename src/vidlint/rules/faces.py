@@ -128,8 +128,10 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
 
     What it detects:
         Two descriptors of the same face track at most ``window_s`` apart whose distance is
-        beyond the same-person threshold. Overlapping pairs are merged into one span, reported
-        from the last frame still like the earlier face to the first frame like the later one.
+        beyond the same-person threshold, where the change lasts (the next descriptor is still
+        beyond it from the earlier one: a single odd sample is not a morph). Overlapping pairs
+        are merged into one span, from the last frame still like the earlier face to the first
+        frame like the later one.
     Why it matters:
         A sudden face swap within one shot is the most visible identity failure; it also marks
         where to cut when the rest of the clip is usable.
@@ -155,7 +157,9 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
                 if time_of(data, frames[j]) - time_of(data, frames[i]) > p.window_s:
                     break
                 gap = float(np.linalg.norm(vectors[i] - vectors[j]))
-                if gap > p.jump_distance:
+                lasting = j + 1 == len(frames) or float(
+                    np.linalg.norm(vectors[i] - vectors[j + 1])) > p.jump_distance
+                if gap > p.jump_distance and lasting:
                     pairs.append((frames[i], frames[j], gap))
         for lo, hi, worst in merge_pairs(pairs):
             yield Hit(lo, hi, f"face {track['id']} changes identity between frames {lo} and "
