@@ -68,7 +68,8 @@ EVENTS = [
     pytest.param([HAND, Artifact("missing_finger", 20, 10)], "HND002", 20, 29,
                  id="four-fingers"),
     pytest.param([HAND, Artifact("hand_flips", 16, 12)], "HND003", 16, 27, id="flips"),
-    pytest.param([HAND, Artifact("hand_jitter", 16, 12)], "HND004", 16, 27, id="jitter"),
+    # Jitter is judged on the sampled frames (6 per second): it must last a few samples.
+    pytest.param([HAND, Artifact("hand_jitter", 12, 24)], "HND004", 12, 35, id="jitter"),
 ]
 
 
