@@ -88,14 +88,18 @@ def run_clips(clips: list[tuple[Path, str]], config: Config, out_dir: Path | Non
                 continue
         todo.append(task)
     todo.sort(key=lambda t: (-t.size, t.order))  # largest first: no long clip left for last
-    for task, outcome, report in runner.run(todo, job):
-        if cache is not None:
-            cache.store(task.stem, keys.get(task.order), outcome)
-        if kept is not None and report is not None:
-            kept[str(task.path)] = report
-        outcomes[task.order] = outcome
-        if on_result:
-            on_result(outcome)
+    results = runner.run(todo, job)
+    try:
+        for task, outcome, report in results:
+            if cache is not None:
+                cache.store(task.stem, keys.get(task.order), outcome)
+            if kept is not None and report is not None:
+                kept[str(task.path)] = report
+            outcomes[task.order] = outcome
+            if on_result:
+                on_result(outcome)
+    finally:
+        results.close()  # on Ctrl-C here: the engine stops its workers now, not at gc
     return [outcomes[order] for order in sorted(outcomes)]
 
 

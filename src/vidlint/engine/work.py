@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,14 +61,15 @@ def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]
 
 
 def init_worker() -> None:
-    """Set up a pool worker: one thread for OpenCV (the env caps cover BLAS/OpenMP), Ctrl-C
-    ignored so the parent decides what stops, and SIGTERM turned into a normal exit so an
-    atomic write in progress removes its temp file."""
+    """Set up a pool worker: one thread for OpenCV (the env caps cover BLAS/OpenMP) and Ctrl-C
+    ignored, so the parent decides what stops. SIGTERM keeps its default (the process ends at
+    once): the pool's worker loop would catch the SystemExit a handler raises and go on to the
+    next clip. A report being written at that instant leaves only a temp file, never a torn
+    report (fileio writes to a temp file, then renames)."""
     import cv2
 
     cv2.setNumThreads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
 @contextmanager
