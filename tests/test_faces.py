@@ -94,6 +94,22 @@ def test_identity_curve_jumps_at_the_swap(swapped):
     assert np.nanmax(before) < 0.3 and np.nanmin(after) > 0.6
 
 
+def test_two_faces_keep_their_own_tracks_and_identities(synth_clip):
+    report = check(synth_clip("two_faces", width=480, height=240, frames=48, camera="static",
+                              artifacts=[Artifact("face", 0, 48, {"x": 0.27, "size": 0.5}),
+                                         Artifact("face", 0, 48, {"x": 0.73, "size": 0.5,
+                                                                  "who": "cameraman"})]))
+    tracks = report.extra["faces"]["tracks"]
+    assert len(tracks) == 2 and all(t["start"] == 0 and t["end"] == 44 for t in tracks)
+    centres = sorted(t["boxes"][0][0] + t["boxes"][0][2] / 2 for t in tracks)
+    assert centres[0] < 0.45 and centres[1] > 0.55
+    astronaut, cameraman = (np.asarray(t["descriptors"][0]) for t in tracks)
+    assert np.linalg.norm(astronaut - cameraman) > 0.6
+    assert all(max(t["anchor_distance"]) < 0.35 for t in tracks)
+    assert not codes(report) & {"FAC001", "FAC002", "FAC003"}
+    assert np.nanmax(report.signals["faces.count"]) == 2
+
+
 def test_face_that_vanishes_mid_frame_pops(synth_clip):
     report = check(synth_clip("face_gone", artifacts=[Artifact("face", 0, 24),
                                                       Artifact("face_gone", 24, 24)], **SMALL))

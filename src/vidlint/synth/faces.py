@@ -44,13 +44,14 @@ def face_patch(who: str) -> tuple[np.ndarray, np.ndarray]:
     return crop, cv2.GaussianBlur(mask, (0, 0), 4)
 
 
-def face_box(index: int, fps: float, width: int, height: int,
-             size: float) -> tuple[int, int, int, int]:
-    """Where the face is drawn at frame ``index``: a slow drift around the frame centre."""
+def face_box(index: int, fps: float, width: int, height: int, size: float,
+             centre_x: float = 0.5) -> tuple[int, int, int, int]:
+    """Where the face is drawn at frame ``index``: a slow drift around ``centre_x`` (a share of
+    the frame width) at mid-height."""
     t = index / fps
     face_h = int(size * height)
     face_w = int(face_h * 150 / 170)
-    cx = width * (0.5 + 0.12 * np.sin(2 * np.pi * t / 4.0))
+    cx = width * (centre_x + 0.12 * np.sin(2 * np.pi * t / 4.0))
     cy = height * (0.5 + 0.05 * np.cos(2 * np.pi * t / 3.0))
     return int(cx - face_w / 2), int(cy - face_h / 2), face_w, face_h
 
@@ -58,7 +59,8 @@ def face_box(index: int, fps: float, width: int, height: int,
 def draw_face(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, state: FrameState,
               art: Artifact, ctx: Context) -> np.ndarray:
     height, width = frame.shape[:2]
-    x, y, w, h = face_box(state.index, ctx.fps, width, height, float(art.params.get("size", 0.6)))
+    x, y, w, h = face_box(state.index, ctx.fps, width, height, float(art.params.get("size", 0.6)),
+                          float(art.params.get("x", 0.5)))
     patch = cv2.resize(patch, (w, h), interpolation=cv2.INTER_AREA)
     alpha = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)[..., None]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
@@ -94,7 +96,8 @@ def _gone(state: FrameState, art: Artifact, ctx: Context) -> None:
 
 
 injection("face", (), "a real face photo (scikit-image astronaut) drifting in the scene; "
-          "params who=astronaut|cameraman, size=0.6 (of frame height)", after=_face)
+          "params who=astronaut|cameraman, size=0.6 (of frame height), x=0.5 (centre)",
+          after=_face)
 injection("face_swap", ("FAC001", "FAC002"), "the face cross-fades into another person over "
           "fade=6 frames and stays them (params into, fade, size)", after=_face_swap)
 injection("face_gone", ("FAC003",), "a face drawn before this span is missing in it (put it "
