@@ -192,8 +192,6 @@ class Fixer:
                 status = JobStatus.from_dict(attempt.job_status) if attempt.job_status else None
                 if status is None or not status.finished:
                     status = self._wait(job, attempt, retry)
-                if status is None:
-                    return
                 if status.state == JOB_FAILED:
                     raise BackendError(f"the backend reports the job failed: {status.detail}")
                 dest = self.work_dir / job / f"attempt-{number}"
@@ -206,8 +204,13 @@ class Fixer:
         except VidlintError as exc:
             self.store.update_attempt(job, number, status=FAILED, error=str(exc))
             self._event(job, number, "failed", str(exc))
+        except Exception as exc:  # a backend bug must not kill the batch; the row says why
+            log.exception("internal error in attempt %s of %s", number, job)
+            error = f"internal error ({type(exc).__name__}: {exc})"
+            self.store.update_attempt(job, number, status=FAILED, error=error)
+            self._event(job, number, "failed", error)
 
-    def _wait(self, job: str, attempt: Attempt, retry: dict[str, Any]) -> JobStatus | None:
+    def _wait(self, job: str, attempt: Attempt, retry: dict[str, Any]) -> JobStatus:
         job_id = attempt.backend_job_id or ""
         interval = self.settings.poll_interval_s
         deadline = time.monotonic() + self.settings.job_timeout_s
