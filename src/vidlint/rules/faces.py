@@ -75,7 +75,8 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         the source face.
     Example:
         A woman's face cross-fading into a man's over frames 24-35:
-        ``FAC001 face 0 no longer the same person from frame 28 (distance 0.81 > 0.6)``.
+        ``FAC001 face 0 no longer the same person from frame 30 (distance 0.91 > 0.6 from
+        frame 0)``.
     Thresholds:
         ``same_person`` = 0.6 (dlib), ``min_samples`` = 2. Descriptors are sampled every
         ``analyzers.faces.describe_every_s`` and bisected where identity moves.
@@ -141,7 +142,8 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         old one's spot.
     Example:
         A woman's face cross-fading into a man's over frames 24-35:
-        ``FAC002 face 0 changes identity between frames 24 and 36 (distance 0.84)``.
+        ``FAC002 face 0 changes identity between frames 25 and 30 (distance 0.89 > 0.6 within
+        0.17 s)``.
     Thresholds:
         ``jump_distance`` = 0.6 (dlib), ``window_s`` = 1.0.
     Fix hint:
@@ -225,7 +227,8 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
         zoom. A face that turns away (strong head turn or no landmarks in its last samples) and
         a track handed over to a new one at the same place are not reported.
     Example:
-        A face that is gone from frame 20 on, mid-frame: ``FAC003 face 0 vanishes at frame 20``.
+        A face that is gone from frame 24 on, mid-frame: ``FAC003 face 0 vanishes at frame 24
+        in mid-frame``.
     Thresholds:
         ``min_track_s`` = 0.5, ``min_score`` = 0.75, ``min_size`` = 0.08 of the frame height,
         ``edge_margin`` = 0.03, ``turned`` = 0.35.
@@ -327,8 +330,8 @@ def flat_expression(data: RuleInput, p: FlatParams) -> Iterator[Hit]:
         cannot know the prompt's intent, so it is ``info`` by default: raise it to ``warning``
         for talking-head or acting jobs. Faces followed for less than 1.5 s are never judged.
     Example:
-        A 5 s talking-head clip whose mouth never opens: ``FAC004 face 0 barely moves over
-        4.9 s (activity 0.03 < 0.07)``.
+        PIA's waving boy, whose face stays still while his hand waves: ``FAC004 face 0 barely
+        moves over 1.9 s (activity 0.046 < 0.07)``.
     Thresholds:
         ``min_activity`` = 0.07, ``min_duration_s`` = 1.5, ``min_samples`` = 12.
     Fix hint:
@@ -402,8 +405,9 @@ def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
         stretching and lopsided eyes, not subtle ones. Stylised characters (cartoon, anime) have
         non-human proportions by design: ignore FAC005 for them.
     Example:
-        The lower face stretched to 1.8x: ``FAC005 face 0 proportions out of human range in
-        10 of 12 samples (face_height 2.9)``.
+        A track whose near-frontal samples measure a face 2.9 eye distances tall (human faces
+        1.6-2.0): ``FAC005 face 0 proportions out of human range in 10 of 12 samples
+        (face_height 2.90)``.
     Thresholds:
         ``face_height`` 1.3-2.5, ``mouth_to_eyes`` 0.45-1.2, ``eye_width_ratio`` >= 0.6, on
         samples turned less than ``max_turn`` = 0.15; ``min_fraction`` = 0.3.
