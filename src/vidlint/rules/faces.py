@@ -68,9 +68,10 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         Subjects that "subtly morph between frames" are the most recognised flaw of generated
         video; a face that becomes another person breaks the shot.
     Known false positives:
-        Extreme head turns (profile views), heavy occlusion, very small or blurred faces (no
-        descriptor below 48 px), and dlib's weaker separation of East Asian faces (different
-        people can be as close as 0.46, so some drift is missed rather than over-reported).
+        Dim light with a tilted head (HunyuanVideo's woman reading: 0.60-0.67 from her first
+        frame, the same woman to the eye). Profiles, occlusion and small or unsure detections
+        get no descriptor. dlib separates East Asian faces less well (different people measured
+        0.46 apart), so some drift there is missed.
         In image-to-video the anchor is the first frame, not the source: REF002 compares with
         the source face.
     Example:
