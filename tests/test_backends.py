@@ -715,6 +715,11 @@ def test_command_backend_failures(tmp_path, monkeypatch, code, error) -> None:
         CommandBackend({})
 
 
-def test_unknown_backend_is_a_config_error() -> None:
+def test_unknown_backend_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="unknown backend 'replicate'"):
         make_backend("replicate")
+    typo = build_config({"backend": {"comfy": {"url": "http://x"}}},
+                        sources=(str(tmp_path / "vidlint.toml"),))
+    with pytest.raises(ConfigError) as info:
+        make_backend("synthetic", typo)
+    assert "unknown key 'backend.comfy'" in str(info.value) and "vidlint.toml" in str(info.value)

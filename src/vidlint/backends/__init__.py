@@ -109,8 +109,14 @@ def safe_output_path(dest: Path, untrusted_name: str, stem: str = "output") -> P
 
 
 def settings_for(config: Any, name: str) -> dict[str, Any]:
-    """This backend's table: ``[backend.NAME]`` in config."""
+    """This backend's table: ``[backend.NAME]`` in config. A table for a backend that does not
+    exist (a typo) is an error naming it."""
     table = config.section("backend") if config is not None else {}
+    known = {"name", *BACKEND_MODULES, *(p.name for p in entry_points(group="vidlint.backends"))}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"unknown key 'backend.{key}' (known: {', '.join(sorted(known))})",
+                              _origin(config))
     value = table.get(name, {})
     if not isinstance(value, dict):
         raise ConfigError(f"'backend.{name}' must be a table", _origin(config))
