@@ -29,11 +29,14 @@ def test_mediapipe_ships_its_solutions_and_models():
 
 
 def test_dlib_face_models_are_shipped():
-    from importlib import resources
+    """Found without importing the package (it needs pkg_resources, which new venvs lack)."""
+    from importlib.util import find_spec
+    from pathlib import Path
 
     import dlib
 
-    models = resources.files("face_recognition_models") / "models"
+    spec = find_spec("face_recognition_models")
+    models = Path(spec.submodule_search_locations[0]) / "models"
     names = {p.name for p in models.iterdir()}
     assert "dlib_face_recognition_resnet_model_v1.dat" in names
     assert "shape_predictor_5_face_landmarks.dat" in names
