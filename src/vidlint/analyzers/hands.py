@@ -55,7 +55,8 @@ class HandsParams:
     max_num_hands: int = param(2, "two hands per person in the usual one-person shot")
     model_complexity: int = param(
         0, "the light landmark model: 8.3 ms against 12.6 ms per 720p frame "
-           "(research/stage-speeds.md); the thorough profile uses the full one")
+           "(research/stage-speeds.md), and it finds the small hands of the 256 px "
+           "DynamiCrafter clips where the full one (1) finds none")
     min_detection_confidence: float = param(
         0.3, "MediaPipe's default 0.5 misses the partly visible hand of "
              "gen_i2v_dynamicrafter_girl_talking.gif on every frame; 0.3 finds it (measured)")
@@ -82,7 +83,10 @@ class HandsAnalyzer(Analyzer):
     signals = (COUNT, SCORE, FINGERS, FINGERS_MAX, BONE_ERROR, JITTER)
     Params = HandsParams
     profiles = {"fast": {"sample_fps": 3.0},
-                "thorough": {"sample_fps": 1000.0, "model_complexity": 1}}
+                "thorough": {"sample_fps": 1000.0}}
+    """``thorough`` looks at every frame but keeps the light landmark model: the full one finds
+    no hand at all in the 256 px DynamiCrafter clips and puts the PIA hand's landmarks outside
+    the picture (measured)."""
 
     def __init__(self, params: HandsParams, clip, context) -> None:
         super().__init__(params, clip, context)
@@ -125,6 +129,13 @@ class HandsAnalyzer(Analyzer):
             best = min(unmatched, key=track.distance, default=None)
             if best is not None and track.distance(best) <= self.params.match_distance:
                 unmatched.remove(best)
+                if best.extent < SHRUNK * track.typical_size():
+                    # Video-mode tracking lags behind a fast hand and crops it: fit it afresh.
+                    again = self._recheck(frame, best)
+                    if again is not None and again.extent > best.extent:
+                        track.add(frame.index, again, rechecked=True)
+                        still_active.append(track)
+                        continue
                 track.add(frame.index, best)
                 still_active.append(track)
                 continue
@@ -158,6 +169,7 @@ class HandsAnalyzer(Analyzer):
                 break
             first, first_hand = self.skipped[position], found
         track.start = first.index
+        track.start_box = first_hand.box()
         track.start_match = content_match(first, first_hand, before)
         track.start_scene = scene_match(first, before)
         return track
@@ -173,6 +185,8 @@ class HandsAnalyzer(Analyzer):
                 break
             with_hand, last = skipped, found
         track.end = gone.index
+        track.last_box = last.box()
+        track.last_frame = with_hand.index if with_hand is not None else gone.index - 1
         if with_hand is not None:
             track.end_match = content_match(with_hand, last, gone)
             track.end_scene = scene_match(with_hand, gone)
@@ -212,6 +226,11 @@ class HandsAnalyzer(Analyzer):
                 BONE_ERROR: bone, JITTER: jitter}
 
 
+SHRUNK = 0.8
+"""A hand fit whose extent is under 80% of the track's recent extent is fitted again by the
+static detector (a fast synthetic hand's tracked fit shrank to half its width, measured)."""
+
+
 # -- one detection ------------------------------------------------------------------------------
 @dataclass(eq=False)
 class Hand:
@@ -239,6 +258,13 @@ class Hand:
 
     def distance(self, other: Hand) -> float:
         return float(np.linalg.norm(self.centre - other.centre)) / self.size
+
+    @property
+    def extent(self) -> float:
+        """Square root of the landmark box's area in pixels: shrinks when fingers collapse
+        in either direction."""
+        w, h = self.points.max(axis=0) - self.points.min(axis=0)
+        return float(np.sqrt(max(w, 1.0) * max(h, 1.0)))
 
     @property
     def long_side(self) -> float:
@@ -271,7 +297,20 @@ def detect(model: Any, rgb: np.ndarray) -> list[Hand]:
         hand.open_fingers = open_fingers(points)
         hand.fingers = finger_count(rgb, points) if countable(hand) else math.nan
         hands.append(hand)
-    return hands
+    return distinct(hands)
+
+
+def distinct(hands: list[Hand]) -> list[Hand]:
+    """The hands without duplicates: in video mode MediaPipe sometimes reports one hand twice,
+    from its tracked region and from a fresh palm detection. When the hand moves fast the
+    tracked region lags behind, crops the hand and the fit shrinks (fingers collapse); so of
+    hands whose centres are within half a hand of each other, the largest fit is kept."""
+    kept: list[Hand] = []
+    for hand in sorted(hands, key=lambda h: -h.extent):
+        if all(np.linalg.norm(hand.centre - other.centre) > 0.5 * max(hand.size, other.size)
+               for other in kept):
+            kept.append(hand)
+    return kept
 
 
 def detect_in_crop(model: Any, rgb: np.ndarray, near: Hand) -> list[Hand]:
@@ -543,6 +582,11 @@ class Track:
     """``content_match`` of the first hand in the frame before the track starts."""
     end_match: float = math.nan
     """``content_match`` of the last hand in the first frame without it."""
+    start_box: list[float] | None = None
+    """Landmark box of the hand on the track's first frame (a skipped frame when re-dated)."""
+    last_box: list[float] | None = None
+    last_frame: int | None = None
+    """The hand's last frame before ``end`` and its box there."""
     start_scene: float = math.nan
     """``scene_match`` of the first frame with the hand and the frame before it."""
     end_scene: float = math.nan
@@ -559,6 +603,10 @@ class Track:
 
     def distance(self, hand: Hand) -> float:
         return self.last.distance(hand)
+
+    def typical_size(self) -> float:
+        """Median extent (pixels) of the hand over the last 5 samples."""
+        return float(np.median([h.extent for h in self.hands[-5:]]))
 
     def add(self, index: int, hand: Hand, rechecked: bool = False) -> None:
         self.frames.append(index)
@@ -579,6 +627,8 @@ class Track:
             "before_start_seen": self.before_start_seen,
             "start_match": None if math.isnan(self.start_match) else round(self.start_match, 3),
             "end_match": None if math.isnan(self.end_match) else round(self.end_match, 3),
+            "start_box": self.start_box, "last_box": self.last_box,
+            "last_frame": self.last_frame,
             "start_scene": None if math.isnan(self.start_scene) else round(self.start_scene, 3),
             "end_scene": None if math.isnan(self.end_scene) else round(self.end_scene, 3),
             "frames": self.frames,

@@ -64,33 +64,36 @@ def outside_fraction(box: list[float] | np.ndarray) -> float:
 
 def edge_explains(boxes: list[list[float]], frames: list[int], step: int,
                   cut: float, beyond: float) -> tuple[bool, float]:
-    """Whether the hand can have crossed the frame edge: it is already cut by the edge, or its
-    own motion, carried one sample further (``step`` frames, sign = direction), leaves it mostly
-    outside. ``boxes``/``frames`` start at the event side."""
+    """Whether the hand can have crossed the frame edge between the event and the sample on its
+    other side (``step`` frames away). ``boxes``/``frames`` start at the event and go away from
+    it. The hand's own motion, carried ``step`` frames past the event, must take it out of the
+    picture: half of it, or, for a hand already cut by the edge (``cut``), further out than it is
+    (a hand cut by the edge but moving along it did not come through it)."""
     first = np.asarray(boxes[0], np.float64)
     cut_now = outside_fraction(first)
-    if cut_now >= cut:
-        return True, cut_now
     if len(boxes) < 2:
-        return False, cut_now
+        return cut_now >= cut, cut_now
     second = np.asarray(boxes[1], np.float64)
-    velocity = (first[:2] - second[:2]) / max(1, abs(frames[1] - frames[0]))
+    centre = first[:2] + first[2:] / 2  # boxes grow as a hand comes in: follow the centre
+    velocity = (centre - second[:2] - second[2:] / 2) / max(1, abs(frames[1] - frames[0]))
     carried = first.copy()
     carried[:2] += velocity * abs(step)
-    return outside_fraction(carried) >= beyond, cut_now
+    out = outside_fraction(carried)
+    return out >= beyond or (cut_now >= cut and out > cut_now + 0.05), cut_now
 
 
 @dataclass(frozen=True)
 class AppearParams:
     edge_cut: float = param(
         0.15, "a hand whose landmark box is at least 15% outside the picture is cut by the "
-              "frame edge: it can enter or leave through it between two samples")
+              "frame edge: it can have come in or gone out through it when its own motion "
+              "points out through that edge")
     edge_beyond: float = param(
         0.5, "or its own motion, carried one sample further, takes half of it out of the "
              "picture")
     min_samples: int = param(
-        2, "a hand must be seen on 2 sampled frames: a single detection is as likely to be a "
-           "detector false positive as a hand")
+        2, "a hand must be seen on 2 frames (sampled, or re-dated by the sensitive detector): "
+           "a single detection is as likely to be a detector false positive as a hand")
     still_there: float = param(
         0.8, "if the hand's picture is found again in the frame without the detection "
              "(normalized cross-correlation >= 0.8, within half a hand), the detector missed a "
@@ -138,9 +141,11 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
     last = data.signals.n - 1
     for track in tracks_of(data):
         frames, boxes, scores = track["frames"], track["boxes"], track["scores"]
-        if len(frames) < p.min_samples or max(track["open_fingers"]) < p.min_open_fingers:
-            continue
         start, end = int(track["start"]), track["end"]
+        last_frame = track.get("last_frame") or frames[-1]
+        seen = len(frames) + (frames[0] - start) + (last_frame - frames[-1])
+        if seen < p.min_samples or max(track["open_fingers"]) < p.min_open_fingers:
+            continue
         events = []
         if start > 0 and not track["before_start_seen"]:
             events.append(("appears", start, 0, track.get("start_match"),
@@ -149,15 +154,15 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
             events.append(("vanishes", int(end), -1, track.get("end_match"),
                            track.get("end_scene")))
         for event, frame, side, match, scene in events:
-            box = boxes[side]
+            box = _from_event(track, side)[0][0]
             if track["small"][side]:
                 continue  # too small for MediaPipe to be sure (hands.min_hand_px)
             if match is not None and match >= p.still_there:
                 continue  # the detector lost a hand that is still in the picture
             if scene is not None and scene < p.min_scene_match:
                 continue  # the whole picture changed: a cut or garbage, not a hand
-            ordered = (boxes, frames) if side == 0 else (boxes[::-1], frames[::-1])
-            edge, cut = edge_explains(*ordered, stride, p.edge_cut, p.edge_beyond)
+            edge, cut = edge_explains(*_from_event(track, side), stride, p.edge_cut,
+                                      p.edge_beyond)
             if edge:
                 continue
             where = ("in the middle of the picture (not from the frame edge)" if event == "appears"
@@ -170,6 +175,21 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
                                 "picture_match": match, "threshold_still_there": p.still_there,
                                 "scene_match": scene, "edge_cut": round(max(cut, 0.0), 3),
                                 "threshold_edge_cut": p.edge_cut, "track": track["id"]})
+
+
+def _from_event(track: dict[str, Any], side: int) -> tuple[list[list[float]], list[int]]:
+    """The track's boxes and frames from its first (``side`` 0) or last (-1) frame with the
+    hand, going away from the event; the exact event-side box leads when it was re-dated to a
+    skipped frame."""
+    boxes, frames = list(track["boxes"]), list(track["frames"])
+    if side == -1:
+        boxes, frames = boxes[::-1], frames[::-1]
+        exact = (track.get("last_box"), track.get("last_frame"))
+    else:
+        exact = (track.get("start_box"), track["start"])
+    if exact[0] is not None and exact[1] != frames[0]:
+        boxes, frames = [exact[0], *boxes], [int(exact[1]), *frames]
+    return boxes, frames
 
 
 @dataclass(frozen=True)
