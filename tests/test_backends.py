@@ -281,6 +281,21 @@ def test_http_500_and_429_are_retried_honouring_retry_after(service, bad_clip, t
     assert len(state.posts) == 4 and len(keys) == 1, "retries resend the same key"
 
 
+def test_a_failed_attempt_does_not_escalate(service, bad_clip, tmp_path) -> None:
+    server, state = service
+    state.fail_posts = [(422, None)]  # final: the service refuses the first request
+    settings = dataclasses.replace(FAST, max_attempts=2)
+    result = run_loop(http_config(server.url, tmp_path), tmp_path, bad_clip, settings=settings)
+    first, second = regens(result)
+    assert first["status"] == "failed" and "HTTP 422" in first["error"]
+    assert second["status"] == "checked" and len(state.posts) == 2
+    for attempt in (first, second):
+        assert sorted({c["rung"] for c in attempt["changes"]}) == ["reseed"]
+        negative = next(c for c in attempt["changes"] if c["field"] == "negative_prompt")
+        assert negative["old"] == "", "both start from the original request"
+    assert first["request"]["seed"] != second["request"]["seed"]
+
+
 def test_http_retry_after_too_long_fails_the_call(service, tmp_path) -> None:
     server, state = service
     state.fail_posts = [(429, "3600")]

@@ -135,8 +135,10 @@ class Fixer:
         base = checked[-1]
         report = Report.from_dict(base.report or {})
         regens = [a for a in attempts if a.kind == "regen"]
+        # build on the last request that produced a clip: a failed attempt's changes were
+        # never tried, so they are not escalated upon
         previous = next((RegenRequest.from_dict(a.request) for a in reversed(regens)
-                         if a.request), None)
+                         if a.request and a.status == CHECKED), None)
         if previous is None:
             original = Report.from_dict(attempts[0].report or {})
             previous = initial_request(job, {**original.context, **context}, original,
