@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -82,8 +82,8 @@ class HandsAnalyzer(Analyzer):
     name = "hands"
     signals = (COUNT, SCORE, FINGERS, FINGERS_MAX, BONE_ERROR, JITTER)
     Params = HandsParams
-    profiles = {"fast": {"sample_fps": 3.0},
-                "thorough": {"sample_fps": 1000.0}}
+    profiles: ClassVar[dict[str, dict[str, Any]]] = {
+        "fast": {"sample_fps": 3.0}, "thorough": {"sample_fps": 1000.0}}
     """``thorough`` looks at every frame but keeps the light landmark model: the full one finds
     no hand at all in the 256 px DynamiCrafter clips and puts the PIA hand's landmarks outside
     the picture (measured)."""

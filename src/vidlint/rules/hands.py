@@ -140,7 +140,7 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
     stride = int(meta.get("stride", 1))
     last = data.signals.n - 1
     for track in tracks_of(data):
-        frames, boxes, scores = track["frames"], track["boxes"], track["scores"]
+        frames, scores = track["frames"], track["scores"]
         start, end = int(track["start"]), track["end"]
         last_frame = track.get("last_frame") or frames[-1]
         seen = len(frames) + (frames[0] - start) + (last_frame - frames[-1])
