@@ -354,7 +354,8 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
         A hand that turns from palm to back faster than the sampling rate; two hands crossing
         so the tracker swaps them.
     Example:
-        A synthetic hand drawn mirrored from frame 16: ``HND003 thumb side flips at frame 18``.
+        A synthetic hand drawn mirrored over frames 16-27: ``HND003 hand thumb side flips from
+        thumb right to thumb left at frame 16`` (and back at frame 28).
     Thresholds:
         ``min_score`` = 0.8, ``min_chirality`` = 0.3 palm lengths squared, ``min_samples`` = 2
         on each side.
