@@ -124,7 +124,7 @@ class HttpState:
 class HttpService(Handler):
     state: HttpState
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         s = self.state
         raw = self.body()
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -158,7 +158,7 @@ class HttpService(Handler):
                                     "output": s.output or f"/files/{job['id']}.mp4"})
         return self.reply(201, {"id": job["id"], "status": "queued"})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         s = self.state
         path = urlsplit(self.path).path
         if path.startswith("/jobs/"):
@@ -381,7 +381,7 @@ def test_returned_names_are_never_paths(service, tmp_path) -> None:
 
 
 def test_http_protocol_errors(service, tmp_path) -> None:
-    server, state = service
+    server, _ = service
     with pytest.raises(ConfigError, match="backend.http.url"):
         HttpBackend({"url": "ftp://example.com"})
     with pytest.raises(ConfigError, match="unknown key 'backend.http.tokn_env'"):
@@ -433,10 +433,11 @@ def test_kill_9_then_rerun_submits_no_duplicate(service, bad_clip, tmp_path, whe
     gate = threading.Event()
     if when == "polling":
         state.hold = gate  # the job is created, the loop polls it forever
-        ready = lambda: state.created and state.polls >= 2  # noqa: E731
     else:
         state.hold_post = gate  # the POST reached the service but never answered
-        ready = lambda: state.created  # noqa: E731
+
+    def ready() -> bool:
+        return bool(state.created) and (when == "submitting" or state.polls >= 2)
     process = run_script(tmp_path, server.url, str(bad_clip), str(tmp_path))
     wait_for(ready)
     process.send_signal(signal.SIGKILL)
@@ -504,7 +505,7 @@ class ComfyState:
 class FakeComfy(Handler):
     state: ComfyState
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         s = self.state
         path = urlsplit(self.path).path
         raw = self.body()
@@ -561,7 +562,7 @@ class FakeComfy(Handler):
             return self.reply(200, {})
         self.reply(404, {})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         s = self.state
         parts = urlsplit(self.path)
         if parts.path.startswith("/history/"):
