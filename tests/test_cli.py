@@ -72,3 +72,11 @@ def test_synth_command_writes_clip_and_labels(tmp_path):
     assert labels["artifacts"][0] == {"kind": "freeze", "start": 5, "end": 10, "params": {},
                                       "expect": ["TMP001"], "span": [5, 10]}
     assert run("synth", str(target), "-a", "explode@3").returncode == 2
+
+
+def test_native_library_logs_stay_off_the_terminal(clips):
+    """MediaPipe's TFLite/absl lines would bury vidlint's own one-line messages."""
+    result = run("check", str(clips["clean"]), "--no-write", "--select", "FAC,HND")
+    assert result.returncode == 0, result.stderr
+    assert "XNNPACK" not in result.stderr and "W0000" not in result.stderr
+    assert "inference_feedback_manager" not in result.stderr

@@ -220,6 +220,9 @@ def register_commands() -> None:
 
 
 def main() -> None:
+    from vidlint.cli.quiet import filter_native_logs
+
+    filter_native_logs()
     register_commands()
     try:
         app(standalone_mode=True)

@@ -1,0 +1,44 @@
+"""Keep native libraries' log lines off the user's terminal.
+
+MediaPipe's TFLite and absl code write "INFO: Created TensorFlow Lite XNNPACK delegate" and
+"W0000 ... inference_feedback_manager" lines straight to file descriptor 2, from their own
+threads, and no environment variable silences them. The CLI routes descriptor 2 through a pipe
+whose reader drops those lines and passes everything else on; Python's own ``sys.stderr`` writes
+to the original descriptor directly, so vidlint's one-line errors never wait on the filter.
+Worker processes inherit descriptor 2, so their native lines are filtered too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+
+NATIVE_NOISE = re.compile(
+    rb"^(?:[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"  # absl / glog lines
+    rb"|INFO: Created TensorFlow Lite"
+    rb"|WARNING: All log messages before absl::InitializeLog)")
+
+
+def filter_native_logs() -> None:
+    """Install the filter once per process (the CLI's entry point calls it)."""
+    if getattr(filter_native_logs, "installed", False):
+        return
+    filter_native_logs.installed = True  # type: ignore[attr-defined]
+    sys.stderr.flush()
+    original = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    sys.stderr = open(original, "w", buffering=1, encoding="utf-8",  # noqa: SIM115
+                      errors="backslashreplace", closefd=False)
+    threading.Thread(target=_forward, args=(read_end, original), daemon=True,
+                     name="native-log-filter").start()
+
+
+def _forward(read_end: int, original: int) -> None:
+    with os.fdopen(read_end, "rb") as lines:
+        for line in lines:
+            if not NATIVE_NOISE.match(line):
+                os.write(original, line)
