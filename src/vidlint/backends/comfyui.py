@@ -127,6 +127,9 @@ class ComfyUIBackend:
             except BackendError:
                 pass
 
+    def close(self) -> None:
+        self.client.close()
+
     # -- the graph ----------------------------------------------------------------------------
     def graph_for(self, data: dict[str, Any]) -> dict[str, Any]:
         """The workflow with this request's values in the mapped node inputs."""

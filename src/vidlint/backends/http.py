@@ -113,6 +113,9 @@ class HttpBackend:
         except BackendError:
             pass  # a job that cannot be cancelled has usually finished already
 
+    def close(self) -> None:
+        self.client.close()
+
     # -- helpers ------------------------------------------------------------------------------
     def _job_url(self, which: str, job_id: str) -> str:
         from urllib.parse import quote

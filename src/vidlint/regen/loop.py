@@ -85,6 +85,9 @@ class Fixer:
 
     def close(self) -> None:
         self.store.close()
+        close = getattr(self.backend, "close", None)  # optional: HTTP clients hold sockets
+        if callable(close):
+            close()
 
     # -- the loop -----------------------------------------------------------------------------
     def fix(self, path: str | Path, context: dict[str, Any] | None = None) -> FixResult:
