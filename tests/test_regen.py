@@ -340,3 +340,33 @@ def test_stuck_or_broken_backend_fails_the_attempt_not_the_run(bad_clip, tmp_pat
     assert len(backend.submitted) == 2
     if not backend.poll_error:
         assert backend.cancelled == ["job-1", "job-2"]
+
+
+def test_requests_for_a_real_generated_clip(shared_clips, tmp_path) -> None:
+    """HunyuanVideo-STA's 'woman reading' stalls at frames 11-16 (TMP001; seen in the frames:
+    the picture barely changes, mean difference under 0.2 gray levels) and its prompt is one
+    line of mood. The ladder asks for motion, adds the missing layers, then shortens; the clean
+    frame for image-to-video comes from after the stall."""
+    import csv
+
+    from vidlint.regen.salvage import best_clean_frame
+
+    name = "gen_t2v_hunyuanvideo-sta_woman_reading.mp4"
+    with open(shared_clips / "MANIFEST.csv", newline="") as handle:
+        prompt = next(r for r in csv.DictReader(handle) if r["file"] == name)["prompt"]
+    report = vidlint.check(shared_clips / name, select=["TMP"], context={"prompt": prompt})
+    assert "TMP001" in {f.code for f in report.findings}
+    assert salvage_cut(report, FAST) is None, "the stall is at 0.5 s: nothing to keep"
+    base = initial_request("woman", {"prompt": prompt}, report, FAST)
+    assert base.params["duration_s"] == pytest.approx(117 / 24, abs=0.05)
+    first = build_request(base, report, 1, FAST, rung=0)
+    negative = next(c for c in first.changes if c["field"] == "negative_prompt")
+    assert "still frame" in first.negative_prompt and "TMP001" in negative["because"]
+    second = build_request(first, report, 2, FAST, rung=1)
+    assert second.prompt.startswith(prompt)
+    assert {c["because"][0] for c in second.changes if c["field"] == "prompt"} == {
+        "TMP001", "PRM002", "PRM003"}
+    third = build_request(second, report, 3, FAST, rung=2)
+    assert third.duration_s == pytest.approx(base.duration_s * 0.6, abs=0.01)
+    frame = best_clean_frame(shared_clips / name, report, tmp_path / "reference.png")
+    assert frame is not None and frame.stat().st_size > 10_000
