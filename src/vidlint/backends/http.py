@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import json
+import logging
 import mimetypes
 import os
 import time
@@ -36,6 +37,8 @@ from vidlint.backends import (
     safe_output_path,
 )
 from vidlint.errors import BackendError, ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "url": "",
@@ -76,6 +79,9 @@ class HttpBackend:
             raise ConfigError("'backend.http.url' must be an http(s) URL",
                               ", ".join(getattr(config, "sources", ())) or "config")
         self.url = url
+        if not os.environ.get(self.settings["secret_env"] or ""):
+            log.warning("%s is not set: requests to %s will not be signed",
+                        self.settings["secret_env"] or "backend.http.secret_env", _where(url))
         httpx = httpx_module()
         self.client = httpx.Client(timeout=float(self.settings["timeout_s"]),
                                    transport=transport, follow_redirects=False)
