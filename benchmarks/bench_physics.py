@@ -1,18 +1,21 @@
 """Flow, flicker and quality analyzer cost at 720p: a synthetic 5 s, 24 fps, 1280x720 panning
 clip (120 frames), decoded once into memory, then fed to each analyzer per profile. Budget for
 the three together with the default profile: about 1.2 s (issue 4). Prints fps per analyzer and
-whole-clip seconds; run it on an otherwise idle machine (2 cores in the reference setup:
-``taskset -c 0,1 python benchmarks/bench_physics.py``).
+whole-clip seconds, wall and CPU (CPU time is the steadier figure on a shared machine); run it
+on an otherwise idle machine (2 cores in the reference setup).
 
     python benchmarks/bench_physics.py [clip.mp4]
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import cv2
 
 from vidlint.analyzers.flicker import FlickerAnalyzer
 from vidlint.analyzers.flow import FlowAnalyzer
@@ -24,23 +27,26 @@ from vidlint.synth import SynthSpec, write_clip
 ANALYZERS = (FlowAnalyzer, FlickerAnalyzer, QualityAnalyzer)
 
 
-def run(frames: list, info, profile: str) -> dict[str, float]:
+def run(frames: list, info, profile: str) -> dict[str, tuple[float, float]]:
+    """(wall seconds, CPU seconds) per analyzer, best of 2 runs (the first warms caches)."""
     config = load_config().with_options(profile=profile)
     seconds = {}
     for cls in ANALYZERS:
-        best = float("inf")
-        for _ in range(2):  # best of 2: the first run warms caches and thread pools
+        best = (float("inf"), float("inf"))
+        for _ in range(2):
             analyzer = cls(config.analyzer_params(cls), info, {})
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             for frame in frames:
                 analyzer.update(frame)
             analyzer.finish()
-            best = min(best, time.perf_counter() - start)
+            best = min(best, (time.perf_counter() - wall, time.process_time() - cpu))
         seconds[cls.name] = best
     return seconds
 
 
 def main() -> None:
+    if os.environ.get("VIDLINT_BENCH_THREADS"):
+        cv2.setNumThreads(int(os.environ["VIDLINT_BENCH_THREADS"]))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(folder) / "pan_720p.mp4"
         if len(sys.argv) == 1:
@@ -52,11 +58,13 @@ def main() -> None:
                 frame.rgb  # noqa: B018 - full-resolution RGB is shared by all analyzers
             info = clip.info
     print(f"{path.name}: {len(frames)} frames, {info.width}x{info.height}")
+    print(f"OpenCV threads: {cv2.getNumThreads()} (VIDLINT_BENCH_THREADS=1 for a pool worker)")
     for profile in ("fast", "default", "thorough"):
         seconds = run(frames, info, profile)
-        parts = ", ".join(f"{name} {len(frames) / s:.0f} fps ({s:.2f} s)"
-                          for name, s in seconds.items())
-        print(f"{profile:9} total {sum(seconds.values()):.2f} s: {parts}")
+        parts = ", ".join(f"{name} {len(frames) / wall:.0f} fps ({wall:.2f} s wall, "
+                          f"{cpu:.2f} s CPU)" for name, (wall, cpu) in seconds.items())
+        total = sum(wall for wall, _ in seconds.values())
+        print(f"{profile:9} total {total:.2f} s: {parts}")
 
 
 if __name__ == "__main__":

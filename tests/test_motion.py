@@ -30,7 +30,7 @@ CASES = [
     ("MOT002", Artifact("teleport", 20), (20, 20)),
     ("MOT003", Artifact("jerk", 20, 2), (20, 22)),
     ("MOT005", Artifact("bgwarp", 18, 8), (18, 25)),
-    ("MOT006", Artifact("vanish", 20, 8), (20, 20)),
+    ("MOT006", Artifact("vanish", 20, 8), (20, 27)),  # it vanishes at 20, pops back at 28
 ]
 
 

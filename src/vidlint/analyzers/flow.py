@@ -126,20 +126,19 @@ class FlowAnalyzer(Analyzer):
         forward = self.dis.calc(prev, cur, None)
         backward = self.dis.calc(cur, prev, None)
         xs, ys = self.grid_xy
-        map_x = cv2.add(xs, forward[..., 0])
-        map_y = cv2.add(ys, forward[..., 1])
+        fx, fy = cv2.split(forward)  # cv2 on channel views would copy them each time
+        map_x, map_y = cv2.add(xs, fx), cv2.add(ys, fy)
         warped = cv2.remap(cur, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        back_at = cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
+        bx, by = cv2.split(cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE))
         # Forward-backward consistency (Ruder et al. 2016): F(x) + B(x + F(x)) ~ 0.
-        total = cv2.add(forward, back_at)
-        mismatch = _sq_norm(total)
-        occluded = mismatch > p.consistency_ratio * (_sq_norm(forward) + _sq_norm(back_at)) \
+        forward_sq = _sq(fx, fy)
+        mismatch = _sq(cv2.add(fx, bx), cv2.add(fy, by))
+        occluded = mismatch > p.consistency_ratio * cv2.add(forward_sq, _sq(bx, by)) \
             + p.consistency_offset
-        grad_x = cv2.Sobel(forward, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
-        grad_y = cv2.Sobel(forward, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
-        boundary = (_sq_norm(grad_x) + _sq_norm(grad_y)) > p.boundary_ratio * _sq_norm(forward) \
-            + p.boundary_offset
+        # Motion boundary (Lai et al.): |grad u|^2 + |grad v|^2 > 0.01 |F|^2 + 0.002.
+        gradient = cv2.add(_sq(*_gradient(fx)), _sq(*_gradient(fy)))
+        boundary = gradient > p.boundary_ratio * forward_sq + p.boundary_offset
         height, width = prev.shape
         inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
         valid = inside & ~occluded & ~boundary
@@ -150,18 +149,18 @@ class FlowAnalyzer(Analyzer):
         error = cv2.absdiff(difference, shift)
         masked = cv2.multiply(error, valid_f)
         g = p.grid
-        cell_valid = cv2.resize(valid_f, (g, g), interpolation=cv2.INTER_AREA)
+        cell_valid = cell_means(valid_f, g)
         # a 5x5 minimum keeps errors that cover an area (content changing) and drops the thin
         # lines DIS leaves along edges and fine strokes
         coherent = cv2.erode(masked, self.kernel)
-        cell_error = cv2.resize(coherent, (g, g), interpolation=cv2.INTER_AREA)
+        cell_error = cell_means(coherent, g)
         usable = np.maximum(cell_valid, 1e-6)
         warp_grid = np.where(cell_valid > 0.05, cell_error / usable, np.nan)
-        raw_error = cv2.resize(masked, (g, g), interpolation=cv2.INTER_AREA)
+        raw_error = cell_means(masked, g)
         error_grid = np.where(cell_valid > 0.05, raw_error / usable, np.nan)
         occluded_f = (occluded & inside).astype(np.float32)
-        occluded_grid = cv2.resize(occluded_f, (g, g), interpolation=cv2.INTER_AREA)
-        magnitude = cv2.magnitude(forward[..., 0], forward[..., 1])
+        occluded_grid = cell_means(occluded_f, g)
+        magnitude = cv2.magnitude(fx, fy)
 
         camera, residual_grid, static_grid, residual_px = self._camera(forward, valid, g)
         jerk = self.tracks.advance(forward, occluded | ~inside, camera, cur, index)
@@ -209,12 +208,8 @@ class FlowAnalyzer(Analyzer):
         cell_cols = np.minimum(xs * g // width, g - 1)
         cells = (cell_rows * g + cell_cols).ravel()
         flat = residual.ravel()
-        grid = np.full(g * g, np.nan)
         finite = np.isfinite(flat)
-        for cell in range(g * g):
-            values = flat[finite & (cells == cell)]
-            if len(values) >= 3:
-                grid[cell] = float(np.median(values))
+        grid = grouped_median(flat[finite], cells[finite], g * g, least=3)
         static = (grid * self.unit < self.params.static_motion).astype(np.float64)
         static[~np.isfinite(grid)] = np.nan
         overall = float(np.nanmedian(flat)) if finite.any() else np.nan
@@ -228,8 +223,9 @@ class FlowAnalyzer(Analyzer):
         height, width = prev.shape
         small = cv2.resize(unexplained.astype(np.uint8) * 255, (width // 8, height // 8),
                            interpolation=cv2.INTER_AREA) > 100
-        count, _, stats, _ = cv2.connectedComponentsWithStats(small.astype(np.uint8), 8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(small.astype(np.uint8), 4)
         area_min = p.min_blob * small.size
+        detail: tuple[np.ndarray, np.ndarray] | None = None
         for label in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[label])
             if area < area_min or area > 0.35 * small.size:
@@ -238,9 +234,11 @@ class FlowAnalyzer(Analyzer):
             x1, y1 = min(width, (x + w) * 8), min(height, (y + h) * 8)
             if x1 - x0 < 12 or y1 - y0 < 12 or (x1 - x0) * (y1 - y0) > 0.3 * width * height:
                 continue
+            if detail is None:  # matched on detail: smooth shading correlates with anything
+                detail = (_detail(prev), _detail(cur))
             box = (x0, y0, x1, y1)
-            self.events.append(_blob_event(prev, cur, forward, camera, box, index, self.unit,
-                                           area / small.size))
+            self.events.append(_blob_event(prev, cur, detail, forward, camera, box, index,
+                                           self.unit, area / small.size))
 
     def finish(self) -> dict[str, np.ndarray]:
         n = len(self.rows)
@@ -262,29 +260,68 @@ class FlowAnalyzer(Analyzer):
         return out
 
 
-def _sq_norm(vectors: np.ndarray) -> np.ndarray:
-    return cv2.add(cv2.multiply(vectors[..., 0], vectors[..., 0]),
-                   cv2.multiply(vectors[..., 1], vectors[..., 1]))
+def _sq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x^2 + y^2, element-wise."""
+    return cv2.add(cv2.multiply(x, x), cv2.multiply(y, y))
 
 
-def _blob_event(prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
-                camera: np.ndarray | None, box: tuple[int, int, int, int], index: int,
-                unit: float, area: float) -> dict[str, Any]:
+def _gradient(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences along x and y."""
+    return (cv2.Sobel(channel, cv2.CV_32F, 1, 0, ksize=1, scale=0.5),
+            cv2.Sobel(channel, cv2.CV_32F, 0, 1, ksize=1, scale=0.5))
+
+
+def grouped_median(values: np.ndarray, groups: np.ndarray, count: int,
+                   least: int = 1) -> np.ndarray:
+    """Median of ``values`` per group 0..count-1 (NaN for groups with fewer than ``least``),
+    by one sort instead of a Python loop over groups."""
+    order = np.lexsort((values, groups))
+    values, groups = values[order], groups[order]
+    sizes = np.bincount(groups, minlength=count)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    out = np.full(count, np.nan)
+    has = sizes >= max(1, least)
+    low = starts[has] + (sizes[has] - 1) // 2
+    high = starts[has] + sizes[has] // 2
+    out[has] = (values[low] + values[high]) / 2.0
+    return out
+
+
+def cell_means(image: np.ndarray, grid: int) -> np.ndarray:
+    """Mean of each cell of a ``grid`` x ``grid`` layout (the image cropped to whole cells):
+    a reshape-sum, several times faster than an INTER_AREA resize to a non-integer ratio."""
+    height, width = image.shape[:2]
+    rows, cols = height // grid, width // grid
+    cropped = image[:rows * grid, :cols * grid]
+    return cropped.reshape(grid, rows, grid, cols).mean(axis=(1, 3), dtype=np.float32)
+
+
+def _detail(gray: np.ndarray) -> np.ndarray:
+    """The picture minus its blur (sigma 2): edges and texture, without shading."""
+    image = gray.astype(np.float32)
+    return cv2.subtract(image, cv2.GaussianBlur(image, (0, 0), 2.0))
+
+
+def _blob_event(prev: np.ndarray, cur: np.ndarray, detail: tuple[np.ndarray, np.ndarray],
+                forward: np.ndarray, camera: np.ndarray | None, box: tuple[int, int, int, int],
+                index: int, unit: float, area: float) -> dict[str, Any]:
     """Where did the content of ``box`` (in the previous frame) go? ``stay``: its match where
-    the flow takes it; ``near``: its best match within one box size of there (a fast object
+    the flow takes it; ``near``: its best match within half a box size of there (a fast object
     the flow missed); ``best``: its best match anywhere in the frame and how far that is from
     where the flow takes it; ``camera_like``: whether the box's own flow is just the camera's
     (nothing moved there to cover or uncover it)."""
     x0, y0, x1, y1 = box
     height, width = prev.shape
     patch = prev[y0:y1, x0:x1]
+    before, after = detail
+    fine = before[y0:y1, x0:x1]
     flow = forward[y0:y1, x0:x1].reshape(-1, 2)
     moved = np.median(flow, axis=0)
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2], np.float32)
     expected = centre + moved
-    stay = _match_at(patch, cur, expected)
-    near = _match_at(patch, cur, expected, search=max(x1 - x0, y1 - y0))
-    result = cv2.matchTemplate(cur, patch, cv2.TM_CCOEFF_NORMED)
+    stay = _match_at(fine, after, expected)
+    near = _match_at(fine, after, expected, search=max(x1 - x0, y1 - y0) // 2)
+    result = cv2.matchTemplate(after, fine, cv2.TM_CCOEFF_NORMED)
     _, best, _, location = cv2.minMaxLoc(result)
     found = np.array([location[0] + (x1 - x0) / 2, location[1] + (y1 - y0) / 2], np.float32)
     camera_motion = moved
@@ -292,7 +329,7 @@ def _blob_event(prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
         camera_motion = cv2.perspectiveTransform(centre.reshape(1, 1, 2), camera).ravel() - centre
     own = float(np.linalg.norm(moved - camera_motion))
     # the content now at the box: was it in the previous frame near there?
-    back = _match_at(cur[y0:y1, x0:x1], prev, centre - camera_motion)
+    back = _match_at(after[y0:y1, x0:x1], before, centre - camera_motion)
     texture = float(cv2.meanStdDev(patch)[1][0, 0])
     return {"frame": index, "box": [x0 / width, y0 / height, (x1 - x0) / width,
                                     (y1 - y0) / height],

@@ -36,9 +36,9 @@ def _teleport(state: FrameState, art: Artifact, ctx: Context) -> None:
         position = scene.bounce(scene.sprites[number].position(art.start / ctx.fps))
         centre = np.array([scene.width / 2, scene.height / 2])
         jump = 2 * (centre - position)
-        least = 0.35 * min(scene.width, scene.height)
-        if np.linalg.norm(jump) < least:  # near the centre: jump sideways instead
-            jump = np.array([least if position[0] < centre[0] else -least, 0.0])
+        least = 0.4 * scene.width
+        if abs(jump[0]) < least:  # near the centre: jump well across instead
+            jump[0] = least if position[0] < centre[0] else -least
         ctx.memory[key] = jump
     state.offsets[number] = state.offsets.get(number, 0) + ctx.memory[key]
 
@@ -68,7 +68,8 @@ def _morph(state: FrameState, art: Artifact, ctx: Context) -> None:
         sprite = state.scene.sprites[number]
         size = sprite.patch.shape[0]
         other = texture(size, size, np.random.default_rng(art.start + 101))
-        other = cv2.addWeighted(cv2.flip(255 - sprite.patch, 0), 0.8, other, 0.2, 0)
+        other = cv2.addWeighted(cv2.flip(255 - sprite.patch, 0), 0.7, other, 0.3, 0)
+        other = cv2.convertScaleAbs(other, alpha=1.6, beta=-0.3 * float(other.mean()))
         ctx.memory[key] = (sprite.patch, other)
     original, other = ctx.memory[key]
     weight = float(np.sin(np.pi * (state.index - art.start + 1) / (art.length + 1)))
