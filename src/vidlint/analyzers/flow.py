@@ -42,6 +42,9 @@ PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 REFERENCE_SIDE = 360.0
+EXPLAINED = 0.9
+"""A blob whose detail is found again where the flow points at 0.9 or better moved as the flow
+says (real moved content scores 0.9-0.99): it is not kept as an event."""
 
 
 @dataclass(frozen=True)
@@ -237,8 +240,10 @@ class FlowAnalyzer(Analyzer):
             if detail is None:  # matched on detail: smooth shading correlates with anything
                 detail = (_detail(prev), _detail(cur))
             box = (x0, y0, x1, y1)
-            self.events.append(_blob_event(prev, cur, detail, forward, camera, box, index,
-                                           self.unit, area / small.size))
+            event = _blob_event(prev, cur, detail, forward, camera, box, index, self.unit,
+                                area / small.size)
+            if event["stay"] < EXPLAINED:
+                self.events.append(event)
 
     def finish(self) -> dict[str, np.ndarray]:
         n = len(self.rows)

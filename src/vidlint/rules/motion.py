@@ -123,7 +123,7 @@ class EventParams:
               "DIS FAST follows real motion up to about that far between frames")
     pop_match: float = param(
         0.5, "a pop's detail (picture minus its blur) matches under 0.5 where the flow points, "
-             "within one box size, and back: it is gone, not moved (moved content keeps 0.9)")
+             "within half a box size, and back: it is gone, not moved (moved content keeps 0.9)")
     min_pop_area: float = param(
         0.015, "a pop covers at least 1.5% of the frame: smaller blobs on the real clips were "
                "fast balls and limbs the flow missed (0.6-1.6%), synthetic vanishings 2.7-5%")
@@ -158,10 +158,11 @@ def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, dict[str
         if not busy[frame] and event["stay"] < p.lost_match and event["texture"] >= p.min_texture:
             others = [o for o in by_frame[frame] if o is not event]
             lands = any(_boxes_overlap(event["found"], o["box"]) for o in others)
+            gone = event["change"] >= p.min_change and event["back"] < p.lost_match
             if (event["best"] >= p.found_match and event["jump"] >= p.min_jump and lands
-                    and event["best"] - event["stay"] >= p.min_gain):
+                    and event["best"] - event["stay"] >= p.min_gain and gone):
                 kind = "teleport"
-            elif (event["change"] >= p.min_change and event["own_motion"] <= p.max_own_motion
+            elif (gone and event["own_motion"] <= p.max_own_motion
                   and max(event["stay"], event["back"], event["near"]) < p.pop_match
                   and event["area"] >= p.min_pop_area):
                 kind = "pop"
@@ -257,9 +258,10 @@ def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
     """Something jumps to another place between two frames.
 
     What it detects:
-        A compact region the flow cannot explain whose content is found again, in the next
-        frame, far from where the flow takes it and on another unexplained region (where it
-        landed).
+        A compact textured region the flow cannot explain, whose content is gone from there in
+        the next frame (what shows there now is new) and is found again far from where the
+        flow takes it, on another unexplained region (where it landed). Matching uses the
+        picture's detail (minus its blur), so smooth shading does not match anywhere.
     Why it matters:
         Objects that teleport break continuity and physics at a glance.
     Known false positives:
@@ -269,7 +271,8 @@ def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
     Example:
         A ball jumping 90 px in one frame: ``MOT002 content jumps 127 px at frame 20``.
     Thresholds:
-        ``lost_match`` = 0.8, ``found_match`` = 0.75 (normalized correlation), ``min_gain`` =
+        ``lost_match`` = 0.8 (also for what now shows there), ``min_change`` = 18 gray
+        levels, ``found_match`` = 0.75 (normalized correlation), ``min_gain`` =
         0.15, ``min_jump`` = 25 px at 360p, ``min_texture`` = 15 (gray std).
     Fix hint:
         New seed, lower motion strength; one action per shot in the prompt.
@@ -460,8 +463,8 @@ def object_pops(data: RuleInput, p: EventParams) -> Iterator[Hit]:
     Why it matters:
         Objects popping in or out, or passing through each other, break object permanence.
     Known false positives:
-        Fast small objects (a ball) the flow misses, lights switching on, a blink. It is a
-        warning.
+        Fast objects the flow misses (a ball, a limb in a fast move), a mouth opening or a blink,
+        lights switching on; and a morph (MOT001) often shows here too. It is a warning.
     Example:
         A ball hidden for 8 frames: ``MOT006 content vanishes or appears at frame 20``.
     Thresholds:
