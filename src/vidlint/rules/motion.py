@@ -144,10 +144,17 @@ def _boxes_overlap(point: list[float], box: list[float], margin: float = 0.5) ->
             and y - margin * h <= point[1] <= y + (1 + margin) * h)
 
 
+def _unsettled(event: dict[str, Any], neighbours: list[dict[str, Any]]) -> bool:
+    """The same place is unexplained in the frame before or after too: it changes all the
+    time (boiling, fast motion at a low frame rate), which is not one thing popping."""
+    x, y, w, h = event["box"]
+    return any(_boxes_overlap([x + w / 2, y + h / 2], o["box"], margin=0.0) for o in neighbours)
+
+
 def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, dict[str, Any]]]:
     """Each unexplained blob as ``teleport``, ``pop`` or ``explained``."""
     events = data.signals.meta.get("flow", {}).get("events", [])
-    busy = non_rigid(data)
+    busy = non_rigid(data) | repeats_near(data.signals)
     by_frame: dict[int, list[dict[str, Any]]] = {}
     for event in events:
         by_frame.setdefault(int(event["frame"]), []).append(event)
@@ -164,7 +171,9 @@ def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, dict[str
                 kind = "teleport"
             elif (gone and event["own_motion"] <= p.max_own_motion
                   and max(event["stay"], event["back"], event["near"]) < p.pop_match
-                  and event["area"] >= p.min_pop_area):
+                  and event["area"] >= p.min_pop_area
+                  and not _unsettled(event, by_frame.get(frame - 1, []) + by_frame.get(
+                      frame + 1, []))):
                 kind = "pop"
         out.append((kind, event))
     return out
@@ -457,9 +466,12 @@ def object_pops(data: RuleInput, p: EventParams) -> Iterator[Hit]:
 
     What it detects:
         A compact region whose content changes completely between two frames (by
-        ``min_change`` gray levels) while the flow there is just the camera's: nothing moved
-        over it, so no occlusion explains the change, and the content is not found elsewhere
-        (that would be MOT002).
+        ``min_change`` gray levels) while the flow there is about the camera's: nothing moved
+        over it, so no occlusion explains the change; its detail is found neither where the
+        flow points nor nearby (elsewhere would be MOT002); and the place is steady in the
+        frames before and after (a place that changes all the time is boiling or fast motion
+        at a low frame rate, not one thing popping). Frames next to repeated frames are not
+        judged (a generator's repeat cadence makes every new frame a jump).
     Why it matters:
         Objects popping in or out, or passing through each other, break object permanence.
     Known false positives:
