@@ -52,6 +52,11 @@ class FlowParams:
     scale: float = param(
         1.0, "flow runs on the working copy scaled by this; 1.0 keeps the shared 360p copy, "
              "where DIS FAST forward+backward ran at 182 pairs/s here (research/stage-speeds.md)")
+    check_side: int = param(
+        240, "the consistency masks, warping error, camera fit and tracks run on the flow "
+             "brought down to a 240-pixel short side: 2.25x fewer pixels than 360p, which keeps "
+             "the three analyzers near the 1.2 s budget for a 5 s 720p clip, while DIS itself "
+             "still sees the 360p copy")
     preset: str = param(
         "fast", "DIS preset: FAST is 3.5x faster than MEDIUM at 360p (stage-speeds.md) and "
                 "accurate enough for warp errors of a few gray levels")
@@ -89,8 +94,9 @@ class FlowAnalyzer(Analyzer):
                JERK_ACCEL, JERK_BOX, TRACKED)
     Params = FlowParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
-        "fast": {"scale": 0.5, "preset": "ultrafast", "track_points": 80},
-        "thorough": {"preset": "medium", "grid": 8, "sample_step": 8, "track_points": 300},
+        "fast": {"scale": 0.5, "preset": "ultrafast", "check_side": 180, "track_points": 80},
+        "thorough": {"preset": "medium", "check_side": 360, "grid": 8, "sample_step": 8,
+                     "track_points": 300},
     }
 
     def __init__(self, params: FlowParams, clip, context) -> None:
@@ -99,6 +105,8 @@ class FlowAnalyzer(Analyzer):
             raise ValueError(f"flow preset must be one of {', '.join(PRESETS)}")
         self.dis = cv2.DISOpticalFlow_create(PRESETS[params.preset])
         self.previous: np.ndarray | None = None
+        self.previous_check: np.ndarray | None = None
+        self.check_size: tuple[int, int] | None = None
         self.rows: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.tracks: _Tracks | None = None
@@ -111,23 +119,38 @@ class FlowAnalyzer(Analyzer):
         if self.params.scale != 1.0:
             gray = cv2.resize(gray, None, fx=self.params.scale, fy=self.params.scale,
                               interpolation=cv2.INTER_AREA)
-        if self.previous is None:
+        if self.check_size is None:
             height, width = gray.shape
+            factor = min(1.0, self.params.check_side / min(height, width))
+            self.check_size = (max(8, round(width * factor)), max(8, round(height * factor)))
+        check = gray
+        if self.check_size != (gray.shape[1], gray.shape[0]):
+            check = cv2.resize(gray, self.check_size, interpolation=cv2.INTER_AREA)
+        if self.previous is None:
+            height, width = check.shape
             self.unit = REFERENCE_SIDE / min(height, width)
             ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
             self.grid_xy = (xs, ys)
-            self.tracks = _Tracks(self.params.track_points, gray.shape,
+            self.tracks = _Tracks(self.params.track_points, check.shape,
                                   self.params.jerk_level / self.unit)
-            self.tracks.seed(gray)
+            self.tracks.seed(check)
             self.rows.append({})
         else:
-            self.rows.append(self._pair(self.previous, gray, frame.index))
-        self.previous = gray
+            forward = self.dis.calc(self.previous, gray, None)
+            backward = self.dis.calc(gray, self.previous, None)
+            if check is not gray:  # flow vectors shrink with the picture
+                factor = check.shape[1] / gray.shape[1]
+                forward = cv2.resize(forward, self.check_size,
+                                     interpolation=cv2.INTER_LINEAR) * np.float32(factor)
+                backward = cv2.resize(backward, self.check_size,
+                                      interpolation=cv2.INTER_LINEAR) * np.float32(factor)
+            self.rows.append(self._pair(self.previous_check, check, forward, backward,
+                                        frame.index))
+        self.previous, self.previous_check = gray, check
 
-    def _pair(self, prev: np.ndarray, cur: np.ndarray, index: int) -> dict[str, Any]:
+    def _pair(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
+              backward: np.ndarray, index: int) -> dict[str, Any]:
         p = self.params
-        forward = self.dis.calc(prev, cur, None)
-        backward = self.dis.calc(cur, prev, None)
         xs, ys = self.grid_xy
         fx, fy = cv2.split(forward)  # cv2 on channel views would copy them each time
         map_x, map_y = cv2.add(xs, fx), cv2.add(ys, fy)
@@ -146,7 +169,7 @@ class FlowAnalyzer(Analyzer):
         inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
         valid = inside & ~occluded & ~boundary
         valid_f = valid.astype(np.float32)
-        difference = cv2.subtract(prev.astype(np.float32), warped.astype(np.float32))
+        difference = cv2.subtract(prev, warped, dtype=cv2.CV_32F)
         count = max(1.0, float(cv2.countNonZero(valid_f)))
         shift = float(cv2.sumElems(cv2.multiply(difference, valid_f))[0]) / count
         error = cv2.absdiff(difference, shift)
