@@ -201,5 +201,5 @@ injection("noise", ("QLT002",), "Gaussian noise (sigma=14)", after=_noise)
 injection("blocky", ("QLT002",), "JPEG blockiness (q=6)", after=_blocky)
 injection("colordrift", ("QLT003",), "colour cast growing from start to the end "
           "(red up, blue down, amp=0.3)", after=_colour_drift, to_end=True)
-injection("degrade", ("DRF001", "QLT001", "QLT002"), "from start to the end: blur and noise, "
+injection("degrade", ("DRF001", "QLT002"), "from start to the end: blur and noise, "
           "growing every frame", after=_degrade, to_end=True)
