@@ -35,10 +35,10 @@ from vidlint.gpu import require_torch, select_device
 
 torch = require_torch()
 
-from vidlint.gpu import ops  # noqa: E402
-from vidlint.gpu.decode import frame_batches, torchcodec_available  # noqa: E402
-from vidlint.gpu.flow import find_raft_weights, load_raft, raft_flow  # noqa: E402
-from vidlint.gpu.stats import clip_statistics, working_gray  # noqa: E402
+from vidlint.gpu import ops
+from vidlint.gpu.decode import frame_batches, torchcodec_available
+from vidlint.gpu.flow import find_raft_weights, load_raft, raft_flow
+from vidlint.gpu.stats import clip_statistics, working_gray
 
 failures: list[str] = []
 
@@ -135,7 +135,10 @@ def main() -> int:
     signals = vidlint.check(clip, select=["TMP"]).signals
     for key in (LUMA, LUMA_STD, DIFF, BLOCK_DIFF):
         expected = np.array([np.nan if v is None else v for v in signals[key]], dtype=float)
-        tolerance = 1e-5 if small.shape[1:3] == frames[0].rgb.shape[:2] else 0.5
+        # downscaled working copies differ by rounding (torch area vs swscale AREA): a grey
+        # level or two in a single 8x8 block, a fraction of a level in whole-frame means
+        tolerance = (1e-5 if small.shape[1:3] == frames[0].rgb.shape[:2]
+                     else 3.0 if key == BLOCK_DIFF else 0.5)
         check(f"clip statistics {key}", float(np.nanmax(np.abs(stats[key] - expected))), tolerance)
 
     print("timings (best of 3; per frame where it says fps):")
@@ -161,8 +164,8 @@ def main() -> int:
         if decoder == "torchcodec" and not (device.type == "cuda" and torchcodec_available()):
             print("  decode torchcodec (NVDEC): not available here")
             continue
-        seconds = timed(lambda: [b.rgb.shape for b in frame_batches(clip, device, args.batch,
-                                                                     decoder)], device, 1)
+        seconds = timed(lambda d=decoder: [b.rgb.shape for b in frame_batches(
+            clip, device, args.batch, d)], device, 1)
         print(f"  decode {decoder:10s} to {device.type}: {total / seconds:8.0f} fps")
     seconds = timed(lambda: clip_statistics(clip, device, args.batch), device, 1)
     print(f"  clip statistics on {device.type}: {total / seconds:8.0f} fps (decode included)")

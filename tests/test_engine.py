@@ -19,7 +19,7 @@ from vidlint.engine.work import SINGLE_THREAD_ENV, single_thread_env
 from vidlint.errors import ConfigError
 from vidlint.synth import Artifact
 
-SPEC = dict(width=320, height=240, frames=32)
+SPEC = {"width": 320, "height": 240, "frames": 32}
 
 
 @pytest.fixture(scope="session")

@@ -10,17 +10,19 @@ import pytest
 
 torch = pytest.importorskip("torch")  # the gpu extra is in the test extra
 
-import vidlint  # noqa: E402
-from vidlint.analyzers.temporal import BLOCK_DIFF, DIFF, LUMA, LUMA_STD  # noqa: E402
-from vidlint.analyzers.temporal import block_means as cv_block_means  # noqa: E402
-from vidlint.decode import open_clip  # noqa: E402
-from vidlint.errors import ConfigError  # noqa: E402
-from vidlint.gpu import select_device  # noqa: E402
-from vidlint.gpu import ops  # noqa: E402
-from vidlint.gpu.decode import frame_batches  # noqa: E402
-from vidlint.gpu.flow import find_raft_weights, load_raft, raft_flow  # noqa: E402
-from vidlint.gpu.stats import SHARPNESS, clip_statistics  # noqa: E402
-from vidlint.synth import Artifact  # noqa: E402
+import vidlint
+from vidlint.analyzers.temporal import BLOCK_DIFF, DIFF, LUMA, LUMA_STD
+from vidlint.analyzers.temporal import block_means as cv_block_means
+from vidlint.decode import open_clip
+from vidlint.errors import ConfigError
+from vidlint.gpu import (
+    ops,
+    select_device,
+)
+from vidlint.gpu.decode import frame_batches
+from vidlint.gpu.flow import find_raft_weights, load_raft, raft_flow
+from vidlint.gpu.stats import SHARPNESS, clip_statistics
+from vidlint.synth import Artifact
 
 CPU = torch.device("cpu")
 

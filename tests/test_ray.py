@@ -11,10 +11,10 @@ import pytest
 
 ray = pytest.importorskip("ray")  # in the test extra: skipped only outside `pip install .[test]`
 
-from vidlint.batch import run_batch  # noqa: E402
-from vidlint.config import build_config  # noqa: E402
-from vidlint.engine import make_engine  # noqa: E402
-from vidlint.synth import Artifact  # noqa: E402
+from vidlint.batch import run_batch
+from vidlint.config import build_config
+from vidlint.engine import make_engine
+from vidlint.synth import Artifact
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def _reports(out_dir: Path) -> dict[str, dict]:
 
 
 def test_ray_gives_the_same_reports_as_the_pool(local_ray, synth_clip, tmp_path):
-    spec = dict(width=320, height=240, frames=32)
+    spec = {"width": 320, "height": 240, "frames": 32}
     clips = [synth_clip("ray-freeze", ".mp4", [Artifact("freeze", 8, 12)], **spec),
              synth_clip("ray-cut", ".mp4", [Artifact("cut", 16)], **spec),
              synth_clip("ray-clean", ".mp4", [], **spec)]

@@ -12,21 +12,22 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar, Self
 
 import pytest
 
 httpx = pytest.importorskip("httpx")  # the serve extra is in the test extra
 uvicorn = pytest.importorskip("uvicorn")
-from standardwebhooks.webhooks import Webhook  # noqa: E402
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from vidlint.config import build_config  # noqa: E402
-from vidlint.errors import ConfigError  # noqa: E402
-from vidlint.service import SECRET_ENV, ServeSettings, create_app, serve_settings  # noqa: E402
-from vidlint.service.webhooks import WebhookRefused, check_webhook_url  # noqa: E402
-from vidlint.synth import Artifact  # noqa: E402
+from vidlint.config import build_config
+from vidlint.errors import ConfigError
+from vidlint.service import SECRET_ENV, ServeSettings, create_app, serve_settings
+from vidlint.service.webhooks import WebhookRefused, check_webhook_url
+from vidlint.synth import Artifact
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-SPEC = dict(width=320, height=240, frames=24)
+SPEC = {"width": 320, "height": 240, "frames": 24}
 
 
 class Server:
@@ -41,7 +42,7 @@ class Server:
                                                     log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.time() + 60
         while not self.server.started:
@@ -57,9 +58,9 @@ class Server:
 class Receiver(BaseHTTPRequestHandler):
     """Records webhook deliveries."""
 
-    received: list[tuple[bytes, dict]] = []
+    received: ClassVar[list[tuple[bytes, dict]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
         Receiver.received.append((body, dict(self.headers)))
         self.send_response(204)
@@ -182,7 +183,7 @@ def test_webhook_is_signed_and_delivered(service, clips):
         assert headers["webhook-id"] == f"msg_{job_id}"
         assert payload["type"] == "vidlint.job.completed"
         assert payload["data"]["id"] == job_id and payload["data"]["codes"] == ["TMP001"]
-        with pytest.raises(Exception):
+        with pytest.raises(WebhookVerificationError):
             Webhook("whsec_" + "A" * 32).verify(body, headers)
         time.sleep(0.2)
         job = httpx.get(f"{service.url}/v1/jobs/{job_id}").json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,14 +18,14 @@ from vidlint.errors import VidlintError
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    root: Annotated[Optional[Path], typer.Option(
+    root: Annotated[Path | None, typer.Option(
         help="Folder whose clips may be submitted by path (default: serve.root; none: uploads "
              "only).")] = None,
-    concurrency: Annotated[Optional[int], typer.Option(
+    concurrency: Annotated[int | None, typer.Option(
         help="Clips checked at once (default: one per core).")] = None,
-    queue_size: Annotated[Optional[int], typer.Option(
+    queue_size: Annotated[int | None, typer.Option(
         help="Jobs that may wait; beyond it submissions get 429.")] = None,
-    config: Annotated[Optional[Path], typer.Option(
+    config: Annotated[Path | None, typer.Option(
         help="A vidlint.toml or pyproject.toml (default: found from the current folder).")] = None,
     openapi: Annotated[bool, typer.Option(
         "--openapi", help="Print the OpenAPI spec and exit.")] = False,

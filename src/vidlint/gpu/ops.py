@@ -86,7 +86,7 @@ def warp(images: Any, flow: Any, border: str = "border") -> Any:
     squeeze = images.dim() == 3
     x = images.to(torch.float32)
     x = x[:, None] if squeeze else x.permute(0, 3, 1, 2)
-    n, _, height, width = x.shape
+    height, width = x.shape[-2:]
     ys, xs = torch.meshgrid(torch.arange(height, device=x.device, dtype=torch.float32),
                             torch.arange(width, device=x.device, dtype=torch.float32),
                             indexing="ij")

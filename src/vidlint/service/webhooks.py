@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,7 +47,7 @@ def check_webhook_url(url: str, allow_private: bool) -> None:
 def signed_request(secret: str, msg_id: str, payload: dict[str, Any]) -> tuple[bytes, dict]:
     """The body and the three Standard Webhooks headers for one delivery attempt."""
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     signature = Webhook(secret).sign(msg_id, now, body)
     headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
                "webhook-signature": signature, "content-type": "application/json"}
