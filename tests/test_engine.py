@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,25 @@ def test_batch_table_is_validated(tmp_path):
         assert str(bad) in str(info.value)
     with pytest.raises(ConfigError, match="unknown engine"):
         make_engine("threads")
+
+
+def test_cli_jobs_cache_force_and_engine_options(clips, tmp_path):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "vidlint", "check", *map(str, clips[:3]),
+                               "--out", str(tmp_path), "--select", "TMP", "-q", *args],
+                              capture_output=True, text=True, timeout=180)
+
+    first = run("--jobs", "2")
+    assert first.returncode == 1, first.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [row["cached"] for row in summary["clips"]] == [False] * 3
+    again = run("--jobs", "2")
+    assert again.returncode == 1 and sorted(again.stdout.splitlines()) == sorted(
+        first.stdout.splitlines())
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [row["cached"] for row in summary["clips"]] == [True] * 3
+    run("--force", "--engine", "serial")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [row["cached"] for row in summary["clips"]] == [False] * 3
+    bad = run("--engine", "dask")
+    assert bad.returncode == 2 and "unknown engine 'dask'" in bad.stderr
