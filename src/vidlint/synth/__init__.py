@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -139,10 +140,27 @@ def _write_video(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: S
             stream.bit_rate = 20_000_000
             stream.options = {"qmax": "3"}  # near-lossless, like the x264 CRF above
         for t, rgb in frames:
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(yuv420_bt601(rgb), format="yuv420p")
             frame.pts = round(t * rate)  # in 1/rate units: a dropped frame leaves a real gap
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
+
+
+LUMA_RANGE = np.round(16 + np.arange(256) * 219 / 255).astype(np.uint8)
+CHROMA_RANGE = np.round(128 + (np.arange(256) - 128) * 224 / 255).astype(np.uint8)
+
+
+def yuv420_bt601(rgb: np.ndarray) -> np.ndarray:
+    """Planar 4:2:0 BT.601 limited range, the way yuv420p is tagged, as one (3h/2, w) array.
+    Converted here with cv2 because swscale's rgb24 -> yuv420p gave different bytes from run to
+    run in one process, which made the same spec encode to different clips."""
+    height, width = rgb.shape[:2]
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    luma = cv2.LUT(ycrcb[:, :, 0], LUMA_RANGE)
+    chroma = cv2.LUT(cv2.resize(ycrcb[:, :, 1:], (width // 2, height // 2),
+                                interpolation=cv2.INTER_AREA), CHROMA_RANGE)
+    planes = (luma.ravel(), chroma[:, :, 1].ravel(), chroma[:, :, 0].ravel())  # Y, Cb, Cr
+    return np.concatenate(planes).reshape(height * 3 // 2, width)
 
 
 def _write_gif(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: SynthSpec) -> None:
