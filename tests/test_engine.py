@@ -17,7 +17,7 @@ from vidlint.batch import run_batch
 from vidlint.config import build_config, load_config
 from vidlint.engine import batch_settings, make_engine
 from vidlint.engine.pool import PoolEngine
-from vidlint.engine.work import SINGLE_THREAD_ENV, single_thread_env
+from vidlint.engine.work import SINGLE_THREAD_ENV, run_task, single_thread_env
 from vidlint.errors import ConfigError
 from vidlint.synth import Artifact
 
@@ -179,3 +179,24 @@ def test_cli_jobs_cache_force_and_engine_options(clips, tmp_path):
     assert [row["cached"] for row in summary["clips"]] == [False] * 3
     bad = run("--engine", "dask")
     assert bad.returncode == 2 and "unknown engine 'dask'" in bad.stderr
+
+
+def die_on_poison(task, job):
+    """A per-clip function whose worker process dies on clips named poison*, as one killed for
+    memory would (runs in the spawned workers, so it lives at module level)."""
+    if task.path.name.startswith("poison"):
+        os._exit(1)
+    return run_task(task, job)
+
+
+def test_a_worker_that_dies_costs_only_its_own_clip(clips, config, tmp_path):
+    poison = tmp_path / "poison.mp4"
+    poison.write_bytes(clips[3].read_bytes())  # the biggest: it starts first, with a neighbour
+    inputs = [clips[0], poison, clips[1], clips[2]]
+    result = run_batch(inputs, config, tmp_path / "out", engine=PoolEngine(2, die_on_poison))
+    errors = [o for o in result.outcomes if o.error]
+    assert [Path(o.path).name for o in errors] == ["poison.mp4"]
+    assert errors[0].error == f"{poison}: a worker process died on this clip twice (killed for " \
+                              "memory, or a crash in native code)"
+    assert [o.codes for o in result.outcomes if not o.error] == [["TMP001"], ["TMP003"], []]
+    assert result.exit_code == 2 and multiprocessing.active_children() == []

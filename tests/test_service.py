@@ -230,3 +230,32 @@ def test_serve_table_is_validated(tmp_path):
     with pytest.raises(ConfigError, match="not a folder"):
         serve_settings(build_config({}), root=str(tmp_path / "nowhere"))
     assert json.loads(json.dumps(ServeSettings().__dict__))["root"] is None
+
+
+def test_a_worker_that_dies_fails_only_its_job(synth_clip, tmp_path, monkeypatch):
+    from tests.test_engine import die_on_poison  # dies on clips named poison*
+
+    from vidlint.service.jobs import JobQueue
+
+    clean = synth_clip("svc-clean", ".mp4", [], **SPEC)
+    (tmp_path / "poison.mp4").write_bytes(clean.read_bytes())
+    (tmp_path / "clean.mp4").write_bytes(clean.read_bytes())
+    monkeypatch.setattr(JobQueue, "function", staticmethod(die_on_poison))
+    app = create_app(build_config({"select": ["TMP"]}), ServeSettings(root=str(tmp_path),
+                                                                       concurrency=2))
+    with Server(app) as server:
+        async def main():
+            async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+                names = ["poison.mp4", "clean.mp4", "clean.mp4"]
+                answers = [await client.post("/v1/jobs", data={"path": n}) for n in names]
+                jobs = await _wait_done(client, [a.json()["id"] for a in answers])
+                poison, *others = (jobs[a.json()["id"]] for a in answers)
+                assert poison["status"] == "failed"
+                assert poison["error"] == ("poison.mp4: a worker process died on this clip twice "
+                                           "(killed for memory, or a crash in native code)")
+                assert [job["status"] for job in others] == ["done", "done"]
+                later = await client.post("/v1/jobs", data={"path": "clean.mp4"})
+                done = await _wait_done(client, [later.json()["id"]])
+                assert done[later.json()["id"]]["status"] == "done"  # the workers were replaced
+
+        asyncio.run(main())

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 from vidlint.batch import ClipOutcome
@@ -40,42 +40,70 @@ class PoolEngine:
     half-alive). With one clip or one job it runs in this process instead, which saves the
     workers' start-up. Ctrl-C cancels the queued clips and stops the workers; reports already
     written stay, since each is written atomically.
+
+    A worker that dies (killed for memory, a crash in native code) breaks the whole pool. The
+    clips that were in a worker or next in line then are suspects: each runs again alone in a
+    fresh one-worker pool, so only the clip that kills its worker again gets an error row; the
+    other unfinished clips go back to a fresh full pool.
     """
 
     name = "pool"
 
-    def __init__(self, jobs: int | None = None) -> None:
+    def __init__(self, jobs: int | None = None, function: Callable = run_task) -> None:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.function = function
+        """The per-clip function, ``(task, job) -> (outcome, report)``."""
 
     def run(self, tasks: list[ClipTask], job: BatchJob) -> Iterator[Result]:
         workers = min(self.jobs, len(tasks))
         if workers <= 1:
-            yield from SerialEngine().run(tasks, job)
+            for task in tasks:
+                outcome, report = self.function(task, job)
+                yield task, outcome, report
             return
+        queue = list(tasks)
+        while queue:
+            unfinished = yield from self._round(queue, job, workers)
+            # the executor feeds workers in submission order: the first ``workers + 1``
+            # unfinished clips were in a worker or in its call queue when the pool broke
+            suspects, queue = unfinished[:workers + 1], unfinished[workers + 1:]
+            for suspect in suspects:
+                again = yield from self._round([suspect], job, 1)
+                for task in again:
+                    cause = "a worker process died on this clip twice (killed for memory, " \
+                            "or a crash in native code)"
+                    yield task, ClipOutcome(str(task.path), error=f"{task.path}: {cause}"), None
+
+    def _round(self, tasks: list[ClipTask], job: BatchJob,
+               workers: int) -> Generator[Result, None, list[ClipTask]]:
+        """Run ``tasks`` in a fresh pool; return those left unfinished by a broken pool."""
         executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=init_worker)
+        unfinished: list[ClipTask] = []
         try:
             with single_thread_env():  # workers start during the first submits
-                futures = {executor.submit(run_task, task, job): task for task in tasks}
+                futures = {executor.submit(self.function, task, job): task for task in tasks}
             for future in as_completed(futures):
                 task = futures[future]
-                outcome, report = _result(future, task)
+                try:
+                    outcome, report = future.result()
+                except BrokenProcessPool:
+                    unfinished.append(task)
+                    continue
+                except Exception as exc:  # e.g. a result that cannot be sent back
+                    log.exception("worker failed on %s", task.path)
+                    cause = f"internal error in a worker ({type(exc).__name__}: {exc})"
+                    outcome = ClipOutcome(str(task.path), error=f"{task.path}: {cause}")
+                    report = None
                 yield task, outcome, report
         except BaseException:
             stop_pool(executor)
             raise
         executor.shutdown(wait=True)
-
-
-def _result(future: Future, task: ClipTask) -> tuple[ClipOutcome, Report | None]:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        cause = "a worker process died (killed for memory, or a crash in native code)"
-    except Exception as exc:  # e.g. a result that cannot be sent back
-        log.exception("worker failed on %s", task.path)
-        cause = f"internal error in a worker ({type(exc).__name__}: {exc})"
-    return ClipOutcome(str(task.path), error=f"{task.path}: {cause}"), None
+        if unfinished:
+            log.warning("a worker process died; %d clip(s) to run again", len(unfinished))
+        order = {id(task): number for number, task in enumerate(tasks)}
+        return sorted(unfinished, key=lambda task: order[id(task)])
 
 
 def stop_pool(executor: ProcessPoolExecutor) -> None:

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ class Job:
 
 
 class JobQueue:
+    function = staticmethod(run_task)
+    """The per-clip function the workers run (the same as ``vidlint check``'s)."""
+
     def __init__(self, config: Config, settings: ServeSettings, secret: str | None) -> None:
         self.config = config
         self.settings = settings
@@ -76,18 +80,43 @@ class JobQueue:
         self._runners: list[asyncio.Task] = []
         self._deliveries: set[asyncio.Task] = set()
         self._pool: ProcessPoolExecutor | None = None
+        self._restart = asyncio.Lock()
 
     def new_id(self) -> str:
         return uuid.uuid4().hex
 
     def start(self) -> None:
-        self._pool = ProcessPoolExecutor(self.settings.workers,
-                                         mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=init_worker)
-        with single_thread_env():  # start the workers now, with one thread each
-            for future in [self._pool.submit(_ready) for _ in range(self.settings.workers)]:
-                future.result()
+        self._pool = self._new_pool()
         self._runners = [asyncio.create_task(self._run()) for _ in range(self.settings.workers)]
+
+    def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
+        workers = workers or self.settings.workers
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=init_worker)
+        with single_thread_env():  # start the workers now, with one thread each
+            for future in [pool.submit(_ready) for _ in range(workers)]:
+                future.result()
+        return pool
+
+    async def _check(self, task: ClipTask, batch: BatchJob) -> tuple[Any, Any]:
+        """Run the clip in a worker. A worker that dies breaks the pool for every clip in it:
+        the pool is replaced, and each of those clips runs again alone in a one-worker pool,
+        so only the clip that kills its worker again fails."""
+        loop = asyncio.get_running_loop()
+        pool = self._pool
+        try:
+            return await loop.run_in_executor(pool, self.function, task, batch)
+        except BrokenProcessPool:
+            async with self._restart:
+                if self._pool is pool:  # the first runner to notice replaces it
+                    log.warning("a worker process died; restarting the workers")
+                    stop_pool(pool)
+                    self._pool = await asyncio.to_thread(self._new_pool)
+        alone = await asyncio.to_thread(self._new_pool, 1)
+        try:
+            return await loop.run_in_executor(alone, self.function, task, batch)
+        finally:
+            await asyncio.to_thread(stop_pool, alone)
 
     async def stop(self) -> None:
         for runner in self._runners:
@@ -105,7 +134,6 @@ class JobQueue:
         self._forget_old()
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             job = await self.queue.get()
             job.status, job.started_at = "running", time.time()
@@ -113,7 +141,7 @@ class JobQueue:
             try:
                 task = ClipTask(job.clip, job.id, 0)
                 batch = BatchJob(self.config, None, ("json",), job.context, keep_reports=True)
-                outcome, report = await loop.run_in_executor(self._pool, run_task, task, batch)
+                outcome, report = await self._check(task, batch)
                 if outcome.error:
                     job.status, job.error = "failed", outcome.error.replace(str(job.clip),
                                                                             job.name)
@@ -128,7 +156,11 @@ class JobQueue:
                             job.report["context"]["reference"] = job.reference_name
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a dead worker must fail the job, not the service
+            except BrokenProcessPool:
+                job.status = "failed"
+                job.error = (f"{job.name}: a worker process died on this clip twice (killed for "
+                             "memory, or a crash in native code)")
+            except Exception as exc:  # a bug must fail the job, not the service
                 log.exception("job %s failed", job.id)
                 job.status, job.error = "failed", f"{job.name}: internal error ({exc})"
             finally:
