@@ -259,3 +259,23 @@ def test_a_worker_that_dies_fails_only_its_job(synth_clip, tmp_path, monkeypatch
                 assert done[later.json()["id"]]["status"] == "done"  # the workers were replaced
 
         asyncio.run(main())
+
+
+def test_bearer_token_and_declared_body_size(clips, monkeypatch):
+    monkeypatch.setenv("VIDLINT_SERVE_TOKEN", "s3cret-token")
+    app = create_app(build_config({"select": ["TMP"]}),
+                     ServeSettings(root=str(clips["clean"].parent), concurrency=1,
+                                   max_upload_mb=1))
+    with Server(app) as server:
+        assert httpx.get(f"{server.url}/health").status_code == 200  # health stays open
+        post = {"url": f"{server.url}/v1/jobs", "data": {"path": clips["clean"].name}}
+        assert httpx.post(**post).status_code == 401
+        wrong = httpx.post(**post, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        right = {"Authorization": "Bearer s3cret-token"}
+        answer = httpx.post(**post, headers=right)
+        assert answer.status_code == 202
+        assert httpx.get(f"{server.url}/v1/jobs/{answer.json()['id']}").status_code == 401
+        huge = httpx.post(f"{server.url}/v1/jobs", headers=right,
+                          files={"file": ("big.mp4", b"\0" * (4 << 20))})
+        assert huge.status_code == 413 and "larger than 1 MB" in huge.json()["detail"]

@@ -1,8 +1,8 @@
 """The QA service (``vidlint serve``): FastAPI + uvicorn, installed with ``vidlint[serve]``."""
 
-from vidlint.service.settings import SECRET_ENV, ServeSettings, serve_settings
+from vidlint.service.settings import SECRET_ENV, TOKEN_ENV, ServeSettings, serve_settings
 
-__all__ = ["SECRET_ENV", "ServeSettings", "create_app", "serve_settings"]
+__all__ = ["SECRET_ENV", "TOKEN_ENV", "ServeSettings", "create_app", "serve_settings"]
 
 
 def create_app(*args, **kwargs):  # imported on use: FastAPI is an optional dependency

@@ -10,12 +10,13 @@ prints it).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -24,10 +25,12 @@ from vidlint.config import Config
 from vidlint.decode import IMAGE_SUFFIXES, VIDEO_SUFFIXES, open_clip
 from vidlint.errors import VidlintError
 from vidlint.service.jobs import Job, JobQueue
-from vidlint.service.settings import SECRET_ENV, ServeSettings
+from vidlint.service.settings import SECRET_ENV, TOKEN_ENV, ServeSettings
 from vidlint.service.webhooks import WebhookRefused, check_webhook_url
 
 CHUNK = 1 << 20
+FORM_SLACK = 1 << 20
+"""Room for the form's other fields and multipart boundaries."""
 RETRY_AFTER_S = 5
 MODES = ("t2v", "i2v")
 
@@ -50,6 +53,24 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
 
     app = FastAPI(title="vidlint QA service", version=__version__, lifespan=lifespan,
                   description=__doc__)
+    token = os.environ.get(TOKEN_ENV) or None
+    body_limit = settings.max_upload_mb * CHUNK * 2 + FORM_SLACK  # a clip and a reference
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        """A bearer token on /v1 when one is set; a declared body larger than the uploads may
+        be is refused before it is read."""
+        if request.url.path.startswith("/v1/"):
+            given = request.headers.get("authorization", "")
+            if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                return JSONResponse({"detail": "missing or wrong bearer token"}, status_code=401,
+                                    headers={"WWW-Authenticate": "Bearer"})
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > body_limit:
+                return JSONResponse({"detail": f"request body larger than "
+                                               f"{settings.max_upload_mb} MB uploads allow"},
+                                    status_code=413)
+        return await call_next(request)
 
     def jobs() -> JobQueue:
         assert queue is not None, "the service has not started"

@@ -16,6 +16,9 @@ SECRET_ENV = "VIDLINT_WEBHOOK_SECRET"
 """The Standard Webhooks signing secret (``whsec_`` + base64) comes from the environment only,
 never from a config file, a report or a log."""
 
+TOKEN_ENV = "VIDLINT_SERVE_TOKEN"
+"""When set, every /v1 request must carry ``Authorization: Bearer <token>`` (401 otherwise)."""
+
 
 @dataclass(frozen=True)
 class ServeSettings:
