@@ -64,6 +64,18 @@ def test_pool_gives_the_same_reports_as_one_process(clips, config, tmp_path):
     assert summary["totals"] == {"clips": 4, "pass": 1, "warn": 0, "fail": 3, "error": 0}
 
 
+def test_pool_matches_one_process_on_evaluation_clips(shared_clips, tmp_path):
+    """Real footage and a generated GIF, default rules: the pool changes nothing in a report."""
+    inputs = [shared_clips / "real_mmaction2_eye_makeup.avi",
+              shared_clips / "gen_t2v_videocrafter2_tom_cruise_face.gif"]
+    config = build_config({"select": ["TMP", "QLT"]})
+    serial = run_batch(inputs, config, tmp_path / "serial", engine="serial")
+    pooled = run_batch(inputs, config, tmp_path / "pool", engine="pool", jobs=2)
+    assert all(o.verdict for o in pooled.outcomes), [o.error for o in pooled.outcomes]
+    assert _reports(tmp_path / "serial") == _reports(tmp_path / "pool")
+    assert [o.codes for o in serial.outcomes] == [o.codes for o in pooled.outcomes]
+
+
 def test_largest_clip_starts_first(clips, config, tmp_path):
     seen: list[str] = []
     run_batch(clips, config, tmp_path, engine="serial", on_result=lambda o: seen.append(o.path))
