@@ -85,6 +85,9 @@ def test_largest_clip_starts_first(clips, config, tmp_path):
 def test_interrupted_batch_keeps_finished_reports_and_resume_redoes_none(clips, config,
                                                                           tmp_path):
     out = tmp_path / "out"
+    out.mkdir()
+    partial = out / ".eng-cut.vidlint.json.x1y2.tmp"  # as left by a worker stopped mid-write
+    partial.write_text("{")
 
     def interrupt(outcome):
         raise KeyboardInterrupt
@@ -96,6 +99,7 @@ def test_interrupted_batch_keeps_finished_reports_and_resume_redoes_none(clips, 
     assert 1 <= len(finished) < len(clips)
     written = {stem: (out / f"{stem}.vidlint.json").stat().st_mtime_ns for stem in finished}
     assert not list(out.glob(".*.tmp"))  # no half-written report left behind
+    assert not partial.exists()
 
     seen = []
     result = run_batch(clips, config, out, engine="pool", jobs=2, on_result=seen.append)

@@ -3,12 +3,15 @@ single-threaded worker process per core)."""
 
 from __future__ import annotations
 
+import glob
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from vidlint.batch import ClipOutcome
 from vidlint.engine.work import BatchJob, ClipTask, init_worker, run_task, single_thread_env
@@ -98,12 +101,23 @@ class PoolEngine:
                 yield task, outcome, report
         except BaseException:
             stop_pool(executor)
+            remove_partial_writes(job.out_dir, tasks)
             raise
         executor.shutdown(wait=True)
         if unfinished:
             log.warning("a worker process died; %d clip(s) to run again", len(unfinished))
         order = {id(task): number for number, task in enumerate(tasks)}
         return sorted(unfinished, key=lambda task: order[id(task)])
+
+
+def remove_partial_writes(out_dir: Path | None, tasks: list[ClipTask]) -> None:
+    """Delete the temp files of reports a stopped worker was writing (vidlint.fileio writes
+    ``.<name>.<random>.tmp`` beside the report, then renames it)."""
+    if out_dir is None:
+        return
+    for task in tasks:
+        for partial in Path(out_dir).glob(f".{glob.escape(task.stem)}.*.tmp"):
+            partial.unlink(missing_ok=True)
 
 
 def stop_pool(executor: ProcessPoolExecutor) -> None:
@@ -114,5 +128,10 @@ def stop_pool(executor: ProcessPoolExecutor) -> None:
     for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + 5
     for process in processes:
-        process.join(timeout=5)
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+    # the pool's own manager thread may reap a worker first; its exit code then shows up a
+    # moment later (a second waitpid finds no child)
+    while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -65,7 +65,7 @@ def init_worker() -> None:
     ignored, so the parent decides what stops. SIGTERM keeps its default (the process ends at
     once): the pool's worker loop would catch the SystemExit a handler raises and go on to the
     next clip. A report being written at that instant leaves only a temp file, never a torn
-    report (fileio writes to a temp file, then renames)."""
+    report (fileio writes to a temp file, then renames), and the pool deletes it."""
     import cv2
 
     cv2.setNumThreads(1)
