@@ -185,8 +185,10 @@ def test_webhook_is_signed_and_delivered(service, clips):
         assert payload["data"]["id"] == job_id and payload["data"]["codes"] == ["TMP001"]
         with pytest.raises(WebhookVerificationError):
             Webhook("whsec_" + "A" * 32).verify(body, headers)
-        time.sleep(0.2)
-        job = httpx.get(f"{service.url}/v1/jobs/{job_id}").json()
+        deadline = time.time() + 30  # the job records the delivery once the POST returns
+        while (job := httpx.get(f"{service.url}/v1/jobs/{job_id}").json())["webhook"].get(
+                "status") in ("pending", "sending") and time.time() < deadline:
+            time.sleep(0.05)
         assert job["webhook"] == {"status": "delivered", "attempts": 1}
     finally:
         receiver.shutdown()
