@@ -236,7 +236,6 @@ def test_serve_table_is_validated(tmp_path):
 
 def test_a_worker_that_dies_fails_only_its_job(synth_clip, tmp_path, monkeypatch):
     from tests.test_engine import die_on_poison  # dies on clips named poison*
-
     from vidlint.service.jobs import JobQueue
 
     clean = synth_clip("svc-clean", ".mp4", [], **SPEC)
