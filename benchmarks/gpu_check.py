@@ -92,7 +92,7 @@ def main() -> int:
     with open_clip(clip) as opened:
         frames = [f for _, f in zip(range(args.batch), opened.frames())]
     small = np.stack([f.small for f in frames])
-    gray_cpu = np.stack([f.gray for f in frames])
+    gray_cpu = np.stack([cv2.cvtColor(f.small, cv2.COLOR_RGB2GRAY) for f in frames])
     print(f"clip {clip}: {frames[0].rgb.shape[1]}x{frames[0].rgb.shape[0]}, working copy "
           f"{small.shape[2]}x{small.shape[1]}, {len(frames)} frames per batch")
 

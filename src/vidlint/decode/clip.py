@@ -14,13 +14,24 @@ import av
 import cv2
 import numpy as np
 
-from vidlint.decode.frames import WORKING_SHORT_SIDE, ClipInfo, DecodeIssue, Frame, working_size
+from vidlint.decode.frames import (
+    WORKING_SHORT_SIDE,
+    ClipInfo,
+    DecodeIssue,
+    Frame,
+    I420Picture,
+    Picture,
+    working_size,
+)
 from vidlint.errors import DecodeError, InputError
 
 log = logging.getLogger(__name__)
 # ffmpeg's own log lines ("moov atom not found", "Invalid NAL") would reach the user's terminal
 # beside vidlint's one-line errors; the same causes arrive here as exceptions or DecodeIssues.
-av.logging.set_level(av.logging.PANIC)
+# They are silenced inside libav: a Python log callback (av.logging.set_level) needs the GIL from
+# decoder threads, and deadlocks when a clip is closed mid-decode while those threads still log.
+av.logging.set_level(None)
+av.logging.set_libav_level(av.logging.PANIC)
 
 MAX_PIXELS = 8192 * 8192
 """Frames larger than this are refused: a 16K frame is almost always a mislabelled file."""
@@ -99,16 +110,30 @@ class Clip:
                                                                                   0.05 * typical))
 
 
+class _AVPicture(Picture):
+    """Any other pixel format (GIF palettes, 4:4:4, 10-bit): swscale converts it."""
+
+    def __init__(self, picture: av.VideoFrame) -> None:
+        self._picture = picture
+
+    def rgb(self) -> np.ndarray:
+        return self._picture.to_ndarray(format="rgb24")
+
+    def rgb_at(self, width: int, height: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+        if (width, height) == (self._picture.width, self._picture.height):
+            return self.rgb()
+        name = "AREA" if interpolation == cv2.INTER_AREA else "BILINEAR"
+        return self._picture.reformat(width=width, height=height, format="rgb24",
+                                      interpolation=name).to_ndarray()
+
+
 def _frame_from_av(index: int, time_s: float, picture: av.VideoFrame, short_side: int) -> Frame:
-    """swscale scales and converts to the working copy in one pass (cheaper than converting the
-    full frame and resizing it); the full-resolution RGB is converted only if asked for."""
-    width, height = working_size(picture.width, picture.height, short_side)
-    if (width, height) == (picture.width, picture.height):
-        rgb = picture.to_ndarray(format="rgb24")
-        return Frame(index, time_s, rgb, rgb=rgb)
-    small = picture.reformat(width=width, height=height, format="rgb24",
-                             interpolation="AREA").to_ndarray()
-    return Frame(index, time_s, small, full=lambda: picture.to_ndarray(format="rgb24"))
+    working = working_size(picture.width, picture.height, short_side)
+    if picture.format.name == "yuv420p" and picture.width % 2 == 0 and picture.height % 2 == 0:
+        source: Picture = I420Picture(picture.to_ndarray(), picture.width, picture.height)
+    else:
+        source = _AVPicture(picture)
+    return Frame(index, time_s, source, working)
 
 
 class _Source:

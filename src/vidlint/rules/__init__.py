@@ -1,6 +1,7 @@
 """Rules, one module per family. Importing this package registers every built-in rule in
 ``RULES``; plugins add theirs through the entry point group ``vidlint.rules`` (a module)."""
 
+import functools
 import importlib
 from importlib.metadata import entry_points
 
@@ -34,7 +35,14 @@ FAMILY_TITLES = {
 
 
 def load_rules() -> dict[str, Rule]:
-    """Import every family module and plugin once; return the code table."""
+    """Import every family module and plugin (once: scanning the installed distributions for
+    entry points takes milliseconds, and every config build asks); return the code table."""
+    _import_rule_modules()
+    return dict(sorted(RULES.items()))
+
+
+@functools.cache
+def _import_rule_modules() -> None:
     for module in FAMILY_MODULES.values():
         importlib.import_module(module)
     for point in entry_points(group="vidlint.rules"):
@@ -42,7 +50,6 @@ def load_rules() -> dict[str, Rule]:
             importlib.import_module(point.value)
         except Exception as exc:
             raise ConfigError(f"rule plugin {point.name!r} failed to load: {exc}") from exc
-    return dict(sorted(RULES.items()))
 
 
 __all__ = ["DOC_HEADINGS", "FAMILY_MODULES", "FAMILY_TITLES", "Hit", "RULES", "Rule",

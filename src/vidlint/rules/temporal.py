@@ -315,8 +315,8 @@ def blank_frames(data: RuleInput, p: BlankParams) -> Iterator[Hit]:
 @dataclass(frozen=True)
 class CorruptParams:
     smear_fraction: float = param(
-        0.15, "share of 16x16 blocks with copied rows or columns; every clean clip of the "
-              "evaluation set stays under 0.06, the real concealment streaks reach 0.24")
+        0.15, "share of 16x16 blocks with rows copied down across texture; every clean clip of "
+              "the evaluation set stays under 0.02, the real concealment streaks reach 0.27")
     smear_jump: float = param(
         0.12, "and it must jump by this much over the previous frames: garbage appears at once, "
               "smooth gradients in real footage build up gradually")
@@ -334,9 +334,9 @@ def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
 
     What it detects:
         (1) packets the decoder rejected; (2) a file that ends before the frames its container
-        declares; (3) decoded garbage: a sudden jump in concealment streaks (rows or columns
-        copied across textured areas), together with the frozen stretch that usually follows
-        it while the decoder waits for the next key frame.
+        declares; (3) decoded garbage: a sudden jump in concealment streaks (rows copied down
+        across textured areas), together with the frozen stretch that usually follows it while
+        the decoder waits for the next key frame.
     Why it matters:
         A broken file or a corrupt stretch cannot be published and says the export or upload
         failed; the rest of the report is unreliable for those frames.
