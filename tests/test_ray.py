@@ -4,9 +4,6 @@ reports, and the resumable cache works the same way."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 ray = pytest.importorskip("ray")  # in the test extra: skipped only outside `pip install .[test]`
@@ -16,6 +13,8 @@ from vidlint.config import build_config
 from vidlint.engine import make_engine
 from vidlint.synth import Artifact
 
+from .test_engine import _reports
+
 
 @pytest.fixture(scope="module")
 def local_ray():
@@ -23,15 +22,6 @@ def local_ray():
              configure_logging=False)
     yield ray
     ray.shutdown()
-
-
-def _reports(out_dir: Path) -> dict[str, dict]:
-    reports = {}
-    for path in sorted(out_dir.glob("*.vidlint.json")):
-        data = json.loads(path.read_text())
-        data.pop("timings")
-        reports[path.name] = data
-    return reports
 
 
 def test_ray_gives_the_same_reports_as_the_pool(local_ray, synth_clip, tmp_path):

@@ -6,7 +6,7 @@ import importlib
 from importlib.metadata import entry_points
 
 from vidlint.errors import ConfigError
-from vidlint.rules.base import DOC_HEADINGS, RULES, Hit, Rule, RuleInput, rule
+from vidlint.rules.base import DOC_HEADINGS, RULES, Hit, Rule, RuleInput, rule, runs
 
 FAMILY_MODULES = {
     "TMP": "vidlint.rules.temporal",
@@ -52,5 +52,15 @@ def _import_rule_modules() -> None:
             raise ConfigError(f"rule plugin {point.name!r} failed to load: {exc}") from exc
 
 
-__all__ = ["DOC_HEADINGS", "FAMILY_MODULES", "FAMILY_TITLES", "Hit", "RULES", "Rule",
-           "RuleInput", "load_rules", "rule"]
+__all__ = [
+    "DOC_HEADINGS",
+    "FAMILY_MODULES",
+    "FAMILY_TITLES",
+    "RULES",
+    "Hit",
+    "Rule",
+    "RuleInput",
+    "load_rules",
+    "rule",
+    "runs",
+]

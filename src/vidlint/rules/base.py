@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from vidlint.analyzers.base import NoParams
 from vidlint.decode import ClipInfo, DecodeIssue
@@ -112,6 +114,16 @@ class Rule:
                 evidence=hit.evidence, region=hit.region, fix=self.fix,
             ))
         return findings
+
+
+def runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
+    """Inclusive (start, end) of each run of True in ``mask``."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        yield int(start), int(stop) - 1
 
 
 RULES: dict[str, Rule] = {}

@@ -12,7 +12,7 @@ import numpy as np
 from vidlint.analyzers.base import param
 from vidlint.analyzers.flicker import LUMINANCE_GRID
 from vidlint.analyzers.flow import BRIGHTNESS_SHIFT, ERROR_GRID, OCCLUDED, STATIC_GRID
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.base import Hit, RuleInput, rule, runs
 from vidlint.rules.motion import (
     GLOBAL_OCCLUDED,
     cell_region,
@@ -20,7 +20,6 @@ from vidlint.rules.motion import (
     robust_baseline,
     spans_of,
 )
-from vidlint.rules.temporal import runs
 
 STEADIER = {"seed": "new", "params": {"motion_strength": "lower"},
             "negative_prompt": ["flicker", "flickering"]}

@@ -15,7 +15,7 @@ import numpy as np
 
 from vidlint.analyzers.base import param
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.base import Hit, RuleInput, rule, runs
 
 HAND_NEGATIVES = ["extra fingers", "missing fingers", "fused fingers", "deformed hands",
                   "poorly drawn hands", "malformed limbs"]
@@ -292,14 +292,7 @@ def _ratio_hits(track: dict, frames: list[int], boxes: list,
     change, finger = departure.max(axis=1), departure.argmax(axis=1)
     names = ("thumb", "index", "middle", "ring", "little")
     odd = change >= p.ratio_change
-    i = 0
-    while i < len(odd):
-        if not odd[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(odd) and odd[j + 1]:
-            j += 1
+    for i, j in runs(odd):
         if j - i + 1 >= p.min_samples:
             peak = i + int(np.argmax(change[i:j + 1]))
             yield Hit(frames[i], frames[j], f"{names[finger[peak]]} finger changes length by "
@@ -310,7 +303,6 @@ def _ratio_hits(track: dict, frames: list[int], boxes: list,
                       evidence={"length_change": round(float(change[peak]), 3),
                                 "threshold": p.ratio_change, "finger": names[finger[peak]],
                                 "track": track["id"]})
-        i = j + 1
 
 
 @dataclass(frozen=True)
@@ -420,14 +412,7 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
         jitter = np.array([np.nan if j is None else j for j in track["jitter"]], np.float64)
         high = np.nan_to_num(jitter, nan=0.0) > p.max_jitter
         frames = track["frames"]
-        i = 0
-        while i < len(high):
-            if not high[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(high) and high[j + 1]:
-                j += 1
+        for i, j in runs(high):
             if j - i + 1 >= p.min_samples:
                 peak = i + int(np.nanargmax(jitter[i:j + 1]))
                 yield Hit(frames[i], frames[j], f"hand landmarks jitter at frames "
@@ -437,4 +422,3 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
                           region=region_of(track["boxes"][peak]),
                           evidence={"jitter": round(float(jitter[peak]), 4),
                                     "threshold": p.max_jitter, "track": track["id"]})
-            i = j + 1

@@ -26,8 +26,7 @@ from vidlint.analyzers.flow import (
     WARP_GRID,
 )
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule
-from vidlint.rules.temporal import runs
+from vidlint.rules.base import Hit, RuleInput, rule, runs
 
 CALMER = {"seed": "new", "params": {"motion_strength": "lower"}}
 

@@ -15,9 +15,8 @@ import numpy as np
 from vidlint.analyzers.base import param
 from vidlint.analyzers.reference import COLOR, SSIM
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.base import Hit, RuleInput, rule, runs
 from vidlint.rules.faces import DLIB_SAME_PERSON, tracks_of
-from vidlint.rules.temporal import runs
 
 REFERENCE_FIX = {"params": {"reference_strength": "increase", "motion_strength": "decrease",
                             "duration_s": "shorter"},

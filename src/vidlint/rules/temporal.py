@@ -11,24 +11,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidlint.analyzers.base import param
-from vidlint.analyzers.temporal import (
-    BLOCK_DIFF, CONTENT, DARK_FRACTION, DIFF, FROZEN, LUMA, LUMA_STD, SMEAR,
-)
 from vidlint.analyzers.flow import OCCLUDED
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.analyzers.temporal import (
+    BLOCK_DIFF,
+    CONTENT,
+    DARK_FRACTION,
+    DIFF,
+    FROZEN,
+    LUMA,
+    LUMA_STD,
+    SMEAR,
+)
+from vidlint.rules.base import Hit, RuleInput, rule, runs
 from vidlint.signals import Signals
 
 RESEED = {"seed": "new", "params": {}}
-
-
-def runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
-    """Inclusive (start, end) of each run of True in ``mask``."""
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        yield int(start), int(stop) - 1
 
 
 def repeat_groups(signals: Signals, max_diff: float, max_block_diff: float,
