@@ -24,7 +24,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vidlint.backends import (
-    DONE, FAILED, QUEUED, RUNNING, VIDEO_SUFFIXES, JobStatus, Submission, check_settings,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    VIDEO_SUFFIXES,
+    JobStatus,
+    Submission,
+    check_settings,
     safe_output_path,
 )
 from vidlint.backends.http import download, httpx_module, read_json, send

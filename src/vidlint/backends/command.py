@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from vidlint.backends import (
-    DONE, JobStatus, Submission, TransientBackendError, check_settings, safe_output_path,
+    DONE,
+    JobStatus,
+    Submission,
+    TransientBackendError,
+    check_settings,
+    safe_output_path,
 )
 from vidlint.errors import BackendError, ConfigError
 

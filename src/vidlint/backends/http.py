@@ -33,7 +33,14 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from vidlint.backends import (
-    DONE, FAILED, QUEUED, RUNNING, JobStatus, Submission, TransientBackendError, check_settings,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    JobStatus,
+    Submission,
+    TransientBackendError,
+    check_settings,
     safe_output_path,
 )
 from vidlint.errors import BackendError, ConfigError

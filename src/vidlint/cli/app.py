@@ -212,11 +212,13 @@ def version() -> None:
 
 def register_commands() -> None:
     """Commands that live in their own modules add themselves to ``app`` on import."""
-    from vidlint.cli import synth  # noqa: F401
-    from vidlint.cli import serve  # noqa: F401
-    from vidlint.cli import frames  # noqa: F401
-    from vidlint.cli import fix  # noqa: F401
-    from vidlint.cli import source  # noqa: F401
+    from vidlint.cli import (
+        fix,  # noqa: F401
+        frames,  # noqa: F401
+        serve,  # noqa: F401
+        source,  # noqa: F401
+        synth,  # noqa: F401
+    )
 
 
 def main() -> None:

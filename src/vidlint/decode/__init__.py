@@ -30,7 +30,16 @@ def is_video_path(path: Path) -> bool:
 
 
 __all__ = [
-    "Clip", "ClipInfo", "DecodeIssue", "Frame", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES",
-    "WORKING_SHORT_SIDE", "is_video_path", "open_clip", "resize_short_side", "sha256_file",
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "WORKING_SHORT_SIDE",
+    "Clip",
+    "ClipInfo",
+    "DecodeIssue",
+    "Frame",
+    "is_video_path",
+    "open_clip",
+    "resize_short_side",
+    "sha256_file",
     "working_size",
 ]

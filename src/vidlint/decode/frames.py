@@ -53,7 +53,7 @@ class Frame:
     short side 360) or the full-resolution ``rgb``; each is made once, on first use, straight
     from the decoded planes, so an analyzer that needs only gray never pays for colour."""
 
-    __slots__ = ("index", "time_s", "extra", "_picture", "_working", "_cache")
+    __slots__ = ("_cache", "_picture", "_working", "extra", "index", "time_s")
 
     def __init__(self, index: int, time_s: float, picture: Picture,
                  working: tuple[int, int]) -> None:

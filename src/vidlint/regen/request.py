@@ -12,8 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from vidlint.regen.settings import RegenSettings
 from vidlint.pipeline import INPUT_FAMILIES
+from vidlint.regen.settings import RegenSettings
 from vidlint.report.model import Finding, Report
 
 SCHEMA_ID = "vidlint.regen/1"

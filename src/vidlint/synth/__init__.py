@@ -190,4 +190,4 @@ def _write_images(frames: Iterator[tuple[float, np.ndarray]], folder: Path) -> N
         Image.fromarray(rgb).save(folder / f"frame_{index:05d}.png")
 
 
-__all__ = ["Artifact", "INJECTIONS", "SynthSpec", "labels", "render", "write_clip"]
+__all__ = ["INJECTIONS", "Artifact", "SynthSpec", "labels", "render", "write_clip"]
