@@ -85,7 +85,7 @@ class FreezeParams(RepeatParams):
     min_frames: int = param(3, "a frame shown twice is a duplicate (TMP002), not a freeze")
     refresh_diff: float = param(
         2.0, "a frozen picture re-encoded across a key frame changes by about 1.3 gray levels "
-             "once (mpeg4, measured); two frozen runs joined by a change this small are one")
+             "once (mpeg4, measured); frozen runs joined by up to 3 changes this small are one")
 
 
 @rule("TMP001", "frozen-span", severity="error", requires=["temporal"], params=FreezeParams,
@@ -111,6 +111,18 @@ def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
         Regenerate with a new seed; if the stall is at the end, generate a shorter clip.
     """
     s = data.signals
+    for first, end, needed, cadence in freezes(s, p):
+        length = end - first + 1
+        yield Hit(first, end, f"picture frozen for {length} frames "
+                  f"({s.time_s[end] - s.time_s[first] + s.seconds(1):.2f} s)",
+                  peak=first, confidence=min(1.0, length / (2 * needed)),
+                  evidence={"frames": length, "needed": needed, "cadence": cadence})
+
+
+def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, int, int]]:
+    """(first, last, frames needed, cadence) of each freeze TMP001 reports; TMP002 leaves the
+    repeats inside them alone."""
+    p = p or FreezeParams()
     frozen = s[FROZEN] > 0.5
     diff = np.nan_to_num(s[DIFF], nan=np.inf)
     cadence = cadence_of(repeat_groups(s, p.max_diff, p.max_block_diff))
@@ -118,20 +130,16 @@ def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
     spans: list[list[int]] = []
     for start, end in runs(frozen):
         first = start - 1  # the run's reference frame is the one before its first match
-        if spans and first == spans[-1][1] + 1 and diff[first] <= p.refresh_diff:
-            spans[-1][1] = end
+        previous_end = spans[-1][1] if spans else -10
+        gap = diff[previous_end + 1:first + 1]
+        if 0 < first - previous_end <= 3 and gap.max() <= p.refresh_diff:
+            spans[-1][1] = end  # frozen again after a change or two this small: one freeze
         else:
             spans.append([first, end])
     garbage = garbage_spans(s)
-    for first, end in spans:
-        length = end - first + 1
-        if any(g0 <= first + 1 and end <= g1 for g0, g1 in garbage):
-            continue  # a corrupt picture held by the decoder: TMP005 reports it
-        if length >= needed:
-            yield Hit(first, end, f"picture frozen for {length} frames "
-                      f"({s.time_s[end] - s.time_s[first] + s.seconds(1):.2f} s)",
-                      peak=first, confidence=min(1.0, length / (2 * needed)),
-                      evidence={"frames": length, "needed": needed, "cadence": cadence})
+    return [(first, end, needed, cadence) for first, end in spans
+            if end - first + 1 >= needed  # a corrupt picture held by the decoder is TMP005's
+            and not any(g0 <= first + 1 and end <= g1 for g0, g1 in garbage)]
 
 
 @rule("TMP002", "repeated-frames", severity="warning", requires=["temporal"],
@@ -160,6 +168,10 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
     """
     s = data.signals
     repeat = repeat_groups(s, p.max_diff, p.max_block_diff) & ~explained_frames(s)
+    for first, end, _, _ in freezes(s):
+        # TMP001 reports these; the frame after a freeze that repeats it is the freeze's tail
+        # (re-encoding can lift the last frozen frame just over the freeze noise)
+        repeat[first:end + 2] = False
     cadence = cadence_of(repeat)
     if cadence > 1:
         unique = int((~repeat).sum())
