@@ -305,4 +305,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from vidlint.cli.quiet import filter_native_logs
+
+    filter_native_logs()  # MediaPipe's native log lines would bury the figures
     main()
