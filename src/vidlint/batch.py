@@ -135,16 +135,24 @@ def check_clip(path: Path, checker: Checker, out_dir: Path | None, stem: str,
         for finding in report.findings:
             outcome.families[finding.family] = outcome.families.get(finding.family, 0) + 1
         if out_dir is not None:
-            for name in formats:
-                writer = WRITERS.get(name)
-                target = out_dir / f"{stem}{writer.SUFFIX}"
-                written = writer.write(report, target)  # None: nothing to write for this clip
-                if written is not None:
-                    outcome.reports[name] = str(written)
+            outcome.reports = write_reports(report, out_dir, stem, formats)
         if keep is not None:
             keep[str(path)] = report
     outcome.seconds = round(time.perf_counter() - started, 3)
     return outcome
+
+
+def write_reports(report: Report, out_dir: Path, stem: str,
+                  formats: Iterable[str]) -> dict[str, str]:
+    """Write ``report`` in every format as ``<out_dir>/<stem><suffix>``; returns what was
+    written by format (a writer returns None when it has nothing for this clip)."""
+    written = {}
+    for name in formats:
+        writer = WRITERS.get(name)
+        path = writer.write(report, Path(out_dir) / f"{stem}{writer.SUFFIX}")
+        if path is not None:
+            written[name] = str(path)
+    return written
 
 
 def run_batch(inputs: Iterable[str | Path], config: Config, out_dir: Path | None,
@@ -211,4 +219,4 @@ def _inside(path: Path, folder: Path | None) -> bool:
 
 
 __all__ = ["BatchResult", "ClipOutcome", "InputError", "check_clip", "expand_inputs",
-           "report_stem", "run_batch", "write_summary"]
+           "report_stem", "run_batch", "write_reports", "write_summary"]

@@ -14,14 +14,12 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from vidlint.batch import ClipOutcome
+from vidlint.batch import ClipOutcome, write_reports
 from vidlint.engine.work import BatchJob, ClipTask, run_task
 from vidlint.errors import ConfigError
 from vidlint.report.model import Report
-from vidlint.writers import WRITERS
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +82,6 @@ class RayEngine:
         except Exception as exc:  # ConnectionError, RuntimeError, ValueError from Ray
             where = self.address or "a local cluster"
             raise ConfigError(f"cannot start Ray on {where} ({exc})") from exc
-
-
-def write_reports(report: Report, out_dir: Path, stem: str,
-                  formats: tuple[str, ...]) -> dict[str, str]:
-    """Write one report in every format, as :func:`vidlint.batch.check_clip` does."""
-    written = {}
-    for name in formats:
-        writer = WRITERS.get(name)
-        target = Path(out_dir) / f"{stem}{writer.SUFFIX}"
-        writer.write(report, target)
-        written[name] = str(target)
-    return written
 
 
 def _import_ray() -> Any:

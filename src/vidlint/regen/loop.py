@@ -19,6 +19,7 @@ from typing import Any
 
 from vidlint.backends import FAILED as JOB_FAILED
 from vidlint.backends import Backend, JobStatus, make_backend
+from vidlint.batch import write_reports
 from vidlint.config import Config
 from vidlint.errors import BackendError, InputError, VidlintError
 from vidlint.fileio import write_json_atomic
@@ -39,7 +40,6 @@ from vidlint.regen.state import (
     StateStore,
 )
 from vidlint.report.model import Report
-from vidlint.writers import WRITERS
 
 log = logging.getLogger(__name__)
 
@@ -320,9 +320,7 @@ class Fixer:
             if final is not None and final.report:
                 report = Report.from_dict(final.report)
                 report.extra["regen"] = summary_of(history)
-                for name in self.config.formats:
-                    writer = WRITERS.get(name)
-                    writer.write(report, self.out_dir / f"{stem}{writer.SUFFIX}")
+                write_reports(report, self.out_dir, stem, self.config.formats)
         return FixResult(str(path), job, row["status"], row["final_attempt"], row["final_path"],
                          history, history_path)
 
