@@ -51,6 +51,22 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def clip_sha256(path: Path) -> str:
+    """A clip's identity: the sha256 of its file, or for an image-sequence folder the sha256 of
+    its images' hashes in order."""
+    if path.is_dir():
+        files = image_files(path)
+        return hashlib.sha256("\n".join(sha256_file(f) for f in files).encode()).hexdigest()
+    return sha256_file(path)
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The frames of an image-sequence folder, in order."""
+    from vidlint.decode import IMAGE_SUFFIXES
+
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 class Clip:
     """An opened clip. Iterate ``frames()`` once; ``info`` is exact after the iteration ends."""
 
@@ -268,11 +284,9 @@ class _ImageFolderSource(_Source):
     """A folder of numbered images, played at ``IMAGE_FOLDER_FPS``."""
 
     def __init__(self, path: Path, fps: float = IMAGE_FOLDER_FPS) -> None:
-        from vidlint.decode import IMAGE_SUFFIXES
-
         self.path = path
         self.fps = fps
-        self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        self.files = image_files(path)
         if not self.files:
             raise InputError("folder holds no videos and no image sequence", path)
         self.last_duration_s = 1.0 / fps
@@ -307,7 +321,7 @@ def open_clip(path: str | Path, decoder: str = "pyav",
         raise InputError("no such file or directory", path)
     if path.is_dir():
         source: _Source = _ImageFolderSource(path)
-        sha = hashlib.sha256("\n".join(sha256_file(f) for f in source.files).encode()).hexdigest()
+        sha = clip_sha256(path)
     else:
         try:
             size = path.stat().st_size
@@ -316,7 +330,7 @@ def open_clip(path: str | Path, decoder: str = "pyav",
         if size == 0:
             raise InputError("empty file (0 bytes)", path)
         try:
-            sha = sha256_file(path)
+            sha = clip_sha256(path)
         except OSError as exc:
             raise InputError(f"cannot read ({exc.strerror})", path) from exc
         if decoder not in DECODERS:

@@ -19,7 +19,7 @@ from typing import Any
 from vidlint._version import __version__
 from vidlint.batch import ClipOutcome
 from vidlint.config import Config
-from vidlint.decode import IMAGE_SUFFIXES, sha256_file
+from vidlint.decode.clip import clip_sha256, sha256_file
 from vidlint.fileio import write_json_atomic
 from vidlint.pipeline import complete_context
 
@@ -27,15 +27,6 @@ log = logging.getLogger(__name__)
 
 CACHE_SCHEMA = "vidlint.cache/1"
 CACHE_DIR = ".vidlint-cache"
-
-
-def clip_sha256(path: Path) -> str:
-    """sha256 of a clip file; for an image-sequence folder, of its images' hashes in order (as
-    :func:`vidlint.decode.open_clip` does)."""
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        return hashlib.sha256("\n".join(sha256_file(f) for f in files).encode()).hexdigest()
-    return sha256_file(path)
 
 
 def cache_key(path: Path, config: Config, context: dict[str, Any] | None,
