@@ -25,6 +25,19 @@ class Region:
     w: float
     h: float
 
+    @classmethod
+    def of_box(cls, box: Any) -> Region | None:
+        """The part of a normalized (x, y, w, h) box inside the picture; None when the box is
+        not finite or lies wholly outside (detector boxes may overhang the frame edge)."""
+        x, y, w, h = (float(v) for v in box)
+        if not all(math.isfinite(v) for v in (x, y, w, h)):
+            return None
+        x0, y0 = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+        x1, y1 = min(max(x + w, 0.0), 1.0), min(max(y + h, 0.0), 1.0)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return cls(x0, y0, x1 - x0, y1 - y0)
+
     def to_dict(self) -> dict[str, float]:
         return {k: round(v, 4) for k, v in asdict(self).items()}
 

@@ -29,11 +29,11 @@ def tracks_of(data: RuleInput) -> list[dict[str, Any]]:
     return list(data.signals.meta.get("faces", {}).get("tracks", []))
 
 
-def box_at(track: dict[str, Any], frame: int) -> Region:
+def box_at(track: dict[str, Any], frame: int) -> Region | None:
     """The track's box at its sampled frame nearest to ``frame``."""
     frames = np.asarray(track["frames"])
     index = int(np.argmin(np.abs(frames - frame)))
-    return Region(*track["boxes"][index])
+    return Region.of_box(track["boxes"][index])
 
 
 def time_of(data: RuleInput, frame: int) -> float:
@@ -260,7 +260,7 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
                       evidence={"track": track["id"], "event": event,
                                 "box": [round(v, 3) for v in box],
                                 "score": round(float(np.median(track["scores"])), 3)},
-                      region=Region(*box))
+                      region=Region.of_box(box))
 
 
 def handed_over(track: dict[str, Any], event: str, tracks: list[dict[str, Any]],

@@ -45,13 +45,6 @@ def measurable(track: dict[str, Any]) -> dict[str, Any]:
     return {**track, **{key: [track[key][i] for i in keep] for key in PER_SAMPLE}}
 
 
-def region_of(box: list[float]) -> Region:
-    x, y, w, h = box
-    x0, y0 = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
-    x1, y1 = min(max(x + w, 0.0), 1.0), min(max(y + h, 0.0), 1.0)
-    return Region(x0, y0, max(0.0, x1 - x0), max(0.0, y1 - y0))
-
-
 def outside_fraction(box: list[float] | np.ndarray) -> float:
     """Share of a normalized box's area that lies outside the picture."""
     x, y, w, h = box
@@ -169,7 +162,7 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
                      else f"in the middle of the picture (last seen at frame {frame - 1})")
             yield Hit(frame, frame, f"hand {event} at frame {frame} {where}",
                       confidence=float(scores[side]) * (1.0 - max(0.0, match or 0.0) / 2),
-                      region=region_of(box),
+                      region=Region.of_box(box),
                       evidence={"event": event, "hands_before": 0 if side == 0 else 1,
                                 "hands": 1 if side == 0 else 0, "score": scores[side],
                                 "picture_match": match, "threshold_still_there": p.still_there,
@@ -270,7 +263,7 @@ def _count_hits(track: dict, frames: list[int], boxes: list, counts: list[float]
                 yield Hit(first, last, f"hand shows {common} fingers at frames {first}-{last} "
                           f"(landmarks assume {p.expected})", peak=frames[peak],
                           confidence=min(1.0, 0.4 + 0.15 * len(run)) * share,
-                          region=region_of(boxes[peak]),
+                          region=Region.of_box(boxes[peak]),
                           evidence={"fingers_seen": {str(frames[j]): int(counts[j])
                                                      for j in run},
                                     "expected": p.expected, "agreement": round(share, 2),
@@ -299,7 +292,7 @@ def _ratio_hits(track: dict, frames: list[int], boxes: list,
                       f"{change[peak]:.0%} at frames {frames[i]}-{frames[j]} (a finger "
                       "missing, extra or melting)", peak=frames[peak], severity="warning",
                       confidence=min(1.0, float(change[peak]) / (2 * p.ratio_change)),
-                      region=region_of(boxes[peak]),
+                      region=Region.of_box(boxes[peak]),
                       evidence={"length_change": round(float(change[peak]), 3),
                                 "threshold": p.ratio_change, "finger": names[finger[peak]],
                                 "track": track["id"]})
@@ -369,7 +362,7 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
                 index = frames.index(frame)
                 yield Hit(frame, frame, f"hand {how} flips from {before} to {after} at frame "
                           f"{frame}", confidence=0.9 if how == "handedness" else 0.7,
-                          region=region_of(track["boxes"][index]),
+                          region=Region.of_box(track["boxes"][index]),
                           evidence={"by": how, "before": before, "after": after,
                                     "score": track["scores"][index],
                                     "chirality": track["chirality"][index],
@@ -419,6 +412,6 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
                           f"{frames[i]}-{frames[j]} ({jitter[peak]:.2f} palm lengths)",
                           peak=frames[peak],
                           confidence=min(1.0, float(jitter[peak]) / (2 * p.max_jitter)),
-                          region=region_of(track["boxes"][peak]),
+                          region=Region.of_box(track["boxes"][peak]),
                           evidence={"jitter": round(float(jitter[peak]), 4),
                                     "threshold": p.max_jitter, "track": track["id"]})

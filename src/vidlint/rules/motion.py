@@ -46,14 +46,6 @@ def cell_region(cells: np.ndarray, grid: int) -> Region:
                   (rows.max() - rows.min() + 1) / grid)
 
 
-def box_region(box: Any) -> Region | None:
-    x, y, w, h = (float(v) for v in box)
-    if not np.isfinite([x, y, w, h]).all():
-        return None
-    x, y = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
-    return Region(x, y, max(0.0, min(w, 1.0 - x)), max(0.0, min(h, 1.0 - y)))
-
-
 GLOBAL_OCCLUDED = 0.3
 """Over 30% of the picture failing the flow's consistency test is a cut or a corrupt frame."""
 GLOBAL_BRIGHTNESS = 10.0
@@ -291,7 +283,7 @@ def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
         frame = int(event["frame"])
         yield Hit(frame, frame, f"content jumps {event['jump']:.0f} px at frame {frame} with no "
                   "motion in between", confidence=min(1.0, event["best"]),
-                  region=box_region(event["box"]),
+                  region=Region.of_box(event["box"]),
                   evidence={k: event[k] for k in ("jump", "best", "stay", "found")})
 
 
@@ -343,7 +335,7 @@ def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
         yield Hit(start, end, f"motion jerks by {accel[peak]:.0f} px/frame^2 at frames "
                   f"{start}-{end} ({int(points[peak])} points)", peak=peak,
                   confidence=min(1.0, accel[peak] / (2 * need[peak])),
-                  region=box_region(s[JERK_BOX][peak]),
+                  region=Region.of_box(s[JERK_BOX][peak]),
                   evidence={"accel": round(float(accel[peak]), 2),
                             "needed": round(float(need[peak]), 2),
                             "points": int(points[peak])})
@@ -490,5 +482,5 @@ def object_pops(data: RuleInput, p: EventParams) -> Iterator[Hit]:
         frame = int(event["frame"])
         yield Hit(frame, frame, f"content vanishes or appears at frame {frame} with nothing in "
                   "front of it", confidence=min(1.0, event["change"] / (2 * p.min_change)),
-                  region=box_region(event["box"]),
+                  region=Region.of_box(event["box"]),
                   evidence={k: event[k] for k in ("change", "stay", "back", "own_motion")})

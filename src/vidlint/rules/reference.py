@@ -148,7 +148,7 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
                       confidence=min(1.0, 0.5 + (worst - p.same_person) / 0.3),
                       evidence={"track": track["id"], "distance": round(worst, 3),
                                 "threshold": p.same_person, "samples": stop - index + 1},
-                      region=Region(*track["boxes"][position]))
+                      region=Region.of_box(track["boxes"][position]))
         index = stop + 1
 
 
