@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from vidlint.errors import ConfigError
+from vidlint.gpu import check_device_name
 
 PROFILES = ("fast", "default", "thorough")
 FEATURE_SECTIONS = ("regen", "backend", "serve", "batch")
 """Tables owned by features (regeneration, backends, the QA service, batches); each feature
 validates its own table when it is used."""
-TOP_LEVEL_KEYS = {"select", "ignore", "profile", "formats", "decoder", "working_short_side",
-                  "rules", "analyzers", "overrides", *FEATURE_SECTIONS}
+TOP_LEVEL_KEYS = {"select", "ignore", "profile", "formats", "decoder", "device",
+                  "working_short_side", "rules", "analyzers", "overrides", *FEATURE_SECTIONS}
 OVERRIDE_KEYS = {"glob", "select", "ignore", "rules"}
 
 
@@ -34,6 +35,8 @@ class Config:
     profile: str = "default"
     formats: tuple[str, ...] = ("json",)
     decoder: str = "pyav"
+    device: str = "auto"
+    """Where the temporal and flow analyzers do their per-frame math (vidlint.gpu.DEVICES)."""
     working_short_side: int = 360
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     analyzers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -91,7 +94,7 @@ class Config:
     def effective(self) -> dict[str, Any]:
         """What the report records and the cache key hashes."""
         return {"select": list(self.select), "ignore": list(self.ignore),
-                "profile": self.profile, "decoder": self.decoder,
+                "profile": self.profile, "decoder": self.decoder, "device": self.device,
                 "working_short_side": self.working_short_side,
                 "thresholds": self.rules, "analyzers": self.analyzers}
 
@@ -166,11 +169,16 @@ def build_config(data: dict[str, Any], sources: tuple[str, ...] = (),
         entry["rules"] = {code: _rule_table(code, v, rules, origin)
                           for code, v in item.get("rules", {}).items()}
         overrides.append(entry)
+    device = str(data.get("device", "auto"))
+    try:
+        check_device_name(device)
+    except ConfigError as exc:
+        raise ConfigError(exc.cause, origin) from None
     formats = data.get("formats", ("json",))
     formats = tuple([formats] if isinstance(formats, str) else formats)
     return Config(
         select=select, ignore=ignore, profile=profile, formats=formats,
-        decoder=str(data.get("decoder", "pyav")),
+        decoder=str(data.get("decoder", "pyav")), device=device,
         working_short_side=int(data.get("working_short_side", 360)),
         rules=rule_tables, analyzers=analyzer_tables, overrides=tuple(overrides),
         sections={k: dict(data[k]) for k in FEATURE_SECTIONS if k in data},
@@ -291,7 +299,7 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 def _config_table(config: Config) -> dict[str, Any]:
     table: dict[str, Any] = {
         "select": config.select, "ignore": config.ignore, "profile": config.profile,
-        "formats": config.formats, "decoder": config.decoder,
+        "formats": config.formats, "decoder": config.decoder, "device": config.device,
         "working_short_side": config.working_short_side, "rules": config.rules,
         "analyzers": config.analyzers, "overrides": list(config.overrides),
     }

@@ -14,6 +14,7 @@ from vidlint.analyzers import ANALYZERS
 from vidlint.config import Config, load_config
 from vidlint.decode import open_clip
 from vidlint.errors import DecodeError, InputError
+from vidlint.gpu import device_label, pipeline_device
 from vidlint.report.model import SEVERITY_WEIGHT, Finding, Report
 from vidlint.rules.base import Rule, RuleInput
 from vidlint.signals import Signals
@@ -28,6 +29,8 @@ class Checker:
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or load_config()
+        self.device = pipeline_device(self.config.device)
+        """The torch device of the analyzers' batched math, or None for OpenCV/numpy."""
 
     def check(self, path: str | Path, context: dict[str, Any] | None = None) -> Report:
         """Check one clip. Raises :class:`~vidlint.errors.InputError` if it cannot be used."""
@@ -87,7 +90,7 @@ class Checker:
             clip=info.to_dict(), context=context, findings=findings,
             frame_index=list(range(signals.n)), frame_time_s=signals.time_s.tolist(),
             signals=signals.per_frame(), badness=badness,
-            config=config.effective(),
+            config={**config.effective(), "device_used": device_label(self.device)},
             timings={"decode_s": round(decode_s, 4),
                      "analyzers_s": {k: round(v, 4) for k, v in timings.items()},
                      "rules_s": round(rules_s, 4),
@@ -104,7 +107,11 @@ class Checker:
             cls = ANALYZERS.get(name)
             if cls.needs.reference and not context.get("reference"):
                 continue
-            analyzers[name] = cls(config.analyzer_params(cls), info, context)
+            params = config.analyzer_params(cls)
+            if cls.uses_device:
+                analyzers[name] = cls(params, info, context, device=self.device)
+            else:
+                analyzers[name] = cls(params, info, context)
         return analyzers
 
 

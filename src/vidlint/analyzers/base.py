@@ -35,17 +35,22 @@ class Needs:
 
 
 class Analyzer(ABC):
-    """Base class. Subclasses set ``name``, ``signals``, optionally ``Params``, ``needs`` and
-    ``profiles`` (per-profile overrides of ``Params`` fields, e.g. ``{"fast": {"stride": 4}}``)."""
+    """Base class. Subclasses set ``name``, ``signals``, optionally ``Params``, ``needs``,
+    ``profiles`` (per-profile overrides of ``Params`` fields, e.g. ``{"fast": {"stride": 4}}``)
+    and ``uses_device`` (it has a torch path: it is then given the pipeline's torch device, or
+    None for its OpenCV/numpy path)."""
 
     name: ClassVar[str]
     signals: ClassVar[tuple[str, ...]]
     Params: ClassVar[type] = NoParams
     needs: ClassVar[Needs] = Needs()
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
+    uses_device: ClassVar[bool] = False
 
-    def __init__(self, params: Any, clip: ClipInfo, context: dict[str, Any]) -> None:
+    def __init__(self, params: Any, clip: ClipInfo, context: dict[str, Any],
+                 device: Any | None = None) -> None:
         self.params = params
+        self.device = device
         self.clip = clip
         self.context = context
         self.meta: dict[str, Any] = {}

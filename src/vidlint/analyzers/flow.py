@@ -42,6 +42,8 @@ PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 REFERENCE_SIDE = 360.0
+BATCH_PAIRS = 16
+"""Frame pairs per batch on the torch path (16 pairs at 240p: a few MB on the device)."""
 EXPLAINED = 0.9
 """A blob whose detail is found again where the flow points at 0.9 or better moved as the flow
 says (real moved content scores 0.9-0.99): it is not kept as an event."""
@@ -57,6 +59,10 @@ class FlowParams:
              "brought down to a 240-pixel short side: 2.25x fewer pixels than 360p, which keeps "
              "the three analyzers near the 1.2 s budget for a 5 s 720p clip, while DIS itself "
              "still sees the 360p copy")
+    model: str = param(
+        "dis", "the optical flow: dis (OpenCV DIS, what every threshold here was calibrated "
+               "on) or raft (torchvision RAFT on the torch device, from weights placed in "
+               "models/; needs device cuda or torch-cpu)")
     preset: str = param(
         "fast", "DIS preset: FAST is 3.5x faster than MEDIUM at 360p (stage-speeds.md) and "
                 "accurate enough for warp errors of a few gray levels")
@@ -87,6 +93,21 @@ class FlowParams:
              "static (for texture boiling; boiling itself makes DIS jitter by up to 1 px)")
 
 
+@dataclass
+class PairChecks:
+    """What the dense per-pixel checks of one frame pair leave for the rest of the analysis:
+    the per-pair values (motion in pixels of the flow image) and three masks."""
+
+    values: dict[str, Any]
+    valid: np.ndarray
+    """Pixels whose flow is trusted: carried inside the frame, consistent forward and backward,
+    off motion boundaries."""
+    lost: np.ndarray
+    """Pixels occluded or carried out of the frame: tracked points stop there."""
+    unexplained: np.ndarray
+    """Pixels occluded inside the frame, or whose warp error exceeds ``unexplained_level``."""
+
+
 class FlowAnalyzer(Analyzer):
     name = "flow"
     signals = (MOTION, MOTION_P99, WARP_ERROR, WARP_GRID, ERROR_GRID, OCCLUDED, OCCLUDED_GRID,
@@ -98,12 +119,14 @@ class FlowAnalyzer(Analyzer):
         "thorough": {"preset": "medium", "check_side": 360, "grid": 8, "sample_step": 8,
                      "track_points": 300},
     }
+    uses_device = True
 
-    def __init__(self, params: FlowParams, clip, context) -> None:
-        super().__init__(params, clip, context)
+    def __init__(self, params: FlowParams, clip, context, device=None) -> None:
+        super().__init__(params, clip, context, device)
         if params.preset not in PRESETS:
             raise ValueError(f"flow preset must be one of {', '.join(PRESETS)}")
         self.dis = cv2.DISOpticalFlow_create(PRESETS[params.preset])
+        self.raft = self._load_raft() if params.model != "dis" else None
         self.previous: np.ndarray | None = None
         self.previous_check: np.ndarray | None = None
         self.check_size: tuple[int, int] | None = None
@@ -113,6 +136,8 @@ class FlowAnalyzer(Analyzer):
         self.grid_xy: tuple[np.ndarray, np.ndarray] | None = None
         self.kernel = np.ones((5, 5), np.uint8)
         self.unit = 1.0  # px of the flow image -> px at a 360-pixel short side
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
+        """Frame pairs waiting for the batched dense checks of the torch path."""
 
     def update(self, frame: Frame) -> None:
         gray = frame.gray
@@ -135,6 +160,8 @@ class FlowAnalyzer(Analyzer):
                                   self.params.jerk_level / self.unit)
             self.tracks.seed(check)
             self.rows.append({})
+        elif self.raft is not None:  # flow for the whole batch on the device, at check size
+            self._queue((self.previous_check, check, None, None, frame.index))
         else:
             forward = self.dis.calc(self.previous, gray, None)
             backward = self.dis.calc(gray, self.previous, None)
@@ -144,12 +171,54 @@ class FlowAnalyzer(Analyzer):
                                      interpolation=cv2.INTER_LINEAR) * np.float32(factor)
                 backward = cv2.resize(backward, self.check_size,
                                       interpolation=cv2.INTER_LINEAR) * np.float32(factor)
-            self.rows.append(self._pair(self.previous_check, check, forward, backward,
-                                        frame.index))
+            pair = (self.previous_check, check, forward, backward)
+            if self.device is None:
+                self.rows.append(self._pair(*pair[:3], frame.index, self._dense(*pair)))
+            else:
+                self._queue((*pair, frame.index))
         self.previous, self.previous_check = gray, check
 
-    def _pair(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
-              backward: np.ndarray, index: int) -> dict[str, Any]:
+    def _load_raft(self) -> Any:
+        from vidlint.errors import ConfigError
+
+        if self.params.model != "raft":
+            raise ConfigError(f"analyzers.flow.model must be dis or raft, not "
+                              f"{self.params.model!r}")
+        if self.device is None:
+            raise ConfigError("analyzers.flow.model = 'raft' runs on the torch path: set device "
+                              "to cuda (or torch-cpu)")
+        from vidlint.gpu.flow import load_raft, models_dir
+
+        model = load_raft(self.device)
+        if model is None:
+            raise ConfigError("analyzers.flow.model = 'raft' needs raft_large.pth or "
+                              "raft_small.pth here (see models/README.md)", models_dir())
+        return model
+
+    def _queue(self, pair: tuple) -> None:
+        self.pending.append(pair)
+        if len(self.pending) == BATCH_PAIRS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """The torch path: flow (RAFT) and dense checks for the waiting pairs in one batch on
+        the device, then the per-pair rest (camera fit, tracks, blobs) in order."""
+        if not self.pending:
+            return
+        from vidlint.gpu.flow import dense_checks, raft_pairs
+
+        prev, cur, forward, backward, indices = zip(*self.pending)
+        self.pending = []
+        if self.raft is not None:
+            forward, backward = raft_pairs(self.raft, prev, cur, self.device)
+        for i, checks in enumerate(dense_checks(prev, cur, forward, backward, self.params,
+                                                self.device)):
+            self.rows.append(self._pair(prev[i], cur[i], forward[i], indices[i], checks))
+
+    def _dense(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
+               backward: np.ndarray) -> PairChecks:
+        """The per-pixel checks of one pair with cv2: forward-backward consistency, motion
+        boundaries, the brightness-compensated warp error and its grids."""
         p = self.params
         xs, ys = self.grid_xy
         fx, fy = cv2.split(forward)  # cv2 on channel views would copy them each time
@@ -179,31 +248,39 @@ class FlowAnalyzer(Analyzer):
         # a 5x5 minimum keeps errors that cover an area (content changing) and drops the thin
         # lines DIS leaves along edges and fine strokes
         coherent = cv2.erode(masked, self.kernel)
-        cell_error = cell_means(coherent, g)
         usable = np.maximum(cell_valid, 1e-6)
-        warp_grid = np.where(cell_valid > 0.05, cell_error / usable, np.nan)
-        raw_error = cell_means(masked, g)
-        error_grid = np.where(cell_valid > 0.05, raw_error / usable, np.nan)
+        warp_grid = np.where(cell_valid > 0.05, cell_means(coherent, g) / usable, np.nan)
+        error_grid = np.where(cell_valid > 0.05, cell_means(masked, g) / usable, np.nan)
         occluded_f = (occluded & inside).astype(np.float32)
-        occluded_grid = cell_means(occluded_f, g)
         magnitude = cv2.magnitude(fx, fy)
-
-        camera, residual_grid, static_grid, residual_px = self._camera(forward, valid, g)
-        jerk = self.tracks.advance(forward, occluded | ~inside, camera, cur, index)
-        unexplained = (occluded & inside) | (error > p.unexplained_level)
-        self._blobs(prev, cur, forward, camera, unexplained, index)
-        u = self.unit
-        return {
-            MOTION: float(cv2.mean(magnitude)[0]) * u,
-            MOTION_P99: float(np.percentile(magnitude[::4, ::4], 99)) * u,
+        values = {
+            MOTION: float(cv2.mean(magnitude)[0]),
+            MOTION_P99: float(np.percentile(magnitude[::4, ::4], 99)),
             WARP_ERROR: float(cv2.sumElems(masked)[0]) / count,
             WARP_GRID: warp_grid.ravel(),
             ERROR_GRID: error_grid.ravel(),
             OCCLUDED: float(cv2.mean(occluded_f)[0]),
-            OCCLUDED_GRID: occluded_grid.ravel(),
+            OCCLUDED_GRID: cell_means(occluded_f, g).ravel(),
+            BRIGHTNESS_SHIFT: -shift,
+        }
+        return PairChecks(values, valid, occluded | ~inside,
+                          (occluded & inside) | (error > p.unexplained_level))
+
+    def _pair(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray, index: int,
+              checks: PairChecks) -> dict[str, Any]:
+        """One pair's row: the dense checks' values, then the camera fit, the tracks and the
+        search for unexplained blobs, which read the masks."""
+        camera, residual_grid, static_grid, residual_px = self._camera(forward, checks.valid,
+                                                                       self.params.grid)
+        jerk = self.tracks.advance(forward, checks.lost, camera, cur, index)
+        self._blobs(prev, cur, forward, camera, checks.unexplained, index)
+        u = self.unit
+        return {
+            **checks.values,
+            MOTION: checks.values[MOTION] * u,
+            MOTION_P99: checks.values[MOTION_P99] * u,
             CAMERA_RESIDUAL: residual_px * u,
             RESIDUAL_GRID: residual_grid.ravel() * u,
-            BRIGHTNESS_SHIFT: -shift,
             STATIC_GRID: static_grid.ravel(),
             JERK_POINTS: jerk[0], JERK_ACCEL: jerk[1] * u, JERK_BOX: jerk[2],
             TRACKED: float(self.tracks.live()),
@@ -269,6 +346,7 @@ class FlowAnalyzer(Analyzer):
                 self.events.append(event)
 
     def finish(self) -> dict[str, np.ndarray]:
+        self._flush()
         n = len(self.rows)
         g2 = self.params.grid ** 2
         out: dict[str, np.ndarray] = {}

@@ -44,47 +44,70 @@ class TemporalAnalyzer(Analyzer):
     signals = (LUMA, LUMA_STD, DARK_FRACTION, DIFF, BLOCK_DIFF, FREEZE_MAFD, FROZEN, CONTENT,
                SMEAR)
     Params = TemporalParams
+    uses_device = True
 
-    def __init__(self, params: TemporalParams, clip, context) -> None:
-        super().__init__(params, clip, context)
-        self.series = FrameSeries(*self.signals)
-        self.previous: np.ndarray | None = None
-        self.reference: np.ndarray | None = None
+    def __init__(self, params: TemporalParams, clip, context, device=None) -> None:
+        super().__init__(params, clip, context, device)
+        if device is None:
+            self.statistics = FrameStatistics(params)
+        else:
+            from vidlint.gpu.stats import BatchedFrameStatistics
+
+            self.statistics = BatchedFrameStatistics(params, device)
+        self.series = FrameSeries(CONTENT, SMEAR)
         # PySceneDetect's own content score (HSV deltas); min_scene_len=1 so it never withholds.
         self.content = ContentDetector(min_scene_len=1)
         self.fps = clip.fps or 24.0
+        self.seen = 0
 
     def update(self, frame: Frame) -> None:
-        gray = frame.gray
-        mean, std = cv2.meanStdDev(gray)
-        dark = cv2.countNonZero(cv2.inRange(gray, 0, int(self.params.black_pixel * 255)))
-        values = {LUMA: float(mean[0, 0]), LUMA_STD: float(std[0, 0]),
-                  DARK_FRACTION: dark / gray.size, SMEAR: smear_fraction(gray)}
+        self.statistics.push(frame.gray)
         self.content.process_frame(FrameTimecode(frame.index, self.fps), self._content_copy(frame))
-        if self.previous is not None:
-            diff = cv2.absdiff(gray, self.previous)
-            values[DIFF] = float(cv2.mean(diff)[0])
-            values[BLOCK_DIFF] = float(block_means(diff, 8).max())
-            values[CONTENT] = float(self.content._frame_score or 0.0)
-            mafd = float(cv2.mean(cv2.absdiff(gray, self.reference))[0]) / 255.0
-            values[FREEZE_MAFD] = mafd
-            frozen = mafd <= self.params.freeze_noise
-            values[FROZEN] = float(frozen)
-            if not frozen:
-                self.reference = gray
-        else:
-            self.reference = gray
-            values[FROZEN] = 0.0
-        self.previous = gray
-        self.series.append(**values)
+        content = float(self.content._frame_score or 0.0) if self.seen else np.nan
+        self.series.append(**{CONTENT: content, SMEAR: smear_fraction(frame.gray)})
+        self.seen += 1
 
     def finish(self) -> dict[str, np.ndarray]:
-        return self.series.arrays()
+        return {**self.statistics.columns(), **self.series.arrays()}
 
     def _content_copy(self, frame: Frame) -> np.ndarray:
         """PySceneDetect scores frames downscaled to about 256 px wide (its auto-downscale); its
         default threshold of 27 is tuned at that scale, and it is 9x cheaper than at 360p."""
         return cv2.cvtColor(frame.thumbnail(CONTENT_WIDTH), cv2.COLOR_RGB2BGR)
+
+
+class FrameStatistics:
+    """Brightness, darkness, and differences from the previous frame and from the current
+    freeze reference, one frame at a time with cv2 (the torch path batches the same values:
+    vidlint.gpu.stats.BatchedFrameStatistics)."""
+
+    keys = (LUMA, LUMA_STD, DARK_FRACTION, DIFF, BLOCK_DIFF, FREEZE_MAFD, FROZEN)
+
+    def __init__(self, params: TemporalParams) -> None:
+        self.params = params
+        self.series = FrameSeries(*self.keys)
+        self.previous: np.ndarray | None = None
+        self.reference: np.ndarray | None = None
+
+    def push(self, gray: np.ndarray) -> None:
+        mean, std = cv2.meanStdDev(gray)
+        dark = cv2.countNonZero(cv2.inRange(gray, 0, int(self.params.black_pixel * 255)))
+        values = {LUMA: float(mean[0, 0]), LUMA_STD: float(std[0, 0]),
+                  DARK_FRACTION: dark / gray.size, FROZEN: 0.0}
+        if self.previous is not None:
+            diff = cv2.absdiff(gray, self.previous)
+            values[DIFF] = float(cv2.mean(diff)[0])
+            values[BLOCK_DIFF] = float(block_means(diff, 8).max())
+            mafd = float(cv2.mean(cv2.absdiff(gray, self.reference))[0]) / 255.0
+            values[FREEZE_MAFD] = mafd
+            values[FROZEN] = float(mafd <= self.params.freeze_noise)
+        if not values[FROZEN]:
+            self.reference = gray
+        self.previous = gray
+        self.series.append(**values)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return self.series.arrays()
 
 
 def block_means(image: np.ndarray, size: int) -> np.ndarray:

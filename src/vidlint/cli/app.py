@@ -19,6 +19,7 @@ from vidlint.batch import ClipOutcome, run_batch
 from vidlint.config import load_config
 from vidlint.engine import batch_settings, make_engine
 from vidlint.errors import VidlintError
+from vidlint.gpu import pipeline_device
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="A linter for AI-generated video.")
@@ -52,6 +53,9 @@ def check(
     ignore: Annotated[Optional[list[str]], typer.Option(
         help="Rule families or codes to skip.")] = None,
     profile: Annotated[Optional[str], typer.Option(help="fast, default or thorough.")] = None,
+    device: Annotated[Optional[str], typer.Option(
+        help="Where the temporal and flow analyzers compute: auto (a CUDA GPU when torch sees "
+             "one, else cpu), cpu, cuda, cuda:N, or torch-cpu.")] = None,
     config: Annotated[Optional[Path], typer.Option(
         help="A vidlint.toml or pyproject.toml (default: found from the current folder).")] = None,
     reference: Annotated[Optional[Path], typer.Option(
@@ -79,7 +83,8 @@ def check(
     try:
         settings = load_config(config).with_options(
             select=split_list(select), ignore=split_list(ignore), profile=profile,
-            formats=split_list(formats))
+            device=device, formats=split_list(formats))
+        pipeline_device(settings.device)  # "cuda" without a GPU: one clear line, no worker
         if save_frames and "frames" not in settings.formats:
             settings = settings.with_options(formats=[*settings.formats, "frames"])
         batch = batch_settings(settings)
