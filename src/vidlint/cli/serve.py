@@ -12,6 +12,7 @@ import typer
 from vidlint.cli.app import app, fail, out
 from vidlint.config import load_config
 from vidlint.errors import VidlintError
+from vidlint.gpu import pipeline_device
 
 
 @app.command()
@@ -39,6 +40,7 @@ def serve(
         raise fail(f"vidlint serve needs its extra: pip install 'vidlint[serve]' ({exc})") from None
     try:
         settings = load_config(config)
+        pipeline_device(settings.device)  # "cuda" without a GPU: refuse to start, not per job
         serving = serve_settings(settings, root=str(root) if root else None,
                                  concurrency=concurrency, queue_size=queue_size)
     except VidlintError as exc:
