@@ -104,8 +104,8 @@ def dense_checks(prev: Any, cur: Any, forward: Any, backward: Any, params: FlowP
     """The flow analyzer's per-pixel checks (FlowAnalyzer._dense) for a batch of pairs:
     gray frames ``(N, H, W)`` uint8 and flows ``(N, H, W, 2)`` float32 (forward: previous to
     current). Sampling positions are rounded to 1/32 px and the warped frame to whole grey
-    levels, as cv2.remap does, so the values equal the CPU path's but for cv2's fixed-point
-    interpolation weights."""
+    levels (half up), as cv2.remap does, so the values equal the CPU path's but for cv2's
+    fixed-point interpolation weights."""
     torch = require_torch()
     F = torch.nn.functional
     p = params
@@ -118,7 +118,7 @@ def dense_checks(prev: Any, cur: Any, forward: Any, backward: Any, params: FlowP
         ys = torch.arange(height, device=before.device, dtype=torch.float32)[:, None]
         map_x, map_y = xs + fx, ys + fy
         at = torch.stack([remap_position(map_x) - xs, remap_position(map_y) - ys], dim=-1)
-        warped = torch.floor(warp(as_batch(cur, device), at) + 0.5)  # cv2 rounds half up
+        warped = torch.floor(warp(as_batch(cur, device), at) + 0.5)
         back_at = warp(bwd, at)
         bx, by = back_at[..., 0], back_at[..., 1]
         # Forward-backward consistency (Ruder et al. 2016): F(x) + B(x + F(x)) ~ 0.
