@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import logging
+import time
 from collections import deque
 from collections.abc import Iterator
 from fractions import Fraction
@@ -43,7 +44,35 @@ IMAGE_FOLDER_FPS = 24.0
 """An image sequence has no timing of its own: it plays at 24 fps unless told otherwise."""
 
 
+KNOWN_SHA256: dict[tuple[int, ...], str] = {}
+"""sha256 of files this process has read, by the file's stat (device, inode, size, mtime,
+ctime): a batch hashes a clip for its cache key, the check for its report, and the writers that
+show its frames to make sure it has not changed; one read serves all three."""
+KNOWN_SHA256_MAX = 4096
+RACY_NS = 2_000_000_000
+"""A file changed less than 2 s before it was hashed is not remembered: a second change within
+the same timestamp tick could leave its stat as it was (git's "racy clean" rule; 2 s is the
+coarsest file-time resolution in use, FAT's)."""
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The file's sha256, read again only when its stat has changed since this process last
+    read it."""
+    started = time.time_ns()
+    stat = path.stat()
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    known = KNOWN_SHA256.get(identity)
+    if known is not None:
+        return known
+    digest = _digest_file(path, chunk)
+    if started - max(stat.st_mtime_ns, stat.st_ctime_ns) > RACY_NS:
+        if len(KNOWN_SHA256) >= KNOWN_SHA256_MAX:
+            KNOWN_SHA256.clear()  # a long-lived service forgets, and reads files again
+        KNOWN_SHA256[identity] = digest
+    return digest
+
+
+def _digest_file(path: Path, chunk: int) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while block := handle.read(chunk):

@@ -6,6 +6,10 @@ after the clip's reports, so an interrupted batch keeps every finished clip. The
 clip's sha256, the digest of the configuration that applies to that clip (per-glob overrides
 included), the vidlint version, the context (prompt, seed...; the reference image by its sha256)
 and the report formats. Clips that ended in an error are not cached: a re-run tries them again.
+
+The clip's sha256 comes from :func:`vidlint.decode.clip.clip_sha256`, which remembers what this
+process has read: in the same process, the check and the report writers then reuse the hash
+taken here instead of reading the clip again.
 """
 
 from __future__ import annotations
