@@ -124,6 +124,49 @@ def test_page_without_the_clip_still_renders(report, tmp_path):
     assert "<img" not in text and "TMP003" in text
 
 
+def page_images(text: str) -> dict[str, np.ndarray]:
+    """The page's pictures by their alt text, decoded from their data URIs."""
+    import cv2
+
+    images = {}
+    for tag, attrs in elements(text):
+        if tag == "img" and attrs.get("src", "").startswith("data:image/jpeg;base64,"):
+            data = base64.b64decode(attrs["src"].split(",", 1)[1])
+            bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            images[attrs["alt"]] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return images
+
+
+def test_page_written_with_other_frame_writers_shows_the_right_frames(report, flawed, page,
+                                                                      tmp_path, monkeypatch):
+    """Written beside the contact sheet and the frame export, the page's pictures come from one
+    shared decode: the same page as alone, and each thumbnail is, of all the clip's frames
+    decoded directly, closest to the frame it is captioned with."""
+    from vidlint.batch import write_reports
+    from vidlint.decode import grab
+    from vidlint.decode.grab import grab_dict, shrink
+
+    direct = grab_dict(flawed, range(48), max_side=html_writer.THUMB_SIDE)
+    opened: list[str] = []
+    original = grab.open_clip
+    monkeypatch.setattr(grab, "open_clip", lambda path, *a, **k: opened.append(str(path))
+                        or original(path, *a, **k))
+    written = write_reports(report, tmp_path, "clip", ["html", "contact-sheet", "frames"])
+    assert opened == [str(flawed)]
+    text = Path(written["html"]).read_text()
+    assert text == page.read_text()
+    images = page_images(text)
+    # the camera pans: neighbouring frames differ, and a JPEG thumbnail is nearest its own
+    for alt, index in (("frame 24 (peak)", 24), ("frame 23 (before)", 23),
+                       ("frame 33 (before)", 33), ("frame 7 (before)", 7), ("frame 47", 47)):
+        side = max(images[alt].shape)  # the filmstrip's are smaller still
+        errors = {i: float(np.abs(images[alt].astype(int) - shrink(rgb, side)).mean())
+                  for i, rgb in direct.items()}
+        assert min(errors, key=errors.get) == index, alt
+        assert errors[index] < 8, alt  # JPEG quality 82 on a textured frame
+    assert images["frame 34 (peak)"].max() < 10  # black frames 34-36
+
+
 @pytest.fixture(scope="module")
 def batch(flawed, synth_clip, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("html-batch")

@@ -5,8 +5,11 @@ contact sheets and the grabber show the right pictures."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +20,13 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import vidlint
-from vidlint.batch import run_batch
+from vidlint.batch import run_batch, write_reports
 from vidlint.config import load_config
+from vidlint.decode import clip as decode_clip
+from vidlint.decode import grab as grab_module
 from vidlint.decode import open_clip
-from vidlint.decode.grab import grab_dict, grab_frames
+from vidlint.decode.clip import sha256_file
+from vidlint.decode.grab import FrameStore, grab_dict, grab_frames
 from vidlint.errors import InputError
 from vidlint.report.model import Report
 from vidlint.synth import Artifact
@@ -390,3 +396,161 @@ def test_markers_and_page_of_a_real_gif_at_an_odd_rate(shared_clips, tmp_path):
     page = html_writer.render(report)
     assert page.count("data:image/jpeg;base64,") >= 12 + 2  # filmstrip, a finding's frames
     assert "alt=\"source image\"" in page  # the sidecar _source.png is shown
+
+
+# -- one decode for every writer that shows frames ----------------------------------------------
+
+FRAME_FORMATS = ["json", "html", "contact-sheet", "frames"]
+
+
+@pytest.fixture
+def decodes(monkeypatch) -> list[str]:
+    """The clips the frame grabber opens (each open is one more decode of the clip)."""
+    opened: list[str] = []
+    original = grab_module.open_clip
+
+    def counting(path, *args, **kwargs):
+        opened.append(str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(grab_module, "open_clip", counting)
+    return opened
+
+
+@pytest.fixture
+def file_reads(monkeypatch) -> list[Path]:
+    """Every file read whole for its sha256, with nothing remembered from earlier tests."""
+    reads: list[Path] = []
+    original = decode_clip._digest_file
+
+    def counting(path, chunk):
+        reads.append(Path(path))
+        return original(path, chunk)
+
+    monkeypatch.setattr(decode_clip, "KNOWN_SHA256", {})
+    monkeypatch.setattr(decode_clip, "_digest_file", counting)
+    return reads
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_write_reports_decodes_the_clip_once_for_every_frame_writer(report, flawed, decodes,
+                                                                    tmp_path):
+    written = write_reports(report, tmp_path / "shared", "clip", FRAME_FORMATS)
+    assert set(written) == set(FRAME_FORMATS)
+    assert decodes == [str(flawed)]
+    for name in FRAME_FORMATS:  # alone, each writer decodes the clip itself ...
+        writer = WRITERS.get(name)
+        writer.write(report, tmp_path / "alone" / f"clip{writer.SUFFIX}")
+    assert decodes == [str(flawed)] * 4
+    shared, alone = files_of(tmp_path / "shared"), files_of(tmp_path / "alone")
+    assert sorted(shared) == sorted(alone)
+    for name in shared:  # ... and writes byte for byte what it writes from the shared decode
+        assert shared[name] == alone[name], name
+    # the pictures are the frames a direct decode gives
+    shown = frames.frame_findings(report)
+    direct = grab_dict(flawed, [f.peak_frame for f in shown])
+    for finding in shown:
+        png = tmp_path / "shared" / "clip.frames" / frames.frame_file(finding.code,
+                                                                      finding.peak_frame)
+        assert np.array_equal(np.asarray(Image.open(png)), direct[finding.peak_frame])
+    sheet = np.asarray(Image.open(written["contact-sheet"]).convert("RGB"))
+    tiles = contact_sheet.chosen(report)
+    tile_h = contact_sheet.tile_height(report)
+    thumbs = grab_dict(flawed, [f.peak_frame for f in tiles], max_side=contact_sheet.TILE_WIDTH)
+    for n, finding in enumerate(tiles):
+        if finding.region is not None:
+            continue  # its box is drawn over the picture
+        x = (n % contact_sheet.COLUMNS) * contact_sheet.TILE_WIDTH
+        y = contact_sheet.HEADER_HEIGHT + (n // contact_sheet.COLUMNS) * (
+            tile_h + contact_sheet.LABEL_HEIGHT)
+        expected = np.asarray(Image.fromarray(thumbs[finding.peak_frame]).resize(
+            (contact_sheet.TILE_WIDTH, tile_h)))
+        assert np.array_equal(sheet[y + 4:y + tile_h - 4, x + 4:x + contact_sheet.TILE_WIDTH - 4],
+                              expected[4:-4, 4:-4]), finding.code
+
+
+def test_frame_store_holds_each_frame_at_the_sizes_asked_for(flawed, decodes):
+    expected = {(i, side): grab_dict(flawed, [i], max_side=side)[i]
+                for i, side in ((0, 160), (23, 160), (24, 160), (24, None), (47, 100),
+                                (5, 160))}
+    decodes.clear()
+    store = FrameStore(flawed)
+    store.want([0, 23, 24], 160)
+    store.want([24], None)
+    store.want([47, 999, -1], 100)
+    thumbs, full, small = store.get([24, 23, 0], 160), store.get([24]), store.get([47, 999], 100)
+    assert decodes == [str(flawed)]
+    assert list(thumbs) == [0, 23, 24] and list(full) == [24] and list(small) == [47]
+    for (index, side), rgb in expected.items():
+        if index != 5:
+            assert np.array_equal(store.get([index], side)[index], rgb), (index, side)
+    assert decodes == [str(flawed)]
+    # thumbnails stay thumbnails: only the frame wanted at full resolution is held at full size
+    assert {i: a.shape for i, a in store.held[None].items()} == {24: (240, 320, 3)}
+    assert max(max(a.shape) for a in store.held[160].values()) == 160
+    with pytest.raises(ValueError, match="read-only"):
+        full[24][0, 0] = 0  # shared between writers
+    # a frame nobody declared is still right, at the cost of a decode of its own
+    assert np.array_equal(store.get([5], 160)[5], expected[(5, 160)])
+    assert decodes == [str(flawed)] * 2
+
+
+def test_frame_export_past_its_memory_budget_decodes_on_its_own(report, flawed, decodes,
+                                                                 tmp_path, monkeypatch):
+    """Many findings on a big clip: the shared decode would hold too many full frames, so the
+    export streams them from a decode of its own (one frame held at a time)."""
+    peaks = frames.peak_frames(report)
+    monkeypatch.setattr(frames, "SHARED_BYTES_MAX", (len(peaks) - 1) * 320 * 240 * 3)
+    assert frames.wanted_frames(report) == (set(), None)
+    written = write_reports(report, tmp_path, "clip", ["html", "frames"])
+    assert decodes == [str(flawed)] * 2
+    direct = grab_dict(flawed, peaks)
+    for png in Path(written["frames"]).iterdir():
+        index = int(png.stem.split("_f")[1])
+        assert np.array_equal(np.asarray(Image.open(png)), direct[index])
+
+
+def test_frame_store_refuses_a_changed_clip_to_every_writer(flawed):
+    store = FrameStore(flawed, expect_sha256="0" * 64)
+    store.want([0], 160)
+    for _ in range(2):
+        with pytest.raises(InputError, match="changed since its report"):
+            store.get([0], 160)
+
+
+def test_a_batch_reads_and_decodes_a_real_clip_once_after_its_check(shared_clips, tmp_path,
+                                                                    decodes, file_reads):
+    """PIA's GIF (a cut at frame 1): the cache key reads the clip for its sha256; the check and
+    the writers reuse it, and the writers share one decode."""
+    clip = shared_clips / "gen_i2v_pia_boy_waving_hand.gif"
+    config = load_config().with_options(select=["TMP", "REF"], formats=FRAME_FORMATS)
+    outcome = run_batch([clip], config, tmp_path, engine="serial").outcomes[0]
+    assert outcome.verdict == "fail" and set(outcome.reports) == set(FRAME_FORMATS)
+    assert file_reads.count(clip) == 1
+    assert decodes == [str(clip)]
+    report = Report.from_dict(json.loads(Path(outcome.reports["json"]).read_text()))
+    assert report.clip["sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest()
+    with open_clip(clip) as opened:
+        direct = {f.index: f.rgb.copy() for f in opened.frames() if f.index <= 1}
+    folder = Path(outcome.reports["frames"])
+    cut = np.asarray(Image.open(folder / frames.frame_file("TMP003", 1)))
+    assert np.array_equal(cut, direct[1]) and not np.array_equal(cut, direct[0])
+
+
+def test_a_file_changed_in_place_is_read_again(tmp_path, monkeypatch, file_reads):
+    monkeypatch.setattr(decode_clip, "RACY_NS", 50_000_000)
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"a" * 1000)
+    assert sha256_file(path) == sha256_file(path)  # just written: not remembered yet
+    assert len(file_reads) == 2
+    time.sleep(0.1)
+    assert sha256_file(path) == sha256_file(path) == hashlib.sha256(b"a" * 1000).hexdigest()
+    assert len(file_reads) == 3
+    before = path.stat()
+    path.write_bytes(b"b" * 1000)  # same size, and the old mtime put back
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert sha256_file(path) == hashlib.sha256(b"b" * 1000).hexdigest()
+    assert len(file_reads) == 4

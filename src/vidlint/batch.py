@@ -17,6 +17,7 @@ from typing import Any
 from vidlint._version import __version__
 from vidlint.config import Config
 from vidlint.decode import IMAGE_SUFFIXES, is_video_path
+from vidlint.decode.grab import FrameStore
 from vidlint.errors import InputError, VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.pipeline import Checker
@@ -145,11 +146,19 @@ def check_clip(path: Path, checker: Checker, out_dir: Path | None, stem: str,
 def write_reports(report: Report, out_dir: Path, stem: str,
                   formats: Iterable[str]) -> dict[str, str]:
     """Write ``report`` in every format as ``<out_dir>/<stem><suffix>``; returns what was
-    written by format (a writer returns None when it has nothing for this clip)."""
+    written by format (a writer returns None when it has nothing for this clip).
+
+    Writers that show frames of the clip (they offer ``wanted_frames(report)``) share one
+    :class:`~vidlint.decode.grab.FrameStore`: the clip is decoded once for all of them."""
+    writers = {name: WRITERS.get(name) for name in formats}
+    store = FrameStore.of_report(report)
+    for writer in writers.values():
+        if hasattr(writer, "wanted_frames"):
+            store.want(*writer.wanted_frames(report))
     written = {}
-    for name in formats:
-        writer = WRITERS.get(name)
-        path = writer.write(report, Path(out_dir) / f"{stem}{writer.SUFFIX}")
+    for name, writer in writers.items():
+        shared = {"frames": store} if hasattr(writer, "wanted_frames") else {}
+        path = writer.write(report, Path(out_dir) / f"{stem}{writer.SUFFIX}", **shared)
         if path is not None:
             written[name] = str(path)
     return written

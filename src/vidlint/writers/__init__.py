@@ -2,8 +2,11 @@
 ``write(report, path)``, which returns the path it wrote (a file or a folder) or ``None`` when
 the format has nothing for this clip (a contact sheet of a clip that passes); a module may also
 offer ``write_batch(results, out_dir)`` for a whole
-batch (e.g. an index). Registered here by format name; plugins use the entry point group
-``vidlint.writers``."""
+batch (e.g. an index). A writer that shows frames of the clip offers ``wanted_frames(report)``
+(frame indices, longer side or None for full size) and takes ``write(report, path, frames=store)``:
+``batch.write_reports`` hands all such writers one :class:`~vidlint.decode.grab.FrameStore`, so
+the clip is decoded once for all of them. Registered here by format name; plugins use the entry
+point group ``vidlint.writers``."""
 
 from vidlint.registry import Registry
 

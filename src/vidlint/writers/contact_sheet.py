@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vidlint.decode.grab import grab_dict
+from vidlint.decode.grab import FrameStore
 from vidlint.fileio import write_bytes_atomic
 from vidlint.report.model import SEVERITIES, Finding, Report
 from vidlint.writers.frames import frame_findings
@@ -38,14 +38,24 @@ def chosen(report: Report) -> list[Finding]:
     return sorted(ranked[:MAX_TILES], key=lambda f: (f.peak_frame, f.code))
 
 
-def render(report: Report) -> Image.Image:
-    findings = chosen(report)
+def tile_height(report: Report) -> int:
     width, height = int(report.clip.get("width") or 16), int(report.clip.get("height") or 9)
-    tile_h = max(1, round(TILE_WIDTH * height / width))
-    frames = grab_dict(report.clip["path"], {f.peak_frame for f in findings},
-                       decoder=report.config.get("decoder", "pyav"),
-                       max_side=max(TILE_WIDTH, tile_h),
-                       expect_sha256=report.clip.get("sha256"))
+    return max(1, round(TILE_WIDTH * height / width))
+
+
+def wanted_frames(report: Report) -> tuple[set[int], int]:
+    """The peak frames of the tiles (none for a clip that gets no sheet) and the size they are
+    grabbed at."""
+    findings = chosen(report) if shows_sheet(report) else []
+    return {f.peak_frame for f in findings}, max(TILE_WIDTH, tile_height(report))
+
+
+def render(report: Report, store: FrameStore | None = None) -> Image.Image:
+    """The sheet; its frames come from ``store`` when given (see :func:`write`)."""
+    findings = chosen(report)
+    tile_h = tile_height(report)
+    frames = (store or FrameStore.of_report(report)).get({f.peak_frame for f in findings},
+                                                         max(TILE_WIDTH, tile_h))
     columns = min(COLUMNS, len(findings))
     rows = math.ceil(len(findings) / columns)
     sheet = Image.new("RGB", (columns * TILE_WIDTH, HEADER_HEIGHT + rows * (tile_h + LABEL_HEIGHT)),
@@ -86,12 +96,19 @@ def peak_time(report: Report, finding: Finding) -> float:
     return times[finding.peak_frame] if 0 <= finding.peak_frame < len(times) else finding.start_s
 
 
-def write(report: Report, path: Path) -> Path | None:
-    """The sheet of a failing clip; ``None`` (nothing written) for a clip that does not fail."""
-    if report.verdict != "fail" or not frame_findings(report):
+def shows_sheet(report: Report) -> bool:
+    """Only a failing clip with findings about its frames gets a sheet."""
+    return report.verdict == "fail" and bool(frame_findings(report))
+
+
+def write(report: Report, path: Path, frames: FrameStore | None = None) -> Path | None:
+    """The sheet of a failing clip; ``None`` (nothing written) for a clip that does not fail.
+    ``frames`` is a store shared with other writers of the same clip (one decode for all), else
+    the clip is decoded here."""
+    if not shows_sheet(report):
         return None
     buffer = io.BytesIO()
-    render(report).save(buffer, format="PNG", optimize=True)
+    render(report, frames).save(buffer, format="PNG", optimize=True)
     return write_bytes_atomic(path, buffer.getvalue())
 
 

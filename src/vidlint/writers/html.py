@@ -22,7 +22,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from vidlint._version import __version__
-from vidlint.decode.grab import grab_dict, shrink
+from vidlint.decode.grab import FrameStore, shrink
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
 from vidlint.report.model import SEVERITIES, Finding, Report
@@ -115,12 +115,22 @@ def with_frames(report: Report) -> list[Finding]:
     return ranked[:MAX_FINDINGS_WITH_FRAMES]
 
 
-def load_frames(report: Report, indices: Iterable[int]) -> tuple[dict[int, np.ndarray], str]:
-    """Thumbnails by frame index, and why there are none if the clip cannot be read again."""
+def wanted_frames(report: Report) -> tuple[set[int], int]:
+    """The frames the page shows (filmstrip, poster, each shown finding's peak and the frame
+    before it) and the thumbnail size they are grabbed at."""
+    indices = {poster_frame(report)} | set(filmstrip_indices(len(report.frame_index)))
+    for finding in with_frames(report):
+        indices |= {finding.peak_frame, finding.peak_frame - 1}
+    return indices, THUMB_SIDE
+
+
+def load_frames(report: Report,
+                store: FrameStore | None = None) -> tuple[dict[int, np.ndarray], str]:
+    """Thumbnails by frame index (from ``store`` when writers share one), and why there are
+    none if the clip cannot be read again."""
+    indices, side = wanted_frames(report)
     try:
-        frames = grab_dict(report.clip["path"], indices,
-                           decoder=report.config.get("decoder", "pyav"), max_side=THUMB_SIDE,
-                           expect_sha256=report.clip.get("sha256"))
+        frames = (store or FrameStore.of_report(report)).get(indices, side)
     except VidlintError as exc:
         log.warning("HTML report without frames: %s", exc)
         return {}, str(exc)
@@ -531,12 +541,10 @@ def footer(report: Report) -> str:
             f"<span class=\"mono\">{h(str(report.clip.get('sha256', ''))[:16])}</span></footer>")
 
 
-def render(report: Report) -> str:
+def render(report: Report, store: FrameStore | None = None) -> str:
+    """The page; its pictures come from ``store`` when given (see :func:`write`)."""
     name = Path(str(report.clip.get("path", "clip"))).name
-    peaks = {poster_frame(report)}
-    for finding in with_frames(report):
-        peaks |= {finding.peak_frame, finding.peak_frame - 1}
-    frames, missing = load_frames(report, peaks | set(filmstrip_indices(len(report.frame_index))))
+    frames, missing = load_frames(report, store)
     body = ("<main>\n" + header(report, name) + context_section(report)
             + filmstrip_section(report, frames, missing) + timeline_section(report)
             + findings_section(report, frames) + context_findings_section(report)
@@ -569,8 +577,10 @@ def read_poster(page_path: str | Path) -> str:
     return found.group(1) if found else ""
 
 
-def write(report: Report, path: Path) -> Path:
-    return write_text_atomic(path, render(report))
+def write(report: Report, path: Path, frames: FrameStore | None = None) -> Path:
+    """Write the page; ``frames`` is a store shared with other writers of the same clip (one
+    decode for all), else the clip is decoded here."""
+    return write_text_atomic(path, render(report, frames))
 
 
 # -- batch index --------------------------------------------------------------------------------
