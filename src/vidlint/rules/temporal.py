@@ -165,9 +165,10 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
     What it detects:
         Frames identical to the frame before them: nearly no difference, in a held picture that
         the clip enters and leaves with clear changes (see ``repeat_groups``). When most of the
-        clip repeats every frame k times it reports the cadence once ("every frame shown 3x": generator-native repetition,
-        the clip really moves at fps/k); otherwise it reports each stretch of stutter, and says
-        when the repeats are periodic (frame-rate conversion pull-down).
+        clip repeats every frame k times it reports the cadence once ("every frame shown 3x":
+        generator-native repetition, the clip really moves at fps/k); otherwise it reports each
+        stretch of stutter, and says when the repeats are periodic (frame-rate conversion
+        pull-down).
     Why it matters:
         Repeats make motion judder; a repeat cadence means the clip is really at a lower frame
         rate than it claims.
