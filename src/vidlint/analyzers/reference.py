@@ -2,16 +2,20 @@
 
 Per frame, at a small resolution (short side ``size``, so small camera moves and the generator's
 own resampling barely count): SSIM of the gray pictures (structure) and the mean CIE76 colour
-difference of an 8x8 grid of Lab means (colour and layout). The source is fitted to the clip's
-frame the way generators do it, stretched or centre-cropped, whichever matches the first frame
-better. The source's face descriptor (dlib, once) is kept in ``meta`` for REF002, which compares
-it with the ``faces`` analyzer's tracks.
+difference of an 8x8 grid of Lab means (colour and layout). Two measures that do not depend on
+where things sit, so a camera move barely changes them while a decaying picture does: the
+palette difference (CIE76 between the deciles of L*, a*, b*) and the frame's detail (Laplacian
+variance at half the working copy's size) relative to the source's. The source is fitted to
+the clip's frame the way generators do it, stretched or centre-cropped, whichever matches the
+first frame better. The source's face descriptor (dlib, once) is kept in ``meta`` for REF002,
+which compares it with the ``faces`` analyzer's tracks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -22,6 +26,9 @@ from vidlint.errors import InputError
 
 SSIM = "reference.ssim"
 COLOR = "reference.color_delta"
+PALETTE = "reference.palette_delta"
+DETAIL = "reference.detail"
+PALETTE_QUANTILES = np.linspace(0.1, 0.9, 9)
 
 
 @dataclass(frozen=True)
@@ -31,12 +38,16 @@ class ReferenceParams:
             "of generator resampling and camera drift while layout and shapes still count "
             "(SSIM costs 0.6 ms at 180p, research/stage-speeds.md)")
     grid: int = param(8, "colour is compared on a grid of grid x grid cell means (Lab)")
+    detail_size: int = param(
+        180, "short side at which the picture's detail (Laplacian variance) is measured: half "
+             "the working copy (an exact 2x reduction, 0.1 ms a frame at 720p), where a blur of a "
+             "few pixels still shows")
     face: bool = param(True, "describe the source image's face (one dlib descriptor, 71 ms)")
 
 
 class ReferenceAnalyzer(Analyzer):
     name = "reference"
-    signals = (SSIM, COLOR)
+    signals = (SSIM, COLOR, PALETTE, DETAIL)
     Params = ReferenceParams
     needs = Needs(reference=True)
 
@@ -45,8 +56,9 @@ class ReferenceAnalyzer(Analyzer):
         self.path = Path(str(context.get("reference", "")))
         self.source = load_image(self.path)
         self.series = FrameSeries(*self.signals)
-        self.targets: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.targets: dict[str, Prepared] = {}
         self.fit: str | None = None
+        self.source_detail = 1.0
         source_face = None
         if params.face:
             from vidlint.analyzers.faces import describe_image
@@ -60,22 +72,30 @@ class ReferenceAnalyzer(Analyzer):
         }
 
     def update(self, frame: Frame) -> None:
-        gray, lab = prepare(frame.small, self.params.size, self.params.grid)
+        picture = prepare(frame.small, self.params.size, self.params.grid)
         if self.fit is None:
-            self._choose_fit(frame.small.shape[1], frame.small.shape[0], gray)
-        source_gray, source_lab = self.targets[self.fit]
-        self.series.append(**{SSIM: ssim(gray, source_gray),
-                              COLOR: float(np.linalg.norm(lab - source_lab, axis=2).mean())})
+            self._choose_fit(frame.small, picture.gray)
+        source = self.targets[self.fit]
+        self.series.append(**{
+            SSIM: ssim(picture.gray, source.gray),
+            COLOR: float(np.linalg.norm(picture.cells - source.cells, axis=2).mean()),
+            PALETTE: float(np.linalg.norm(picture.palette - source.palette, axis=1).mean()),
+            DETAIL: detail(frame.gray, self.params.detail_size) / self.source_detail})
 
-    def _choose_fit(self, width: int, height: int, first_gray: np.ndarray) -> None:
+    def _choose_fit(self, first: np.ndarray, first_gray: np.ndarray) -> None:
         """Generators either stretch the source to the output size or crop its centre to the
         output's aspect ratio: keep whichever matches the first frame better."""
-        for fit in ("stretch", "crop"):
-            image = fitted(self.source, width, height, crop=fit == "crop")
+        height, width = first.shape[:2]
+        images = {fit: fitted(self.source, width, height, crop=fit == "crop")
+                  for fit in ("stretch", "crop")}
+        for fit, image in images.items():
             self.targets[fit] = prepare(image, self.params.size, self.params.grid)
-        scores = {fit: ssim(first_gray, target[0]) for fit, target in self.targets.items()}
+        scores = {fit: ssim(first_gray, target.gray) for fit, target in self.targets.items()}
         self.fit = max(scores, key=scores.get)
         self.meta["fit"] = self.fit
+        source_gray = cv2.cvtColor(images[self.fit], cv2.COLOR_RGB2GRAY)
+        # floored: against a flat source any detail is more
+        self.source_detail = max(detail(source_gray, self.params.detail_size), 1e-3)
 
     def finish(self) -> dict[str, np.ndarray]:
         return self.series.arrays()
@@ -115,8 +135,18 @@ def fitted(image: np.ndarray, width: int, height: int, crop: bool) -> np.ndarray
     return cv2.resize(np.ascontiguousarray(image), (width, height), interpolation=cv2.INTER_AREA)
 
 
-def prepare(rgb: np.ndarray, size: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gray picture with short side ``size`` (float32) and the grid of Lab cell means."""
+class Prepared(NamedTuple):
+    gray: np.ndarray
+    """Gray picture with short side ``size`` (float32)."""
+    cells: np.ndarray
+    """grid x grid Lab cell means: colour where it sits."""
+    palette: np.ndarray
+    """Deciles of L*, a*, b* (9 x 3): the colours, wherever they sit."""
+
+
+def prepare(rgb: np.ndarray, size: int, grid: int) -> Prepared:
+    """The small gray picture, Lab cell means and Lab palette that frames and source are
+    compared by."""
     height, width = rgb.shape[:2]
     scale = size / min(height, width)
     small = cv2.resize(rgb, (max(8, round(width * scale)), max(8, round(height * scale))),
@@ -124,7 +154,21 @@ def prepare(rgb: np.ndarray, size: int, grid: int) -> tuple[np.ndarray, np.ndarr
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     cells = cv2.resize(lab, (grid, grid), interpolation=cv2.INTER_AREA)
-    return gray, cells
+    pixels = np.sort(lab.reshape(-1, 3), axis=0)  # nearest-rank deciles, 4x faster than quantile
+    palette = pixels[np.round(PALETTE_QUANTILES * (len(pixels) - 1)).astype(int)]
+    return Prepared(gray, cells, palette)
+
+
+def detail(gray: np.ndarray, size: int) -> float:
+    """Laplacian variance of a uint8 gray picture brought to short side ``size``: its detail
+    and sharpness."""
+    height, width = gray.shape[:2]
+    scale = size / min(height, width)
+    if scale < 1:
+        gray = cv2.resize(gray, (max(8, round(width * scale)), max(8, round(height * scale))),
+                          interpolation=cv2.INTER_AREA)
+    _, std = cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))
+    return float(std[0, 0]) ** 2
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
