@@ -6,6 +6,7 @@ and grows with the frame's motion, because flow and warping errors grow with spe
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,10 @@ CALMER = {"seed": "new", "params": {"motion_strength": "lower"}}
 
 
 def robust_baseline(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Median and MAD (scaled to a standard deviation) ignoring NaN."""
-    with np.errstate(all="ignore"):
+    """Median and MAD (scaled to a standard deviation) ignoring NaN (an all-NaN column, such
+    as a grid cell never visible, gives 0 without numpy's warning)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         median = np.nanmedian(values, axis=axis)
         mad = 1.4826 * np.nanmedian(np.abs(values - median), axis=axis)
     return np.nan_to_num(median), np.nan_to_num(mad)
