@@ -40,6 +40,9 @@ def test_pyproject_then_vidlint_toml_then_options(tmp_path):
     ('select = ["XYZ"]\n', "'XYZ' matches no rule code or family"),
     ('profile = "turbo"\n', "profile 'turbo' is not one of"),
     ('[analyzers.nope]\nx = 1\n', "unknown analyzer 'nope'"),
+    ('[analyzers.flow]\npreset = "slow"\n', "'analyzers.flow.preset' = 'slow': choose one of"),
+    ('[analyzers.flow]\nmodel = "farneback"\n', "choose one of dis, raft"),
+    ('device = "gpu"\n', "unknown device 'gpu'"),
     ('[[overrides]]\nignore = ["TMP003"]\n', "needs a 'glob'"),
     ("select = [\n", "invalid TOML"),
 ])

@@ -78,13 +78,6 @@ def test_default_device_keeps_torch_out_of_a_machine_without_gpu(synth_clip, tmp
         assert out == ["auto", "cpu", "False"]
 
 
-def test_device_setting_is_checked_with_its_file(tmp_path):
-    (tmp_path / "vidlint.toml").write_text('device = "gpu"\n')
-    with pytest.raises(ConfigError, match="unknown device 'gpu'") as error:
-        load_config(tmp_path / "vidlint.toml")
-    assert "vidlint.toml" in str(error.value)
-
-
 def _same_analysis(path, select: str) -> tuple:
     """The report of ``path`` on the OpenCV path and on the torch path (CPU device)."""
     reports = [Checker(load_config().with_options(select=[select], device=device)).check(path)

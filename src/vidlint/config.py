@@ -214,6 +214,10 @@ def _typed_fields(params_cls: type, values: dict[str, Any], where: str,
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"'{where}.{key}' = {value!r}: expected "
                               f"{type(default).__name__}", origin) from exc
+        choices = fields[key].metadata.get("choices")
+        if choices and typed[key] not in choices:
+            raise ConfigError(f"'{where}.{key}' = {value!r}: choose one of "
+                              f"{', '.join(choices)}", origin)
     return typed
 
 

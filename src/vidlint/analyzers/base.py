@@ -16,9 +16,10 @@ import numpy as np
 from vidlint.decode import ClipInfo, Frame
 
 
-def param(default: Any, why: str) -> Any:
-    """A parameter default with the reason for it (shown by ``vidlint rules`` and the docs)."""
-    return field(default=default, metadata={"why": why})
+def param(default: Any, why: str, choices: tuple[str, ...] = ()) -> Any:
+    """A parameter default with the reason for it (shown by ``vidlint rules`` and the docs);
+    ``choices``, where only some values are meaningful, are checked when the config loads."""
+    return field(default=default, metadata={"why": why, "choices": choices})
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,10 @@ class FlowParams:
     model: str = param(
         "dis", "the optical flow: dis (OpenCV DIS, what every threshold here was calibrated "
                "on) or raft (torchvision RAFT on the torch device, from weights placed in "
-               "models/; needs device cuda or torch-cpu)")
+               "models/; needs device cuda or torch-cpu)", choices=("dis", "raft"))
     preset: str = param(
         "fast", "DIS preset: FAST is 3.5x faster than MEDIUM at 360p (stage-speeds.md) and "
-                "accurate enough for warp errors of a few gray levels")
+                "accurate enough for warp errors of a few gray levels", choices=tuple(PRESETS))
     grid: int = param(6, "cells per side of the coarse grid that localizes findings (6x6)")
     consistency_ratio: float = param(
         0.01, "Ruder et al. 2016 / Lai et al. 2018: a pixel is occluded when |F + B~|^2 > "
@@ -123,10 +123,8 @@ class FlowAnalyzer(Analyzer):
 
     def __init__(self, params: FlowParams, clip, context, device=None) -> None:
         super().__init__(params, clip, context, device)
-        if params.preset not in PRESETS:
-            raise ValueError(f"flow preset must be one of {', '.join(PRESETS)}")
         self.dis = cv2.DISOpticalFlow_create(PRESETS[params.preset])
-        self.raft = self._load_raft() if params.model != "dis" else None
+        self.raft = self._load_raft() if params.model == "raft" else None
         self.previous: np.ndarray | None = None
         self.previous_check: np.ndarray | None = None
         self.check_size: tuple[int, int] | None = None
@@ -181,9 +179,6 @@ class FlowAnalyzer(Analyzer):
     def _load_raft(self) -> Any:
         from vidlint.errors import ConfigError
 
-        if self.params.model != "raft":
-            raise ConfigError(f"analyzers.flow.model must be dis or raft, not "
-                              f"{self.params.model!r}")
         if self.device is None:
             raise ConfigError("analyzers.flow.model = 'raft' runs on the torch path: set device "
                               "to cuda (or torch-cpu)")
