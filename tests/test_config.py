@@ -3,11 +3,14 @@ that name the key and the file."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import vidlint
 from vidlint.config import build_config, load_config
 from vidlint.errors import ConfigError
+from vidlint.pipeline import Checker
 from vidlint.synth import Artifact
 
 
@@ -43,6 +46,10 @@ def test_pyproject_then_vidlint_toml_then_options(tmp_path):
     ('[analyzers.flow]\npreset = "slow"\n', "'analyzers.flow.preset' = 'slow': choose one of"),
     ('[analyzers.flow]\nmodel = "farneback"\n', "choose one of dis, raft"),
     ('device = "gpu"\n', "unknown device 'gpu'"),
+    ('[analyzers.flow]\ngrid = 0\n', "'analyzers.flow.grid' = 0: must be between 1 and 32"),
+    ('[rules.TMP006]\ngap_factor = 0\n', "'rules.TMP006.gap_factor' = 0: must be above 0"),
+    ('[[overrides]]\nglob = "*.gif"\n[overrides.rules.HND004]\nmax_jitter = -1\n',
+     "'rules.HND004.max_jitter' = -1: must be above 0"),
     ('[[overrides]]\nignore = ["TMP003"]\n', "needs a 'glob'"),
     ("select = [\n", "invalid TOML"),
 ])
@@ -76,3 +83,44 @@ def test_config_digest_changes_with_thresholds():
     a = build_config({})
     b = build_config({"rules": {"TMP001": {"min_frames": 4}}})
     assert a.digest() != b.digest() and a.digest() == build_config({}).digest()
+
+
+def _numeric_params():
+    from vidlint.analyzers import ANALYZERS
+
+    for name in ANALYZERS.names():
+        for f in dataclasses.fields(ANALYZERS.get(name).Params):
+            if isinstance(f.default, (int, float)) and not isinstance(f.default, bool):
+                yield name, f
+
+
+def test_every_numeric_analyzer_setting_declares_its_range():
+    """A value outside what the code can work with must be refused when the config loads (a
+    zero grid or sample rate crashed mid-batch; a negative hand count aborted the process)."""
+    for name, f in _numeric_params():
+        bounds, choices = f.metadata.get("bounds"), f.metadata.get("choices")
+        assert bounds or choices, f"analyzers.{name}.{f.name} declares no bounds or choices"
+        if bounds:
+            low, high = bounds
+            assert low <= f.default <= high, f"analyzers.{name}.{f.name}"
+            for bad in (low - 1, high * 2 + 1):
+                with pytest.raises(ConfigError, match=f"'analyzers.{name}.{f.name}' = "):
+                    load_config().with_options(analyzers={name: {f.name: bad}})
+
+
+@pytest.mark.parametrize("end", [0, 1], ids=["lowest", "highest"])
+def test_analyzers_run_at_the_ends_of_their_ranges(end, synth_clip, shared_clips):
+    """Every analyzer, all its settings at their lowest (or highest) allowed values together,
+    runs on a clip with a face and a hand, and a source image, without crashing."""
+    path = synth_clip("ranges", ".mp4", [Artifact("face", 0, 16, {"x": 0.3, "size": 0.5}),
+                                         Artifact("hand", 0, 16, {"x": 0.75, "size": 0.3})],
+                      width=320, height=240, frames=16)
+    reference = shared_clips / "gen_i2v_pia_boy_waving_hand_source.png"
+    tables: dict = {}
+    for name, f in _numeric_params():
+        values = f.metadata.get("bounds") or f.metadata.get("choices")
+        tables.setdefault(name, {})[f.name] = values[-1] if end else values[0]
+    report = Checker(load_config().with_options(analyzers=tables)).check(
+        path, {"reference": str(reference)})
+    assert {"temporal", "flow", "flicker", "quality", "hands", "faces", "reference"} <= {
+        key.split(".")[0] for key in report.signals}

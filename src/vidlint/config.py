@@ -192,7 +192,8 @@ def _rule_table(code: str, values: dict[str, Any], rules: dict[str, Any],
         raise ConfigError(f"unknown rule code {code!r} in [rules]", origin)
     values = dict(values)
     severity = values.pop("severity", None)
-    table = _typed_fields(rules[code].params, values, f"rules.{code}", origin)
+    table = _typed_fields(rules[code].params, values, f"rules.{code}", origin,
+                          positive=True)
     if severity is not None:
         if severity not in ("error", "warning", "info"):
             raise ConfigError(f"rules.{code}.severity must be error, warning or info", origin)
@@ -200,8 +201,11 @@ def _rule_table(code: str, values: dict[str, Any], rules: dict[str, Any],
     return table
 
 
-def _typed_fields(params_cls: type, values: dict[str, Any], where: str,
-                  origin: str) -> dict[str, Any]:
+def _typed_fields(params_cls: type, values: dict[str, Any], where: str, origin: str,
+                  positive: bool = False) -> dict[str, Any]:
+    """Values checked against the dataclass: type, then declared choices or bounds; with
+    ``positive`` (rule thresholds: rules divide by them), numbers without declared bounds
+    must be above 0."""
     fields = {f.name: f for f in dataclasses.fields(params_cls)}
     typed = {}
     for key, value in values.items():
@@ -217,7 +221,14 @@ def _typed_fields(params_cls: type, values: dict[str, Any], where: str,
         choices = fields[key].metadata.get("choices")
         if choices and typed[key] not in choices:
             raise ConfigError(f"'{where}.{key}' = {value!r}: choose one of "
-                              f"{', '.join(choices)}", origin)
+                              f"{', '.join(map(str, choices))}", origin)
+        bounds = fields[key].metadata.get("bounds")
+        if bounds and not bounds[0] <= typed[key] <= bounds[1]:
+            raise ConfigError(f"'{where}.{key}' = {value!r}: must be between {bounds[0]} and "
+                              f"{bounds[1]}", origin)
+        number = isinstance(typed[key], (int, float)) and not isinstance(typed[key], bool)
+        if positive and number and not (bounds or choices) and typed[key] <= 0:
+            raise ConfigError(f"'{where}.{key}' = {value!r}: must be above 0", origin)
     return typed
 
 

@@ -37,9 +37,9 @@ hosted image-to-video models produce)."""
 class SourceParams:
     sharpness_side: int = param(
         512, "sharpness is measured with the short side brought down to 512 px (never up): "
-             "blur that a generator's own downscale removes does not count")
+             "blur that a generator's own downscale removes does not count", bounds=(64, 8192))
     tiles: int = param(8, "the image is judged on a tiles x tiles grid, so a sharp subject on a "
-                          "defocused background counts as sharp")
+                          "defocused background counts as sharp", bounds=(1, 64))
 
 
 class SourceImageAnalyzer(Analyzer):

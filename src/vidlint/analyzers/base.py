@@ -16,10 +16,13 @@ import numpy as np
 from vidlint.decode import ClipInfo, Frame
 
 
-def param(default: Any, why: str, choices: tuple[str, ...] = ()) -> Any:
-    """A parameter default with the reason for it (shown by ``vidlint rules`` and the docs);
-    ``choices``, where only some values are meaningful, are checked when the config loads."""
-    return field(default=default, metadata={"why": why, "choices": choices})
+def param(default: Any, why: str, choices: tuple[Any, ...] = (),
+          bounds: tuple[float, float] | None = None) -> Any:
+    """A parameter default with the reason for it (shown by ``vidlint rules`` and the docs).
+    ``choices`` (the only meaningful values) or ``bounds`` (lowest, highest) are checked when
+    the config loads, so a value the code cannot work with is a config error naming its file,
+    not a crash in the middle of a batch."""
+    return field(default=default, metadata={"why": why, "choices": choices, "bounds": bounds})
 
 
 @dataclass(frozen=True)

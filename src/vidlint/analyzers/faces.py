@@ -59,44 +59,49 @@ class FacesParams:
     sample_fps: float = param(
         6.0, "detection and landmarks run on this many frames per second (0 = every frame): "
              "expressions and faces entering change over 1/6 s or more, and 6 fps keeps faces "
-             "plus reference near 0.5 s for a 5 s 720p clip (benchmarks/bench_faces.py)")
+             "plus reference near 0.5 s for a 5 s 720p clip (benchmarks/bench_faces.py)",
+        bounds=(0.1, 240.0))
     min_confidence: float = param(
-        0.5, "MediaPipe FaceDetection's default min_detection_confidence")
+        0.5, "MediaPipe FaceDetection's default min_detection_confidence", bounds=(0.0, 1.0))
     match_iou: float = param(
         0.3, "a detection continues a track when its box overlaps the track's last box by this "
-             "IoU (the usual tracking-by-detection gate)")
+             "IoU (the usual tracking-by-detection gate)", bounds=(0.0, 1.0))
     max_jump: float = param(
         0.75, "a detection not overlapping enough still continues a track when its centre moved "
               "less than this many face sizes since the track's last sample (fast turns in a "
-              "dance at 8-10 fps, measured on the MimicMotion clip)")
+              "dance at 8-10 fps, measured on the MimicMotion clip)", bounds=(0.0, 10.0))
     max_gap_s: float = param(
         0.5, "a track survives this long without a detection (blinks of the detector, a hand "
-             "passing); longer, and a face found there starts a new track")
+             "passing); longer, and a face found there starts a new track", bounds=(0.0, 60.0))
     describe_every_s: float = param(
         2.5, "a dlib descriptor at least this often per track (and at its end); the bisection "
              "between samples adds more where identity moves. 71 ms each "
-             "(research/stage-speeds.md): 3 per 5 s track")
+             "(research/stage-speeds.md): 3 per 5 s track", bounds=(0.04, 3600.0))
     refine_distance: float = param(
         0.45, "two descriptors further apart than this are bisected over the frames between "
               "them; same-person samples 0.7 s apart stay under 0.45 on the LivePortrait "
-              "expression clip (measured)")
+              "expression clip (measured)", bounds=(0.0, 2.0))
     refine_depth: int = param(
         4, "bisection steps per refined interval: 4 locate a change within one sampled frame "
-           "over 2.5 s at 6 fps (at most 15 extra descriptors, only where identity moves)")
+           "over 2.5 s at 6 fps (at most 15 extra descriptors, only where identity moves)",
+        bounds=(0, 32))
     min_describe_score: float = param(
         0.7, "descriptors only on confidently detected faces: a hand over half the face (real "
              "eye-makeup clip) or a face in profile scores 0.6-0.68 and gives descriptors up to "
-             "0.72 from the same person; unoccluded faces score 0.75-0.95 (measured)")
+             "0.72 from the same person; unoccluded faces score 0.75-0.95 (measured)",
+        bounds=(0.0, 1.0))
     max_describe_turn: float = param(
         0.75, "no descriptor on a face in near profile: nose tip further than 0.75 eye distances "
               "off the eyes' midpoint (dlib's model is trained on near-frontal faces; a woman "
-              "turning to profile in the LTX-2 backyard clip measured 0.75 from herself)")
+              "turning to profile in the LTX-2 backyard clip measured 0.75 from herself)",
+        bounds=(0.0, 10.0))
     min_face_px: int = param(
         48, "no descriptor for faces smaller than this (short side, full-resolution pixels): "
-            "dlib's chip is 150 px and the model was trained on faces of about 80-150 px")
+            "dlib's chip is 150 px and the model was trained on faces of about 80-150 px",
+        bounds=(8, 4096))
     landmarks: bool = param(True, "run FaceMesh on each sampled face crop")
     crop_size: int = param(256, "side of the square face crop given to FaceMesh (its input is "
-                                "192 px)")
+                                "192 px)", bounds=(64, 1024))
 
 
 @dataclass

@@ -29,7 +29,7 @@ def srgb_to_linear_table() -> np.ndarray:
 class FlickerParams:
     grid: int = param(
         8, "8x8 cells: 1/64 of the screen each, fine enough to measure the 25%-of-screen area "
-           "of the flash rules")
+           "of the flash rules", bounds=(1, 64))
 
 
 class FlickerAnalyzer(Analyzer):

@@ -51,31 +51,34 @@ class HandsParams:
              "frame of an 8 fps GIF): MediaPipe Hands costs 8-10 ms per 720p frame with hands "
              "(research/stage-speeds.md; 10.5 ms measured here), so the 30 samples of a 5 s clip "
              "stay near the 0.4 s budget; skipped frames are looked at again only around a hand "
-             "that appears or vanishes")
-    max_num_hands: int = param(2, "two hands per person in the usual one-person shot")
+             "that appears or vanishes", bounds=(0.1, 240.0))
+    max_num_hands: int = param(
+        2, "two hands per person in the usual one-person shot", bounds=(1, 8))
     model_complexity: int = param(
         0, "the light landmark model: 8.3 ms against 12.6 ms per 720p frame "
            "(research/stage-speeds.md), and it finds the small hands of the 256 px "
-           "DynamiCrafter clips where the full one (1) finds none")
+           "DynamiCrafter clips where the full one (1) finds none", choices=(0, 1))
     min_detection_confidence: float = param(
         0.3, "MediaPipe's default 0.5 misses the partly visible hand of "
-             "gen_i2v_dynamicrafter_girl_talking.gif on every frame; 0.3 finds it (measured)")
-    min_tracking_confidence: float = param(0.5, "MediaPipe's default")
+             "gen_i2v_dynamicrafter_girl_talking.gif on every frame; 0.3 finds it (measured)",
+        bounds=(0.0, 1.0))
+    min_tracking_confidence: float = param(0.5, "MediaPipe's default", bounds=(0.0, 1.0))
     recheck_confidence: float = param(
         0.1, "the static detector that re-examines frames around an appearing or vanishing hand "
              "is told to report even weak palms: a miss there would turn a detector flicker "
-             "into a finding")
+             "into a finding", bounds=(0.0, 1.0))
     match_distance: float = param(
         1.5, "a hand on the next sampled frame continues a track when its centre moved less "
-             "than 1.5 hand sizes")
+             "than 1.5 hand sizes", bounds=(0.0, 10.0))
     min_hand_px: int = param(
         48, "hands whose landmark box is under 48 px on its long side are marked small and left "
             "out by the rules: MediaPipe's landmarks on them come and go and wobble from frame "
             "to frame (the 22-47 px swinging fists of gen_t2v_videocrafter2_woman_jogging.gif, "
-            "measured)")
+            "measured)", bounds=(8, 4096))
     crop_palm_px: int = param(
         40, "hand crops are scaled so the wrist to middle-knuckle distance is 40 px: fingers "
-            "are then 6-10 px wide, enough to count, and the crop costs well under 1 ms")
+            "are then 6-10 px wide, enough to count, and the crop costs well under 1 ms",
+        bounds=(8, 1024))
 
 
 class HandsAnalyzer(Analyzer):

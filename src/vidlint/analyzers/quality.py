@@ -32,7 +32,7 @@ IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 class QualityParams:
     block_crop: int = param(
         256, "blockiness is measured on a centred 256x256 crop (codec blocks are on the "
-             "coded picture's grid; the crop keeps it under 0.3 ms)")
+             "coded picture's grid; the crop keeps it under 0.3 ms)", bounds=(16, 4096))
 
 
 class QualityAnalyzer(Analyzer):

@@ -36,12 +36,13 @@ class ReferenceParams:
     size: int = param(
         64, "short side of the compared pictures: SSIM at 64 px tolerates the few-pixel shifts "
             "of generator resampling and camera drift while layout and shapes still count "
-            "(SSIM costs 0.6 ms at 180p, research/stage-speeds.md)")
-    grid: int = param(8, "colour is compared on a grid of grid x grid cell means (Lab)")
+            "(SSIM costs 0.6 ms at 180p, research/stage-speeds.md)", bounds=(16, 1024))
+    grid: int = param(
+        8, "colour is compared on a grid of grid x grid cell means (Lab)", bounds=(1, 64))
     detail_size: int = param(
         180, "short side at which the picture's detail (Laplacian variance) is measured: half "
              "the working copy (an exact 2x reduction, 0.1 ms a frame at 720p), where a blur of a "
-             "few pixels still shows")
+             "few pixels still shows", bounds=(32, 2048))
     face: bool = param(True, "describe the source image's face (one dlib descriptor, 71 ms)")
 
 

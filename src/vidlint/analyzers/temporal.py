@@ -34,9 +34,10 @@ CONTENT_WIDTH = 256
 class TemporalParams:
     freeze_noise: float = param(
         0.001, "ffmpeg freezedetect's default noise (-60 dB): mean absolute difference from the "
-               "freeze's first frame, as a fraction of full scale")
+               "freeze's first frame, as a fraction of full scale", bounds=(0.0, 1.0))
     black_pixel: float = param(
-        0.10, "ffmpeg blackdetect's pix_th: a pixel darker than 10% of full scale is black")
+        0.10, "ffmpeg blackdetect's pix_th: a pixel darker than 10% of full scale is black",
+        bounds=(0.0, 1.0))
 
 
 class TemporalAnalyzer(Analyzer):

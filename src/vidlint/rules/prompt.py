@@ -209,7 +209,7 @@ class MotionParams:
         MANY_SUBJECT_TERMS, "words that bring several interacting subjects into the shot")
     max_big_motion: int = param(
         0, "the sweet spot for image-to-video is subtle, believable motion: any large move is "
-           "flagged")
+           "flagged", bounds=(0, 100))
     max_many_subjects: int = param(
         1, "one plural word is common ('hair and a scarf'); two or more mean several interacting "
            "subjects")
