@@ -178,6 +178,9 @@ def test_change_table_comes_from_config(bad_clip, tmp_path) -> None:
     pytest.param({"max_attempt": 3}, "unknown key 'regen.max_attempt'", id="unknown-key"),
     pytest.param({"max_attempts": "x"}, "'regen.max_attempts'", id="bad-type"),
     pytest.param({"ladder": ["reseed", "pray"]}, "unknown rung 'pray'", id="bad-rung"),
+    pytest.param({"max_attempts": 0}, "'regen.max_attempts' = 0: must be above 0", id="zero"),
+    pytest.param({"poll_interval_s": -2.0}, "'regen.poll_interval_s' = -2.0: must be above 0",
+                 id="negative"),
     pytest.param({"changes": {"HND": {"negatives": []}}}, "'regen.changes.HND'",
                  id="bad-change-entry"),
 ])

@@ -144,6 +144,10 @@ def regen_settings(config: Any, **overrides: Any) -> RegenSettings:
             values[key] = _coerce(key, value, default)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"'regen.{key}' = {value!r}: {exc}", origin) from exc
+        number = values[key]
+        if isinstance(number, (int, float)) and not isinstance(number, bool) and number <= 0:
+            raise ConfigError(f"'regen.{key}' = {value!r}: must be above 0 (every setting here "
+                              "is a count, a duration or a factor)", origin)
     settings = RegenSettings(**values)
     for rung in settings.ladder:
         if rung not in LADDER:
