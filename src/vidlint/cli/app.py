@@ -67,7 +67,7 @@ def check(
     exit_zero: Annotated[bool, typer.Option(
         "--exit-zero", help="Exit 0 even when clips fail (input errors still exit 2).")] = False,
     jobs: Annotated[Optional[int], typer.Option(
-        "--jobs", "-j", help="Worker processes (default: one per core).")] = None,
+        "--jobs", "-j", min=0, help="Worker processes (0 or default: one per core).")] = None,
     engine: Annotated[Optional[str], typer.Option(
         help="pool (default: one process per core), serial, or ray (RAY_ADDRESS picks the "
              "cluster).")] = None,
