@@ -114,6 +114,8 @@ class Track:
     scores: list[float] = field(default_factory=list)
     features: list[dict[str, float]] = field(default_factory=list)
     described: dict[int, np.ndarray] = field(default_factory=dict)
+    luma: dict[int, float] = field(default_factory=dict)
+    """Mean gray level (0-255) of each described chip: how much light the descriptor saw."""
     pending: list[tuple[int, np.ndarray]] = field(default_factory=list)
     """(frame, aligned 150 px chip) of sampled frames since the last descriptor."""
     last_described_t: float = -np.inf
@@ -264,12 +266,16 @@ class FacesAnalyzer(Analyzer):
         moved by more than ``refine_distance`` in between."""
         frame, chip = track.pending[-1]
         previous = max(track.described) if track.described else None
-        track.described[frame] = self.models.describe(chip)
+        self._describe(track, frame, chip)
         track.last_described_t = now
         if previous is not None:
             between = [p for p in track.pending[:-1] if previous < p[0] < frame]
             self._bisect(track, previous, frame, between, self.params.refine_depth)
         track.pending = []
+
+    def _describe(self, track: Track, frame: int, chip: np.ndarray) -> None:
+        track.described[frame] = self.models.describe(chip)
+        track.luma[frame] = float(cv2.mean(cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY))[0])
 
     def _bisect(self, track: Track, lo: int, hi: int, between: list, depth: int) -> None:
         if depth <= 0 or not between:
@@ -278,7 +284,7 @@ class FacesAnalyzer(Analyzer):
             return
         middle = len(between) // 2
         frame, chip = between[middle]
-        track.described[frame] = self.models.describe(chip)
+        self._describe(track, frame, chip)
         self._bisect(track, lo, frame, between[:middle], depth - 1)
         self._bisect(track, frame, hi, between[middle + 1:], depth - 1)
 
@@ -356,6 +362,7 @@ def track_record(track: Track, times: dict[int, float]) -> dict[str, Any]:
         "anchor_frame": anchor[0] if anchor else None,
         "descriptor_frames": described,
         "descriptors": [np.round(track.described[f], 4).tolist() for f in described],
+        "descriptor_luma": [round(track.luma[f], 1) for f in described],
         "anchor_distance": [round(distance(track.described[f], anchor[1]), 4)
                             for f in described] if anchor else [],
     }
