@@ -453,9 +453,54 @@ def background_warps(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
 
 # -- MOT006 ---------------------------------------------------------------------------------------
 
-@rule("MOT006", "object-pops", severity="warning", requires=["flow"], params=EventParams,
+@dataclass(frozen=True)
+class PopParams(EventParams):
+    settle_frames: int = param(
+        2, "the place must be free of other unexplained change (by min_change gray levels or "
+           "more) this many frames before and after the pop: a limb or a noodle strand moving "
+           "too fast for the flow leaves such blobs along its path on neighbouring frames "
+           "(every MOT006 warning on the real clips had one 1-2 frames away, changing by 24-43 "
+           "gray levels); a vanishing object leaves none (synthetic vanishings at 8-24 fps: "
+           "none, the moving sprites nearby at most 14 gray levels)", bounds=(0, 12))
+    reach_speed: float = param(
+        500.0, "how far that other change may be, in px per second at 360p, times the time "
+               "between the two frames (so the reach grows with the frame interval: 62 px a "
+               "frame at 8 fps, 21 px at 24 fps). Fast real motion measured: the CogVideoX "
+               "street artist's arm 60 px in one frame at 8 fps (480 px/s); a passer-by behind "
+               "Will Smith uncovering another (FastHunyuan, 24 fps) 36 px in two frames "
+               "(432 px/s)",
+        bounds=(0.0, 100000.0))
+
+
+def moving_through(event: dict[str, Any], events: list[dict[str, Any]], data: RuleInput,
+                   p: PopParams) -> bool:
+    """True when other unexplained change (by ``min_change`` or more) lies on or near the
+    event's box in the frames just before or after it: something moving fast passes there (too
+    fast for the flow), nothing popped. Near means within ``reach_speed`` times the time
+    between the frames."""
+    s = data.signals
+    frame, times = int(event["frame"]), s.time_s
+    width, height = (s.width, s.height) if s.width and s.height else (1, 1)
+    unit = 360.0 / min(width, height)  # pixels of a 360-pixel short side, as the flow's
+    x, y, w, h = event["box"]
+    for other in events:
+        apart = int(other["frame"]) - frame
+        if apart == 0 or abs(apart) > p.settle_frames or not 0 <= frame + apart < len(times):
+            continue
+        if other["change"] < p.min_change:
+            continue  # DIS slipping on a moving sprite's edge, not content replaced
+        ox, oy, ow, oh = other["box"]
+        dx = max(0.0, max(x, ox) - min(x + w, ox + ow)) * width
+        dy = max(0.0, max(y, oy) - min(y + h, oy + oh)) * height
+        seconds = abs(float(times[frame + apart] - times[frame]))
+        if math.hypot(dx, dy) * unit <= p.reach_speed * seconds:
+            return True
+    return False
+
+
+@rule("MOT006", "object-pops", severity="warning", requires=["flow"], params=PopParams,
       fix=CALMER)
-def object_pops(data: RuleInput, p: EventParams) -> Iterator[Hit]:
+def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     """Something vanishes or appears inside the frame with nothing passing in front of it.
 
     What it detects:
@@ -464,23 +509,30 @@ def object_pops(data: RuleInput, p: EventParams) -> Iterator[Hit]:
         over it, so no occlusion explains the change; its detail is found neither where the
         flow points nor nearby (elsewhere would be MOT002); and the place is steady in the
         frames before and after (a place that changes all the time is boiling or fast motion
-        at a low frame rate, not one thing popping). Frames next to repeated frames are not
-        judged (a generator's repeat cadence makes every new frame a jump).
+        at a low frame rate, not one thing popping): no other unexplained change of
+        ``min_change`` or more within ``settle_frames`` frames on or near the box, near being
+        ``reach_speed`` times the time between the frames (a limb too fast for the flow leaves
+        such changes along its path). Frames next to repeated frames are not judged (a
+        generator's repeat cadence makes every new frame a jump).
     Why it matters:
         Objects popping in or out, or passing through each other, break object permanence.
     Known false positives:
-        Fast objects the flow misses (a ball, a limb in a fast move), a mouth opening or a blink,
-        lights switching on; and a morph (MOT001) often shows here too. It is a warning.
+        A fast object the flow misses that crosses the place in one frame and leaves no trace
+        on the frames around it, a mouth opening or a blink, lights switching on; and a morph
+        (MOT001) often shows here too. It is a warning. Missed: an object that vanishes right
+        next to fast motion, or fades out over several frames (MOT001 sees the fade).
     Example:
         A ball hidden for 8 frames: ``MOT006 content vanishes or appears at frame 20``.
     Thresholds:
         ``min_change`` = 18 gray levels, ``max_own_motion`` = 6 px/frame, ``pop_match`` =
-        0.5, ``min_pop_area`` = 1.5% of the frame.
+        0.5, ``min_pop_area`` = 1.5% of the frame; ``settle_frames`` = 2, ``reach_speed`` =
+        500 px/s at 360p (62 px a frame at 8 fps, 21 px at 24 fps).
     Fix hint:
         New seed; name every object that should stay in view in the prompt.
     """
+    events = data.signals.meta.get("flow", {}).get("events", [])
     for kind, event in classify_events(data, p):
-        if kind != "pop":
+        if kind != "pop" or moving_through(event, events, data, p):
             continue
         frame = int(event["frame"])
         yield Hit(frame, frame, f"content vanishes or appears at frame {frame} with nothing in "
