@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -39,6 +42,65 @@ def _zero_decodable_frames(path: Path, good: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 6, codec: str = "libx264",
+           pix_fmt: str = "yuv420p", fmt: str | None = None, cover: bool = False) -> Path:
+    """A small clip encoded with PyAV; ``cover`` puts an artwork stream (one picture, the
+    attached-picture disposition) into an audio file instead."""
+    with av.open(str(path), "w", format=fmt) as container:
+        if cover:
+            audio = container.add_stream("aac", rate=44100)
+        stream = container.add_stream(codec, rate=12)
+        stream.width, stream.height, stream.pix_fmt = *size, pix_fmt
+        if cover:
+            stream.disposition = av.stream.Disposition.attached_pic
+            frames = 1
+        for index in range(frames):
+            rgb = np.full((size[1], size[0], 3), 40 + 20 * index, np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+        if cover:
+            for index in range(4):
+                sound = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32),
+                                                   format="fltp", layout="mono")
+                sound.sample_rate, sound.pts = 44100, index * 1024
+                container.mux(audio.encode(sound))
+            container.mux(audio.encode())
+    return path
+
+
+def _subtitles_only(path: Path) -> None:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ass")
+        stream.codec_context.extradata = b"[Script Info]\n"
+        stream.time_base = Fraction(1, 1000)
+        packet = av.Packet(b"hello")
+        packet.stream, packet.pts, packet.dts, packet.duration = stream, 0, 0, 1000
+        container.mux(packet)
+
+
+def _matroska_without_frames(path: Path, good: Path) -> None:
+    """A Matroska file cut just after its first cluster starts: the header opens, no frame
+    is left."""
+    data = good.read_bytes()
+    path.write_bytes(data[:data.index(b"\x1f\x43\xb6\x75") + 12])
+
+
+def _gif_of_impossible_size(path: Path) -> None:
+    """A 40-byte GIF whose logical screen claims 65535x65535 (a decompression bomb)."""
+    header = b"GIF89a" + struct.pack("<HH", 65535, 65535) + b"\x80\x00\x00" + bytes(3) + b"\xff" * 3
+    image = b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00\x02\x02\x44\x01\x00"
+    path.write_bytes(header + image * 3 + b";")
+
+
+def _image_sequence_of_two_sizes(folder: Path) -> None:
+    folder.mkdir()
+    for index in range(4):
+        width = 80 if index == 2 else 64
+        cv2.imwrite(str(folder / f"frame_{index:03d}.png"), np.full((48, width, 3), 90, np.uint8))
+
+
 @pytest.fixture(scope="module")
 def bad_inputs(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     """name -> (path, expected cause)."""
@@ -65,13 +127,26 @@ def bad_inputs(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     _audio_only(case("audio_only.m4a", "has no video stream (audio only)"))
     (case("no_videos", "folder holds no videos")).mkdir()
     os.symlink(root / "gone.mp4", case("dangling_link.mp4", "no such file or directory"))
+    os.mkfifo(case("pipe.mp4", "not a regular file (a FIFO, socket or device)"))
+    _video(case("tiny.mp4", "frame size 16x16 is too small to check"), (16, 16))
+    _video(case("one_column.mp4", "frame size 1x720 is too small to check"), (1, 720),
+           pix_fmt="yuv444p")
+    _subtitles_only(case("subtitles.mkv", "has no video stream (subtitles only)"))
+    _video(case("song_with_cover.m4a", "has no video stream (audio only)"), cover=True,
+           codec="mjpeg", pix_fmt="yuvj420p", fmt="mp4")
+    _video(case("animated.webp", "is an animated WebP, which ffmpeg cannot decode"),
+           codec="libwebp_anim", fmt="webp")
+    _matroska_without_frames(
+        case("cut.mkv", "no decodable frames (the container declares 6 frames but none could "
+                        "be read: truncated or damaged file)"), _video(root / "good.mkv"))
+    _gif_of_impossible_size(case("bomb.gif", "video stream has no frame size"))
+    _image_sequence_of_two_sizes(
+        case("two_sizes", "image frame_002.png is 80x48 but frame_000.png is 64x48"))
     return cases
 
 
 def test_each_bad_input_raises_a_clear_input_error(bad_inputs):
     for name, (path, cause) in bad_inputs.items():
-        if path.is_dir():
-            continue  # a folder is a batch input, covered by the CLI test
         with pytest.raises(InputError) as caught:
             vidlint.check(path)
         assert str(path) in str(caught.value) and cause in str(caught.value), name
@@ -141,3 +216,18 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path, synth_clip):
     assert result.returncode == 2
     assert f"{config}: unknown key 'thresholds'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_large_file_that_is_no_video_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A 5 GB file of zeros was read in full for its sha256 (14 s) before ffmpeg said it is no
+    video; now the probe comes first and the hash is never taken."""
+    path = tmp_path / "huge.mp4"
+    with path.open("wb") as handle:
+        handle.truncate(5 * 2**30)  # sparse: no disk used
+
+    def must_not_hash(*args):
+        raise AssertionError("hashed a file that is no video")
+
+    monkeypatch.setattr("vidlint.decode.clip._digest_file", must_not_hash)
+    with pytest.raises(InputError, match="not a video file"):
+        vidlint.check(path)

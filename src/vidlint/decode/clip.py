@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import heapq
+import itertools
 import logging
 import time
 from collections import deque
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from stat import S_ISREG
 
 import av
 import cv2
 import numpy as np
+from PIL import Image
 
 from vidlint.decode.frames import (
     WORKING_SHORT_SIDE,
@@ -36,6 +40,10 @@ av.logging.set_libav_level(av.logging.PANIC)
 
 MAX_PIXELS = 8192 * 8192
 """Frames larger than this are refused: a 16K frame is almost always a mislabelled file."""
+MIN_SIDE = 32
+"""Frames whose shorter side is under this are refused: the optical flow needs at least 12
+pixels after its own downscaling (a 2x2 or 1x720 clip crashed it), and nothing generated for
+viewing is that small."""
 
 STILL_IMAGE_FORMATS = ("_pipe", "image2")
 REORDER_DEPTH = 4
@@ -60,6 +68,8 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     read it."""
     started = time.time_ns()
     stat = path.stat()
+    if not S_ISREG(stat.st_mode):  # reading a FIFO would block forever
+        raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)", str(path))
     identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     known = KNOWN_SHA256.get(identity)
     if known is not None:
@@ -106,7 +116,8 @@ class Clip:
         self._short_side = short_side
         self._times: list[float] = []
         self.declared_frames = info.frame_count
-        """What the container declared (or its duration implied) before decoding."""
+        """What the container declared (or its duration implied) before decoding; once decoded,
+        a count implied by a duration is corrected for variable frame rate."""
 
     def frames(self) -> Iterator[Frame]:
         index = 0
@@ -122,6 +133,12 @@ class Clip:
             else:
                 yield _frame_from_av(index, time_s, picture, self._short_side)
             index += 1
+        if index == 0 and self.declared_frames and not self.issues:
+            self.issues.append(DecodeIssue(0, 0.0, f"the container declares "
+                                           f"{self.declared_frames} frames but none could be "
+                                           "read: truncated or damaged file"))
+        self.issues.extend(DecodeIssue(index, self._times[-1] if self._times else 0.0, message)
+                           for message in self._source.trailing_issues())
         self._finalize(self._source.last_duration_s)
 
     def close(self) -> None:
@@ -145,6 +162,13 @@ class Clip:
         typical = float(np.median(positive)) if len(positive) else 1.0 / max(info.fps, 1e-6)
         last = last_duration_s if last_duration_s and last_duration_s > 0 else typical
         duration = float(times[-1] - times[0] + last)
+        if not self._source.frames_counted and self.declared_frames:
+            # A count implied by duration x average rate is wrong for variable frame rate: what
+            # the container declared is its end time, so only time missing at the end is frames
+            # missing (at the typical interval).
+            end_s = self._source.start_s + times[-1] + last  # Matroska declares its end time
+            missing_s = max(0.0, self._source.declared_end_s - end_s)
+            self.declared_frames = len(times) + round(missing_s / typical)
         info.frame_count = len(times)
         info.duration_s = round(duration, 6)
         if duration > 0 and (info.container == "gif" or not info.fps):
@@ -153,6 +177,41 @@ class Clip:
         tick = float(info.time_base) if info.time_base else 1e-3
         info.vfr = bool(len(positive) and (positive.max() - positive.min()) > max(1.5 * tick,
                                                                                   0.05 * typical))
+
+
+class _RotatedPicture(Picture):
+    """A picture shown turned by the clip's display matrix (phones store portrait video
+    landscape): every representation is made from the stored picture, then turned."""
+
+    def __init__(self, stored: Picture, degrees_ccw: int) -> None:
+        self._stored = stored
+        self._turn = TURNS[degrees_ccw]
+        self._sideways = degrees_ccw != 180
+
+    def rgb(self) -> np.ndarray:
+        return cv2.rotate(self._stored.rgb(), self._turn)
+
+    def rgb_at(self, width: int, height: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+        size = (height, width) if self._sideways else (width, height)
+        return cv2.rotate(self._stored.rgb_at(*size, interpolation), self._turn)
+
+    def gray_at(self, width: int, height: int) -> np.ndarray:
+        size = (height, width) if self._sideways else (width, height)
+        return cv2.rotate(self._stored.gray_at(*size), self._turn)
+
+
+TURNS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+"""cv2's turn for each counter-clockwise display rotation."""
+
+
+def display_rotation(picture: av.VideoFrame) -> int:
+    """Counter-clockwise degrees (0, 90, 180 or 270) the display matrix turns the picture by;
+    other angles and mirroring are ignored (no encoder writes them)."""
+    try:
+        degrees = round(picture.rotation) % 360
+    except (AttributeError, TypeError, ValueError):
+        return 0
+    return degrees if degrees in (90, 180, 270) else 0
 
 
 class _AVPicture(Picture):
@@ -173,19 +232,39 @@ class _AVPicture(Picture):
 
 
 def _frame_from_av(index: int, time_s: float, picture: av.VideoFrame, short_side: int) -> Frame:
-    working = working_size(picture.width, picture.height, short_side)
-    if picture.format.name == "yuv420p" and picture.width % 2 == 0 and picture.height % 2 == 0:
+    # cv2's I420 conversion assumes video range; full-range yuv420p (VP9, AV1 and some phones
+    # flag it instead of using yuvj420p) goes through swscale, which reads the range flag.
+    if (picture.format.name == "yuv420p" and picture.width % 2 == 0 and picture.height % 2 == 0
+            and picture.color_range != FULL_RANGE):
         source: Picture = I420Picture(picture.to_ndarray(), picture.width, picture.height)
     else:
         source = _AVPicture(picture)
-    return Frame(index, time_s, source, working)
+    width, height = picture.width, picture.height
+    rotation = display_rotation(picture)
+    if rotation:
+        source = _RotatedPicture(source, rotation)
+        if rotation != 180:
+            width, height = height, width
+    return Frame(index, time_s, source, working_size(width, height, short_side))
+
+
+FULL_RANGE = 2
+"""AVCOL_RANGE_JPEG: the frame's samples use 0-255, not video range 16-235."""
 
 
 class _Source:
     last_duration_s: float | None = None
+    frames_counted = True
+    """False where the frame count is only duration x average rate (Matroska, WebM, MPEG-TS)."""
+    declared_end_s = 0.0
+    start_s = 0.0
 
     def read(self) -> Iterator[tuple[float, np.ndarray | av.VideoFrame] | str]:
         raise NotImplementedError
+
+    def trailing_issues(self) -> list[str]:
+        """Damage found only once every frame was read (e.g. a missing end marker)."""
+        return []
 
     def close(self) -> None:
         pass
@@ -201,11 +280,17 @@ class _PyAVSource(_Source):
         except OSError as exc:
             raise InputError(f"cannot open ({exc.strerror or exc})", path) from exc
         fmt = self.container.format.name
-        videos = self.container.streams.video
+        # A cover image (mp4/mkv artwork) is a one-picture "video" stream: never the clip.
+        videos = [s for s in self.container.streams.video
+                  if not s.disposition & av.stream.Disposition.attached_pic]
         if not videos:
-            kind = "audio only" if self.container.streams.audio else "no streams"
+            others = self._other_streams()
             self.container.close()
-            raise InputError(f"has no video stream ({kind})", path)
+            raise InputError(f"has no video stream ({others})", path)
+        if fmt == "webp_pipe" and _is_animated_webp(path):
+            self.container.close()
+            raise InputError("is an animated WebP, which ffmpeg cannot decode: convert it to "
+                             "mp4, webm or gif", path)
         if fmt.endswith(STILL_IMAGE_FORMATS):
             self.container.close()
             raise InputError(f"is a still image ({fmt.split('_')[0]}), not a clip", path)
@@ -213,6 +298,30 @@ class _PyAVSource(_Source):
         self.stream.thread_type = "AUTO"
         self.format = fmt
         self.frames_seen = 0
+        # Frame times count from the stream's start, so the first frame of an MPEG-TS clip (or
+        # of a file cut from a longer one) is at 0 s, as an editor shows it.
+        start, time_base = self.stream.start_time, self.stream.time_base
+        self.start_s = float(start * time_base) if start and time_base else 0.0
+        self._items = self._decoded()
+        self._peeked: list[av.VideoFrame | str] = []
+        self.rotation = 0
+
+    def _peek_rotation(self) -> None:
+        """Decode up to the first frame, which carries the display matrix, and keep what was
+        decoded for ``read``."""
+        for item in self._items:
+            self._peeked.append(item)
+            if not isinstance(item, str):
+                self.rotation = display_rotation(item)
+                return
+
+    def _other_streams(self) -> str:
+        kinds = [kind for kind, streams in (("audio", self.container.streams.audio),
+                                            ("subtitles", self.container.streams.subtitles),
+                                            ("data", self.container.streams.data)) if streams]
+        if kinds:
+            return " and ".join(kinds) + " only"
+        return "only a cover image" if self.container.streams.video else "no streams"
 
     def probe(self) -> ClipInfo:
         stream, ctx = self.stream, self.stream.codec_context
@@ -223,23 +332,46 @@ class _PyAVSource(_Source):
             duration = float(stream.duration * stream.time_base)
         else:
             duration = (self.container.duration or 0) / av.time_base
+        self.frames_counted = bool(frames)
+        self.declared_end_s = duration
         if not frames and fps and duration:
             frames = round(duration * fps)
+        width, height = int(ctx.width), int(ctx.height)
+        if 0 < width * height <= MAX_PIXELS:  # never decode a frame open_clip will refuse
+            self._peek_rotation()
+        if self.rotation in (90, 270):  # width and height as shown, like every player
+            width, height = height, width
         return ClipInfo(
-            path=str(self.path), sha256="", width=int(ctx.width), height=int(ctx.height),
+            path=str(self.path), sha256="", width=width, height=height,
             fps=round(fps, 4), frame_count=frames, duration_s=round(duration, 6), codec=ctx.name,
             container=self.format, has_audio=bool(self.container.streams.audio),
             time_base=stream.time_base,
         )
 
     def read(self) -> Iterator[tuple[float, av.VideoFrame] | str]:
-        """Frames in display order with their presentation times. Decoders emit frames in
-        display order, but some files (AVI with packed B-frames) stamp them with reordered pts:
-        holding a few frames and handing out the smallest pending pts repairs that, and changes
-        nothing for well-formed files."""
+        """Frames with their presentation times, and an issue when the first frame comes late:
+        a file cut mid-GOP starts with frames whose reference is gone, and the decoder drops
+        them without an error. One interval late is not reported: AVI with packed B-frames
+        stamps its first frame one tick after the stream start (real_mmaction2_eye_makeup.avi)."""
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        interval = 1.0 / float(rate) if rate else 0.0
+        first = True
+        for item in self._in_display_order():
+            if first and not isinstance(item, str):
+                first = False
+                if interval and item[0] > 1.5 * interval:
+                    yield (f"the first decodable frame is at {item[0]:.3f} s: the "
+                           f"~{round(item[0] / interval)} frame(s) before it could not be "
+                           "decoded (a file cut mid-GOP?)")
+            yield item
+
+    def _in_display_order(self) -> Iterator[tuple[float, av.VideoFrame] | str]:
+        """Decoders emit frames in display order, but some files (AVI with packed B-frames)
+        stamp them with reordered pts: holding a few frames and handing out the smallest
+        pending pts repairs that, and changes nothing for well-formed files."""
         pending: deque[av.VideoFrame] = deque()
         stamps: list[float] = []
-        for item in self._decoded():
+        for item in itertools.chain(self._peeked, self._items):
             if isinstance(item, str):
                 yield item
                 continue
@@ -255,8 +387,14 @@ class _PyAVSource(_Source):
             self.last_duration_s = float(frame.duration * frame.time_base)
         self.frames_seen += 1
         if frame.time is not None:
-            return float(frame.time)
+            return float(frame.time) - self.start_s
         return (self.frames_seen - 1) / float(self.stream.average_rate or 24)
+
+    def trailing_issues(self) -> list[str]:
+        if self.format == "gif" and not _ends_with(self.path, b";"):
+            return ["the GIF ends without its trailer byte (truncated file): its last frame "
+                    + "may be incomplete"]
+        return []
 
     def _decoded(self) -> Iterator[av.VideoFrame | str]:
         packets = self.container.demux(self.stream)
@@ -319,6 +457,7 @@ class _ImageFolderSource(_Source):
         if not self.files:
             raise InputError("folder holds no videos and no image sequence", path)
         self.last_duration_s = 1.0 / fps
+        _one_frame_size(self.files, path)
 
     def probe(self) -> ClipInfo:
         first = cv2.imread(str(self.files[0]), cv2.IMREAD_COLOR)
@@ -339,6 +478,25 @@ class _ImageFolderSource(_Source):
             yield index / self.fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def _one_frame_size(files: list[Path], folder: Path) -> None:
+    """Refuse a sequence whose images differ in size (analyzers compare frames pixel by pixel).
+    Reads only the image headers; files that are no image are left to ``read``, which reports
+    them as undecodable frames."""
+    first: tuple[Path, tuple[int, int]] | None = None
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                size = image.size
+        except (OSError, ValueError, Image.DecompressionBombError):
+            continue
+        if first is None:
+            first = (file, size)
+        elif size != first[1]:
+            raise InputError(f"image {file.name} is {size[0]}x{size[1]} but {first[0].name} is "
+                             f"{first[1][0]}x{first[1][1]}: a sequence needs one frame size",
+                             folder)
+
+
 DECODERS = {"pyav": _PyAVSource, "decord": _DecordSource}
 
 
@@ -350,30 +508,35 @@ def open_clip(path: str | Path, decoder: str = "pyav",
         raise InputError("no such file or directory", path)
     if path.is_dir():
         source: _Source = _ImageFolderSource(path)
-        sha = clip_sha256(path)
     else:
+        if not path.is_file():  # reading a FIFO would block; a device never ends
+            raise InputError("not a regular file (a FIFO, socket or device)", path)
         try:
             size = path.stat().st_size
         except OSError as exc:
             raise InputError(f"cannot read ({exc.strerror})", path) from exc
         if size == 0:
             raise InputError("empty file (0 bytes)", path)
-        try:
-            sha = clip_sha256(path)
-        except OSError as exc:
-            raise InputError(f"cannot read ({exc.strerror})", path) from exc
         if decoder not in DECODERS:
             raise InputError(f"unknown decoder {decoder!r} (choose from {', '.join(DECODERS)})",
                              path)
         source = DECODERS[decoder](path)
     info = source.probe()  # type: ignore[attr-defined]
-    info.sha256 = sha
     if info.width <= 0 or info.height <= 0:
         source.close()
         raise DecodeError("video stream has no frame size (unsupported or broken codec)", path)
     if info.width * info.height > MAX_PIXELS:
         source.close()
         raise InputError(f"frame size {info.width}x{info.height} is too large", path)
+    if min(info.width, info.height) < MIN_SIDE:
+        source.close()
+        raise InputError(f"frame size {info.width}x{info.height} is too small to check (the "
+                         f"shorter side must be at least {MIN_SIDE} pixels)", path)
+    try:  # hashed only once it is known to be a video: a 5 GB non-video fails at once
+        info.sha256 = clip_sha256(path)
+    except OSError as exc:
+        source.close()
+        raise InputError(f"cannot read ({exc.strerror})", path) from exc
     return Clip(info, source, short_side)
 
 
@@ -392,6 +555,25 @@ def _damage_kind(path: Path) -> str:
         if head[offset:offset + len(magic)] == magic:
             return f"damaged or truncated {name} file"
     return "not a video file"
+
+
+def _ends_with(path: Path, tail: bytes) -> bool:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(-len(tail), 2)
+            return handle.read() == tail
+    except OSError:
+        return True  # unreadable now: decoding already reported what matters
+
+
+def _is_animated_webp(path: Path) -> bool:
+    """An animated WebP has an ANIM chunk right after its VP8X header (RIFF, 'WEBP')."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except OSError:
+        return False
+    return head[8:12] == b"WEBP" and b"ANIM" in head[12:64]
 
 
 def _ffmpeg_cause(exc: av.error.FFmpegError) -> str:
