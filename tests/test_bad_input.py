@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -94,6 +95,23 @@ def _gif_of_impossible_size(path: Path) -> None:
     path.write_bytes(header + image * 3 + b";")
 
 
+def _image_sequence_with_a_bomb(folder: Path, side: int) -> None:
+    """Three small PNGs and a 70-byte one whose header claims side x side (9000: over
+    vidlint's limit; 20000: 1.2 GB decoded, over Pillow's too)."""
+    folder.mkdir()
+    for index in range(3):
+        cv2.imwrite(str(folder / f"frame_{index:03d}.png"), np.full((48, 64, 3), 90, np.uint8))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I",
+                                                                        zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    (folder / "frame_003.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                                           + chunk(b"IDAT", zlib.compress(bytes(64)))
+                                           + chunk(b"IEND", b""))
+
+
 def _image_sequence_of_two_sizes(folder: Path) -> None:
     folder.mkdir()
     for index in range(4):
@@ -142,6 +160,9 @@ def bad_inputs(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     _gif_of_impossible_size(case("bomb.gif", "video stream has no frame size"))
     _image_sequence_of_two_sizes(
         case("two_sizes", "image frame_002.png is 80x48 but frame_000.png is 64x48"))
+    _image_sequence_with_a_bomb(case("png_bomb", "image frame_003.png is too large ("), 20000)
+    _image_sequence_with_a_bomb(case("png_big", "image frame_003.png is too large (9000x9000)"),
+                                9000)
     return cases
 
 

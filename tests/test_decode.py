@@ -12,6 +12,7 @@ import pytest
 
 import vidlint
 from vidlint.decode import open_clip, working_size
+from vidlint.errors import InputError
 from vidlint.synth import Artifact, SynthSpec, render, write_clip
 
 
@@ -288,3 +289,21 @@ def test_gif_cut_short_is_reported(tmp_path):
         "incomplete")]
     report = vidlint.check(cut, select=["TMP005"])
     assert any("trailer" in f.message for f in report.findings)
+
+
+def test_decord_refuses_clips_it_would_decode_wrong(tmp_path):
+    """decord ignores a 180-degree display matrix and garbles a 90-degree one (4-channel frames,
+    shifted bytes); an MPEG-TS clip fails in its first-frame probe with a C++ stack trace."""
+    pytest.importorskip("decord")
+    upright = [_picture(i, 64, 96) for i in range(4)]
+    phone = _encode(tmp_path / "phone.mp4", [np.ascontiguousarray(np.rot90(p)) for p in upright],
+                    rotation=-90)
+    with pytest.raises(InputError, match="display rotation, which decord does not apply"):
+        open_clip(phone, decoder="decord")
+    stream = _encode(tmp_path / "clip.ts", upright, fmt="mpegts")
+    try:
+        with open_clip(stream, decoder="decord") as clip:
+            assert len(list(clip.frames())) == 4
+    except InputError as error:
+        assert str(error).startswith(f"{stream}: not a readable video (decord: ")
+        assert "\n" not in str(error) and "Stack trace" not in str(error)

@@ -7,6 +7,7 @@ import hashlib
 import heapq
 import itertools
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -427,11 +428,19 @@ class _DecordSource(_Source):
         try:
             self.reader = decord.VideoReader(str(path), num_threads=1)
         except Exception as exc:  # decord raises its own DECORDError or RuntimeError
-            raise InputError(f"not a readable video (decord: {exc})", path) from exc
+            raise InputError(f"not a readable video (decord: {_decord_cause(exc)})",
+                             path) from exc
+        if _stored_turned(path):
+            raise InputError("has a display rotation, which decord does not apply (its frames "
+                             "come out sideways or garbled): use the default decoder", path)
 
     def probe(self) -> ClipInfo:
-        height, width = self.reader[0].shape[:2] if len(self.reader) else (0, 0)
-        self.reader.seek(0)
+        try:
+            height, width = self.reader[0].shape[:2] if len(self.reader) else (0, 0)
+            self.reader.seek(0)
+        except Exception as exc:  # DECORDError on a damaged first frame (an MPEG-TS cut)
+            raise InputError(f"not a readable video (decord: {_decord_cause(exc)})",
+                             self.path) from exc
         fps = float(self.reader.get_avg_fps() or 0.0)
         return ClipInfo(path=str(self.path), sha256="", width=int(width), height=int(height),
                         fps=round(fps, 4), frame_count=len(self.reader),
@@ -444,7 +453,25 @@ class _DecordSource(_Source):
                 start, _ = self.reader.get_frame_timestamp(index)
                 yield float(start), self.reader.next().asnumpy()
             except Exception as exc:
-                yield f"decord could not decode frame {index}: {exc}"
+                yield f"decord could not decode frame {index}: {_decord_cause(exc)}"
+
+
+def _decord_cause(exc: Exception) -> str:
+    """The first line of a decord error without its "[time] file.cc:line:" prefix (the rest
+    is a C++ stack trace)."""
+    lines = str(exc).strip().splitlines()
+    return re.sub(r"^\[[\d:]+\] \S+:\d+: ", "", lines[0]) if lines else type(exc).__name__
+
+
+def _stored_turned(path: Path) -> bool:
+    """Whether the clip's first frame carries a display rotation (read with PyAV)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            return any(display_rotation(frame) for frame in
+                       itertools.islice(container.decode(stream), 1))
+    except (av.error.FFmpegError, IndexError):
+        return False
 
 
 class _ImageFolderSource(_Source):
@@ -479,16 +506,21 @@ class _ImageFolderSource(_Source):
 
 
 def _one_frame_size(files: list[Path], folder: Path) -> None:
-    """Refuse a sequence whose images differ in size (analyzers compare frames pixel by pixel).
-    Reads only the image headers; files that are no image are left to ``read``, which reports
-    them as undecodable frames."""
+    """Refuse a sequence whose images differ in size (analyzers compare frames pixel by pixel)
+    or one too large to decode (a PNG header can claim 60000x60000 in a few bytes). Reads only
+    the image headers; files that are no image are left to ``read``, which reports them as
+    undecodable frames."""
     first: tuple[Path, tuple[int, int]] | None = None
     for file in files:
         try:
             with Image.open(file) as image:
                 size = image.size
-        except (OSError, ValueError, Image.DecompressionBombError):
+        except Image.DecompressionBombError as exc:
+            raise InputError(f"image {file.name} is too large ({exc})", folder) from exc
+        except (OSError, ValueError):
             continue
+        if size[0] * size[1] > MAX_PIXELS:
+            raise InputError(f"image {file.name} is too large ({size[0]}x{size[1]})", folder)
         if first is None:
             first = (file, size)
         elif size != first[1]:
