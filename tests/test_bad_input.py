@@ -146,6 +146,7 @@ def bad_inputs(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     (case("no_videos", "folder holds no videos")).mkdir()
     os.symlink(root / "gone.mp4", case("dangling_link.mp4", "no such file or directory"))
     os.mkfifo(case("pipe.mp4", "not a regular file (a FIFO, socket or device)"))
+    case("folder_named.mp4", "folder holds no videos").mkdir()
     _video(case("tiny.mp4", "frame size 16x16 is too small to check"), (16, 16))
     _video(case("one_column.mp4", "frame size 1x720 is too small to check"), (1, 720),
            pix_fmt="yuv444p")
@@ -252,3 +253,33 @@ def test_a_large_file_that_is_no_video_is_refused_before_it_is_read(tmp_path, mo
     monkeypatch.setattr("vidlint.decode.clip._digest_file", must_not_hash)
     with pytest.raises(InputError, match="not a video file"):
         vidlint.check(path)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv", ".webm", ".avi", ".gif"])
+def test_a_file_cut_mid_packet_is_an_error_or_a_corrupt_finding(tmp_path, suffix):
+    """Wherever a file is cut, the user hears about it: the container cannot be opened (MP4 and
+    MOV keep their index at the end), or the check reports TMP005 (frames missing against the
+    declared count or end time, a packet the decoder rejects, a GIF without its trailer)."""
+    full = tmp_path / f"full{suffix}"
+    write_clip(SynthSpec(width=64, height=48, frames=24, fps=12.0), full, write_labels=False)
+    data = full.read_bytes()
+    for share in (0.5, 0.9):
+        cut = tmp_path / f"cut{int(share * 100)}{suffix}"
+        cut.write_bytes(data[:int(len(data) * share) | 1])  # odd: never on a packet boundary
+        try:
+            report = vidlint.check(cut, select=["TMP005"])
+        except InputError as error:
+            assert str(error).startswith(f"{cut}: ")
+            assert "damaged or truncated" in str(error) or "no decodable frames" in str(error)
+        else:
+            assert [f.code for f in report.findings][:1] == ["TMP005"], (share, report.findings)
+
+
+def test_unicode_path_with_spaces_is_checked_and_printed(tmp_path):
+    path = tmp_path / "név with space ✓.mp4"
+    write_clip(SynthSpec(width=64, height=48, frames=12), path, write_labels=False)
+    assert vidlint.check(path, select=["TMP"]).clip["path"] == str(path)
+    result = subprocess.run([sys.executable, "-m", "vidlint", "check", str(path), "--no-write",
+                             "--select", "TMP"], capture_output=True, text=True, timeout=60)
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+    assert str(path) in result.stdout

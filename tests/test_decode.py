@@ -307,3 +307,22 @@ def test_decord_refuses_clips_it_would_decode_wrong(tmp_path):
     except InputError as error:
         assert str(error).startswith(f"{stream}: not a readable video (decord: ")
         assert "\n" not in str(error) and "Stack trace" not in str(error)
+
+
+def test_tags_that_are_not_utf8_do_not_stop_the_check(tmp_path):
+    """A title written in Latin-1 (or damaged) made PyAV raise UnicodeDecodeError on open, a
+    traceback (found by fuzzing Matroska and WebM files)."""
+    path = tmp_path / "latin1.mkv"
+    with av.open(str(path), "w") as container:
+        container.metadata["title"] = "caf\u00e9 TITLEMARK"
+        stream = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(6):
+            frame = av.VideoFrame.from_ndarray(_picture(index, 64, 48), format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    data = path.read_bytes()
+    path.write_bytes(data.replace("caf\u00e9".encode(), b"caf\xe9\xe9"))  # Latin-1, same length
+    _, frames = _decoded(path)
+    assert _frame_numbers(frames) == list(range(6))

@@ -274,8 +274,8 @@ class _Source:
 class _PyAVSource(_Source):
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self.container = av.open(str(path))
+        try:  # tags in another encoding than UTF-8 (or damaged ones) must not stop the check
+            self.container = av.open(str(path), metadata_errors="replace")
         except av.error.FFmpegError as exc:
             raise InputError(f"{_damage_kind(path)} ({_ffmpeg_cause(exc)})", path) from exc
         except OSError as exc:
@@ -326,6 +326,10 @@ class _PyAVSource(_Source):
 
     def probe(self) -> ClipInfo:
         stream, ctx = self.stream, self.stream.codec_context
+        if ctx is None:  # an MP4 cut inside its index: the stream is listed, its codec is not
+            self.container.close()
+            raise DecodeError(f"{_damage_kind(self.path)}: its video stream names no codec "
+                              "ffmpeg can decode", self.path)
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else 0.0
         frames = int(stream.frames or 0)
@@ -466,7 +470,7 @@ def _decord_cause(exc: Exception) -> str:
 def _stored_turned(path: Path) -> bool:
     """Whether the clip's first frame carries a display rotation (read with PyAV)."""
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             stream = container.streams.video[0]
             return any(display_rotation(frame) for frame in
                        itertools.islice(container.decode(stream), 1))
