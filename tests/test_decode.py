@@ -326,3 +326,56 @@ def test_tags_that_are_not_utf8_do_not_stop_the_check(tmp_path):
     path.write_bytes(data.replace("caf\u00e9".encode(), b"caf\xe9\xe9"))  # Latin-1, same length
     _, frames = _decoded(path)
     assert _frame_numbers(frames) == list(range(6))
+
+
+def test_animated_png_is_a_clip(tmp_path):
+    path = tmp_path / "anim.png"
+    pictures = [_picture(i, 64, 48) for i in range(8)]
+    with av.open(str(path), "w", format="apng") as container:
+        stream = container.add_stream("apng", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "rgb24"
+        for index, rgb in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    _, frames = _decoded(path)
+    assert _frame_numbers(frames) == list(range(8))
+    assert np.allclose([f.time_s for f in frames], np.arange(8) / 12, atol=1e-3)
+    assert max(np.abs(f.rgb.astype(int) - p).max() for f, p in zip(frames, pictures)) == 0
+
+
+def test_a_file_with_two_video_streams_is_checked_on_its_first(tmp_path):
+    path = tmp_path / "two.mov"
+    with av.open(str(path), "w") as container:
+        streams = []
+        for width, height in ((64, 48), (96, 64)):
+            stream = container.add_stream("libx264", rate=12)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            streams.append(stream)
+        for index in range(6):
+            for stream in streams:
+                frame = av.VideoFrame.from_ndarray(_picture(index, stream.width, stream.height),
+                                                   format="rgb24")
+                frame.pts = index
+                container.mux(stream.encode(frame))
+        for stream in streams:
+            container.mux(stream.encode())
+    clip, frames = _decoded(path)
+    assert (clip.info.width, clip.info.height) == (64, 48)
+    assert _frame_numbers(frames) == list(range(6))
+
+
+def test_an_unreadable_image_in_a_sequence_is_a_missing_frame(tmp_path):
+    """Files without an image suffix are not frames; a .png that is no image is a decode issue
+    at its place, and the frames after it keep their times (the gap shows)."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for index in range(6):
+        cv2.imwrite(str(folder / f"f{index:03d}.png"), _picture(index, 64, 48)[:, :, ::-1])
+    (folder / "f002.png").write_bytes(b"not an image")
+    (folder / "notes.txt").write_text("shot list")
+    clip, frames = _decoded(folder)
+    assert _frame_numbers(frames) == [0, 1, 3, 4, 5]
+    assert np.allclose([f.time_s for f in frames], np.array([0, 1, 3, 4, 5]) / 24)
+    assert [(i.index, i.message) for i in clip.issues] == [(2, "cannot read image f002.png")]
