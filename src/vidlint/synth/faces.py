@@ -90,6 +90,26 @@ def _face_swap(frame: np.ndarray, state: FrameState, art: Artifact,
     return draw_face(frame, (1 - alpha) * first + alpha * second, mask, state, art, ctx)
 
 
+MELT_COLOUR = np.array([255.0, 120.0, 40.0], np.float32)
+"""The orange the face melts into (LongCat-Video's boy turns into an orange blob like this)."""
+
+
+def _face_melt(frame: np.ndarray, state: FrameState, art: Artifact,
+               ctx: Context) -> np.ndarray:
+    """The face dissolves over ``melt`` frames from ``start``: its features blur and its colours
+    flow into a flat orange, from the chin up (up to ``strength`` of it at the chin, a third of
+    that at the forehead, so a blob that still reads as a head remains), and it stays melted for
+    the rest of the span."""
+    patch, mask = face_patch(str(art.params.get("who", "astronaut")))
+    melt = max(1, int(art.params.get("melt", 12)))
+    amount = min(1.0, (state.index - art.start + 1) / melt)
+    strength = float(art.params.get("strength", 0.7))
+    rows = np.linspace(1 / 3, 1.0, patch.shape[0], dtype=np.float32)[:, None, None]
+    weight = strength * amount * rows
+    blurred = cv2.GaussianBlur(patch, (0, 0), 0.5 + 3 * amount)
+    return draw_face(frame, (1 - weight) * blurred + weight * MELT_COLOUR, mask, state, art, ctx)
+
+
 def _gone(state: FrameState, art: Artifact, ctx: Context) -> None:
     """Nothing is drawn: this span only labels the frames where a face drawn before it is
     missing."""
@@ -100,5 +120,8 @@ injection("face", (), "a real face photo (scikit-image astronaut) drifting in th
           after=_face)
 injection("face_swap", ("FAC001", "FAC002"), "the face cross-fades into another person over "
           "fade=6 frames and stays them (params into, fade, size)", after=_face_swap)
+injection("face_melt", ("FAC006",), "the face blurs and melts into orange from the chin up over "
+          "melt=12 frames and stays melted (params who, melt, strength=0.7, size, x)",
+          after=_face_melt)
 injection("face_gone", ("FAC003",), "a face drawn before this span is missing in it (put it "
           "right after a face span: the face vanishes mid-frame)", before=_gone)
