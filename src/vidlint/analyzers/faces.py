@@ -109,16 +109,18 @@ class FacesParams:
     landmarks: bool = param(True, "run FaceMesh on each sampled face crop")
     crop_size: int = param(256, "side of the square face crop given to FaceMesh (its input is "
                                 "192 px)", bounds=(64, 1024))
-    palette_anchor_samples: int = param(
-        3, "a track's palette anchor is the colours of its first 3 samples (0.5 s at 6 fps): "
-           "enough for the face's own shading, early enough to come before a breakdown (the "
-           "LongCat boy's face starts melting 1.7 s in)", bounds=(1, 100))
+    palette_anchor_s: float = param(
+        0.5, "a track's palette anchor is the colours of its samples in its first 0.5 s (3 at "
+             "6 fps): enough for the face's own shading and a few words' mouth movements, early "
+             "enough to come before a breakdown (the LongCat boy's face starts melting 1.5 s "
+             "in). Sampling every frame, 3 frames (0.125 s) let a talking profile (LTX-2 "
+             "backyard) reach 0.23 new colours; 0.5 s keeps it at 0.06", bounds=(0.0, 60.0))
     palette_radius: int = param(
         3, "a colour is new when its a*, b* lie more than this many Lab units from every colour "
            "of the anchor. Measured over the evaluation clips (highest new share of an honest "
            "face / noodles at Will Smith's mouth / the LongCat boy's face at frames 24, 28, 30): "
-           "radius 2: 0.085 / 0.28 / 0.30, 0.54, 0.56; 3: 0.062 / 0.26 / 0.19, 0.40, 0.46; "
-           "4: 0.057 / 0.25 / 0.08, 0.24, 0.36; 6: 0.051 / 0.22 / 0.03, 0.09, 0.24. 3 keeps "
+           "radius 2: 0.085 / 0.29 / 0.24, 0.47, 0.54; 3: 0.057 / 0.26 / 0.13, 0.34, 0.41; "
+           "4: 0.057 / 0.25 / 0.06, 0.22, 0.35; 6: 0.052 / 0.22 / 0.03, 0.08, 0.23. 3 keeps "
            "honest faces far under FAC006's 0.3 and still sees the melt at 28", bounds=(1, 40))
 
 @dataclass
@@ -138,6 +140,7 @@ class Track:
     frame_shift: list[float] = field(default_factory=list)
     """Per sample, how far (Lab a*, b* units) the mean colour of the frame around the face is from
     its mean over the anchor samples."""
+    anchor_start_t: float = 0.0
     anchor_colours: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     """(face colours, mean a*, b* around the face) of the samples that make the palette
     anchor."""
@@ -244,7 +247,7 @@ class FacesAnalyzer(Analyzer):
         track.boxes.append(box)
         track.scores.append(score)
         track.last_t = frame.time_s
-        self._palette_sample(track, face_palette_colours(frame.small, box),
+        self._palette_sample(track, frame.time_s, face_palette_colours(frame.small, box),
                              colour_around(frame_lab, box))
         image = face_image(frame, box)
         features = self._landmark_features(image, box) if self.mesh else {}
@@ -280,20 +283,26 @@ class FacesAnalyzer(Analyzer):
         self.closed.append(track)
 
     # -- palette --------------------------------------------------------------------------------
-    def _palette_sample(self, track: Track, face: np.ndarray, frame_colour: np.ndarray) -> None:
-        """Novelty of this sample's colours and the frame's colour shift; the first samples build
-        the anchor and are measured against it once it is complete."""
+    def _palette_sample(self, track: Track, t: float, face: np.ndarray,
+                        frame_colour: np.ndarray) -> None:
+        """Novelty of this sample's colours and the frame's colour shift. The samples of the
+        track's first ``palette_anchor_s`` make its anchor; they are measured against it once a
+        later sample completes it (a track that ends first is not measured)."""
         if track.palette is None:
-            track.anchor_colours.append((face, frame_colour))
-            if len(track.anchor_colours) < self.params.palette_anchor_samples:
+            if not track.anchor_colours:
+                track.anchor_start_t = t
+            if t - track.anchor_start_t < self.params.palette_anchor_s or not track.anchor_colours:
+                track.anchor_colours.append((face, frame_colour))
                 return
             track.palette = palette([c[0] for c in track.anchor_colours],
                                     self.params.palette_radius)
             track.frame_colour = np.mean([c[1] for c in track.anchor_colours], axis=0)
             pending, track.anchor_colours = track.anchor_colours, []
             for old_face, old_colour in pending:
-                self._palette_sample(track, old_face, old_colour)
-            return
+                self._measure_palette(track, old_face, old_colour)
+        self._measure_palette(track, face, frame_colour)
+
+    def _measure_palette(self, track: Track, face: np.ndarray, frame_colour: np.ndarray) -> None:
         track.novelty.append(novelty(face, track.palette))
         track.frame_shift.append(float(np.linalg.norm(frame_colour - track.frame_colour)))
 
@@ -377,7 +386,7 @@ class FacesAnalyzer(Analyzer):
                 out[PALETTE_NOVELTY][main.frames] = main.novelty
         self.meta = {
             "stride": self.stride,
-            "palette_anchor_samples": self.params.palette_anchor_samples,
+            "palette_anchor_s": self.params.palette_anchor_s,
             "sampled_frames": len(self.counts),
             "main_track": main.id if main is not None else None,
             "tracks": [track_record(t, self.times) for t in tracks],

@@ -485,26 +485,28 @@ def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
 @dataclass(frozen=True)
 class BreakdownParams:
     min_novelty: float = param(
-        0.3, "share of the face's inner pixels in colours new to its first samples "
-             "(analyzers.faces.palette_radius = 3). Measured on the evaluation clips: honest "
-             "faces at most 0.062 (the woman reading lifted into blue light 0.057, strong "
-             "expressions and head turns 0.042), noodles held to Will Smith's mouth 0.26; the "
-             "LongCat boy's melting face 0.40 at frame 28, 0.46-0.74 from 30")
+        0.3, "share of the face's inner pixels in colours new to its first 0.5 s "
+             "(analyzers.faces.palette_radius = 3). Measured on the evaluation clips in the "
+             "default profile: honest faces at most 0.057 (LTX-2's talking profile, the woman "
+             "reading lifted into blue light; strong expressions and head turns 0.042), noodles "
+             "held to Will Smith's mouth 0.26; the LongCat boy's melting face 0.13 at frame 24, "
+             "0.34 at 28, 0.41-0.73 from 30 (every frame sampled: 0.34 at 28, honest 0.062)")
     min_samples: int = param(
         3, "at least 3 sampled frames in a row beyond it (0.3-0.5 s): one odd crop (a hand "
            "passing, a codec glitch) is not a breakdown")
     max_frame_shift: float = param(
         8.0, "the frame around the face keeps its mean colour (Lab a*, b*) within this of its "
-             "mean over the face's first samples, or the new colours are the light's: an orange "
-             "grade over a synthetic clip moves it 20-28 (15%: 8-10). Measured: the LongCat "
-             "boy's park 2.5 while his face melts, a synthetic melt among moving sprites 5.9, "
-             "coloured fireworks 7.2, the evaluation clips' other faces 0.1-10.6 (10.6 is the "
-             "thin border left around the LivePortrait woman's large face)")
+             "mean over the face's first 0.5 s, or the new colours are the light's: a 40% orange "
+             "grade over a whole synthetic clip moves it 20-28 (15%: 6-9, with 0.2-0.27 new face "
+             "colours). Measured: the LongCat boy's park 2.4 while his face melts, a synthetic "
+             "melt among moving sprites 5.9, coloured fireworks 6.9, the evaluation clips' other "
+             "faces 0.1-10.6 (10.6 is the thin border left around the LivePortrait woman's "
+             "large face)")
     score_drop: float = param(
         0.15, "and the detector's confidence in the face falls this far below its first "
               "samples' (median) somewhere in that run, or FaceMesh no longer finds a face on "
               "it: a face lit or partly covered by something new is still a face. Measured: the "
-              "LongCat boy 0.89 -> 0.61 (FaceMesh lost at 34-36); Will Smith with noodles at his "
+              "LongCat boy 0.90 -> 0.61 (FaceMesh lost at 34-36); Will Smith with noodles at his "
               "mouth 0.92 -> 0.85; a 40% orange grade 0.91 -> 0.78")
 
 
@@ -532,28 +534,31 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         Something of a new colour held in front of the face while the face also turns away or is
         half hidden (food, a coloured mask, paint or make-up applied on camera); coloured light
         on the face alone while the head turns to profile. Noodles held to a mouth measure 0.26
-        on an unchanged detection score and are not reported. Missed: a face that breaks down in
+        on a detection score that falls only 0.07 and are not reported. Missed: a face that breaks down in
         its own colours (a smear or blur that keeps the palette), a face broken from its first
         samples (the anchor is already broken), a breakdown while the whole frame's colour moves
         (a pan into differently coloured surroundings).
     Example:
         LongCat-Video's boy on a bench, whose face turns into an orange garbled blob:
-        ``FAC006 face 0 breaks down from frame 28 (74% new colours > 30%; detection score 0.89
+        ``FAC006 face 0 breaks down from frame 28 (73% new colours > 30%; detection score 0.90
         -> 0.61)``.
     Thresholds:
         ``min_novelty`` = 0.3 with ``analyzers.faces.palette_radius`` = 3 Lab units and the
-        first ``analyzers.faces.palette_anchor_samples`` = 3 samples as the anchor;
+        samples of the track's first ``analyzers.faces.palette_anchor_s`` = 0.5 s as the anchor;
         ``min_samples`` = 3; ``max_frame_shift`` = 8; ``score_drop`` = 0.15.
     Fix hint:
         Regenerate with a new seed and face-deformation negatives; shorten the clip or keep the
         part before the breakdown.
     """
-    anchor_samples = int(data.signals.meta.get("faces", {}).get("palette_anchor_samples", 3))
+    anchor_s = float(data.signals.meta.get("faces", {}).get("palette_anchor_s", 0.5))
     for track in tracks_of(data):
         novelty, shift = track.get("palette_novelty"), track.get("frame_colour_shift")
         if not novelty:
-            continue  # followed for fewer samples than the palette anchor needs
-        anchor_score = float(np.median(track["scores"][:anchor_samples]))
+            continue  # not followed past its palette anchor
+        start_s = time_of(data, track["start"])
+        anchor_score = float(np.median([
+            score for frame, score in zip(track["frames"], track["scores"], strict=True)
+            if time_of(data, frame) - start_s < anchor_s or frame == track["start"]]))
         lost = [v is None for v in track["features"]["nose_offset"]]
         landmarks_measured = not all(lost)
         departed = [new > p.min_novelty and moved <= p.max_frame_shift
