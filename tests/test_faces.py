@@ -1,6 +1,7 @@
 """FAC rules on real faces: the scikit-image astronaut drawn into synthetic clips (swapped for
-another person, gone mid-frame, or melting into orange), a splice of the two real LivePortrait clips made at test
-time, and the real clips themselves for false positives."""
+another person, gone mid-frame, or melting into orange), a splice of the two real LivePortrait
+clips made at test time, and the real clips themselves (a face that breaks down, and controls for
+false positives)."""
 
 from __future__ import annotations
 

@@ -534,10 +534,10 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         Something of a new colour held in front of the face while the face also turns away or is
         half hidden (food, a coloured mask, paint or make-up applied on camera); coloured light
         on the face alone while the head turns to profile. Noodles held to a mouth measure 0.26
-        on a detection score that falls only 0.07 and are not reported. Missed: a face that breaks down in
-        its own colours (a smear or blur that keeps the palette), a face broken from its first
-        samples (the anchor is already broken), a breakdown while the whole frame's colour moves
-        (a pan into differently coloured surroundings).
+        on a detection score that falls only 0.07 and are not reported. Missed: a face that
+        breaks down in its own colours (a smear or blur that keeps the palette), a face broken
+        from its first samples (the anchor is already broken), a breakdown while the whole
+        frame's colour moves (a pan into differently coloured surroundings).
     Example:
         LongCat-Video's boy on a bench, whose face turns into an orange garbled blob:
         ``FAC006 face 0 breaks down from frame 28 (73% new colours > 30%; detection score 0.90
