@@ -44,22 +44,20 @@ def select_device(prefer: str = "auto") -> Any:
     """The torch device for ``prefer``: ``auto`` is the first CUDA device when there is one,
     else the CPU. ``cuda`` when no CUDA device exists is an error naming the cause, never a
     silent CPU run; ``cuda:N`` picks one."""
+    check_device_name(prefer)
     torch = require_torch()
     if prefer == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if prefer in ("cpu", "torch-cpu"):
         return torch.device("cpu")
-    if prefer == "cuda" or prefer.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device {prefer!r} requested but CUDA is not available "
-                              f"(torch {torch.__version__}, built for CUDA "
-                              f"{torch.version.cuda or 'none'})")
-        index = _cuda_index(prefer)
-        if index >= torch.cuda.device_count():
-            raise ConfigError(f"device {prefer!r}: only {torch.cuda.device_count()} CUDA "
-                              "device(s)")
-        return torch.device("cuda", index)
-    raise ConfigError(f"unknown device {prefer!r} (choose auto, cpu, torch-cpu, cuda or cuda:N)")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"device {prefer!r} requested but CUDA is not available "
+                          f"(torch {torch.__version__}, built for CUDA "
+                          f"{torch.version.cuda or 'none'})")
+    index = _cuda_index(prefer)
+    if index >= torch.cuda.device_count():
+        raise ConfigError(f"device {prefer!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    return torch.device("cuda", index)
 
 
 def pipeline_device(name: str) -> Any | None:
@@ -82,12 +80,13 @@ def pipeline_device(name: str) -> Any | None:
 
 def check_device_name(name: str) -> None:
     """A clear error for a ``device`` setting that is none of :data:`DEVICES`."""
-    if name in ("auto", "cpu", "torch-cpu", "cuda"):
+    if name in DEVICES[:-1]:
         return
     if name.startswith("cuda:"):
         _cuda_index(name)
         return
-    raise ConfigError(f"unknown device {name!r} (choose auto, cpu, torch-cpu, cuda or cuda:N)")
+    raise ConfigError(f"unknown device {name!r} (choose {', '.join(DEVICES[:-1])} or "
+                      f"{DEVICES[-1]})")
 
 
 def device_label(device: Any | None) -> str:
