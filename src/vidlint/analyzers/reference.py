@@ -148,10 +148,7 @@ class Prepared(NamedTuple):
 def prepare(rgb: np.ndarray, size: int, grid: int) -> Prepared:
     """The small gray picture, Lab cell means and Lab palette that frames and source are
     compared by."""
-    height, width = rgb.shape[:2]
-    scale = size / min(height, width)
-    small = cv2.resize(rgb, (max(8, round(width * scale)), max(8, round(height * scale))),
-                       interpolation=cv2.INTER_AREA)
+    small = to_short_side(rgb, size)
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     cells = cv2.resize(lab, (grid, grid), interpolation=cv2.INTER_AREA)
@@ -160,14 +157,19 @@ def prepare(rgb: np.ndarray, size: int, grid: int) -> Prepared:
     return Prepared(gray, cells, palette)
 
 
+def to_short_side(image: np.ndarray, size: int) -> np.ndarray:
+    """``image`` resized (area) so its short side is ``size``, neither side under 8 px."""
+    height, width = image.shape[:2]
+    scale = size / min(height, width)
+    return cv2.resize(image, (max(8, round(width * scale)), max(8, round(height * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
 def detail(gray: np.ndarray, size: int) -> float:
     """Laplacian variance of a uint8 gray picture brought to short side ``size``: its detail
     and sharpness."""
-    height, width = gray.shape[:2]
-    scale = size / min(height, width)
-    if scale < 1:
-        gray = cv2.resize(gray, (max(8, round(width * scale)), max(8, round(height * scale))),
-                          interpolation=cv2.INTER_AREA)
+    if size < min(gray.shape[:2]):
+        gray = to_short_side(gray, size)
     _, std = cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))
     return float(std[0, 0]) ** 2
 
