@@ -16,7 +16,7 @@ import numpy as np
 from vidlint.analyzers.base import param
 from vidlint.analyzers.faces import EXPRESSION_KEYS
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.base import Hit, RuleInput, rule, runs
 
 IDENTITY_FIX = {"params": {"reference_strength": "increase", "duration_s": "shorter"},
                 "prompt_add": ["consistent face", "same person throughout"],
@@ -109,29 +109,23 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         frames, distances = track["descriptor_frames"], track["anchor_distance"]
         limits = drift_limits(track, p)
         over = [d > limit for d, limit in zip(distances, limits, strict=True)]
-        start = None
-        for i, flag in enumerate([*over, False]):
-            if flag and start is None:
-                start = i
-            elif not flag and start is not None:
-                count = i - start
-                if count >= p.min_samples:
-                    last = i - 1
-                    end = track["end"] if last == len(frames) - 1 else frames[last]
-                    peak_i = start + int(np.argmax(distances[start:i]))
-                    worst, limit = distances[peak_i], limits[peak_i]
-                    yield Hit(frames[start], end,
-                              f"face {track['id']} no longer the same person from frame "
-                              f"{frames[start]} (distance {worst:.2f} > {limit:.2f} from "
-                              f"frame {track['anchor_frame']})",
-                              peak=frames[peak_i],
-                              confidence=min(1.0, 0.5 + (worst - limit) / 0.3),
-                              evidence={"track": track["id"], "anchor_frame":
-                                        track["anchor_frame"], "distance": round(worst, 3),
-                                        "threshold": round(limit, 3), "samples": count},
-                              region=box_at(track, frames[peak_i]))
-                start = None
-
+        for start, last in runs(over):
+            count = last - start + 1
+            if count < p.min_samples:
+                continue
+            end = track["end"] if last == len(frames) - 1 else frames[last]
+            peak_i = start + int(np.argmax(distances[start:last + 1]))
+            worst, limit = distances[peak_i], limits[peak_i]
+            yield Hit(frames[start], end,
+                      f"face {track['id']} no longer the same person from frame "
+                      f"{frames[start]} (distance {worst:.2f} > {limit:.2f} from "
+                      f"frame {track['anchor_frame']})",
+                      peak=frames[peak_i],
+                      confidence=min(1.0, 0.5 + (worst - limit) / 0.3),
+                      evidence={"track": track["id"], "anchor_frame": track["anchor_frame"],
+                                "distance": round(worst, 3), "threshold": round(limit, 3),
+                                "samples": count},
+                      region=box_at(track, frames[peak_i]))
 
 def drift_limits(track: dict[str, Any], p: DriftParams) -> list[float]:
     """Per descriptor, the anchor distance beyond which the face is someone else: dlib's
@@ -563,7 +557,9 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         landmarks_measured = not all(lost)
         departed = [new > p.min_novelty and moved <= p.max_frame_shift
                     for new, moved in zip(novelty, shift, strict=True)]
-        for first, last in runs(departed, p.min_samples):
+        for first, last in runs(departed):
+            if last - first + 1 < p.min_samples:
+                continue
             lowest = min(track["scores"][first:last + 1])
             mesh_lost = landmarks_measured and any(lost[first:last + 1])
             if anchor_score - lowest < p.score_drop and not mesh_lost:
@@ -585,14 +581,3 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
                                 "lowest_score": round(lowest, 3), "landmarks_lost": mesh_lost},
                       region=box_at(track, frames[peak_i]))
 
-
-def runs(flags: list[bool], min_length: int) -> Iterator[tuple[int, int]]:
-    """(first, last) indices of each run of True at least ``min_length`` long."""
-    start = None
-    for i, flag in enumerate([*flags, False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            if i - start >= min_length:
-                yield start, i - 1
-            start = None
