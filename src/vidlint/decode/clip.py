@@ -41,6 +41,7 @@ av.logging.set_libav_level(av.logging.PANIC)
 
 MAX_PIXELS = 8192 * 8192
 """Frames larger than this are refused: a 16K frame is almost always a mislabelled file."""
+NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
 MIN_SIDE = 32
 """Frames whose shorter side is under this are refused: the optical flow needs at least 12
 pixels after its own downscaling (a 2x2 or 1x720 clip crashed it), and nothing generated for
@@ -70,7 +71,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     started = time.time_ns()
     stat = path.stat()
     if not S_ISREG(stat.st_mode):  # reading a FIFO would block forever
-        raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)", str(path))
+        raise OSError(errno.EINVAL, NOT_REGULAR, str(path))
     identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     known = KNOWN_SHA256.get(identity)
     if known is not None:
@@ -545,13 +546,13 @@ def open_clip(path: str | Path, decoder: str = "pyav",
     if path.is_dir():
         source: _Source = _ImageFolderSource(path)
     else:
-        if not path.is_file():  # reading a FIFO would block; a device never ends
-            raise InputError("not a regular file (a FIFO, socket or device)", path)
         try:
-            size = path.stat().st_size
+            stat = path.stat()
         except OSError as exc:
             raise InputError(f"cannot read ({exc.strerror})", path) from exc
-        if size == 0:
+        if not S_ISREG(stat.st_mode):  # reading a FIFO would block; a device never ends
+            raise InputError(NOT_REGULAR, path)
+        if stat.st_size == 0:
             raise InputError("empty file (0 bytes)", path)
         if decoder not in DECODERS:
             raise InputError(f"unknown decoder {decoder!r} (choose from {', '.join(DECODERS)})",
