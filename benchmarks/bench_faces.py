@@ -54,9 +54,19 @@ def main() -> None:
     decode_cpu = 0.0
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "face720.mp4"
-        write_clip(SynthSpec(1280, 720, 24.0, 120, camera="pan", objects=2,
-                             artifacts=[Artifact("face", 0, 120, {"size": 0.45})]), path,
-                   write_labels=False)
+        write_clip(
+            SynthSpec(
+                1280,
+                720,
+                24.0,
+                120,
+                camera="pan",
+                objects=2,
+                artifacts=[Artifact("face", 0, 120, {"size": 0.45})],
+            ),
+            path,
+            write_labels=False,
+        )
         reference = Path(folder) / "face720_source.png"
         with open_clip(path) as clip:
             Image.fromarray(next(clip.frames()).rgb).save(reference)
@@ -69,14 +79,18 @@ def main() -> None:
             decode_cpu = min(decode_cpu or 1e9, time.process_time() - start)
         print(f"decode alone: {decode_cpu:.3f} s CPU")
         for profile in ("fast", "default", "thorough"):
-            best = min((run(path, profile, reference) for _ in range(2)),
-                       key=lambda t: t["faces"] + t["reference"])
+            best = min(
+                (run(path, profile, reference) for _ in range(2)),
+                key=lambda t: t["faces"] + t["reference"],
+            )
             total = best["faces"] + best["reference"]
-            print(f"{profile:9s} faces {best['faces']:.3f} s ({best['descriptors']} descriptors), "
-                  f"reference {best['reference']:.3f} s, together {total:.3f} s for 120 frames "
-                  f"(setup: faces {best['faces setup']:.2f} s, reference "
-                  f"{best['reference setup']:.2f} s); process CPU with decode "
-                  f"{best['cpu']:.3f} s")
+            print(
+                f"{profile:9s} faces {best['faces']:.3f} s ({best['descriptors']} descriptors), "
+                f"reference {best['reference']:.3f} s, together {total:.3f} s for 120 frames "
+                f"(setup: faces {best['faces setup']:.2f} s, reference "
+                f"{best['reference setup']:.2f} s); process CPU with decode "
+                f"{best['cpu']:.3f} s"
+            )
 
 
 if __name__ == "__main__":

@@ -30,17 +30,26 @@ def run(frames, info, params: HandsParams) -> tuple[float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "hand720.mp4"
-        write_clip(SynthSpec(1280, 720, 24.0, 120, camera="pan", objects=2,
-                             artifacts=[Artifact("hand", 0, 120)]), path, write_labels=False)
+        write_clip(
+            SynthSpec(
+                1280, 720, 24.0, 120, camera="pan", objects=2, artifacts=[Artifact("hand", 0, 120)]
+            ),
+            path,
+            write_labels=False,
+        )
         with open_clip(path) as clip:
             frames = list(clip.frames())
             info = clip.info
     default = HandsParams()
-    for label, params in ((f"default ({default.sample_fps:g} fps sampled)", default),
-                          ("every frame", HandsParams(sample_fps=1000.0))):
+    for label, params in (
+        (f"default ({default.sample_fps:g} fps sampled)", default),
+        ("every frame", HandsParams(sample_fps=1000.0)),
+    ):
         wall, cpu = min(run(frames, info, params) for _ in range(3))
-        print(f"{label:24s} wall {wall:.3f} s, cpu {cpu:.3f} s for {len(frames)} frames: "
-              f"{len(frames) / wall:.0f} fps of 720p clip (cpu: {len(frames) / cpu:.0f} fps)")
+        print(
+            f"{label:24s} wall {wall:.3f} s, cpu {cpu:.3f} s for {len(frames)} frames: "
+            f"{len(frames) / wall:.0f} fps of 720p clip (cpu: {len(frames) / cpu:.0f} fps)"
+        )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(folder) / "pan_720p.mp4"
         if len(sys.argv) == 1:
-            write_clip(SynthSpec(width=1280, height=720, fps=24, frames=120, camera="pan",
-                                 objects=4), path, write_labels=False)
+            write_clip(
+                SynthSpec(width=1280, height=720, fps=24, frames=120, camera="pan", objects=4),
+                path,
+                write_labels=False,
+            )
         with open_clip(path) as clip:
             frames = list(clip.frames())
             for frame in frames:
@@ -61,8 +64,10 @@ def main() -> None:
     print(f"OpenCV threads: {cv2.getNumThreads()} (VIDLINT_BENCH_THREADS=1 for a pool worker)")
     for profile in ("fast", "default", "thorough"):
         seconds = run(frames, info, profile)
-        parts = ", ".join(f"{name} {len(frames) / wall:.0f} fps ({wall:.2f} s wall, "
-                          f"{cpu:.2f} s CPU)" for name, (wall, cpu) in seconds.items())
+        parts = ", ".join(
+            f"{name} {len(frames) / wall:.0f} fps ({wall:.2f} s wall, {cpu:.2f} s CPU)"
+            for name, (wall, cpu) in seconds.items()
+        )
         total = sum(wall for wall, _ in seconds.values())
         print(f"{profile:9} total {total:.2f} s: {parts}")
 

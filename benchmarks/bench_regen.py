@@ -40,13 +40,27 @@ class Timed:
 
 def run(width: int, height: int, folder: Path) -> dict[str, float]:
     clip = folder / f"bad_{width}.mp4"
-    write_clip(SynthSpec(width=width, height=height, frames=FRAMES, seed=1,
-                         artifacts=[Artifact("freeze", 18, 30), Artifact("cut", 84)]), clip)
+    write_clip(
+        SynthSpec(
+            width=width,
+            height=height,
+            frames=FRAMES,
+            seed=1,
+            artifacts=[Artifact("freeze", 18, 30), Artifact("cut", 84)],
+        ),
+        clip,
+    )
     config = build_config({"select": ["TMP"]})
-    backend = SyntheticBackend({"decay_after_s": 3.5, "max_side": max(width, height)},
-                               work_dir=folder / f"backend_{width}")
-    fixer = Fixer(config, backend, folder / f"work_{width}", folder / f"out_{width}",
-                  settings=RegenSettings(shorten_factor=0.6))
+    backend = SyntheticBackend(
+        {"decay_after_s": 3.5, "max_side": max(width, height)}, work_dir=folder / f"backend_{width}"
+    )
+    fixer = Fixer(
+        config,
+        backend,
+        folder / f"work_{width}",
+        folder / f"out_{width}",
+        settings=RegenSettings(shorten_factor=0.6),
+    )
     checking = Timed(fixer.checker, "check")
     rendering = Timed(backend, "submit")
     wall, cpu = time.perf_counter(), time.process_time()
@@ -54,20 +68,28 @@ def run(width: int, height: int, folder: Path) -> dict[str, float]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     fixer.close()
     regens = sum(a["kind"] == "regen" for a in result.history["attempts"])
-    return {"status": result.status, "regenerations": regens, "wall_s": wall, "cpu_s": cpu,
-            "check_s": checking.total, "render_s": rendering.total,
-            "loop_s": wall - checking.total - rendering.total}
+    return {
+        "status": result.status,
+        "regenerations": regens,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "check_s": checking.total,
+        "render_s": rendering.total,
+        "loop_s": wall - checking.total - rendering.total,
+    }
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         for width, height in ((320, 240), (1280, 720)):
             r = run(width, height, Path(temp))
-            print(f"{width}x{height}: {r['status']} after {r['regenerations']} regenerations; "
-                  f"wall {r['wall_s']:.2f} s (cpu {r['cpu_s']:.2f} s) = checks "
-                  f"{r['check_s']:.2f} s + renders {r['render_s']:.2f} s + loop "
-                  f"{r['loop_s']:.2f} s ({r['loop_s'] / max(1, r['regenerations']) * 1000:.0f} "
-                  f"ms per attempt)")
+            print(
+                f"{width}x{height}: {r['status']} after {r['regenerations']} regenerations; "
+                f"wall {r['wall_s']:.2f} s (cpu {r['cpu_s']:.2f} s) = checks "
+                f"{r['check_s']:.2f} s + renders {r['render_s']:.2f} s + loop "
+                f"{r['loop_s']:.2f} s ({r['loop_s'] / max(1, r['regenerations']) * 1000:.0f} "
+                f"ms per attempt)"
+            )
 
 
 if __name__ == "__main__":

@@ -54,15 +54,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         clip = out / "bench.mp4"
-        write_clip(SynthSpec(width=1280, height=720, fps=24.0, frames=120, camera="pan",
-                             artifacts=[Artifact("freeze", 20, 12), Artifact("cut", 60),
-                                        Artifact("black", 90, 3), Artifact("repeat", 100)]),
-                   clip)
+        write_clip(
+            SynthSpec(
+                width=1280,
+                height=720,
+                fps=24.0,
+                frames=120,
+                camera="pan",
+                artifacts=[
+                    Artifact("freeze", 20, 12),
+                    Artifact("cut", 60),
+                    Artifact("black", 90, 3),
+                    Artifact("repeat", 100),
+                ],
+            ),
+            clip,
+        )
         report = vidlint.check(clip, select=["TMP"])
         # a batch's clips are older than the window in which a file's sha256 is not remembered
         time.sleep(max(0.0, getattr(decode_clip, "RACY_NS", 0) / 1e9 + 0.1))
-        print(f"{clip.name}: 1280x720, 120 frames, {clip.stat().st_size / 1e6:.1f} MB; "
-              f"{len(report.findings)} findings ({', '.join(f.code for f in report.findings)})")
+        print(
+            f"{clip.name}: 1280x720, 120 frames, {clip.stat().st_size / 1e6:.1f} MB; "
+            f"{len(report.findings)} findings ({', '.join(f.code for f in report.findings)})"
+        )
 
         def alone() -> None:
             for name in FORMATS:
@@ -83,8 +97,10 @@ def main() -> None:
             decodes = counts.get("open_clip", 0)
             hashes = counts.get(reader, 0)
             seconds = timed(run, repeat)
-            print(f"{label:20} {seconds:7.3f} s (median of {repeat})  "
-                  f"decodes {decodes}  file hashes {hashes}")
+            print(
+                f"{label:20} {seconds:7.3f} s (median of {repeat})  "
+                f"decodes {decodes}  file hashes {hashes}"
+            )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,14 @@ def source_frames() -> list[np.ndarray]:
             return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     from vidlint.synth import Artifact, SynthSpec, render
 
-    spec = SynthSpec(width=1280, height=720, frames=60, fps=24.0, camera="pan",
-                     artifacts=[Artifact("hand", 0, 60)])
+    spec = SynthSpec(
+        width=1280,
+        height=720,
+        frames=60,
+        fps=24.0,
+        camera="pan",
+        artifacts=[Artifact("hand", 0, 60)],
+    )
     return [rgb for _, rgb in render(spec)]
 
 
@@ -153,8 +159,12 @@ def check_cold(path: Path) -> Row:
     with tempfile.TemporaryDirectory() as out:
         cpu = children_cpu()
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", CLI, "check", str(path), "-o", out, "-q",
-                        "--engine", "serial"], cwd=REPO, capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-c", CLI, "check", str(path), "-o", out, "-q", "--engine", "serial"],
+            cwd=REPO,
+            capture_output=True,
+            check=False,
+        )
         return Row(time.perf_counter() - start, children_cpu() - cpu)
 
 
@@ -171,8 +181,15 @@ def batch(path: Path, clips: int, jobs: int) -> Row:
             copy.symlink_to(path)
             copies.append(copy)
         cpu = children_cpu()
-        seconds, result = timed(run_batch, copies, load_config(start=REPO),
-                                Path(folder) / "out", engine="pool", jobs=jobs, force=True)
+        seconds, result = timed(
+            run_batch,
+            copies,
+            load_config(start=REPO),
+            Path(folder) / "out",
+            engine="pool",
+            jobs=jobs,
+            force=True,
+        )
         cpu = children_cpu() - cpu
     errors = [o.error for o in result.outcomes if o.error]
     if errors:
@@ -220,10 +237,17 @@ def available(select: list[str]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clip", type=Path, help="Reference clip (default: made from the "
-                                                  "evaluation clips, see the module doc).")
-    parser.add_argument("--batch-clips", type=int, default=8,
-                        help="Clips in the batch run (worker start-up is shared by them).")
+    parser.add_argument(
+        "--clip",
+        type=Path,
+        help="Reference clip (default: made from the evaluation clips, see the module doc).",
+    )
+    parser.add_argument(
+        "--batch-clips",
+        type=int,
+        default=8,
+        help="Clips in the batch run (worker start-up is shared by them).",
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--long-seconds", type=int, default=60)
     parser.add_argument("--no-long", action="store_true", help="Skip the long-clip memory run.")
@@ -239,8 +263,10 @@ def main() -> None:
         stream = container.streams.video[0]
         frames = stream.frames or sum(1 for _ in container.decode(video=0))
         info = f"{stream.codec_context.width}x{stream.codec_context.height}, {frames} frames"
-    print(f"clip: {clip} ({info}); {os.cpu_count()} CPUs; load average "
-          f"{os.getloadavg()[0]:.1f} (figures are noisy when others use the machine)")
+    print(
+        f"clip: {clip} ({info}); {os.cpu_count()} CPUs; load average "
+        f"{os.getloadavg()[0]:.1f} (figures are noisy when others use the machine)"
+    )
     temporal = available(["TMP", "FLK"])
     cores = os.cpu_count() or 1
 
@@ -252,56 +278,76 @@ def main() -> None:
     rows["tmp"], _ = check_warm(clip, ["TMP"])
     print(f"  TMP rules only (--select TMP)             {rows['tmp']}")
     rows["temporal"], report = check_warm(clip, temporal)
-    print(f"  temporal (--select {','.join(temporal)})               {rows['temporal']}"
-          f"  [runs {', '.join(sorted(report.timings['analyzers_s']))}]")
+    print(
+        f"  temporal (--select {','.join(temporal)})               {rows['temporal']}"
+        f"  [runs {', '.join(sorted(report.timings['analyzers_s']))}]"
+    )
     rows["warm"], report = check_warm(clip)
     print(f"  default profile, one clip, warm           {rows['warm']}")
     analyzers = report.timings.get("analyzers_s", {})
-    print("      wall per stage: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(
-        analyzers.items(), key=lambda kv: -kv[1])) + f"; decode {report.timings['decode_s']:.2f}"
-          f"; rules {report.timings.get('rules_s', 0):.2f}")
+    print(
+        "      wall per stage: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(analyzers.items(), key=lambda kv: -kv[1]))
+        + f"; decode {report.timings['decode_s']:.2f}"
+        f"; rules {report.timings.get('rules_s', 0):.2f}"
+    )
     rows["cold"] = check_cold(clip)
     print(f"  default profile, one clip, cold process   {rows['cold']}")
     rows["batch"] = batch(clip, args.batch_clips, args.jobs)
-    print(f"  default profile, batch of {args.batch_clips}, {args.jobs} workers  {rows['batch']}"
-          " per clip")
+    print(
+        f"  default profile, batch of {args.batch_clips}, {args.jobs} workers  {rows['batch']}"
+        " per clip"
+    )
 
     print("ratios (wall; CPU in brackets):")
 
     def ratio(a: str, b: str) -> str:
         return f"{rows[a].wall / rows[b].wall:6.2f} [{rows[a].cpu / rows[b].cpu:5.2f}]"
 
-    print(f"  TMP only / PySceneDetect                   {ratio('tmp', 'scenedetect')}  (<= 1 wanted)")
+    print(
+        f"  TMP only / PySceneDetect                   {ratio('tmp', 'scenedetect')}  (<= 1 wanted)"
+    )
     print(f"  temporal (TMP,FLK) / PySceneDetect         {ratio('temporal', 'scenedetect')}")
     print(f"  default warm / decode only                 {ratio('warm', 'decode')}")
     print(f"  single warm / batch per clip               {ratio('warm', 'batch')}")
     idle_batch = rows["batch"].cpu / min(cores, args.jobs)
     idle_cold = rows["cold"].cpu  # upper bound: most stages are single-threaded
-    print(f"targets (5 s 720p clip, {cores} cores); 'idle est.' = CPU s / cores, what an idle "
-          "machine would give:")
-    for label, wall, idle, target in (("batch per clip", rows["batch"].wall, idle_batch,
-                                       TARGET_BATCH_S),
-                                      ("cold one clip ", rows["cold"].wall, idle_cold,
-                                       TARGET_COLD_S)):
+    print(
+        f"targets (5 s 720p clip, {cores} cores); 'idle est.' = CPU s / cores, what an idle "
+        "machine would give:"
+    )
+    for label, wall, idle, target in (
+        ("batch per clip", rows["batch"].wall, idle_batch, TARGET_BATCH_S),
+        ("cold one clip ", rows["cold"].wall, idle_cold, TARGET_COLD_S),
+    ):
         verdict = "met" if min(wall, idle) <= target else "NOT met"
-        print(f"  {label} {wall:6.2f} s wall, idle est. {idle:5.2f} s vs <= {target} s: "
-              f"{verdict}")
-    print(f"  stretch {STRETCH_S} s per clip in a batch: "
-          f"{'met' if idle_batch <= STRETCH_S else 'not met'}")
-    print(f"  TMP only vs PySceneDetect: "
-          f"{'met' if rows['tmp'].cpu <= rows['scenedetect'].cpu else 'NOT met'} (CPU)")
+        print(f"  {label} {wall:6.2f} s wall, idle est. {idle:5.2f} s vs <= {target} s: {verdict}")
+    print(
+        f"  stretch {STRETCH_S} s per clip in a batch: "
+        f"{'met' if idle_batch <= STRETCH_S else 'not met'}"
+    )
+    print(
+        f"  TMP only vs PySceneDetect: "
+        f"{'met' if rows['tmp'].cpu <= rows['scenedetect'].cpu else 'NOT met'} (CPU)"
+    )
 
     if not args.no_long:
         seconds, short_rss = peak_memory(clip)
-        print(f"memory: default profile, 5 s 720p clip: peak RSS {short_rss:7.0f} MiB "
-              f"({seconds:.1f} s)")
+        print(
+            f"memory: default profile, 5 s 720p clip: peak RSS {short_rss:7.0f} MiB "
+            f"({seconds:.1f} s)"
+        )
         long_path = long_clip(args.long_seconds)
         seconds, long_rss = peak_memory(long_path)
         raw = args.long_seconds * 24 * 1920 * 1080 * 3 / 2**20
-        print(f"memory: default profile, {args.long_seconds} s 1080p clip: peak RSS "
-              f"{long_rss:7.0f} MiB ({seconds:.1f} s; the decoded clip would be {raw:.0f} MiB)")
-        print(f"  long / short peak RSS {long_rss / short_rss:.2f} "
-              f"({'flat: streams' if long_rss < short_rss + 0.1 * raw else 'GROWS with length'})")
+        print(
+            f"memory: default profile, {args.long_seconds} s 1080p clip: peak RSS "
+            f"{long_rss:7.0f} MiB ({seconds:.1f} s; the decoded clip would be {raw:.0f} MiB)"
+        )
+        print(
+            f"  long / short peak RSS {long_rss / short_rss:.2f} "
+            f"({'flat: streams' if long_rss < short_rss + 0.1 * raw else 'GROWS with length'})"
+        )
 
 
 if __name__ == "__main__":

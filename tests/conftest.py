@@ -30,8 +30,9 @@ def synth_clip(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synth")
     made: dict[str, Path] = {}
 
-    def make(name: str, suffix: str = ".mp4", artifacts: list[Artifact] | tuple = (),
-             **spec) -> Path:
+    def make(
+        name: str, suffix: str = ".mp4", artifacts: list[Artifact] | tuple = (), **spec
+    ) -> Path:
         key = json.dumps([name, suffix, [repr(a) for a in artifacts], spec], sort_keys=True)
         if key not in made:
             path = folder / f"{name}{suffix}"

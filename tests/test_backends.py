@@ -38,11 +38,17 @@ from vidlint.synth import Artifact
 
 SECRET = "whsec_" + base64.b64encode(b"vidlint-test-secret-0123456789ab").decode()
 PROMPT = "a few colourful balls roll across a textured floor"
-FAST = RegenSettings(retry_base_s=0.01, retry_cap_s=0.05, poll_interval_s=0.01,
-                     max_poll_interval_s=0.02, submit_tries=3)
+FAST = RegenSettings(
+    retry_base_s=0.01,
+    retry_cap_s=0.05,
+    poll_interval_s=0.01,
+    max_poll_interval_s=0.02,
+    submit_tries=3,
+)
 
 
 # -- a generator behind both fakes ---------------------------------------------------------------
+
 
 class Generator:
     """Renders what the synthetic backend would for a request dict; thread-safe."""
@@ -65,8 +71,7 @@ class Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -83,8 +88,14 @@ class Handler(BaseHTTPRequestHandler):
     def body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("content-length") or 0))
 
-    def reply(self, code: int, data: Any = None, raw: bytes | None = None,
-              kind: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    def reply(
+        self,
+        code: int,
+        data: Any = None,
+        raw: bytes | None = None,
+        kind: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         payload = raw if raw is not None else json.dumps(data).encode()
         try:
             self.send_response(code)
@@ -99,6 +110,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 # -- fake HTTP generation service ----------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class HttpState:
@@ -137,8 +149,11 @@ class HttpService(Handler):
             return self.reply(401, {"error": "bad signature"})
         if s.fail_posts:
             code, retry_after = s.fail_posts.pop(0)
-            return self.reply(code, {"error": "try later"},
-                              headers={"retry-after": retry_after} if retry_after else None)
+            return self.reply(
+                code,
+                {"error": "try later"},
+                headers={"retry-after": retry_after} if retry_after else None,
+            )
         if s.malformed:
             return self.reply(200, raw=b"<html>gateway</html>", kind="text/html")
         key = headers["idempotency-key"]
@@ -154,8 +169,14 @@ class HttpService(Handler):
         if s.slow_s:
             time.sleep(s.slow_s)
         if s.sync:
-            return self.reply(200, {"id": job["id"], "status": "succeeded",
-                                    "output": s.output or f"/files/{job['id']}.mp4"})
+            return self.reply(
+                200,
+                {
+                    "id": job["id"],
+                    "status": "succeeded",
+                    "output": s.output or f"/files/{job['id']}.mp4",
+                },
+            )
         return self.reply(201, {"id": job["id"], "status": "queued"})
 
     def do_GET(self) -> None:
@@ -168,14 +189,19 @@ class HttpService(Handler):
                 return self.reply(200, {"id": job_id, "status": "processing"})
             if s.polls <= s.polls_before_done:
                 return self.reply(200, {"id": job_id, "status": "processing"})
-            return self.reply(200, {"id": job_id, "status": "succeeded",
-                                    "output": s.output or f"/files/{job_id}.mp4"})
+            return self.reply(
+                200,
+                {"id": job_id, "status": "succeeded", "output": s.output or f"/files/{job_id}.mp4"},
+            )
         if path.startswith("/files/"):
             name = path.split("/")[-1]
             s.fetched.append(name)
             job = next((j for j in s.jobs.values() if f"{j['id']}.mp4" == name), None)
-            data = s.file_bytes if s.file_bytes is not None else (
-                job["file"].read_bytes() if job else None)
+            data = (
+                s.file_bytes
+                if s.file_bytes is not None
+                else (job["file"].read_bytes() if job else None)
+            )
             if data is None:
                 return self.reply(404, {"error": "no such file"})
             return self.reply(200, raw=data, kind=s.file_kind)
@@ -197,8 +223,14 @@ def service(generator):
 
 @pytest.fixture(scope="module")
 def bad_clip(synth_clip) -> Path:
-    return synth_clip("backend_bad", artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)],
-                      seed=1, width=160, height=120, frames=48)
+    return synth_clip(
+        "backend_bad",
+        artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)],
+        seed=1,
+        width=160,
+        height=120,
+        frames=48,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -207,15 +239,29 @@ def webhook_secret(monkeypatch):
 
 
 def http_config(url: str, tmp_path: Path, **extra: Any):
-    return build_config({"select": ["TMP"], "backend": {"http": {"url": f"{url}/jobs",
-                                                                 "timeout_s": 5.0, **extra}}},
-                        sources=(str(tmp_path / "vidlint.toml"),))
+    return build_config(
+        {"select": ["TMP"], "backend": {"http": {"url": f"{url}/jobs", "timeout_s": 5.0, **extra}}},
+        sources=(str(tmp_path / "vidlint.toml"),),
+    )
 
 
-def run_loop(config, tmp_path: Path, clip: Path, backend: str = "http",
-             settings: RegenSettings = FAST, sleeps: list | None = None):
-    fixer = Fixer(config, backend, tmp_path / "work", tmp_path / "out", settings=settings,
-                  sleep=(sleeps.append if sleeps is not None else lambda s: None), seed=0)
+def run_loop(
+    config,
+    tmp_path: Path,
+    clip: Path,
+    backend: str = "http",
+    settings: RegenSettings = FAST,
+    sleeps: list | None = None,
+):
+    fixer = Fixer(
+        config,
+        backend,
+        tmp_path / "work",
+        tmp_path / "out",
+        settings=settings,
+        sleep=(sleeps.append if sleeps is not None else lambda s: None),
+        seed=0,
+    )
     try:
         return fixer.fix(clip, {"prompt": PROMPT})
     finally:
@@ -227,6 +273,7 @@ def regens(result) -> list[dict]:
 
 
 # -- http -------------------------------------------------------------------------------------------
+
 
 def test_http_loop_converges_with_signed_requests(service, bad_clip, tmp_path) -> None:
     server, state = service
@@ -269,8 +316,9 @@ def test_http_500_and_429_are_retried_honouring_retry_after(service, bad_clip, t
     state.fail_posts = [(500, None), (429, "0.25"), (503, None)]
     sleeps: list[float] = []
     settings = dataclasses.replace(FAST, submit_tries=4, max_attempts=1)
-    result = run_loop(http_config(server.url, tmp_path), tmp_path, bad_clip, settings=settings,
-                      sleeps=sleeps)
+    result = run_loop(
+        http_config(server.url, tmp_path), tmp_path, bad_clip, settings=settings, sleeps=sleeps
+    )
     attempt = regens(result)[0]
     assert attempt["status"] == "checked" and len(state.created) == 1
     retries = [e for e in result.history["events"] if e["kind"] == "retry"]
@@ -308,8 +356,14 @@ def test_http_retry_after_too_long_fails_the_call(service, tmp_path) -> None:
 
     state.fail_posts = [(429, "3600")]
     with pytest.raises(BackendError, match="Retry-After 3600"):
-        call_with_retries(lambda: backend.submit(request), tries=3, base_s=0, cap_s=0,
-                          max_retry_after_s=60, sleep=lambda s: None)
+        call_with_retries(
+            lambda: backend.submit(request),
+            tries=3,
+            base_s=0,
+            cap_s=0,
+            max_retry_after_s=60,
+            sleep=lambda s: None,
+        )
 
 
 def test_http_backend_down(bad_clip, tmp_path) -> None:
@@ -317,8 +371,9 @@ def test_http_backend_down(bad_clip, tmp_path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
     settings = dataclasses.replace(FAST, max_attempts=2)
-    result = run_loop(http_config(f"http://127.0.0.1:{port}", tmp_path), tmp_path, bad_clip,
-                      settings=settings)
+    result = run_loop(
+        http_config(f"http://127.0.0.1:{port}", tmp_path), tmp_path, bad_clip, settings=settings
+    )
     assert result.status == "exhausted" and result.final_attempt == 0  # the original is kept
     failed = regens(result)
     assert [a["status"] for a in failed] == ["failed", "failed"]
@@ -330,8 +385,9 @@ def test_http_slow_server_times_out_without_duplicate_jobs(service, bad_clip, tm
     server, state = service
     state.slow_s = 1.0
     settings = dataclasses.replace(FAST, max_attempts=1, submit_tries=2)
-    result = run_loop(http_config(server.url, tmp_path, timeout_s=0.3), tmp_path, bad_clip,
-                      settings=settings)
+    result = run_loop(
+        http_config(server.url, tmp_path, timeout_s=0.3), tmp_path, bad_clip, settings=settings
+    )
     (attempt,) = regens(result)
     assert attempt["status"] == "failed" and "timed out after 0.3 s" in attempt["error"]
     assert len(state.posts) == 2 and len(state.created) == 1, "the retry reused the job"
@@ -347,15 +403,24 @@ def test_http_malformed_answer(service, bad_clip, tmp_path) -> None:
     assert "<html>" in attempt["error"]
 
 
-@pytest.mark.parametrize("kind, data, message", [
-    pytest.param("video/mp4", b"\x00\x00\x00 ftypisom this is not a movie" * 10,
-                 "not a usable video", id="garbage-bytes"),
-    pytest.param("text/plain", b"sorry", "not a video (content-type text/plain)",
-                 id="text-answer"),
-    pytest.param("video/mp4", b"", "empty", id="empty"),
-])
-def test_http_returned_file_is_not_a_video(service, bad_clip, tmp_path, kind, data,
-                                           message) -> None:
+@pytest.mark.parametrize(
+    "kind, data, message",
+    [
+        pytest.param(
+            "video/mp4",
+            b"\x00\x00\x00 ftypisom this is not a movie" * 10,
+            "not a usable video",
+            id="garbage-bytes",
+        ),
+        pytest.param(
+            "text/plain", b"sorry", "not a video (content-type text/plain)", id="text-answer"
+        ),
+        pytest.param("video/mp4", b"", "empty", id="empty"),
+    ],
+)
+def test_http_returned_file_is_not_a_video(
+    service, bad_clip, tmp_path, kind, data, message
+) -> None:
     server, state = service
     state.file_kind, state.file_bytes = kind, data
     settings = dataclasses.replace(FAST, max_attempts=1)
@@ -414,8 +479,13 @@ def run_script(tmp_path: Path, *args: str) -> subprocess.Popen:
     script = tmp_path / "loop.py"
     script.write_text(LOOP_SCRIPT)
     env = {**os.environ, "VIDLINT_HTTP_SECRET": SECRET}
-    return subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def wait_for(condition, timeout: float = 60.0) -> None:
@@ -438,6 +508,7 @@ def test_kill_9_then_rerun_submits_no_duplicate(service, bad_clip, tmp_path, whe
 
     def ready() -> bool:
         return bool(state.created) and (when == "submitting" or state.polls >= 2)
+
     process = run_script(tmp_path, server.url, str(bad_clip), str(tmp_path))
     wait_for(ready)
     process.send_signal(signal.SIGKILL)
@@ -465,25 +536,59 @@ def test_kill_9_then_rerun_submits_no_duplicate(service, bad_clip, tmp_path, whe
 # -- fake ComfyUI ------------------------------------------------------------------------------------
 
 WORKFLOW = {
-    "3": {"class_type": "KSampler", "_meta": {"title": "KSampler"},
-          "inputs": {"seed": 1, "steps": 20, "cfg": 6.0, "model": ["4", 0],
-                     "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]}},
-    "4": {"class_type": "CheckpointLoaderSimple", "_meta": {"title": "Load Checkpoint"},
-          "inputs": {"ckpt_name": "video.safetensors"}},
-    "5": {"class_type": "EmptyHunyuanLatentVideo", "_meta": {"title": "Latent"},
-          "inputs": {"width": 160, "height": 120, "length": 25, "batch_size": 1}},
-    "6": {"class_type": "CLIPTextEncode", "_meta": {"title": "Positive Prompt"},
-          "inputs": {"text": "", "clip": ["4", 1]}},
-    "7": {"class_type": "CLIPTextEncode", "_meta": {"title": "Negative Prompt"},
-          "inputs": {"text": "", "clip": ["4", 1]}},
-    "10": {"class_type": "LoadImage", "_meta": {"title": "Start Frame"},
-           "inputs": {"image": "none.png"}},
-    "8": {"class_type": "VAEDecode", "_meta": {"title": "Decode"},
-          "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
-    "9": {"class_type": "VHS_VideoCombine", "_meta": {"title": "Video"},
-          "inputs": {"images": ["8", 0], "frame_rate": 24, "format": "video/h264-mp4"}},
-    "11": {"class_type": "PreviewImage", "_meta": {"title": "Preview"},
-           "inputs": {"images": ["8", 0]}},
+    "3": {
+        "class_type": "KSampler",
+        "_meta": {"title": "KSampler"},
+        "inputs": {
+            "seed": 1,
+            "steps": 20,
+            "cfg": 6.0,
+            "model": ["4", 0],
+            "positive": ["6", 0],
+            "negative": ["7", 0],
+            "latent_image": ["5", 0],
+        },
+    },
+    "4": {
+        "class_type": "CheckpointLoaderSimple",
+        "_meta": {"title": "Load Checkpoint"},
+        "inputs": {"ckpt_name": "video.safetensors"},
+    },
+    "5": {
+        "class_type": "EmptyHunyuanLatentVideo",
+        "_meta": {"title": "Latent"},
+        "inputs": {"width": 160, "height": 120, "length": 25, "batch_size": 1},
+    },
+    "6": {
+        "class_type": "CLIPTextEncode",
+        "_meta": {"title": "Positive Prompt"},
+        "inputs": {"text": "", "clip": ["4", 1]},
+    },
+    "7": {
+        "class_type": "CLIPTextEncode",
+        "_meta": {"title": "Negative Prompt"},
+        "inputs": {"text": "", "clip": ["4", 1]},
+    },
+    "10": {
+        "class_type": "LoadImage",
+        "_meta": {"title": "Start Frame"},
+        "inputs": {"image": "none.png"},
+    },
+    "8": {
+        "class_type": "VAEDecode",
+        "_meta": {"title": "Decode"},
+        "inputs": {"samples": ["3", 0], "vae": ["4", 2]},
+    },
+    "9": {
+        "class_type": "VHS_VideoCombine",
+        "_meta": {"title": "Video"},
+        "inputs": {"images": ["8", 0], "frame_rate": 24, "format": "video/h264-mp4"},
+    },
+    "11": {
+        "class_type": "PreviewImage",
+        "_meta": {"title": "Preview"},
+        "inputs": {"images": ["8", 0]},
+    },
 }
 
 
@@ -511,9 +616,12 @@ class FakeComfy(Handler):
         raw = self.body()
         if path == "/upload/image":
             message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + raw)
-            fields = {part.get_param("name", header="content-disposition"): part
-                      for part in message.iter_parts()}
+                b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + raw
+            )
+            fields = {
+                part.get_param("name", header="content-disposition"): part
+                for part in message.iter_parts()
+            }
             image = fields["image"]
             name = f"upload_{len(s.uploads) + 1}.png"
             s.uploads[name] = image.get_payload(decode=True)
@@ -523,10 +631,18 @@ class FakeComfy(Handler):
             body = json.loads(raw)
             s.prompts.append(body)
             if s.reject:
-                return self.reply(400, {"error": {"type": "prompt_outputs_failed_validation",
-                                                  "message": "Prompt outputs failed validation"},
-                                        "node_errors": {"3": {"errors": [
-                                            {"message": "Value not in list: sampler"}]}}})
+                return self.reply(
+                    400,
+                    {
+                        "error": {
+                            "type": "prompt_outputs_failed_validation",
+                            "message": "Prompt outputs failed validation",
+                        },
+                        "node_errors": {
+                            "3": {"errors": [{"message": "Value not in list: sampler"}]}
+                        },
+                    },
+                )
             graph, prompt_id = body["prompt"], body.get("prompt_id") or str(uuid.uuid4())
             image = graph["10"]["inputs"]["image"]
             request = {
@@ -535,28 +651,54 @@ class FakeComfy(Handler):
                 "seed": graph["3"]["inputs"]["seed"],
                 "mode": "i2v" if image in s.uploads else "t2v",
                 "reference": image if image in s.uploads else None,
-                "params": {"duration_s": graph["5"]["inputs"]["length"] / 24.0,
-                           "width": 160, "height": 120, "fps": 24},
+                "params": {
+                    "duration_s": graph["5"]["inputs"]["length"] / 24.0,
+                    "width": 160,
+                    "height": 120,
+                    "fps": 24,
+                },
                 "idempotency_key": prompt_id.replace("-", "") * 2,
             }
             clip = s.generator.render(request)
             name = f"vidlint_{len(s.history) + 1:05d}.mp4"
             (s.folder / name).write_bytes(clip.read_bytes())
-            status = ({"status_str": "error", "completed": False, "messages": [
-                ["execution_error", {"node_type": "KSampler",
-                                     "exception_message": "CUDA out of memory"}]]}
-                      if s.execution_error else
-                      {"status_str": "success", "completed": True, "messages": []})
+            status = (
+                {
+                    "status_str": "error",
+                    "completed": False,
+                    "messages": [
+                        [
+                            "execution_error",
+                            {"node_type": "KSampler", "exception_message": "CUDA out of memory"},
+                        ]
+                    ],
+                }
+                if s.execution_error
+                else {"status_str": "success", "completed": True, "messages": []}
+            )
             s.history[prompt_id] = {
                 "prompt": [len(s.history), prompt_id, graph, {}, ["9"]],
-                "outputs": {"11": {"images": [{"filename": "preview.png", "subfolder": "",
-                                               "type": "temp"}]},
-                            "9": {"gifs": [{"filename": name, "subfolder": "", "type": "output",
-                                            "format": "video/h264-mp4"}]}},
-                "status": status}
+                "outputs": {
+                    "11": {
+                        "images": [{"filename": "preview.png", "subfolder": "", "type": "temp"}]
+                    },
+                    "9": {
+                        "gifs": [
+                            {
+                                "filename": name,
+                                "subfolder": "",
+                                "type": "output",
+                                "format": "video/h264-mp4",
+                            }
+                        ]
+                    },
+                },
+                "status": status,
+            }
             s.pending[prompt_id] = s.polls_before_done
-            return self.reply(200, {"prompt_id": prompt_id, "number": len(s.history),
-                                    "node_errors": {}})
+            return self.reply(
+                200, {"prompt_id": prompt_id, "number": len(s.history), "node_errors": {}}
+            )
         if path in ("/queue", "/interrupt"):
             s.deleted.append(json.loads(raw))
             return self.reply(200, {})
@@ -599,16 +741,27 @@ def comfy(generator, tmp_path):
 
 
 def comfy_config(url: str, workflow: Path, tmp_path: Path):
-    return build_config({"select": ["TMP"], "backend": {"comfyui": {
-        "url": url, "workflow": str(workflow), "fps": 24.0,
-        "inputs": {"length": {"class": "EmptyHunyuanLatentVideo", "input": "length"}}}}},
-        sources=(str(tmp_path / "vidlint.toml"),))
+    return build_config(
+        {
+            "select": ["TMP"],
+            "backend": {
+                "comfyui": {
+                    "url": url,
+                    "workflow": str(workflow),
+                    "fps": 24.0,
+                    "inputs": {"length": {"class": "EmptyHunyuanLatentVideo", "input": "length"}},
+                }
+            },
+        },
+        sources=(str(tmp_path / "vidlint.toml"),),
+    )
 
 
 def test_comfyui_loop_sets_prompt_seed_image_and_fetches(comfy, bad_clip, tmp_path) -> None:
     server, state, workflow = comfy
-    result = run_loop(comfy_config(server.url, workflow, tmp_path), tmp_path, bad_clip,
-                      backend="comfyui")
+    result = run_loop(
+        comfy_config(server.url, workflow, tmp_path), tmp_path, bad_clip, backend="comfyui"
+    )
     assert result.status == "passed"
     attempts = regens(result)
     assert len(state.prompts) == len(attempts) == 4
@@ -636,8 +789,7 @@ def test_comfyui_loop_sets_prompt_seed_image_and_fetches(comfy, bad_clip, tmp_pa
 def test_comfyui_resumed_submit_is_not_sent_twice(comfy, tmp_path) -> None:
     server, state, workflow = comfy
     backend = ComfyUIBackend({"url": server.url, "workflow": str(workflow)})
-    request = RegenRequest("job", 1, prompt=PROMPT, seed=5,
-                           params={"duration_s": 1.0}).keyed()
+    request = RegenRequest("job", 1, prompt=PROMPT, seed=5, params={"duration_s": 1.0}).keyed()
     first = backend.submit(request)
     again = backend.submit(request)
     assert first.job_id == again.job_id and again.response.get("resumed")
@@ -673,20 +825,31 @@ def test_comfyui_workflow_and_mapping_are_validated(comfy, tmp_path) -> None:
     with pytest.raises(ConfigError, match="workflow file not found"):
         ComfyUIBackend({"url": server.url, "workflow": str(tmp_path / "missing.json")})
     with pytest.raises(ConfigError) as info:
-        ComfyUIBackend({"url": server.url, "workflow": str(workflow),
-                        "inputs": {"prompt": {"title": "Positive", "input": "text"}}})
+        ComfyUIBackend(
+            {
+                "url": server.url,
+                "workflow": str(workflow),
+                "inputs": {"prompt": {"title": "Positive", "input": "text"}},
+            }
+        )
     assert "inputs.prompt" in str(info.value) and "workflow_api.json" in str(info.value)
     with pytest.raises(ConfigError, match="unknown key 'backend.comfyui.inputs.steps'"):
-        ComfyUIBackend({"url": server.url, "workflow": str(workflow),
-                        "inputs": {"steps": {"class": "KSampler", "input": "steps"}}})
+        ComfyUIBackend(
+            {
+                "url": server.url,
+                "workflow": str(workflow),
+                "inputs": {"steps": {"class": "KSampler", "input": "steps"}},
+            }
+        )
     wan = ComfyUIBackend({"url": server.url, "workflow": str(workflow), "length_step": 4})
     assert wan.frames_for(5.0) == 81  # Wan: 4n + 1 frames at 16 fps
 
 
 def test_comfyui_down(comfy, tmp_path) -> None:
     _, _, workflow = comfy
-    backend = ComfyUIBackend({"url": "http://127.0.0.1:9", "workflow": str(workflow),
-                              "timeout_s": 1.0})
+    backend = ComfyUIBackend(
+        {"url": "http://127.0.0.1:9", "workflow": str(workflow), "timeout_s": 1.0}
+    )
     with pytest.raises(TransientBackendError, match="failed"):
         backend.submit(RegenRequest("job", 1, prompt=PROMPT).keyed())
 
@@ -713,8 +876,14 @@ GENERATOR_SCRIPT = textwrap.dedent("""
 def test_command_backend_loop(bad_clip, tmp_path) -> None:
     script = tmp_path / "generate.py"
     script.write_text(GENERATOR_SCRIPT)
-    config = build_config({"select": ["TMP"], "backend": {"command": {
-        "command": [sys.executable, str(script), str(tmp_path / "gen")]}}})
+    config = build_config(
+        {
+            "select": ["TMP"],
+            "backend": {
+                "command": {"command": [sys.executable, str(script), str(tmp_path / "gen")]}
+            },
+        }
+    )
     result = run_loop(config, tmp_path, bad_clip, backend="command")
     assert result.status == "passed" and len(regens(result)) == 4
 
@@ -734,8 +903,9 @@ def test_command_backend_failures(tmp_path, monkeypatch, code, error) -> None:
 def test_unknown_backend_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="unknown backend 'replicate'"):
         make_backend("replicate")
-    typo = build_config({"backend": {"comfy": {"url": "http://x"}}},
-                        sources=(str(tmp_path / "vidlint.toml"),))
+    typo = build_config(
+        {"backend": {"comfy": {"url": "http://x"}}}, sources=(str(tmp_path / "vidlint.toml"),)
+    )
     with pytest.raises(ConfigError) as info:
         make_backend("synthetic", typo)
     assert "unknown key 'backend.comfy'" in str(info.value) and "vidlint.toml" in str(info.value)

@@ -27,8 +27,9 @@ def _audio_only(path: Path) -> None:
     with av.open(str(path), "w") as container:
         stream = container.add_stream("aac", rate=44100)
         for index in range(8):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
-                                               layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+            )
             frame.sample_rate, frame.pts = 44100, index * 1024
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
@@ -38,13 +39,20 @@ def _zero_decodable_frames(path: Path, good: Path) -> None:
     """A well-formed MP4 whose video payload is all zeros: it opens, nothing decodes."""
     data = bytearray(good.read_bytes())
     start = data.index(b"mdat") + 4
-    size = int.from_bytes(data[start - 8:start - 4], "big")
-    data[start:start - 8 + size] = bytes(size - 8)
+    size = int.from_bytes(data[start - 8 : start - 4], "big")
+    data[start : start - 8 + size] = bytes(size - 8)
     path.write_bytes(bytes(data))
 
 
-def _video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 6, codec: str = "libx264",
-           pix_fmt: str = "yuv420p", fmt: str | None = None, cover: bool = False) -> Path:
+def _video(
+    path: Path,
+    size: tuple[int, int] = (64, 48),
+    frames: int = 6,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    fmt: str | None = None,
+    cover: bool = False,
+) -> Path:
     """A small clip encoded with PyAV; ``cover`` puts an artwork stream (one picture, the
     attached-picture disposition) into an audio file instead."""
     with av.open(str(path), "w", format=fmt) as container:
@@ -63,8 +71,9 @@ def _video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 6, codec:
         container.mux(stream.encode())
         if cover:
             for index in range(4):
-                sound = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32),
-                                                   format="fltp", layout="mono")
+                sound = av.AudioFrame.from_ndarray(
+                    np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+                )
                 sound.sample_rate, sound.pts = 44100, index * 1024
                 container.mux(audio.encode(sound))
             container.mux(audio.encode())
@@ -85,7 +94,7 @@ def _matroska_without_frames(path: Path, good: Path) -> None:
     """A Matroska file cut just after its first cluster starts: the header opens, no frame
     is left."""
     data = good.read_bytes()
-    path.write_bytes(data[:data.index(b"\x1f\x43\xb6\x75") + 12])
+    path.write_bytes(data[: data.index(b"\x1f\x43\xb6\x75") + 12])
 
 
 def _gif_of_impossible_size(path: Path) -> None:
@@ -103,13 +112,17 @@ def _image_sequence_with_a_bomb(folder: Path, side: int) -> None:
         cv2.imwrite(str(folder / f"frame_{index:03d}.png"), np.full((48, 64, 3), 90, np.uint8))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I",
-                                                                        zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    (folder / "frame_003.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                                           + chunk(b"IDAT", zlib.compress(bytes(64)))
-                                           + chunk(b"IEND", b""))
+    (folder / "frame_003.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(64)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _image_sequence_of_two_sizes(folder: Path) -> None:
@@ -135,11 +148,12 @@ def bad_inputs(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     case("missing.mp4", "no such file or directory")
     case("empty.mp4", "empty file").write_bytes(b"")
     data = good.read_bytes()
-    case("truncated.mp4", "damaged or truncated MP4/MOV file").write_bytes(data[:len(data) // 2])
+    case("truncated.mp4", "damaged or truncated MP4/MOV file").write_bytes(data[: len(data) // 2])
     case("random.mp4", "not a video file").write_bytes(np.random.default_rng(1).bytes(4096))
     shutil.copy(Path(__file__).parent / "data" / "still.png", case("still.png", "still image"))
-    shutil.copy(Path(__file__).parent / "data" / "still.png",
-                case("image_named.mp4", "still image"))
+    shutil.copy(
+        Path(__file__).parent / "data" / "still.png", case("image_named.mp4", "still image")
+    )
     write_clip(SynthSpec(frames=1), case("one_frame.mp4", "only 1 frame"), write_labels=False)
     _zero_decodable_frames(case("zero_frames.mp4", "no decodable frames"), good)
     _audio_only(case("audio_only.m4a", "has no video stream (audio only)"))
@@ -148,22 +162,40 @@ def bad_inputs(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     os.mkfifo(case("pipe.mp4", "not a regular file (a FIFO, socket or device)"))
     case("folder_named.mp4", "folder holds no videos").mkdir()
     _video(case("tiny.mp4", "frame size 16x16 is too small to check"), (16, 16))
-    _video(case("one_column.mp4", "frame size 1x720 is too small to check"), (1, 720),
-           pix_fmt="yuv444p")
+    _video(
+        case("one_column.mp4", "frame size 1x720 is too small to check"),
+        (1, 720),
+        pix_fmt="yuv444p",
+    )
     _subtitles_only(case("subtitles.mkv", "has no video stream (subtitles only)"))
-    _video(case("song_with_cover.m4a", "has no video stream (audio only)"), cover=True,
-           codec="mjpeg", pix_fmt="yuvj420p", fmt="mp4")
-    _video(case("animated.webp", "is an animated WebP, which ffmpeg cannot decode"),
-           codec="libwebp_anim", fmt="webp")
+    _video(
+        case("song_with_cover.m4a", "has no video stream (audio only)"),
+        cover=True,
+        codec="mjpeg",
+        pix_fmt="yuvj420p",
+        fmt="mp4",
+    )
+    _video(
+        case("animated.webp", "is an animated WebP, which ffmpeg cannot decode"),
+        codec="libwebp_anim",
+        fmt="webp",
+    )
     _matroska_without_frames(
-        case("cut.mkv", "no decodable frames (the container declares 6 frames but none could "
-                        "be read: truncated or damaged file)"), _video(root / "good.mkv"))
+        case(
+            "cut.mkv",
+            "no decodable frames (the container declares 6 frames but none could "
+            "be read: truncated or damaged file)",
+        ),
+        _video(root / "good.mkv"),
+    )
     _gif_of_impossible_size(case("bomb.gif", "video stream has no frame size"))
     _image_sequence_of_two_sizes(
-        case("two_sizes", "image frame_002.png is 80x48 but frame_000.png is 64x48"))
+        case("two_sizes", "image frame_002.png is 80x48 but frame_000.png is 64x48")
+    )
     _image_sequence_with_a_bomb(case("png_bomb", "image frame_003.png is too large ("), 20000)
-    _image_sequence_with_a_bomb(case("png_big", "image frame_003.png is too large (9000x9000)"),
-                                9000)
+    _image_sequence_with_a_bomb(
+        case("png_big", "image frame_003.png is too large (9000x9000)"), 9000
+    )
     return cases
 
 
@@ -178,8 +210,21 @@ def test_batch_reports_every_bad_input_and_goes_on(bad_inputs, tmp_path, synth_c
     good = synth_clip("good-batch", ".mp4", [])
     paths = [str(p) for p, _ in bad_inputs.values()] + [str(good)]
     result = subprocess.run(
-        [sys.executable, "-m", "vidlint", "check", *paths, "--out", str(tmp_path / "out"),
-         "--select", "TMP"], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "vidlint",
+            "check",
+            *paths,
+            "--out",
+            str(tmp_path / "out"),
+            "--select",
+            "TMP",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error")]
@@ -211,7 +256,7 @@ def test_truncated_file_with_index_up_front_is_reported_as_corrupt(tmp_path):
         container.mux(stream.encode())
     data = full.read_bytes()
     cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[:len(data) * 6 // 10])
+    cut.write_bytes(data[: len(data) * 6 // 10])
     report = vidlint.check(cut, select=["TMP005"])
     assert report.verdict == "fail"
     (finding,) = [f for f in report.findings if "truncated" in f.message]
@@ -232,9 +277,20 @@ def test_unreadable_file_names_the_cause(tmp_path):
 def test_bad_config_is_one_line_and_exit_2(tmp_path, synth_clip):
     config = tmp_path / "vidlint.toml"
     config.write_text('select = ["TMP"]\nthresholds = 3\n')
-    result = subprocess.run([sys.executable, "-m", "vidlint", "check",
-                             str(synth_clip("good-batch", ".mp4", [])), "--config", str(config)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vidlint",
+            "check",
+            str(synth_clip("good-batch", ".mp4", [])),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert f"{config}: unknown key 'thresholds'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -265,7 +321,7 @@ def test_a_file_cut_mid_packet_is_an_error_or_a_corrupt_finding(tmp_path, suffix
     data = full.read_bytes()
     for share in (0.5, 0.9):
         cut = tmp_path / f"cut{int(share * 100)}{suffix}"
-        cut.write_bytes(data[:int(len(data) * share) | 1])  # odd: never on a packet boundary
+        cut.write_bytes(data[: int(len(data) * share) | 1])  # odd: never on a packet boundary
         try:
             report = vidlint.check(cut, select=["TMP005"])
         except InputError as error:
@@ -279,8 +335,12 @@ def test_unicode_path_with_spaces_is_checked_and_printed(tmp_path):
     path = tmp_path / "név with space ✓.mp4"
     write_clip(SynthSpec(width=64, height=48, frames=12), path, write_labels=False)
     assert vidlint.check(path, select=["TMP"]).clip["path"] == str(path)
-    result = subprocess.run([sys.executable, "-m", "vidlint", "check", str(path), "--no-write",
-                             "--select", "TMP"], check=False, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "vidlint", "check", str(path), "--no-write", "--select", "TMP"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr
     assert str(path) in result.stdout

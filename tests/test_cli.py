@@ -12,14 +12,21 @@ from vidlint.synth import Artifact
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vidlint", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "vidlint", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
 def clips(synth_clip):
-    return {"clean": synth_clip("cli-clean", ".mp4", []),
-            "frozen": synth_clip("cli-frozen", ".mp4", [Artifact("freeze", 10, 10)])}
+    return {
+        "clean": synth_clip("cli-clean", ".mp4", []),
+        "frozen": synth_clip("cli-frozen", ".mp4", [Artifact("freeze", 10, 10)]),
+    }
 
 
 def test_exit_0_when_every_clip_passes(clips, tmp_path):
@@ -29,8 +36,15 @@ def test_exit_0_when_every_clip_passes(clips, tmp_path):
 
 
 def test_exit_1_and_linter_lines_when_a_clip_fails(clips, tmp_path):
-    result = run("check", str(clips["clean"]), str(clips["frozen"]), "--out", str(tmp_path),
-                 "--select", "TMP")
+    result = run(
+        "check",
+        str(clips["clean"]),
+        str(clips["frozen"]),
+        "--out",
+        str(tmp_path),
+        "--select",
+        "TMP",
+    )
     assert result.returncode == 1, result.stderr
     assert f"{clips['frozen']}:10-19  TMP001 picture frozen for 10 frames" in result.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -39,8 +53,9 @@ def test_exit_1_and_linter_lines_when_a_clip_fails(clips, tmp_path):
 
 def test_folder_and_glob_inputs(clips, tmp_path):
     folder = clips["clean"].parent
-    result = run("check", str(folder / "cli-*.mp4"), "--out", str(tmp_path), "-q",
-                 "--select", "TMP001")
+    result = run(
+        "check", str(folder / "cli-*.mp4"), "--out", str(tmp_path), "-q", "--select", "TMP001"
+    )
     assert result.returncode == 1 and "2 clip(s)" in result.stdout
     result = run("check", str(folder), "--no-write", "--select", "TMP001")
     assert "clip(s)" in result.stdout and not (folder / "reports").exists()
@@ -69,8 +84,14 @@ def test_synth_command_writes_clip_and_labels(tmp_path):
     result = run("synth", str(target), "-a", "freeze@5:6", "--frames", "20")
     assert result.returncode == 0, result.stderr
     labels = json.loads((tmp_path / "made.gif.labels.json").read_text())
-    assert labels["artifacts"][0] == {"kind": "freeze", "start": 5, "end": 10, "params": {},
-                                      "expect": ["TMP001"], "span": [5, 10]}
+    assert labels["artifacts"][0] == {
+        "kind": "freeze",
+        "start": 5,
+        "end": 10,
+        "params": {},
+        "expect": ["TMP001"],
+        "span": [5, 10],
+    }
     assert run("synth", str(target), "-a", "explode@3").returncode == 2
 
 

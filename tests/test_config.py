@@ -26,7 +26,8 @@ def test_selection_most_specific_wins():
 def test_pyproject_then_vidlint_toml_then_options(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.vidlint]\nselect = ["TMP"]\nprofile = "fast"\n'
-        '[tool.vidlint.rules.TMP001]\nmin_frames = 5\n')
+        "[tool.vidlint.rules.TMP001]\nmin_frames = 5\n"
+    )
     (tmp_path / "vidlint.toml").write_text('profile = "thorough"\n')
     config = load_config(start=tmp_path)
     assert config.profile == "thorough" and config.select == ("TMP",)
@@ -35,24 +36,29 @@ def test_pyproject_then_vidlint_toml_then_options(tmp_path):
     assert len(config.sources) == 2
 
 
-@pytest.mark.parametrize("text, message", [
-    ("thresholds = 1\n", "unknown key 'thresholds'"),
-    ('[rules.TMP001]\nmin_frame = 3\n', "unknown key 'rules.TMP001.min_frame'"),
-    ('[rules.TMP999]\nx = 1\n', "unknown rule code 'TMP999'"),
-    ('[rules.TMP001]\nmin_frames = "three"\n', "'rules.TMP001.min_frames' = 'three'"),
-    ('select = ["XYZ"]\n', "'XYZ' matches no rule code or family"),
-    ('profile = "turbo"\n', "profile 'turbo' is not one of"),
-    ('[analyzers.nope]\nx = 1\n', "unknown analyzer 'nope'"),
-    ('[analyzers.flow]\npreset = "slow"\n', "'analyzers.flow.preset' = 'slow': choose one of"),
-    ('[analyzers.flow]\nmodel = "farneback"\n', "choose one of dis, raft"),
-    ('device = "gpu"\n', "unknown device 'gpu'"),
-    ('[analyzers.flow]\ngrid = 0\n', "'analyzers.flow.grid' = 0: must be between 1 and 32"),
-    ('[rules.TMP006]\ngap_factor = 0\n', "'rules.TMP006.gap_factor' = 0: must be above 0"),
-    ('[[overrides]]\nglob = "*.gif"\n[overrides.rules.HND004]\nmax_jitter = -1\n',
-     "'rules.HND004.max_jitter' = -1: must be above 0"),
-    ('[[overrides]]\nignore = ["TMP003"]\n', "needs a 'glob'"),
-    ("select = [\n", "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("thresholds = 1\n", "unknown key 'thresholds'"),
+        ("[rules.TMP001]\nmin_frame = 3\n", "unknown key 'rules.TMP001.min_frame'"),
+        ("[rules.TMP999]\nx = 1\n", "unknown rule code 'TMP999'"),
+        ('[rules.TMP001]\nmin_frames = "three"\n', "'rules.TMP001.min_frames' = 'three'"),
+        ('select = ["XYZ"]\n', "'XYZ' matches no rule code or family"),
+        ('profile = "turbo"\n', "profile 'turbo' is not one of"),
+        ("[analyzers.nope]\nx = 1\n", "unknown analyzer 'nope'"),
+        ('[analyzers.flow]\npreset = "slow"\n', "'analyzers.flow.preset' = 'slow': choose one of"),
+        ('[analyzers.flow]\nmodel = "farneback"\n', "choose one of dis, raft"),
+        ('device = "gpu"\n', "unknown device 'gpu'"),
+        ("[analyzers.flow]\ngrid = 0\n", "'analyzers.flow.grid' = 0: must be between 1 and 32"),
+        ("[rules.TMP006]\ngap_factor = 0\n", "'rules.TMP006.gap_factor' = 0: must be above 0"),
+        (
+            '[[overrides]]\nglob = "*.gif"\n[overrides.rules.HND004]\nmax_jitter = -1\n',
+            "'rules.HND004.max_jitter' = -1: must be above 0",
+        ),
+        ('[[overrides]]\nignore = ["TMP003"]\n', "needs a 'glob'"),
+        ("select = [\n", "invalid TOML"),
+    ],
+)
 def test_bad_config_names_key_and_file(tmp_path, text, message):
     path = tmp_path / "vidlint.toml"
     path.write_text(text)
@@ -72,8 +78,9 @@ def test_rule_threshold_and_severity_overrides_apply(synth_clip):
 
 def test_overrides_by_glob(tmp_path, synth_clip):
     path = synth_clip("cut-real", ".mp4", [Artifact("cut", 20)])
-    config = build_config({"select": ["TMP"],
-                           "overrides": [{"glob": "cut-*", "ignore": ["TMP003"]}]})
+    config = build_config(
+        {"select": ["TMP"], "overrides": [{"glob": "cut-*", "ignore": ["TMP003"]}]}
+    )
     assert config.for_clip(path).is_selected("TMP003") is False
     assert config.for_clip(tmp_path / "other.mp4").is_selected("TMP003")
     assert vidlint.check(path, config=config).findings == []
@@ -112,15 +119,25 @@ def test_every_numeric_analyzer_setting_declares_its_range():
 def test_analyzers_run_at_the_ends_of_their_ranges(end, synth_clip, shared_clips):
     """Every analyzer, all its settings at their lowest (or highest) allowed values together,
     runs on a clip with a face and a hand, and a source image, without crashing."""
-    path = synth_clip("ranges", ".mp4", [Artifact("face", 0, 16, {"x": 0.3, "size": 0.5}),
-                                         Artifact("hand", 0, 16, {"x": 0.75, "size": 0.3})],
-                      width=320, height=240, frames=16)
+    path = synth_clip(
+        "ranges",
+        ".mp4",
+        [
+            Artifact("face", 0, 16, {"x": 0.3, "size": 0.5}),
+            Artifact("hand", 0, 16, {"x": 0.75, "size": 0.3}),
+        ],
+        width=320,
+        height=240,
+        frames=16,
+    )
     reference = shared_clips / "gen_i2v_pia_boy_waving_hand_source.png"
     tables: dict = {}
     for name, f in _numeric_params():
         values = f.metadata.get("bounds") or f.metadata.get("choices")
         tables.setdefault(name, {})[f.name] = values[-1] if end else values[0]
     report = Checker(load_config().with_options(analyzers=tables)).check(
-        path, {"reference": str(reference)})
+        path, {"reference": str(reference)}
+    )
     assert {"temporal", "flow", "flicker", "quality", "hands", "faces", "reference"} <= {
-        key.split(".")[0] for key in report.signals}
+        key.split(".")[0] for key in report.signals
+    }

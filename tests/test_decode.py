@@ -16,10 +16,18 @@ from vidlint.errors import InputError
 from vidlint.synth import Artifact, SynthSpec, render, write_clip
 
 
-@pytest.mark.parametrize("suffix, fps", [
-    (".mp4", 12.0), (".mov", 12.0), (".mkv", 12.0), (".webm", 12.0), (".avi", 12.0),
-    (".gif", 12.0), ("", 24.0),  # an image folder has no timing: it plays at 24 fps
-])
+@pytest.mark.parametrize(
+    "suffix, fps",
+    [
+        (".mp4", 12.0),
+        (".mov", 12.0),
+        (".mkv", 12.0),
+        (".webm", 12.0),
+        (".avi", 12.0),
+        (".gif", 12.0),
+        ("", 24.0),  # an image folder has no timing: it plays at 24 fps
+    ],
+)
 def test_every_container_decodes_to_the_rendered_frames(tmp_path, suffix, fps):
     spec = SynthSpec(width=320, height=240, frames=24, fps=fps)
     path = tmp_path / f"clip{suffix}" if suffix else tmp_path / "frames"
@@ -107,13 +115,23 @@ def test_memory_stays_flat_while_streaming(tmp_path):
 def _picture(index: int, width: int, height: int) -> np.ndarray:
     rgb = np.empty((height, width, 3), np.uint8)
     rgb[:] = (40, 80, 160)
-    rgb[height // 2:] = 20 + 8 * index
-    rgb[:height // 4, :width // 4] = (230, 20, 20)
+    rgb[height // 2 :] = 20 + 8 * index
+    rgb[: height // 4, : width // 4] = (230, 20, 20)
     return rgb
 
 
-def _encode(path, pictures, codec="libx264", pix_fmt="yuv420p", rate=12, pts=None,
-            rotation=None, full_range=False, options=None, fmt=None):
+def _encode(
+    path,
+    pictures,
+    codec="libx264",
+    pix_fmt="yuv420p",
+    rate=12,
+    pts=None,
+    rotation=None,
+    full_range=False,
+    options=None,
+    fmt=None,
+):
     height, width = pictures[0].shape[:2]
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate, options=options or {})
@@ -152,15 +170,18 @@ def _decoded(path):
 
 
 def _frame_numbers(frames) -> list[int]:
-    return [round((float(f.rgb[f.rgb.shape[0] * 3 // 4:].mean()) - 20) / 8) for f in frames]
+    return [round((float(f.rgb[f.rgb.shape[0] * 3 // 4 :].mean()) - 20) / 8) for f in frames]
 
 
 @pytest.mark.parametrize("rotation", [-90, 90, 180], ids=["phone-portrait", "ccw", "upside"])
 def test_display_rotation_gives_upright_frames_in_the_shown_size(tmp_path, rotation):
     """A phone stores portrait video landscape with a display matrix; players show it upright
     and call it portrait, and so does vidlint (frames, working copy, gray, reported size)."""
-    upright = [_picture(i, 64, 96) for i in range(6)] if rotation != 180 else \
-        [_picture(i, 96, 64) for i in range(6)]
+    upright = (
+        [_picture(i, 64, 96) for i in range(6)]
+        if rotation != 180
+        else [_picture(i, 96, 64) for i in range(6)]
+    )
     stored = [np.ascontiguousarray(np.rot90(p, -rotation // 90)) for p in upright]
     path = _encode(tmp_path / "phone.mp4", stored, rotation=rotation)
     clip, frames = _decoded(path)
@@ -169,7 +190,7 @@ def test_display_rotation_gives_upright_frames_in_the_shown_size(tmp_path, rotat
     for frame in frames:
         assert frame.rgb.shape == (height, width, 3) and frame.gray.shape == (height, width)
         assert np.abs(frame.rgb.astype(int) - upright[frame.index]).mean() < 4
-        red = frame.small[:height // 8, :width // 8].reshape(-1, 3).mean(0)
+        red = frame.small[: height // 8, : width // 8].reshape(-1, 3).mean(0)
         assert red[0] > 180 and red[2] < 60, "the red block must stay at the top-left"
         expected_gray = cv2.cvtColor(upright[frame.index], cv2.COLOR_RGB2GRAY)
         assert np.abs(frame.gray.astype(int) - expected_gray).mean() < 4
@@ -178,27 +199,42 @@ def test_display_rotation_gives_upright_frames_in_the_shown_size(tmp_path, rotat
     assert (report.clip["width"], report.clip["height"]) == (width, height)
 
 
-@pytest.mark.parametrize("codec, pix_fmt, suffix, size, full_range", [
-    ("libx264", "yuv444p", ".mp4", (96, 64), False),
-    ("libx264", "yuv422p", ".mp4", (96, 64), False),
-    ("libx264", "yuv420p10le", ".mp4", (96, 64), False),
-    ("libx264rgb", "rgb24", ".mp4", (96, 64), False),
-    ("libx264", "yuv444p", ".mp4", (65, 49), False),
-    ("libvpx-vp9", "yuv420p", ".webm", (65, 49), False),
-    ("libvpx-vp9", "yuva420p", ".webm", (96, 64), False),
-    ("png", "rgba", ".mov", (96, 64), False),
-    ("libvpx-vp9", "yuv420p", ".webm", (96, 64), True),
-], ids=["444", "422", "10bit", "rgb24", "odd-size-444", "odd-size-vp9", "vp9-alpha",
-        "png-rgba", "full-range-vp9"])
-def test_pixel_formats_decode_to_the_encoded_colours(tmp_path, codec, pix_fmt, suffix, size,
-                                                     full_range):
+@pytest.mark.parametrize(
+    "codec, pix_fmt, suffix, size, full_range",
+    [
+        ("libx264", "yuv444p", ".mp4", (96, 64), False),
+        ("libx264", "yuv422p", ".mp4", (96, 64), False),
+        ("libx264", "yuv420p10le", ".mp4", (96, 64), False),
+        ("libx264rgb", "rgb24", ".mp4", (96, 64), False),
+        ("libx264", "yuv444p", ".mp4", (65, 49), False),
+        ("libvpx-vp9", "yuv420p", ".webm", (65, 49), False),
+        ("libvpx-vp9", "yuva420p", ".webm", (96, 64), False),
+        ("png", "rgba", ".mov", (96, 64), False),
+        ("libvpx-vp9", "yuv420p", ".webm", (96, 64), True),
+    ],
+    ids=[
+        "444",
+        "422",
+        "10bit",
+        "rgb24",
+        "odd-size-444",
+        "odd-size-vp9",
+        "vp9-alpha",
+        "png-rgba",
+        "full-range-vp9",
+    ],
+)
+def test_pixel_formats_decode_to_the_encoded_colours(
+    tmp_path, codec, pix_fmt, suffix, size, full_range
+):
     """Full-range yuv420p (VP9 flags it instead of using yuvj420p) must not go through cv2's
     video-range conversion: colours were off by up to 16 levels (blue 160 came out 164, red
     40 as 28)."""
     width, height = size
     pictures = [_picture(i, width, height) for i in range(6)]
-    clip, frames = _decoded(_encode(tmp_path / f"clip{suffix}", pictures, codec, pix_fmt,
-                                    full_range=full_range))
+    clip, frames = _decoded(
+        _encode(tmp_path / f"clip{suffix}", pictures, codec, pix_fmt, full_range=full_range)
+    )
     assert (clip.info.width, clip.info.height, len(frames)) == (width, height, 6)
     for frame, expected in zip(frames, pictures):
         assert frame.rgb.shape == (height, width, 3)
@@ -243,7 +279,7 @@ def test_variable_rate_matroska_is_not_called_truncated(tmp_path):
     steady = _encode(tmp_path / "steady.mkv", [_picture(i, 64, 48) for i in range(24)])
     data = steady.read_bytes()
     cut = tmp_path / "cut.mkv"
-    cut.write_bytes(data[:len(data) * 8 // 10])
+    cut.write_bytes(data[: len(data) * 8 // 10])
     clip, frames = _decoded(cut)
     assert len(frames) < 22 and clip.declared_frames == 24
 
@@ -279,14 +315,14 @@ def test_gif_cut_short_is_reported(tmp_path):
     write_clip(SynthSpec(width=64, height=48, frames=12, fps=12.0), path, write_labels=False)
     data = path.read_bytes()
     cut = tmp_path / "cut.gif"
-    cut.write_bytes(data[:len(data) * 3 // 4])
+    cut.write_bytes(data[: len(data) * 3 // 4])
     clip, frames = _decoded(path)
     assert len(frames) == 12 and not clip.issues
     clip, frames = _decoded(cut)
     assert 0 < len(frames) < 12
-    assert [i.message for i in clip.issues] == [(
-        "the GIF ends without its trailer byte (truncated file): its last frame may be "
-        "incomplete")]
+    assert [i.message for i in clip.issues] == [
+        ("the GIF ends without its trailer byte (truncated file): its last frame may be incomplete")
+    ]
     report = vidlint.check(cut, select=["TMP005"])
     assert any("trailer" in f.message for f in report.findings)
 
@@ -296,8 +332,9 @@ def test_decord_refuses_clips_it_would_decode_wrong(tmp_path):
     shifted bytes); an MPEG-TS clip fails in its first-frame probe with a C++ stack trace."""
     pytest.importorskip("decord")
     upright = [_picture(i, 64, 96) for i in range(4)]
-    phone = _encode(tmp_path / "phone.mp4", [np.ascontiguousarray(np.rot90(p)) for p in upright],
-                    rotation=-90)
+    phone = _encode(
+        tmp_path / "phone.mp4", [np.ascontiguousarray(np.rot90(p)) for p in upright], rotation=-90
+    )
     with pytest.raises(InputError, match="display rotation, which decord does not apply"):
         open_clip(phone, decoder="decord")
     stream = _encode(tmp_path / "clip.ts", upright, fmt="mpegts")
@@ -355,8 +392,9 @@ def test_a_file_with_two_video_streams_is_checked_on_its_first(tmp_path):
             streams.append(stream)
         for index in range(6):
             for stream in streams:
-                frame = av.VideoFrame.from_ndarray(_picture(index, stream.width, stream.height),
-                                                   format="rgb24")
+                frame = av.VideoFrame.from_ndarray(
+                    _picture(index, stream.width, stream.height), format="rgb24"
+                )
                 frame.pts = index
                 container.mux(stream.encode(frame))
         for stream in streams:

@@ -36,7 +36,8 @@ def test_progressive_degradation_gives_the_onset_and_clean_prefix(synth_clip):
 
 def test_clean_clip_and_a_passing_burst_have_no_onset(synth_clip):
     clean = Checker(Config(select=("QLT", "DRF"))).check(
-        synth_clip("clean_pan_1.0", camera="pan", motion=1.0, **SIZE))
+        synth_clip("clean_pan_1.0", camera="pan", motion=1.0, **SIZE)
+    )
     assert [f.code for f in clean.findings] == []
     burst = [0.0] * 20 + [1.0] * 10 + [0.0] * 18  # bad in the middle, then recovers
     assert onset_hits({"QLT": burst}) == []

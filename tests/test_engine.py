@@ -31,8 +31,7 @@ def clips(synth_clip) -> list[Path]:
         synth_clip("eng-freeze", ".mp4", [Artifact("freeze", 8, 12)], **SPEC),
         synth_clip("eng-cut", ".mp4", [Artifact("cut", 16)], **SPEC),
         synth_clip("eng-clean", ".mp4", [], **SPEC),
-        synth_clip("eng-big", ".mp4", [Artifact("black", 10, 2)], width=480, height=272,
-                   frames=40),
+        synth_clip("eng-big", ".mp4", [Artifact("black", 10, 2)], width=480, height=272, frames=40),
     ]
 
 
@@ -57,8 +56,12 @@ def test_pool_gives_the_same_reports_as_one_process(clips, config, tmp_path):
     assert [o.path for o in pooled.outcomes] == [str(c) for c in clips]  # input order kept
     assert _reports(tmp_path / "serial") == _reports(tmp_path / "pool")
     codes = {Path(o.path).stem: o.codes for o in pooled.outcomes}
-    assert codes == {"eng-freeze": ["TMP001"], "eng-cut": ["TMP003"], "eng-clean": [],
-                     "eng-big": ["TMP004"]}
+    assert codes == {
+        "eng-freeze": ["TMP001"],
+        "eng-cut": ["TMP003"],
+        "eng-clean": [],
+        "eng-big": ["TMP004"],
+    }
     assert serial.exit_code == pooled.exit_code == 1
     summary = json.loads((tmp_path / "pool" / "summary.json").read_text())
     assert summary["totals"] == {"clips": 4, "pass": 1, "warn": 0, "fail": 3, "error": 0}
@@ -66,8 +69,10 @@ def test_pool_gives_the_same_reports_as_one_process(clips, config, tmp_path):
 
 def test_pool_matches_one_process_on_evaluation_clips(shared_clips, tmp_path):
     """Real footage and a generated GIF, default rules: the pool changes nothing in a report."""
-    inputs = [shared_clips / "real_mmaction2_eye_makeup.avi",
-              shared_clips / "gen_t2v_videocrafter2_tom_cruise_face.gif"]
+    inputs = [
+        shared_clips / "real_mmaction2_eye_makeup.avi",
+        shared_clips / "gen_t2v_videocrafter2_tom_cruise_face.gif",
+    ]
     config = build_config({"select": ["TMP", "QLT"]})
     serial = run_batch(inputs, config, tmp_path / "serial", engine="serial")
     pooled = run_batch(inputs, config, tmp_path / "pool", engine="pool", jobs=2)
@@ -82,8 +87,7 @@ def test_largest_clip_starts_first(clips, config, tmp_path):
     assert seen[0] == str(clips[3])
 
 
-def test_interrupted_batch_keeps_finished_reports_and_resume_redoes_none(clips, config,
-                                                                          tmp_path):
+def test_interrupted_batch_keeps_finished_reports_and_resume_redoes_none(clips, config, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     partial = out / ".eng-cut.vidlint.json.x1y2.tmp"  # as left by a worker stopped mid-write
@@ -163,9 +167,11 @@ def test_batch_table_is_validated(tmp_path):
     good = tmp_path / "vidlint.toml"
     good.write_text('[batch]\nengine = "pool"\njobs = 2\n')
     assert batch_settings(load_config(good)) == {"engine": "pool", "jobs": 2}
-    for body, key in [('[batch]\nworkers = 2\n', "batch.workers"),
-                      ('[batch]\njobs = "two"\n', "batch.jobs"),
-                      ('[batch]\nengine = "dask"\n', "batch.engine")]:
+    for body, key in [
+        ("[batch]\nworkers = 2\n", "batch.workers"),
+        ('[batch]\njobs = "two"\n', "batch.jobs"),
+        ('[batch]\nengine = "dask"\n', "batch.engine"),
+    ]:
         bad = tmp_path / "bad.toml"
         bad.write_text(body)
         with pytest.raises(ConfigError, match=key) as info:
@@ -177,9 +183,24 @@ def test_batch_table_is_validated(tmp_path):
 
 def test_cli_jobs_cache_force_and_engine_options(clips, tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "vidlint", "check", *map(str, clips[:3]),
-                               "--out", str(tmp_path), "--select", "TMP", "-q", *args],
-                              capture_output=True, text=True, timeout=180)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vidlint",
+                "check",
+                *map(str, clips[:3]),
+                "--out",
+                str(tmp_path),
+                "--select",
+                "TMP",
+                "-q",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
 
     first = run("--jobs", "2")
     assert first.returncode == 1, first.stderr
@@ -187,7 +208,8 @@ def test_cli_jobs_cache_force_and_engine_options(clips, tmp_path):
     assert [row["cached"] for row in summary["clips"]] == [False] * 3
     again = run("--jobs", "2")
     assert again.returncode == 1 and sorted(again.stdout.splitlines()) == sorted(
-        first.stdout.splitlines())
+        first.stdout.splitlines()
+    )
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert [row["cached"] for row in summary["clips"]] == [True] * 3
     run("--force", "--engine", "serial")
@@ -212,7 +234,9 @@ def test_a_worker_that_dies_costs_only_its_own_clip(clips, config, tmp_path):
     result = run_batch(inputs, config, tmp_path / "out", engine=PoolEngine(2, die_on_poison))
     errors = [o for o in result.outcomes if o.error]
     assert [Path(o.path).name for o in errors] == ["poison.mp4"]
-    assert errors[0].error == f"{poison}: a worker process died on this clip twice (killed for " \
-                              "memory, or a crash in native code)"
+    assert (
+        errors[0].error == f"{poison}: a worker process died on this clip twice (killed for "
+        "memory, or a crash in native code)"
+    )
     assert [o.codes for o in result.outcomes if not o.error] == [["TMP001"], ["TMP003"], []]
     assert result.exit_code == 2 and multiprocessing.active_children() == []

@@ -49,8 +49,13 @@ def clean(synth_clip):
 
 @pytest.fixture(scope="module")
 def swapped(synth_clip):
-    return check(synth_clip("face_swapped", artifacts=[Artifact("face", 0, 20),
-                                                       Artifact("face_swap", 20, 28)], **SMALL))
+    return check(
+        synth_clip(
+            "face_swapped",
+            artifacts=[Artifact("face", 0, 20), Artifact("face_swap", 20, 28)],
+            **SMALL,
+        )
+    )
 
 
 def test_dlib_models_load_without_pkg_resources():
@@ -94,8 +99,9 @@ def test_face_swapped_for_another_person_is_a_morph_and_drift_at_the_swap(swappe
 def swapped_in_dim_light(synth_clip, tmp_path_factory):
     """The swap clip darkened to 30%: the chips' gray level falls to about 40, like the
     HunyuanVideo woman reading by a book's light."""
-    path = synth_clip("face_swapped", artifacts=[Artifact("face", 0, 20),
-                                                 Artifact("face_swap", 20, 28)], **SMALL)
+    path = synth_clip(
+        "face_swapped", artifacts=[Artifact("face", 0, 20), Artifact("face_swap", 20, 28)], **SMALL
+    )
     dim = [(rgb * 0.3).astype(np.uint8) for rgb in read_frames(path, 48)]
     return check(write_mp4(dim, tmp_path_factory.mktemp("dim") / "swapped_dim.mp4", fps=24))
 
@@ -115,10 +121,19 @@ def test_identity_curve_jumps_at_the_swap(swapped):
 
 
 def test_two_faces_keep_their_own_tracks_and_identities(synth_clip):
-    report = check(synth_clip("two_faces", width=480, height=240, frames=48, camera="static",
-                              artifacts=[Artifact("face", 0, 48, {"x": 0.27, "size": 0.5}),
-                                         Artifact("face", 0, 48, {"x": 0.73, "size": 0.5,
-                                                                  "who": "cameraman"})]))
+    report = check(
+        synth_clip(
+            "two_faces",
+            width=480,
+            height=240,
+            frames=48,
+            camera="static",
+            artifacts=[
+                Artifact("face", 0, 48, {"x": 0.27, "size": 0.5}),
+                Artifact("face", 0, 48, {"x": 0.73, "size": 0.5, "who": "cameraman"}),
+            ],
+        )
+    )
     tracks = report.extra["faces"]["tracks"]
     assert len(tracks) == 2 and all(t["start"] == 0 and t["end"] == 44 for t in tracks)
     centres = sorted(t["boxes"][0][0] + t["boxes"][0][2] / 2 for t in tracks)
@@ -131,8 +146,11 @@ def test_two_faces_keep_their_own_tracks_and_identities(synth_clip):
 
 
 def test_face_that_vanishes_mid_frame_pops(synth_clip):
-    report = check(synth_clip("face_gone", artifacts=[Artifact("face", 0, 24),
-                                                      Artifact("face_gone", 24, 24)], **SMALL))
+    report = check(
+        synth_clip(
+            "face_gone", artifacts=[Artifact("face", 0, 24), Artifact("face_gone", 24, 24)], **SMALL
+        )
+    )
     finding = first(report, "FAC003")
     assert finding.evidence["event"] == "vanishes"
     assert 21 <= finding.start_frame <= 28
@@ -150,16 +168,23 @@ def test_geometry_rule_flags_measured_proportions_out_of_range(clean):
     assert not rule.run(input_with(clean, meta), config.rule_params(rule))
     stretched = {**meta, "tracks": [dict(t) for t in meta["tracks"]]}
     track = stretched["tracks"][0]
-    track["features"] = {**track["features"], "face_height": [
-        v * 1.8 if v is not None else None for v in track["features"]["face_height"]]}
+    track["features"] = {
+        **track["features"],
+        "face_height": [
+            v * 1.8 if v is not None else None for v in track["features"]["face_height"]
+        ],
+    }
     found = rule.run(input_with(clean, stretched), config.rule_params(rule))
     assert found and found[0].evidence["face_height"] > 2.5
 
 
 @pytest.fixture(scope="module")
 def melted(synth_clip):
-    return check(synth_clip("face_melt", artifacts=[Artifact("face", 0, 20),
-                                                    Artifact("face_melt", 20, 28)], **SMALL))
+    return check(
+        synth_clip(
+            "face_melt", artifacts=[Artifact("face", 0, 20), Artifact("face_melt", 20, 28)], **SMALL
+        )
+    )
 
 
 def test_a_face_melting_into_orange_breaks_down_from_the_melt(melted):
@@ -179,9 +204,13 @@ def graded(synth_clip, tmp_path_factory):
     (over 6 frames): the face's colours are all new, and so is the frame's colour."""
     path = synth_clip("face_clean", artifacts=[Artifact("face", 0, 48)], **SMALL)
     orange = np.array([255, 120, 40], np.float32)
-    frames = [((1 - a) * rgb + a * orange).astype(np.uint8)
-              for a, rgb in ((0.4 * min(1.0, max(0.0, (i - 19) / 6)), rgb)
-                             for i, rgb in enumerate(read_frames(path, 48)))]
+    frames = [
+        ((1 - a) * rgb + a * orange).astype(np.uint8)
+        for a, rgb in (
+            (0.4 * min(1.0, max(0.0, (i - 19) / 6)), rgb)
+            for i, rgb in enumerate(read_frames(path, 48))
+        )
+    ]
     return check(write_mp4(frames, tmp_path_factory.mktemp("graded") / "graded.mp4", fps=24))
 
 
@@ -203,8 +232,9 @@ def test_a_colour_grade_over_the_whole_frame_is_not_a_breakdown(graded):
 def input_with(report, faces_meta) -> RuleInput:
     from vidlint.signals import Signals
 
-    signals = Signals(np.asarray(report.frame_time_s), report.clip["fps"],
-                      meta={"faces": faces_meta})
+    signals = Signals(
+        np.asarray(report.frame_time_s), report.clip["fps"], meta={"faces": faces_meta}
+    )
     return RuleInput(signals, None, {})
 
 
@@ -255,8 +285,10 @@ def splice(shared_clips, tmp_path_factory):
     for index, (her, him) in enumerate(zip(woman, man, strict=True)):
         alpha = min(1.0, max(0.0, (index - 23) / 12))
         spliced.append(((1 - alpha) * her + alpha * him).astype(np.uint8))
-    return (check(write_mp4(woman, folder / "woman.mp4")),
-            check(write_mp4(spliced, folder / "woman_into_man.mp4")))
+    return (
+        check(write_mp4(woman, folder / "woman.mp4")),
+        check(write_mp4(spliced, folder / "woman_into_man.mp4")),
+    )
 
 
 def test_real_face_cross_fading_into_another_person_is_flagged_at_the_fade(splice):
@@ -276,7 +308,8 @@ def test_the_same_real_clip_without_the_splice_is_not_flagged(splice):
 def test_real_talking_and_acting_faces_keep_identity_and_are_not_flat(shared_clips, name):
     report = check(shared_clips / name)
     assert not codes(report) & {"FAC001", "FAC002", "FAC004", "FAC006"}, [
-        (f.code, f.message) for f in report.findings]
+        (f.code, f.message) for f in report.findings
+    ]
     track = report.extra["faces"]["tracks"][0]
     assert track["end"] - track["start"] > 300  # followed through the whole clip
     assert max(track["anchor_distance"]) < 0.6

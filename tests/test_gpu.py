@@ -41,8 +41,9 @@ def _frames(path, count=12, short_side=360):
 @pytest.fixture(scope="module", params=["synth", "camera"])
 def frames(request, synth_clip, shared_clips):
     if request.param == "synth":
-        path = synth_clip("gpu-pan", ".mp4", [Artifact("flicker", 4, 4)], width=320,
-                          height=240, frames=16)
+        path = synth_clip(
+            "gpu-pan", ".mp4", [Artifact("flicker", 4, 4)], width=320, height=240, frames=16
+        )
     else:
         path = shared_clips / "real_mmaction2_basketball.mp4"
     return _frames(path)
@@ -68,10 +69,17 @@ def test_device_selection_falls_back_to_cpu_and_names_errors():
 def test_default_device_keeps_torch_out_of_a_machine_without_gpu(synth_clip, tmp_path):
     """``auto`` probes for the NVIDIA driver before importing torch (a second of start-up)."""
     path = synth_clip("gpu-lazy", ".mp4", [], width=160, height=120, frames=6)
-    code = ("import sys, vidlint; r = vidlint.check(sys.argv[1], select=['TMP']); "
-            "print(r.config['device'], r.config['device_used'], 'torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                         text=True, check=True, cwd=tmp_path).stdout.split()
+    code = (
+        "import sys, vidlint; r = vidlint.check(sys.argv[1], select=['TMP']); "
+        "print(r.config['device'], r.config['device_used'], 'torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout.split()
     from vidlint.gpu import nvidia_driver_present
 
     if not nvidia_driver_present():
@@ -80,8 +88,10 @@ def test_default_device_keeps_torch_out_of_a_machine_without_gpu(synth_clip, tmp
 
 def _same_analysis(path, select: str) -> tuple:
     """The report of ``path`` on the OpenCV path and on the torch path (CPU device)."""
-    reports = [Checker(load_config().with_options(select=[select], device=device)).check(path)
-               for device in ("cpu", "torch-cpu")]
+    reports = [
+        Checker(load_config().with_options(select=[select], device=device)).check(path)
+        for device in ("cpu", "torch-cpu")
+    ]
     assert [r.config["device_used"] for r in reports] == ["cpu", "torch-cpu"]
     return tuple(reports)
 
@@ -95,15 +105,23 @@ def _spans(report) -> list:
 
 
 TEMPORAL_CLIPS = [
-    ("synth", [Artifact("freeze", 6, 6), Artifact("black", 20, 2), Artifact("cut", 30),
-               Artifact("repeat", 38)]),
+    (
+        "synth",
+        [
+            Artifact("freeze", 6, 6),
+            Artifact("black", 20, 2),
+            Artifact("cut", 30),
+            Artifact("repeat", 38),
+        ],
+    ),
     ("real_mmaction2_armwrestling.mp4", None),  # TMP005 229-267 and a pull-down TMP002
 ]
 
 
 @pytest.mark.parametrize("clip, artifacts", TEMPORAL_CLIPS, ids=[c[0] for c in TEMPORAL_CLIPS])
-def test_temporal_torch_path_gives_the_same_signals_and_findings(clip, artifacts, synth_clip,
-                                                                 shared_clips):
+def test_temporal_torch_path_gives_the_same_signals_and_findings(
+    clip, artifacts, synth_clip, shared_clips
+):
     if artifacts is None:
         path = shared_clips / clip
     else:  # 48 frames: the torch path's batches of 32 meet mid-clip, inside no defect
@@ -112,13 +130,14 @@ def test_temporal_torch_path_gives_the_same_signals_and_findings(clip, artifacts
     assert cpu.findings, "the clip must give findings to compare"
     assert _spans(gpu) == _spans(cpu)
     for key in cpu.signals:
-        np.testing.assert_allclose(_signal(gpu, key), _signal(cpu, key), atol=1e-9,
-                                   err_msg=key)
+        np.testing.assert_allclose(_signal(gpu, key), _signal(cpu, key), atol=1e-9, err_msg=key)
 
 
 FLOW_CLIPS = [
-    ("morph", [Artifact("morph", 18, 4)]), ("teleport", [Artifact("teleport", 20)]),
-    ("jerk", [Artifact("jerk", 20, 2)]), ("flicker", [Artifact("flicker", 10, 6)]),
+    ("morph", [Artifact("morph", 18, 4)]),
+    ("teleport", [Artifact("teleport", 20)]),
+    ("jerk", [Artifact("jerk", 20, 2)]),
+    ("flicker", [Artifact("flicker", 10, 6)]),
     ("gen_i2v_wan2.1-i2v-14b_astronaut_egg.mp4", None),  # MOT001 19-23: the egg morphs
 ]
 
@@ -128,18 +147,25 @@ def test_flow_torch_path_gives_the_same_findings(clip, artifacts, synth_clip, sh
     if artifacts is None:
         path = shared_clips / clip
     else:  # 40 frames: the flow's batches of 16 pairs meet twice
-        path = synth_clip(f"gpu-flow-{clip}", ".mp4", artifacts, camera="pan", width=320,
-                          height=240, frames=40)
+        path = synth_clip(
+            f"gpu-flow-{clip}", ".mp4", artifacts, camera="pan", width=320, height=240, frames=40
+        )
     cpu, gpu = _same_analysis(path, "MOT,FLK")
     assert cpu.findings, "the clip must give findings to compare"
     assert _spans(gpu) == _spans(cpu)
     # motion and camera fit come from the same DIS flow: equal; the warp error differs only by
     # cv2.remap's fixed-point weights (measured: under 0.01 grey levels)
-    for key, tolerance in (("flow.motion", 1e-6), ("flow.motion_p99", 1e-6),
-                           ("flow.camera_residual", 1e-6), ("flow.occluded", 1e-3),
-                           ("flow.warp_error", 0.03), ("flow.brightness_shift", 0.03)):
-        np.testing.assert_allclose(_signal(gpu, key), _signal(cpu, key), atol=tolerance,
-                                   err_msg=key)
+    for key, tolerance in (
+        ("flow.motion", 1e-6),
+        ("flow.motion_p99", 1e-6),
+        ("flow.camera_residual", 1e-6),
+        ("flow.occluded", 1e-3),
+        ("flow.warp_error", 0.03),
+        ("flow.brightness_shift", 0.03),
+    ):
+        np.testing.assert_allclose(
+            _signal(gpu, key), _signal(cpu, key), atol=tolerance, err_msg=key
+        )
 
 
 def test_differences_and_statistics_match_opencv(frames):
@@ -148,8 +174,9 @@ def test_differences_and_statistics_match_opencv(frames):
     for i, diff in enumerate(diffs):
         cv_diff = cv2.absdiff(gray[i + 1], gray[i])
         assert np.array_equal(diff, cv_diff)
-        assert np.array_equal(ops.block_means(torch.from_numpy(diff)[None], 8)[0].numpy(),
-                              cv_block_means(cv_diff, 8))
+        assert np.array_equal(
+            ops.block_means(torch.from_numpy(diff)[None], 8)[0].numpy(), cv_block_means(cv_diff, 8)
+        )
     mean, std = ops.mean_std(ops.as_batch([f.small for f in frames], CPU))
     for i, frame in enumerate(frames):
         cv_mean, cv_std = cv2.meanStdDev(frame.small)
@@ -163,8 +190,13 @@ def test_warp_matches_remap_with_dis_flow(frames):
     height, width = back.shape[:2]
     xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
     image = frames[0].small.astype(np.float32)
-    cv_warped = cv2.remap(image, xs + back[..., 0], ys + back[..., 1], cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    cv_warped = cv2.remap(
+        image,
+        xs + back[..., 0],
+        ys + back[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     warped = ops.warp(torch.from_numpy(frames[0].small)[None], torch.from_numpy(back)[None])
     exact = _bilinear(image.astype(np.float64), xs + back[..., 0], ys + back[..., 1])
     assert np.abs(warped[0].numpy() - exact).max() < 0.01  # exact bilinear sampling
@@ -173,8 +205,13 @@ def test_warp_matches_remap_with_dis_flow(frames):
     error = np.abs(warped[0].numpy() - cv_warped)
     assert error.mean() < 0.1 and error.max() < 5.0
     map_x, map_y = (torch.from_numpy(m) for m in (xs + back[..., 0], ys + back[..., 1]))
-    at = torch.stack([remap_position(map_x) - torch.from_numpy(xs),
-                      remap_position(map_y) - torch.from_numpy(ys)], dim=-1)[None]
+    at = torch.stack(
+        [
+            remap_position(map_x) - torch.from_numpy(xs),
+            remap_position(map_y) - torch.from_numpy(ys),
+        ],
+        dim=-1,
+    )[None]
     rounded = ops.warp(torch.from_numpy(frames[0].small)[None], at)[0].numpy()
     assert np.abs(rounded - cv_warped).max() < 0.01
     # the warp must explain the motion: far lower error than not warping
@@ -220,18 +257,21 @@ def test_flow_analyzer_runs_raft_on_the_torch_path(synth_clip, tmp_path, monkeyp
     raft = {"flow": {"model": "raft"}}
     monkeypatch.setenv("VIDLINT_MODELS", str(tmp_path))  # an empty models/ folder
     with pytest.raises(ConfigError, match="needs raft_large.pth or raft_small.pth") as error:
-        Checker(load_config().with_options(select=["MOT"], device="torch-cpu",
-                                           analyzers=raft)).check(path)
+        Checker(
+            load_config().with_options(select=["MOT"], device="torch-cpu", analyzers=raft)
+        ).check(path)
     assert str(tmp_path) in str(error.value)
     with pytest.raises(ConfigError, match="set device to cuda"):
-        Checker(load_config().with_options(select=["MOT"], device="cpu",
-                                           analyzers=raft)).check(path)
+        Checker(load_config().with_options(select=["MOT"], device="cpu", analyzers=raft)).check(
+            path
+        )
 
     import vidlint.gpu.flow
 
     monkeypatch.setattr(vidlint.gpu.flow, "load_raft", lambda device: ShiftModel())
-    report = Checker(load_config().with_options(select=["MOT"], device="torch-cpu",
-                                                analyzers=raft)).check(path)
+    report = Checker(
+        load_config().with_options(select=["MOT"], device="torch-cpu", analyzers=raft)
+    ).check(path)
     motion = np.array(report.signals["flow.motion"][1:])
     # 2 px at the 240-px check size is 3 px of a 360-px short side, on every pair
     np.testing.assert_allclose(motion, 3.0, atol=1e-6)
@@ -256,5 +296,9 @@ def _bilinear(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.nda
     x0, y0 = np.floor(mx).astype(int), np.floor(my).astype(int)
     x1, y1 = np.minimum(x0 + 1, width - 1), np.minimum(y0 + 1, height - 1)
     ax, ay = (mx - x0)[..., None], (my - y0)[..., None]
-    return (image[y0, x0] * (1 - ax) * (1 - ay) + image[y0, x1] * ax * (1 - ay)
-            + image[y1, x0] * (1 - ax) * ay + image[y1, x1] * ax * ay)
+    return (
+        image[y0, x0] * (1 - ax) * (1 - ay)
+        + image[y0, x1] * ax * (1 - ay)
+        + image[y1, x0] * (1 - ax) * ay
+        + image[y1, x1] * ax * ay
+    )

@@ -24,8 +24,10 @@ def check(path, select=("HND",)):
 
 
 def describe(report) -> str:
-    return "; ".join(f"{f.code} {f.start_frame}-{f.end_frame} {f.message}"
-                     for f in report.findings) or "no findings"
+    return (
+        "; ".join(f"{f.code} {f.start_frame}-{f.end_frame} {f.message}" for f in report.findings)
+        or "no findings"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +67,7 @@ EVENTS = [
     pytest.param([Artifact("hand_pops_in", 20)], "HND001", 20, 20, id="pops-in"),
     pytest.param([HAND, Artifact("hand_vanishes", 20)], "HND001", 20, 20, id="vanishes"),
     pytest.param([HAND, Artifact("extra_finger", 20, 10)], "HND002", 20, 29, id="six-fingers"),
-    pytest.param([HAND, Artifact("missing_finger", 20, 10)], "HND002", 20, 29,
-                 id="four-fingers"),
+    pytest.param([HAND, Artifact("missing_finger", 20, 10)], "HND002", 20, 29, id="four-fingers"),
     pytest.param([HAND, Artifact("hand_flips", 16, 12)], "HND003", 16, 27, id="flips"),
     # Jitter is judged on the sampled frames (6 per second): it must last a few samples.
     pytest.param([HAND, Artifact("hand_jitter", 12, 24)], "HND004", 12, 35, id="jitter"),
@@ -82,16 +83,18 @@ def test_injected_hand_artifact_is_found_at_its_frames(synth_clip, artifacts, co
     # Pop-in and vanish are dated exactly (skipped frames are re-examined); the others to
     # the sampled frames inside the span.
     slack = 0 if code == "HND001" else STRIDE
-    assert any(start - slack <= f.start_frame and f.end_frame <= end + slack for f in hits), \
+    assert any(start - slack <= f.start_frame and f.end_frame <= end + slack for f in hits), (
         describe(report)
+    )
     assert all(f.region is not None for f in hits)
     if code == "HND001":  # nothing else is wrong with the hand
         assert {f.code for f in report.findings} == {"HND001"}, describe(report)
 
 
 def test_six_finger_count_is_reported_per_frame(synth_clip):
-    path = synth_clip("hand-HND002-extra_finger", ".mp4",
-                      [HAND, Artifact("extra_finger", 20, 10)], **SPEC)
+    path = synth_clip(
+        "hand-HND002-extra_finger", ".mp4", [HAND, Artifact("extra_finger", 20, 10)], **SPEC
+    )
     fingers = np.asarray(check(path).signals[FINGERS], dtype=float)
     inside = fingers[20:30][~np.isnan(fingers[20:30])]
     outside = np.concatenate([fingers[:20], fingers[30:]])
@@ -101,27 +104,37 @@ def test_six_finger_count_is_reported_per_frame(synth_clip):
 
 def test_hand_entering_through_the_edge_is_not_a_pop_in(synth_clip):
     # The hand moves in from the left edge: it is cut by the edge when first detected.
-    path = synth_clip("hand-enters", ".mp4",
-                      [Artifact("hand", 0, 48, {"x": -0.15, "vx": 0.5})], **SPEC)
+    path = synth_clip(
+        "hand-enters", ".mp4", [Artifact("hand", 0, 48, {"x": -0.15, "vx": 0.5})], **SPEC
+    )
     report = check(path)
     assert not [f for f in report.findings if f.code == "HND001"], describe(report)
     assert report.extra["hands"]["tracks"], "the entering hand was never detected"
 
 
-@pytest.mark.parametrize("name, frame, event", [
-    ("gen_i2v_pia_boy_waving_hand.gif", 1, "appears"),
-    ("gen_i2v_dynamicrafter_girl_talking.gif", 4, "vanishes"),
-])
+@pytest.mark.parametrize(
+    "name, frame, event",
+    [
+        ("gen_i2v_pia_boy_waving_hand.gif", 1, "appears"),
+        ("gen_i2v_dynamicrafter_girl_talking.gif", 4, "vanishes"),
+    ],
+)
 def test_generated_clip_hand_event_is_flagged(shared_clips, name, frame, event):
     report = check(shared_clips / name)
     hits = [f for f in report.findings if f.code == "HND001"]
-    assert any(abs(f.peak_frame - frame) <= 1 and f.evidence["event"] == event
-               for f in hits), describe(report)
+    assert any(abs(f.peak_frame - frame) <= 1 and f.evidence["event"] == event for f in hits), (
+        describe(report)
+    )
 
 
-@pytest.mark.parametrize("name", ["real_liveportrait_selfie_man.mp4",
-                                  "real_liveportrait_woman_expressions.mp4",
-                                  "real_mmaction2_eye_makeup.avi"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "real_liveportrait_selfie_man.mp4",
+        "real_liveportrait_woman_expressions.mp4",
+        "real_mmaction2_eye_makeup.avi",
+    ],
+)
 def test_real_footage_gives_no_hand_errors(shared_clips, name):
     report = check(shared_clips / name)
     assert not [f for f in report.findings if f.severity == "error"], describe(report)

@@ -36,15 +36,21 @@ ARTIFACTS = Path(os.environ.get("VIDLINT_TEST_ARTIFACTS", REPO / "test-artifacts
 
 @pytest.fixture(scope="module")
 def flawed(synth_clip) -> Path:
-    return synth_clip("html-flawed", ".mp4", [Artifact("freeze", 8, 8), Artifact("cut", 24),
-                                               Artifact("black", 34, 3)],
-                      width=320, height=240, frames=48)
+    return synth_clip(
+        "html-flawed",
+        ".mp4",
+        [Artifact("freeze", 8, 8), Artifact("cut", 24), Artifact("black", 34, 3)],
+        width=320,
+        height=240,
+        frames=48,
+    )
 
 
 @pytest.fixture(scope="module")
 def report(flawed) -> Report:
-    return vidlint.check(flawed, context={"prompt": HOSTILE, "seed": 7,
-                                          "negative_prompt": "</dd><b>bold</b>"})
+    return vidlint.check(
+        flawed, context={"prompt": HOSTILE, "seed": 7, "negative_prompt": "</dd><b>bold</b>"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +78,12 @@ def elements(text: str) -> list[tuple[str, dict[str, str | None]]]:
 def test_page_shows_verdict_findings_and_frames(report, page):
     text = page.read_text()
     tags = elements(text)
-    assert "<div class=\"verdict fail\">fail</div>" in text
+    assert '<div class="verdict fail">fail</div>' in text
     assert f">{report.score}<small>/100</small>" in text
     ids = {attrs.get("id") for _, attrs in tags}
     for number, finding in enumerate(report.findings):
         assert f"finding-{number}" in ids
-        assert f"<span class=\"code\">{finding.code}</span>" in text
+        assert f'<span class="code">{finding.code}</span>' in text
     images = [attrs["src"] for tag, attrs in tags if tag == "img"]
     assert all(src.startswith("data:image/jpeg;base64,") for src in images)
     frame_findings = [f for f in report.findings if f.family != "PRM"]
@@ -86,14 +92,15 @@ def test_page_shows_verdict_findings_and_frames(report, page):
     alts = {attrs.get("alt") for tag, attrs in tags if tag == "img"}
     assert {"frame 24 (peak)", "frame 23 (before)", "frame 34 (peak)"} <= alts
     links = {attrs.get("href") for tag, attrs in tags if tag == "a"}
-    assert {f"#finding-{n}" for n, f in enumerate(report.findings)
-            if f.family == "TMP"} <= links  # timeline spans link to their cards
+    assert {
+        f"#finding-{n}" for n, f in enumerate(report.findings) if f.family == "TMP"
+    } <= links  # timeline spans link to their cards
     assert "frames 34–36 · 1.42–1.50 s" in text
     from vidlint.rules import load_rules
 
     cut = load_rules()["TMP003"]
     for name, value in cut.defaults().items():  # the thresholds in force, with their reasons
-        assert f"<td>{name}</td><td class=\"value\">{value}</td>" in text
+        assert f'<td>{name}</td><td class="value">{value}</td>' in text
         assert html.escape(cut.param_reasons()[name]) in text
 
 
@@ -137,8 +144,9 @@ def page_images(text: str) -> dict[str, np.ndarray]:
     return images
 
 
-def test_page_written_with_other_frame_writers_shows_the_right_frames(report, flawed, page,
-                                                                      tmp_path, monkeypatch):
+def test_page_written_with_other_frame_writers_shows_the_right_frames(
+    report, flawed, page, tmp_path, monkeypatch
+):
     """Written beside the contact sheet and the frame export, the page's pictures come from one
     shared decode: the same page as alone, and each thumbnail is, of all the clip's frames
     decoded directly, closest to the frame it is captioned with."""
@@ -149,19 +157,27 @@ def test_page_written_with_other_frame_writers_shows_the_right_frames(report, fl
     direct = grab_dict(flawed, range(48), max_side=html_writer.THUMB_SIDE)
     opened: list[str] = []
     original = grab.open_clip
-    monkeypatch.setattr(grab, "open_clip", lambda path, *a, **k: opened.append(str(path))
-                        or original(path, *a, **k))
+    monkeypatch.setattr(
+        grab, "open_clip", lambda path, *a, **k: opened.append(str(path)) or original(path, *a, **k)
+    )
     written = write_reports(report, tmp_path, "clip", ["html", "contact-sheet", "frames"])
     assert opened == [str(flawed)]
     text = Path(written["html"]).read_text()
     assert text == page.read_text()
     images = page_images(text)
     # the camera pans: neighbouring frames differ, and a JPEG thumbnail is nearest its own
-    for alt, index in (("frame 24 (peak)", 24), ("frame 23 (before)", 23),
-                       ("frame 33 (before)", 33), ("frame 7 (before)", 7), ("frame 47", 47)):
+    for alt, index in (
+        ("frame 24 (peak)", 24),
+        ("frame 23 (before)", 23),
+        ("frame 33 (before)", 33),
+        ("frame 7 (before)", 7),
+        ("frame 47", 47),
+    ):
         side = max(images[alt].shape)  # the filmstrip's are smaller still
-        errors = {i: float(np.abs(images[alt].astype(int) - shrink(rgb, side)).mean())
-                  for i, rgb in direct.items()}
+        errors = {
+            i: float(np.abs(images[alt].astype(int) - shrink(rgb, side)).mean())
+            for i, rgb in direct.items()
+        }
         assert min(errors, key=errors.get) == index, alt
         assert errors[index] < 8, alt  # JPEG quality 82 on a textured frame
     assert images["frame 34 (peak)"].max() < 10  # black frames 34-36
@@ -175,7 +191,8 @@ def batch(flawed, synth_clip, tmp_path_factory) -> Path:
     (clips / "flawed.mp4").symlink_to(flawed)
     (clips / "clean.mp4").symlink_to(synth_clip("html-clean", ".mp4", []))
     (clips / "odd <b>&name.mp4").symlink_to(
-        synth_clip("html-repeat", ".mp4", [Artifact("repeat", 20), Artifact("repeat", 30)]))
+        synth_clip("html-repeat", ".mp4", [Artifact("repeat", 20), Artifact("repeat", 30)])
+    )
     (clips / "broken.mp4").write_bytes(b"\x00" * 64)
     out = root / "out"
     config = load_config().with_options(select=["TMP"], formats=["json", "html"])
@@ -205,6 +222,7 @@ def test_index_lists_every_clip_with_links(batch):
 
 # -- in a real browser --------------------------------------------------------------------------
 
+
 def chromium_binary() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if found := shutil.which(name):
@@ -220,11 +238,23 @@ class Browser:
 
         self.profile = tempfile.mkdtemp(prefix="vidlint-chromium-")
         self.process = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={self.profile}",
-             "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not (port_file.exists() and port_file.read_text().strip()):
@@ -236,8 +266,9 @@ class Browser:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
             targets = json.load(answer)
         target = next(t for t in targets if t["type"] == "page")
-        self.socket = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30,
-                                                  suppress_origin=True)
+        self.socket = websocket.create_connection(
+            target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
+        )
         self.next_id = 0
         self.events: list[dict] = []
         for domain in ("Runtime", "Log", "Page"):
@@ -265,14 +296,20 @@ class Browser:
 
     def open(self, url: str, width: int = 1280) -> None:
         self.events.clear()
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=900,
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         self.call("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired")
 
     def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(result["exceptionDetails"])
         return result["result"].get("value")
@@ -284,10 +321,15 @@ class Browser:
             method, params = event.get("method"), event.get("params", {})
             if method == "Runtime.exceptionThrown":
                 details = params["exceptionDetails"]
-                found.append(details.get("exception", {}).get("description")
-                             or details.get("text", "exception"))
-            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "warning",
-                                                                                "assert"):
+                found.append(
+                    details.get("exception", {}).get("description")
+                    or details.get("text", "exception")
+                )
+            elif method == "Runtime.consoleAPICalled" and params["type"] in (
+                "error",
+                "warning",
+                "assert",
+            ):
                 found.append(json.dumps(params["args"])[:300])
             elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
                 found.append(params["entry"]["text"][:300])
@@ -295,8 +337,13 @@ class Browser:
 
     def screenshot(self, path: Path, full_page: bool = True) -> Path:
         height = self.evaluate("document.documentElement.scrollHeight") if full_page else 900
-        self.call("Emulation.setDeviceMetricsOverride", width=1280, height=min(height, 8000),
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=min(height, 8000),
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
@@ -327,11 +374,15 @@ def test_clip_page_in_chromium(browser, page):
     browser.open(page.as_uri())
     assert browser.problems() == []
     assert browser.evaluate("window.pwned === undefined") is True
-    shown = browser.evaluate("Array.from(document.querySelectorAll('.context dd'))"
-                             ".map(function (d) { return d.textContent; })")
+    shown = browser.evaluate(
+        "Array.from(document.querySelectorAll('.context dd'))"
+        ".map(function (d) { return d.textContent; })"
+    )
     assert HOSTILE in shown and "</dd><b>bold</b>" in shown
-    broken = browser.evaluate("Array.from(document.images).filter(function (i) {"
-                              " return !(i.complete && i.naturalWidth > 0); }).length")
+    broken = browser.evaluate(
+        "Array.from(document.images).filter(function (i) {"
+        " return !(i.complete && i.naturalWidth > 0); }).length"
+    )
     assert broken == 0 and browser.evaluate("document.images.length") > 12
     # the region-free finding cards sit under the timeline, each reachable from its span
     assert browser.evaluate("document.querySelectorAll('.timeline a').length") >= 3
@@ -342,8 +393,10 @@ def test_clip_page_in_chromium(browser, page):
 def test_index_page_in_chromium_sorts(browser, batch):
     browser.open((batch / "index.html").as_uri())
     assert browser.problems() == []
-    column = "Array.from(document.querySelectorAll('tbody tr')).map(function (r) {" \
-             " return r.cells[2].textContent; })"
+    column = (
+        "Array.from(document.querySelectorAll('tbody tr')).map(function (r) {"
+        " return r.cells[2].textContent; })"
+    )
     summary = json.loads((batch / "summary.json").read_text())
     scores = {Path(c["path"]).name: c["score"] for c in summary["clips"]}
     fail, warn = str(scores["flawed.mp4"]), str(scores["odd <b>&name.mp4"])
@@ -353,16 +406,20 @@ def test_index_page_in_chromium_sorts(browser, batch):
     assert browser.evaluate(column) == ["", fail, warn, "100"]
     browser.evaluate("document.querySelector('th[data-key=score] button').click()")
     assert browser.evaluate(column) == ["100", warn, fail, ""]
-    assert browser.evaluate("document.querySelector('th[data-key=score]')"
-                            ".getAttribute('aria-sort')") == "descending"
+    assert (
+        browser.evaluate("document.querySelector('th[data-key=score]').getAttribute('aria-sort')")
+        == "descending"
+    )
     browser.screenshot(ARTIFACTS / "html-index.png")
 
 
 def test_the_browser_check_does_catch_errors(browser, tmp_path):
     """The harness itself: a page with a console error and an exception is reported."""
     bad = tmp_path / "bad.html"
-    bad.write_text("<!doctype html><title>bad</title><script>console.error('boom');"
-                   "undefinedFunction();</script>")
+    bad.write_text(
+        "<!doctype html><title>bad</title><script>console.error('boom');"
+        "undefinedFunction();</script>"
+    )
     browser.open(bad.as_uri())
     problems = browser.problems()
     assert any("boom" in p for p in problems) and any("undefinedFunction" in p for p in problems)

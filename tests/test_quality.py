@@ -30,8 +30,9 @@ def test_injected_quality_drop_is_found_at_its_frames(synth_clip, camera, code, 
     hits = [f for f in findings(path) if f.code == code]
     assert hits, f"{code} missing"
     start, end = span
-    assert any(abs(f.start_frame - start) <= 2 and abs(f.end_frame - end) <= 2 for f in hits), \
-        [(f.start_frame, f.end_frame) for f in hits]
+    assert any(abs(f.start_frame - start) <= 2 and abs(f.end_frame - end) <= 2 for f in hits), [
+        (f.start_frame, f.end_frame) for f in hits
+    ]
 
 
 @pytest.mark.parametrize("camera", ["static", "pan", "zoom"])
@@ -41,9 +42,11 @@ def test_clean_clip_has_no_quality_findings(synth_clip, camera):
 
 
 def test_blockiness_is_near_one_for_clean_and_high_for_jpeg_blocks(synth_clip):
-    clean = Checker(Config(select=("QLT002",))).check(synth_clip("clean_static_1.0",
-                                                                 camera="static", **SIZE))
-    blocky = Checker(Config(select=("QLT002",))).check(synth_clip(
-        "blocky_static", artifacts=[Artifact("blocky", 20, 6)], camera="static", **SIZE))
+    clean = Checker(Config(select=("QLT002",))).check(
+        synth_clip("clean_static_1.0", camera="static", **SIZE)
+    )
+    blocky = Checker(Config(select=("QLT002",))).check(
+        synth_clip("blocky_static", artifacts=[Artifact("blocky", 20, 6)], camera="static", **SIZE)
+    )
     early = max(clean.signals["quality.blockiness"])
     assert min(blocky.signals["quality.blockiness"][20:26]) > early + 0.5

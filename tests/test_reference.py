@@ -76,10 +76,18 @@ CAMERA_MOVES = [
 
 
 @pytest.mark.parametrize("artifacts, decay_from", CAMERA_MOVES)
-def test_a_camera_move_is_not_decay_unless_the_picture_decays(synth_clip, tmp_path, artifacts,
-                                                              decay_from):
-    clip = synth_clip(f"ref_pan_{decay_from}", artifacts=artifacts, camera="pan", motion=2.0,
-                      width=320, height=240, frames=48)
+def test_a_camera_move_is_not_decay_unless_the_picture_decays(
+    synth_clip, tmp_path, artifacts, decay_from
+):
+    clip = synth_clip(
+        f"ref_pan_{decay_from}",
+        artifacts=artifacts,
+        camera="pan",
+        motion=2.0,
+        width=320,
+        height=240,
+        frames=48,
+    )
     report = check(clip, first_frame(clip, tmp_path / "pan_source.png"))
     ssim = np.asarray(report.signals["reference.ssim"], dtype=float)
     assert (ssim[12:] < 0.35).all()  # the layout departs either way
@@ -97,8 +105,11 @@ def test_subject_face_departing_from_the_source_face(synth_clip, tmp_path):
     clean = synth_clip("ref_face", artifacts=[Artifact("face", 0, 48)], **face)
     source = first_frame(clean, tmp_path / "face_source.png")  # the astronaut
     assert "REF002" not in codes(check(clean, source, select=("REF", "FAC")))
-    swapped = synth_clip("ref_face_swapped", artifacts=[Artifact("face", 0, 20),
-                                                        Artifact("face_swap", 20, 28)], **face)
+    swapped = synth_clip(
+        "ref_face_swapped",
+        artifacts=[Artifact("face", 0, 20), Artifact("face_swap", 20, 28)],
+        **face,
+    )
     report = check(swapped, source, select=("REF", "FAC"))
     finding = next(f for f in report.findings if f.code == "REF002")
     assert 20 <= finding.start_frame <= 28 and finding.evidence["distance"] > 0.6
@@ -142,7 +153,8 @@ I2V_EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(I2V_EXPECTED))
 def test_real_i2v_clips_get_reference_curves_and_the_findings_seen_in_their_frames(
-        shared_clips, name):
+    shared_clips, name
+):
     path = shared_clips / name
     assert "reference" in complete_context(path, {})
     report = check(path)

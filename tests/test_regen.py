@@ -33,8 +33,9 @@ def tmp_config(tmp_path: Path, **sections):
 def bad_clip(synth_clip) -> Path:
     """A stall (frames 7-18) and a scene cut (frame 33): the defects the synthetic generator
     also makes until the request is constrained."""
-    return synth_clip("regen_bad", artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)],
-                      seed=1, **SMALL)
+    return synth_clip(
+        "regen_bad", artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)], seed=1, **SMALL
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,7 @@ def test_failing_clip_converges_by_escalation(converged) -> None:
     regens = [a for a in attempts if a["kind"] == "regen"]
     assert len(regens) == 4 == backend.renders
     rungs = [sorted({c["rung"] for c in a["changes"]}) for a in regens]
-    assert rungs == [["reseed"], ["constrain", "reseed"], ["reseed", "shorten"],
-                     ["i2v", "reseed"]]
+    assert rungs == [["reseed"], ["constrain", "reseed"], ["reseed", "shorten"], ["i2v", "reseed"]]
     assert [a["verdict"] for a in regens] == ["fail", "fail", "fail", "pass"]
     # scores improve as the request is constrained
     scores = [a["score"] for a in regens]
@@ -85,8 +85,13 @@ def test_every_change_names_the_finding_that_caused_it(converged) -> None:
     assert shorten["old"] == pytest.approx(2.0) and shorten["new"] == pytest.approx(1.2)
     assert set(shorten["because"]) == {"TMP004", "TMP005"}
     mode = next(c for c in fourth["changes"] if c["field"] == "mode")
-    assert mode == {"rung": "i2v", "field": "mode", "old": "t2v", "new": "i2v",
-                    "because": ["TMP004"]}
+    assert mode == {
+        "rung": "i2v",
+        "field": "mode",
+        "old": "t2v",
+        "new": "i2v",
+        "because": ["TMP004"],
+    }
     reference = Path(fourth["request"]["reference"])
     assert reference.is_file() and reference.suffix == ".png"
     # requests carry the regen/1 schema fields and a key that is a hash of the request
@@ -154,15 +159,16 @@ def test_bad_tail_is_salvaged_by_trimming(synth_clip, tmp_path) -> None:
 def test_salvage_needs_a_long_enough_clean_prefix(bad_clip) -> None:
     report = vidlint.check(bad_clip, select=["TMP"])
     assert salvage_cut(report, FAST) is None  # the stall starts at frame 7: 0.3 s clean
-    late = dataclasses.replace(report, findings=[f for f in report.findings
-                                                 if f.code == "TMP003"])
+    late = dataclasses.replace(report, findings=[f for f in report.findings if f.code == "TMP003"])
     assert salvage_cut(late, FAST) == 33
     assert salvage_cut(late, dataclasses.replace(FAST, min_salvage_s=1.5)) is None
 
 
 def test_change_table_comes_from_config(bad_clip, tmp_path) -> None:
-    config = tmp_config(tmp_path, regen={"changes": {"TMP003": {
-        "negative": ["jump cut"], "prompt": ["one unbroken take"]}}})
+    config = tmp_config(
+        tmp_path,
+        regen={"changes": {"TMP003": {"negative": ["jump cut"], "prompt": ["one unbroken take"]}}},
+    )
     settings = regen_settings(config)
     report = vidlint.check(bad_clip, select=["TMP"])
     base = initial_request("job", {"prompt": PROMPT}, report, settings)
@@ -174,16 +180,23 @@ def test_change_table_comes_from_config(bad_clip, tmp_path) -> None:
     assert build_request(base, report, 1, settings, rung=0) == first, "deterministic"
 
 
-@pytest.mark.parametrize("table, message", [
-    pytest.param({"max_attempt": 3}, "unknown key 'regen.max_attempt'", id="unknown-key"),
-    pytest.param({"max_attempts": "x"}, "'regen.max_attempts'", id="bad-type"),
-    pytest.param({"ladder": ["reseed", "pray"]}, "unknown rung 'pray'", id="bad-rung"),
-    pytest.param({"max_attempts": 0}, "'regen.max_attempts' = 0: must be above 0", id="zero"),
-    pytest.param({"poll_interval_s": -2.0}, "'regen.poll_interval_s' = -2.0: must be above 0",
-                 id="negative"),
-    pytest.param({"changes": {"HND": {"negatives": []}}}, "'regen.changes.HND'",
-                 id="bad-change-entry"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        pytest.param({"max_attempt": 3}, "unknown key 'regen.max_attempt'", id="unknown-key"),
+        pytest.param({"max_attempts": "x"}, "'regen.max_attempts'", id="bad-type"),
+        pytest.param({"ladder": ["reseed", "pray"]}, "unknown rung 'pray'", id="bad-rung"),
+        pytest.param({"max_attempts": 0}, "'regen.max_attempts' = 0: must be above 0", id="zero"),
+        pytest.param(
+            {"poll_interval_s": -2.0},
+            "'regen.poll_interval_s' = -2.0: must be above 0",
+            id="negative",
+        ),
+        pytest.param(
+            {"changes": {"HND": {"negatives": []}}}, "'regen.changes.HND'", id="bad-change-entry"
+        ),
+    ],
+)
 def test_bad_regen_config_names_key_and_file(tmp_path, table, message) -> None:
     config = tmp_config(tmp_path, regen=table)
     with pytest.raises(ConfigError) as info:
@@ -198,13 +211,39 @@ def test_cli_fix_with_the_synthetic_backend(bad_clip, tmp_path, monkeypatch) -> 
     register_commands()
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    result = runner.invoke(app, ["fix", str(bad_clip), "--backend", "synthetic", "--select",
-                                 "TMP", "--prompt", PROMPT, "--out", "fixed"])
+    result = runner.invoke(
+        app,
+        [
+            "fix",
+            str(bad_clip),
+            "--backend",
+            "synthetic",
+            "--select",
+            "TMP",
+            "--prompt",
+            PROMPT,
+            "--out",
+            "fixed",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "passed after 4 regeneration(s)" in result.output
     assert (tmp_path / "fixed" / "regen_bad_fixed.mp4").is_file()
-    limited = runner.invoke(app, ["fix", str(bad_clip), "--backend", "synthetic", "--select",
-                                  "TMP", "--out", "limited", "--max-attempts", "1"])
+    limited = runner.invoke(
+        app,
+        [
+            "fix",
+            str(bad_clip),
+            "--backend",
+            "synthetic",
+            "--select",
+            "TMP",
+            "--out",
+            "limited",
+            "--max-attempts",
+            "1",
+        ],
+    )
     assert limited.exit_code == 1 and "exhausted" in limited.output
     unknown = runner.invoke(app, ["fix", str(bad_clip), "--backend", "nope"])
     assert unknown.exit_code == 2 and "unknown backend 'nope'" in unknown.output
@@ -234,9 +273,17 @@ def test_readme_fix_example_runs_as_shown(tmp_path) -> None:
         elif commands:
             expected.append(line.strip())
     main = "from vidlint.cli.app import main; main()"
-    results = [subprocess.run([sys.executable, "-c", main, *command], cwd=tmp_path, text=True,
-                              capture_output=True, timeout=300, check=False)
-               for command in commands]
+    results = [
+        subprocess.run(
+            [sys.executable, "-c", main, *command],
+            cwd=tmp_path,
+            text=True,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        for command in commands
+    ]
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
     printed = [line.strip() for line in results[-1].stdout.splitlines() if line.strip()]
     # scores depend on the exact pixels, which another engineer's threshold change may move;
@@ -265,8 +312,20 @@ def test_degradation_onset_sets_the_trim_and_the_shorter_duration(synth_clip) ->
     clip = synth_clip("regen_decay", artifacts=[Artifact("corrupt", 30, 18)], seed=3, **SMALL)
     report = vidlint.check(clip, select=["TMP"])
     (corrupt,) = report.findings
-    onset = Finding("DRF001", "DRF", "degradation-onset", "warning", "degrades", 26, 47, 26,
-                    26 / 24, 47 / 24, 0.9, {"onset_frame": 26})
+    onset = Finding(
+        "DRF001",
+        "DRF",
+        "degradation-onset",
+        "warning",
+        "degrades",
+        26,
+        47,
+        26,
+        26 / 24,
+        47 / 24,
+        0.9,
+        {"onset_frame": 26},
+    )
     drifting = dataclasses.replace(report, findings=[corrupt, onset])
     assert salvage_cut(drifting, FAST) == 26
     settings = dataclasses.replace(FAST, shorten_factor=0.9)
@@ -325,13 +384,20 @@ class StuckBackend:
         self.cancelled.append(job_id)
 
 
-@pytest.mark.parametrize("backend, message", [
-    pytest.param(StuckBackend(), "not finished after 0 s; cancelled", id="job-timeout"),
-    pytest.param(StuckBackend(ValueError("bad history")),
-                 "internal error (ValueError: bad history)", id="backend-bug"),
-])
-def test_stuck_or_broken_backend_fails_the_attempt_not_the_run(bad_clip, tmp_path, backend,
-                                                               message) -> None:
+@pytest.mark.parametrize(
+    "backend, message",
+    [
+        pytest.param(StuckBackend(), "not finished after 0 s; cancelled", id="job-timeout"),
+        pytest.param(
+            StuckBackend(ValueError("bad history")),
+            "internal error (ValueError: bad history)",
+            id="backend-bug",
+        ),
+    ],
+)
+def test_stuck_or_broken_backend_fails_the_attempt_not_the_run(
+    bad_clip, tmp_path, backend, message
+) -> None:
     settings = dataclasses.replace(FAST, max_attempts=2, job_timeout_s=0.0)
     fixer = Fixer(tmp_config(tmp_path), backend, tmp_path / "state", None, settings=settings)
     result = fixer.fix(bad_clip)
@@ -368,7 +434,10 @@ def test_requests_for_a_real_generated_clip(shared_clips, tmp_path) -> None:
     second = build_request(first, report, 2, FAST, rung=1)
     assert second.prompt.startswith(prompt)
     assert {c["because"][0] for c in second.changes if c["field"] == "prompt"} == {
-        "TMP001", "PRM002", "PRM003"}
+        "TMP001",
+        "PRM002",
+        "PRM003",
+    }
     third = build_request(second, report, 3, FAST, rung=2)
     assert third.duration_s == pytest.approx(base.duration_s * 0.6, abs=0.01)
     frame = best_clean_frame(shared_clips / name, report, tmp_path / "reference.png")

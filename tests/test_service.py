@@ -38,8 +38,11 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Self:
@@ -72,17 +75,24 @@ class Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def clips(synth_clip) -> dict[str, Path]:
-    return {"freeze": synth_clip("svc-freeze", ".mp4", [Artifact("freeze", 6, 10)], **SPEC),
-            "clean": synth_clip("svc-clean", ".mp4", [], **SPEC)}
+    return {
+        "freeze": synth_clip("svc-freeze", ".mp4", [Artifact("freeze", 6, 10)], **SPEC),
+        "clean": synth_clip("svc-clean", ".mp4", [], **SPEC),
+    }
 
 
 @pytest.fixture(scope="module")
 def service(clips):
     os.environ[SECRET_ENV] = SECRET
     try:
-        settings = ServeSettings(root=str(clips["clean"].parent), concurrency=2, queue_size=100,
-                                 max_upload_mb=1, allow_private_webhooks=True,
-                                 webhook_backoff_s=0.1)
+        settings = ServeSettings(
+            root=str(clips["clean"].parent),
+            concurrency=2,
+            queue_size=100,
+            max_upload_mb=1,
+            allow_private_webhooks=True,
+            webhook_backoff_s=0.1,
+        )
         app = create_app(build_config({"select": ["TMP"]}), settings)
     finally:
         os.environ.pop(SECRET_ENV)
@@ -107,14 +117,17 @@ def test_fifty_concurrent_submissions_all_finish(service, clips):
 
     async def main():
         async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
+
             async def submit(number: int):
                 name = "freeze" if number % 2 else "clean"
                 if number % 5 == 0:  # some by path under the root, the rest uploaded
                     answer = await client.post("/v1/jobs", data={"path": clips[name].name})
                 else:
                     answer = await client.post(
-                        "/v1/jobs", files={"file": (f"clip{number}.mp4", data[name])},
-                        data={"prompt": f"clip number {number}", "seed": str(number)})
+                        "/v1/jobs",
+                        files={"file": (f"clip{number}.mp4", data[name])},
+                        data={"prompt": f"clip number {number}", "seed": str(number)},
+                    )
                 return number, name, answer
 
             submitted = await asyncio.gather(*(submit(n) for n in range(50)))
@@ -138,19 +151,33 @@ def test_fifty_concurrent_submissions_all_finish(service, clips):
     asyncio.run(main())
 
 
-@pytest.mark.parametrize("files, data, status, says", [
-    ({"file": ("empty.mp4", b"")}, {}, 400, "empty.mp4: empty upload"),
-    ({"file": ("notes.txt", b"hello")}, {}, 415, "unsupported file type '.txt'"),
-    ({"file": ("fake.mp4", b"this is not a video" * 50)}, {}, 422, "fake.mp4: "),
-    ({"file": ("big.mp4", b"\0" * (1024 * 1024 + 1))}, {}, 413, "larger than 1 MB"),
-    ({"file": ("a.mp4", b"x")}, {"path": "svc-clean.mp4"}, 400, "exactly one of"),
-    (None, {"prompt": "no clip"}, 400, "exactly one of"),
-    (None, {"path": "../../etc/passwd"}, 403, "outside the served root"),
-    (None, {"path": "missing.mp4"}, 404, "no such clip"),
-    (None, {"path": "svc-clean.mp4", "mode": "v2v"}, 400, "mode must be one of"),
-    (None, {"path": "svc-clean.mp4", "webhook_url": "ftp://x/y"}, 400, "http(s) URL"),
-], ids=["empty", "not-video-type", "not-video-bytes", "too-large", "file-and-path", "nothing",
-        "escape-root", "missing-path", "bad-mode", "bad-webhook"])
+@pytest.mark.parametrize(
+    "files, data, status, says",
+    [
+        ({"file": ("empty.mp4", b"")}, {}, 400, "empty.mp4: empty upload"),
+        ({"file": ("notes.txt", b"hello")}, {}, 415, "unsupported file type '.txt'"),
+        ({"file": ("fake.mp4", b"this is not a video" * 50)}, {}, 422, "fake.mp4: "),
+        ({"file": ("big.mp4", b"\0" * (1024 * 1024 + 1))}, {}, 413, "larger than 1 MB"),
+        ({"file": ("a.mp4", b"x")}, {"path": "svc-clean.mp4"}, 400, "exactly one of"),
+        (None, {"prompt": "no clip"}, 400, "exactly one of"),
+        (None, {"path": "../../etc/passwd"}, 403, "outside the served root"),
+        (None, {"path": "missing.mp4"}, 404, "no such clip"),
+        (None, {"path": "svc-clean.mp4", "mode": "v2v"}, 400, "mode must be one of"),
+        (None, {"path": "svc-clean.mp4", "webhook_url": "ftp://x/y"}, 400, "http(s) URL"),
+    ],
+    ids=[
+        "empty",
+        "not-video-type",
+        "not-video-bytes",
+        "too-large",
+        "file-and-path",
+        "nothing",
+        "escape-root",
+        "missing-path",
+        "bad-mode",
+        "bad-webhook",
+    ],
+)
 def test_bad_submissions_get_clear_4xx(service, files, data, status, says):
     answer = httpx.post(f"{service.url}/v1/jobs", files=files, data=data, timeout=30)
     assert answer.status_code == status, answer.text
@@ -162,7 +189,8 @@ def test_unknown_job_and_openapi(service):
     assert httpx.get(f"{service.url}/v1/jobs/nope/report").status_code == 404
     spec = httpx.get(f"{service.url}/openapi.json").json()
     assert {"/health", "/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/report"} <= set(
-        spec["paths"])
+        spec["paths"]
+    )
 
 
 def test_webhook_is_signed_and_delivered(service, clips):
@@ -171,8 +199,9 @@ def test_webhook_is_signed_and_delivered(service, clips):
     Receiver.received.clear()
     try:
         url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
-        answer = httpx.post(f"{service.url}/v1/jobs", data={"path": clips["freeze"].name,
-                                                            "webhook_url": url})
+        answer = httpx.post(
+            f"{service.url}/v1/jobs", data={"path": clips["freeze"].name, "webhook_url": url}
+        )
         assert answer.status_code == 202
         job_id = answer.json()["id"]
         deadline = time.time() + 60
@@ -187,7 +216,8 @@ def test_webhook_is_signed_and_delivered(service, clips):
             Webhook("whsec_" + "A" * 32).verify(body, headers)
         deadline = time.time() + 30  # the job records the delivery once the POST returns
         while (job := httpx.get(f"{service.url}/v1/jobs/{job_id}").json())["webhook"].get(
-                "status") in ("pending", "sending") and time.time() < deadline:
+            "status"
+        ) in ("pending", "sending") and time.time() < deadline:
             time.sleep(0.05)
         assert job["webhook"] == {"status": "delivered", "attempts": 1}
     finally:
@@ -196,19 +226,23 @@ def test_webhook_is_signed_and_delivered(service, clips):
 
 def test_full_queue_answers_429(synth_clip):
     clip = synth_clip("svc-long", ".mp4", [], width=480, height=272, frames=96)
-    app = create_app(build_config({"select": ["TMP"]}), ServeSettings(concurrency=1,
-                                                                       queue_size=1))
+    app = create_app(build_config({"select": ["TMP"]}), ServeSettings(concurrency=1, queue_size=1))
     with Server(app) as server:
+
         async def main():
             async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-                answers = await asyncio.gather(*(client.post(
-                    "/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())}) for _ in range(10)))
+                answers = await asyncio.gather(
+                    *(
+                        client.post("/v1/jobs", files={"file": ("c.mp4", clip.read_bytes())})
+                        for _ in range(10)
+                    )
+                )
                 codes = sorted(a.status_code for a in answers)
                 assert 202 in codes and 429 in codes and set(codes) <= {202, 429}, codes
                 busy = next(a for a in answers if a.status_code == 429)
                 assert busy.headers["retry-after"] == "5"
                 ids = [a.json()["id"] for a in answers if a.status_code == 202]
-                pending = (await client.get(f"/v1/jobs/{ids[-1]}/report"))
+                pending = await client.get(f"/v1/jobs/{ids[-1]}/report")
                 assert pending.status_code in (200, 409)
                 await _wait_done(client, ids)
                 assert (await client.get(f"/v1/jobs/{ids[-1]}/report")).status_code == 200
@@ -242,9 +276,11 @@ def test_a_worker_that_dies_fails_only_its_job(synth_clip, tmp_path, monkeypatch
     (tmp_path / "poison.mp4").write_bytes(clean.read_bytes())
     (tmp_path / "clean.mp4").write_bytes(clean.read_bytes())
     monkeypatch.setattr(JobQueue, "function", staticmethod(die_on_poison))
-    app = create_app(build_config({"select": ["TMP"]}), ServeSettings(root=str(tmp_path),
-                                                                       concurrency=2))
+    app = create_app(
+        build_config({"select": ["TMP"]}), ServeSettings(root=str(tmp_path), concurrency=2)
+    )
     with Server(app) as server:
+
         async def main():
             async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
                 names = ["poison.mp4", "clean.mp4", "clean.mp4"]
@@ -252,8 +288,10 @@ def test_a_worker_that_dies_fails_only_its_job(synth_clip, tmp_path, monkeypatch
                 jobs = await _wait_done(client, [a.json()["id"] for a in answers])
                 poison, *others = (jobs[a.json()["id"]] for a in answers)
                 assert poison["status"] == "failed"
-                assert poison["error"] == ("poison.mp4: a worker process died on this clip twice "
-                                           "(killed for memory, or a crash in native code)")
+                assert poison["error"] == (
+                    "poison.mp4: a worker process died on this clip twice "
+                    "(killed for memory, or a crash in native code)"
+                )
                 assert [job["status"] for job in others] == ["done", "done"]
                 later = await client.post("/v1/jobs", data={"path": "clean.mp4"})
                 done = await _wait_done(client, [later.json()["id"]])
@@ -264,9 +302,10 @@ def test_a_worker_that_dies_fails_only_its_job(synth_clip, tmp_path, monkeypatch
 
 def test_bearer_token_and_declared_body_size(clips, monkeypatch):
     monkeypatch.setenv("VIDLINT_SERVE_TOKEN", "s3cret-token")
-    app = create_app(build_config({"select": ["TMP"]}),
-                     ServeSettings(root=str(clips["clean"].parent), concurrency=1,
-                                   max_upload_mb=1))
+    app = create_app(
+        build_config({"select": ["TMP"]}),
+        ServeSettings(root=str(clips["clean"].parent), concurrency=1, max_upload_mb=1),
+    )
     with Server(app) as server:
         assert httpx.get(f"{server.url}/health").status_code == 200  # health stays open
         post = {"url": f"{server.url}/v1/jobs", "data": {"path": clips["clean"].name}}
@@ -277,6 +316,7 @@ def test_bearer_token_and_declared_body_size(clips, monkeypatch):
         answer = httpx.post(**post, headers=right)
         assert answer.status_code == 202
         assert httpx.get(f"{server.url}/v1/jobs/{answer.json()['id']}").status_code == 401
-        huge = httpx.post(f"{server.url}/v1/jobs", headers=right,
-                          files={"file": ("big.mp4", b"\0" * (4 << 20))})
+        huge = httpx.post(
+            f"{server.url}/v1/jobs", headers=right, files={"file": ("big.mp4", b"\0" * (4 << 20))}
+        )
         assert huge.status_code == 413 and "larger than 1 MB" in huge.json()["detail"]

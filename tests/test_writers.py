@@ -38,7 +38,7 @@ from vidlint.writers import otio as otio_writer
 FLAWS = [Artifact("freeze", 8, 8), Artifact("cut", 24), Artifact("black", 34, 3)]
 EXPECTED = {"TMP001": (8, 15), "TMP003": (24, 24), "TMP004": (34, 36)}
 """Injected span per code (TMP001 may end a frame early: the first frozen frame still moves)."""
-PROMPT = "a <b>cat</b>, on a sofa: \"hello\" & goodbye"
+PROMPT = 'a <b>cat</b>, on a sofa: "hello" & goodbye'
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,9 @@ def report(flawed) -> Report:
 @pytest.fixture(scope="module")
 def slow_report(synth_clip) -> Report:
     """A clip at 8 fps, a rate no NLE timeline has: markers go on a 24 fps timeline by time."""
-    path = synth_clip("writers-8fps", ".mp4", [Artifact("cut", 12)], width=320, height=240,
-                      frames=24, fps=8.0)
+    path = synth_clip(
+        "writers-8fps", ".mp4", [Artifact("cut", 12)], width=320, height=240, frames=24, fps=8.0
+    )
     return vidlint.check(path, select=["TMP"])
 
 
@@ -100,8 +101,7 @@ def test_fcp7_xml_markers_read_back(report, tmp_path):
         for marker, finding in zip(markers, report.findings, strict=True):
             assert marker.marked_range.start_time.rate == 24.0
             assert marker.marked_range.start_time.value == finding.start_frame
-            assert (marker.marked_range.duration.value
-                    == finding.end_frame - finding.start_frame + 1)
+            assert marker.marked_range.duration.value == finding.end_frame - finding.start_frame + 1
             assert marker.name == f"{finding.code} {finding.message}"
     assert "<ntsc>FALSE</ntsc>" in path.read_text()
 
@@ -114,9 +114,16 @@ def resolve_markers(path: Path, rate: float) -> list[dict]:
     for clip in timeline.find_clips():
         (line,) = clip.metadata["cmx_3600"]["comments"]
         fields = dict(re.findall(r"\|([CMD]):([^|]*?)\s*(?=\||$)", line))
-        markers.append({"frame": (clip.source_range.start_time - start).value,
-                        "rate": clip.source_range.start_time.rate, "note": line.split(" |")[0],
-                        "color": fields["C"], "name": fields["M"], "frames": int(fields["D"])})
+        markers.append(
+            {
+                "frame": (clip.source_range.start_time - start).value,
+                "rate": clip.source_range.start_time.rate,
+                "note": line.split(" |")[0],
+                "color": fields["C"],
+                "name": fields["M"],
+                "frames": int(fields["D"]),
+            }
+        )
     return markers
 
 
@@ -140,18 +147,30 @@ def test_markers_of_an_odd_rate_clip_are_placed_by_time(slow_report, tmp_path):
     assert cut.start_frame == 12 and abs(cut.start_s - 1.5) < 1e-6
     assert otio_writer.timeline_rate(slow_report.clip["fps"]) == 24.0
     timeline = otio.adapters.read_from_file(
-        str(otio_writer.write(slow_report, tmp_path / "slow.otio")))
-    marker = next(m for m in next(iter(timeline.find_clips())).markers
-                  if m.name.startswith("TMP003"))
+        str(otio_writer.write(slow_report, tmp_path / "slow.otio"))
+    )
+    marker = next(
+        m for m in next(iter(timeline.find_clips())).markers if m.name.startswith("TMP003")
+    )
     assert marker.marked_range.start_time.value == 36  # 1.5 s at 24 fps
     assert marker.metadata["vidlint"]["start_frame"] == 12  # the source frame stays known
     edl_markers = resolve_markers(edl.write(slow_report, tmp_path / "slow.edl"), 24)
     assert [m["frame"] for m in edl_markers if "TMP003" in m["name"]] == [36]
 
 
-@pytest.mark.parametrize("fps, rate", [(24.0, 24.0), (23.976, 24000 / 1001), (25.0, 25.0),
-                                       (29.97, 30000 / 1001), (16.0, 16.0), (8.0, 24.0),
-                                       (7.692, 24.0), (0.0, 24.0)])
+@pytest.mark.parametrize(
+    "fps, rate",
+    [
+        (24.0, 24.0),
+        (23.976, 24000 / 1001),
+        (25.0, 25.0),
+        (29.97, 30000 / 1001),
+        (16.0, 16.0),
+        (8.0, 24.0),
+        (7.692, 24.0),
+        (0.0, 24.0),
+    ],
+)
 def test_timeline_rate(fps, rate):
     assert otio_writer.timeline_rate(fps) == rate
 
@@ -169,7 +188,7 @@ def test_findings_csv(report, tmp_path):
 
 
 def test_csv_cells_never_run_as_spreadsheet_formulas():
-    assert csv_writer.safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert csv_writer.safe_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert csv_writer.safe_cell("-1+1") == "'-1+1"
     assert csv_writer.safe_cell(-1.5) == -1.5 and csv_writer.safe_cell(None) == ""
 
@@ -202,20 +221,32 @@ def test_cli_frames_csv(report, tmp_path, cli):
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(result.stdout.splitlines()))
     assert len(rows) == 48 and "temporal.diff" in rows[0]
-    result = cli("frames", saved, "--csv", "--flagged", "-s", "temporal.luma",
-                 "-o", tmp_path / "f.csv")
+    result = cli(
+        "frames", saved, "--csv", "--flagged", "-s", "temporal.luma", "-o", tmp_path / "f.csv"
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((tmp_path / "f.csv").open(newline="")))
-    assert list(rows[0]) == ["frame", "time_s", "temporal.luma",
-                             *(f"badness.{k}" for k in report.badness), "codes"]
+    assert list(rows[0]) == [
+        "frame",
+        "time_s",
+        "temporal.luma",
+        *(f"badness.{k}" for k in report.badness),
+        "codes",
+    ]
     assert all(r["codes"] for r in rows) and {"34", "35", "36"} <= {r["frame"] for r in rows}
     result = cli("frames", saved)
     assert result.exit_code == 0 and "TMP003" in result.stdout
 
 
-@pytest.mark.parametrize("content, cause", [
-    (None, "no such file"), ("{not json", "not JSON"),
-    ('{"schema": "other/1"}', "not a vidlint report"), ("[1, 2]", "not a vidlint report")])
+@pytest.mark.parametrize(
+    "content, cause",
+    [
+        (None, "no such file"),
+        ("{not json", "not JSON"),
+        ('{"schema": "other/1"}', "not a vidlint report"),
+        ("[1, 2]", "not a vidlint report"),
+    ],
+)
 def test_cli_frames_rejects_what_is_not_a_report(tmp_path, cli, content, cause):
     path = tmp_path / "r.json"
     if content is not None:
@@ -247,8 +278,10 @@ def test_github_annotations(report, tmp_path):
         level, file, title, message = pattern.match(line).groups()
         assert level == github.LEVELS[finding.severity]
         assert file == report.clip["path"] and title == f"{finding.code} {finding.name}"
-        assert f"frame{'s' if finding.start_frame != finding.end_frame else ''} " \
-               f"{finding.start_frame}" in message
+        assert (
+            f"frame{'s' if finding.start_frame != finding.end_frame else ''} "
+            f"{finding.start_frame}" in message
+        )
 
 
 def test_github_annotation_escaping():
@@ -259,8 +292,12 @@ def test_github_annotation_escaping():
 def test_github_paths_are_relative_to_the_workspace(report, monkeypatch):
     clip = Path(report.clip["path"])
     monkeypatch.setenv("GITHUB_WORKSPACE", str(clip.parent.parent))
-    assert github.render(report).splitlines()[0].split(",")[0].endswith(
-        f"file={clip.parent.name}/{clip.name}")
+    assert (
+        github.render(report)
+        .splitlines()[0]
+        .split(",")[0]
+        .endswith(f"file={clip.parent.name}/{clip.name}")
+    )
     monkeypatch.setenv("GITHUB_WORKSPACE", "/nonexistent/elsewhere")
     assert f"file={clip}," in github.render(report)
 
@@ -275,12 +312,12 @@ def test_contact_sheet_of_a_failing_clip(report, tmp_path):
     for n, finding in enumerate(tiles):
         x = (n % columns) * contact_sheet.TILE_WIDTH
         y = contact_sheet.HEADER_HEIGHT + (n // columns) * (tile_h + contact_sheet.LABEL_HEIGHT)
-        inner = image[y + 10:y + tile_h - 10, x + 10:x + contact_sheet.TILE_WIDTH - 10]
+        inner = image[y + 10 : y + tile_h - 10, x + 10 : x + contact_sheet.TILE_WIDTH - 10]
         if 34 <= finding.peak_frame <= 36:
             assert inner.mean() < 5  # the black frames
         else:
             assert inner.mean() > 30
-        label = image[y + tile_h + 5:y + tile_h + contact_sheet.LABEL_HEIGHT - 5, x + 2:x + 40]
+        label = image[y + tile_h + 5 : y + tile_h + contact_sheet.LABEL_HEIGHT - 5, x + 2 : x + 40]
         color = contact_sheet.SEVERITY_RGB[finding.severity]
         assert (np.abs(label.astype(int) - color).sum(axis=2) < 30).mean() > 0.5
 
@@ -330,13 +367,25 @@ def test_grab_refuses_a_clip_that_changed(flawed):
 def test_batch_writes_every_format_and_the_batch_files(flawed, synth_clip, tmp_path):
     clips = tmp_path / "clips"
     clips.mkdir()
-    for name, source in (("flawed.mp4", flawed),
-                         ("clean.mp4", synth_clip("writers-clean", ".mp4", []))):
+    for name, source in (
+        ("flawed.mp4", flawed),
+        ("clean.mp4", synth_clip("writers-clean", ".mp4", [])),
+    ):
         (clips / name).symlink_to(source)
     (clips / "broken.mp4").write_bytes(b"not a video at all")
     out = tmp_path / "out"
-    names = ["json", "html", "csv", "junit", "github", "otio", "fcpxml", "edl",
-             "contact-sheet", "frames"]
+    names = [
+        "json",
+        "html",
+        "csv",
+        "junit",
+        "github",
+        "otio",
+        "fcpxml",
+        "edl",
+        "contact-sheet",
+        "frames",
+    ]
     config = load_config().with_options(select=["TMP"], formats=names)
     result = run_batch([clips], config, out, engine="serial")
     assert result.exit_code == 2
@@ -360,7 +409,8 @@ def test_batch_writes_every_format_and_the_batch_files(flawed, synth_clip, tmp_p
     assert (out / "index.html").is_file()
     summary = json.loads((out / "summary.json").read_text())
     assert {Path(c["path"]).name: c["families"] for c in summary["clips"]}["flawed.mp4"] == {
-        "TMP": 3}
+        "TMP": 3
+    }
 
 
 def test_cli_save_frames(flawed, tmp_path):
@@ -368,12 +418,29 @@ def test_cli_save_frames(flawed, tmp_path):
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "vidlint", "check", str(flawed), "--out", str(tmp_path),
-         "--select", "TMP004", "--save-frames", "--engine", "serial", "-q"],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "vidlint",
+            "check",
+            str(flawed),
+            "--out",
+            str(tmp_path),
+            "--select",
+            "TMP004",
+            "--save-frames",
+            "--engine",
+            "serial",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr
     assert sorted(p.name for p in (tmp_path / f"{flawed.stem}.frames").iterdir()) == [
-        "TMP004_f000034.png"]
+        "TMP004_f000034.png"
+    ]
     assert (tmp_path / f"{flawed.stem}.vidlint.json").is_file()
 
 
@@ -395,7 +462,7 @@ def test_markers_and_page_of_a_real_gif_at_an_odd_rate(shared_clips, tmp_path):
     assert edl_frames == sorted({m.marked_range.start_time.value for m in markers})
     page = html_writer.render(report)
     assert page.count("data:image/jpeg;base64,") >= 12 + 2  # filmstrip, a finding's frames
-    assert "alt=\"source image\"" in page  # the sidecar _source.png is shown
+    assert 'alt="source image"' in page  # the sidecar _source.png is shown
 
 
 # -- one decode for every writer that shows frames ----------------------------------------------
@@ -436,8 +503,9 @@ def files_of(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def test_write_reports_decodes_the_clip_once_for_every_frame_writer(report, flawed, decodes,
-                                                                    tmp_path):
+def test_write_reports_decodes_the_clip_once_for_every_frame_writer(
+    report, flawed, decodes, tmp_path
+):
     written = write_reports(report, tmp_path / "shared", "clip", FRAME_FORMATS)
     assert set(written) == set(FRAME_FORMATS)
     assert decodes == [str(flawed)]
@@ -453,8 +521,12 @@ def test_write_reports_decodes_the_clip_once_for_every_frame_writer(report, flaw
     shown = frames.frame_findings(report)
     direct = grab_dict(flawed, [f.peak_frame for f in shown])
     for finding in shown:
-        png = tmp_path / "shared" / "clip.frames" / frames.frame_file(finding.code,
-                                                                      finding.peak_frame)
+        png = (
+            tmp_path
+            / "shared"
+            / "clip.frames"
+            / frames.frame_file(finding.code, finding.peak_frame)
+        )
         assert np.array_equal(np.asarray(Image.open(png)), direct[finding.peak_frame])
     sheet = np.asarray(Image.open(written["contact-sheet"]).convert("RGB"))
     tiles = contact_sheet.chosen(report)
@@ -465,17 +537,22 @@ def test_write_reports_decodes_the_clip_once_for_every_frame_writer(report, flaw
             continue  # its box is drawn over the picture
         x = (n % contact_sheet.COLUMNS) * contact_sheet.TILE_WIDTH
         y = contact_sheet.HEADER_HEIGHT + (n // contact_sheet.COLUMNS) * (
-            tile_h + contact_sheet.LABEL_HEIGHT)
-        expected = np.asarray(Image.fromarray(thumbs[finding.peak_frame]).resize(
-            (contact_sheet.TILE_WIDTH, tile_h)))
-        assert np.array_equal(sheet[y + 4:y + tile_h - 4, x + 4:x + contact_sheet.TILE_WIDTH - 4],
-                              expected[4:-4, 4:-4]), finding.code
+            tile_h + contact_sheet.LABEL_HEIGHT
+        )
+        expected = np.asarray(
+            Image.fromarray(thumbs[finding.peak_frame]).resize((contact_sheet.TILE_WIDTH, tile_h))
+        )
+        assert np.array_equal(
+            sheet[y + 4 : y + tile_h - 4, x + 4 : x + contact_sheet.TILE_WIDTH - 4],
+            expected[4:-4, 4:-4],
+        ), finding.code
 
 
 def test_frame_store_holds_each_frame_at_the_sizes_asked_for(flawed, decodes):
-    expected = {(i, side): grab_dict(flawed, [i], max_side=side)[i]
-                for i, side in ((0, 160), (23, 160), (24, 160), (24, None), (47, 100),
-                                (5, 160))}
+    expected = {
+        (i, side): grab_dict(flawed, [i], max_side=side)[i]
+        for i, side in ((0, 160), (23, 160), (24, 160), (24, None), (47, 100), (5, 160))
+    }
     decodes.clear()
     store = FrameStore(flawed)
     store.want([0, 23, 24], 160)
@@ -498,8 +575,9 @@ def test_frame_store_holds_each_frame_at_the_sizes_asked_for(flawed, decodes):
     assert decodes == [str(flawed)] * 2
 
 
-def test_frame_export_past_its_memory_budget_decodes_on_its_own(report, flawed, decodes,
-                                                                 tmp_path, monkeypatch):
+def test_frame_export_past_its_memory_budget_decodes_on_its_own(
+    report, flawed, decodes, tmp_path, monkeypatch
+):
     """Many findings on a big clip: the shared decode would hold too many full frames, so the
     export streams them from a decode of its own (one frame held at a time)."""
     peaks = frames.peak_frames(report)
@@ -521,8 +599,9 @@ def test_frame_store_refuses_a_changed_clip_to_every_writer(flawed):
             store.get([0], 160)
 
 
-def test_a_batch_reads_and_decodes_a_real_clip_once_after_its_check(shared_clips, tmp_path,
-                                                                    decodes, file_reads):
+def test_a_batch_reads_and_decodes_a_real_clip_once_after_its_check(
+    shared_clips, tmp_path, decodes, file_reads
+):
     """PIA's GIF (a cut at frame 1): the cache key reads the clip for its sha256; the check and
     the writers reuse it, and the writers share one decode."""
     clip = shared_clips / "gen_i2v_pia_boy_waving_hand.gif"

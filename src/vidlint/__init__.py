@@ -17,8 +17,13 @@ from vidlint.pipeline import Checker
 from vidlint.report.model import Finding, Region, Report
 
 
-def check(path: str | Path, *, config: Config | str | Path | None = None,
-          context: dict[str, Any] | None = None, **options: Any) -> Report:
+def check(
+    path: str | Path,
+    *,
+    config: Config | str | Path | None = None,
+    context: dict[str, Any] | None = None,
+    **options: Any,
+) -> Report:
     """Check one clip and return its :class:`Report`.
 
     ``options`` override the configuration like CLI flags (``select``, ``ignore``, ``profile``,
@@ -32,6 +37,17 @@ def check(path: str | Path, *, config: Config | str | Path | None = None,
 
 
 __all__ = [
-    "BackendError", "Checker", "Config", "ConfigError", "DecodeError", "Finding", "InputError",
-    "Region", "Report", "VidlintError", "__version__", "check", "load_config",
+    "BackendError",
+    "Checker",
+    "Config",
+    "ConfigError",
+    "DecodeError",
+    "Finding",
+    "InputError",
+    "Region",
+    "Report",
+    "VidlintError",
+    "__version__",
+    "check",
+    "load_config",
 ]

@@ -70,8 +70,9 @@ class BatchResult:
         return 1 if any(o.failed for o in self.outcomes) else 0
 
 
-def expand_inputs(inputs: Iterable[str | Path],
-                  skip: Path | None = None) -> tuple[list[Path], list[ClipOutcome]]:
+def expand_inputs(
+    inputs: Iterable[str | Path], skip: Path | None = None
+) -> tuple[list[Path], list[ClipOutcome]]:
     """Files, folders (searched recursively for videos; a folder of images is one clip) and
     globs, in a stable order without duplicates. Inputs that match nothing become error rows."""
     clips: list[Path] = []
@@ -79,8 +80,11 @@ def expand_inputs(inputs: Iterable[str | Path],
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_video_path(p)
-                           and not _inside(p, skip))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and is_video_path(p) and not _inside(p, skip)
+            )
             if found:
                 clips += found
             elif any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()):
@@ -114,9 +118,15 @@ def report_stem(path: Path, taken: set[str]) -> str:
     return candidate
 
 
-def check_clip(path: Path, checker: Checker, out_dir: Path | None, stem: str,
-               formats: Iterable[str] = ("json",), context: dict[str, Any] | None = None,
-               keep: dict[str, Report] | None = None) -> ClipOutcome:
+def check_clip(
+    path: Path,
+    checker: Checker,
+    out_dir: Path | None,
+    stem: str,
+    formats: Iterable[str] = ("json",),
+    context: dict[str, Any] | None = None,
+    keep: dict[str, Report] | None = None,
+) -> ClipOutcome:
     """Check one clip and write its reports; a bad clip gives an outcome with ``error``."""
     started = time.perf_counter()
     outcome = ClipOutcome(str(path))
@@ -143,8 +153,9 @@ def check_clip(path: Path, checker: Checker, out_dir: Path | None, stem: str,
     return outcome
 
 
-def write_reports(report: Report, out_dir: Path, stem: str,
-                  formats: Iterable[str]) -> dict[str, str]:
+def write_reports(
+    report: Report, out_dir: Path, stem: str, formats: Iterable[str]
+) -> dict[str, str]:
     """Write ``report`` in every format as ``<out_dir>/<stem><suffix>``; returns what was
     written by format (a writer returns None when it has nothing for this clip).
 
@@ -164,12 +175,18 @@ def write_reports(report: Report, out_dir: Path, stem: str,
     return written
 
 
-def run_batch(inputs: Iterable[str | Path], config: Config, out_dir: Path | None,
-              context: dict[str, Any] | None = None, keep_reports: bool = False,
-              on_start: Callable[[int], None] | None = None,
-              on_result: Callable[[ClipOutcome], None] | None = None,
-              engine: str | Any = "serial", jobs: int | None = None,
-              force: bool = False) -> BatchResult:
+def run_batch(
+    inputs: Iterable[str | Path],
+    config: Config,
+    out_dir: Path | None,
+    context: dict[str, Any] | None = None,
+    keep_reports: bool = False,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[ClipOutcome], None] | None = None,
+    engine: str | Any = "serial",
+    jobs: int | None = None,
+    force: bool = False,
+) -> BatchResult:
     """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``.
 
     ``engine`` (serial, pool, ray) and ``jobs`` choose how clips run (vidlint.engine); with an
@@ -188,8 +205,17 @@ def run_batch(inputs: Iterable[str | Path], config: Config, out_dir: Path | None
     kept: dict[str, Report] | None = {} if keep_reports else None
     taken: set[str] = set()
     named = [(path, report_stem(path, taken)) for path in clips]
-    outcomes += run_clips(named, config, out_dir, context, kept, engine=engine, jobs=jobs,
-                          force=force, on_result=on_result)
+    outcomes += run_clips(
+        named,
+        config,
+        out_dir,
+        context,
+        kept,
+        engine=engine,
+        jobs=jobs,
+        force=force,
+        on_result=on_result,
+    )
     result = BatchResult(outcomes, out_dir, kept or {})
     if out_dir is not None:
         write_summary(result, config)
@@ -207,10 +233,13 @@ def write_summary(result: BatchResult, config: Config) -> Path:
         "schema": SUMMARY_SCHEMA,
         "tool": {"name": "vidlint", "version": __version__},
         "config": config.effective(),
-        "totals": {"clips": len(result.outcomes),
-                   "pass": verdicts.count("pass"), "warn": verdicts.count("warn"),
-                   "fail": verdicts.count("fail"),
-                   "error": sum(1 for o in result.outcomes if o.error)},
+        "totals": {
+            "clips": len(result.outcomes),
+            "pass": verdicts.count("pass"),
+            "warn": verdicts.count("warn"),
+            "fail": verdicts.count("fail"),
+            "error": sum(1 for o in result.outcomes if o.error),
+        },
         "exit_code": result.exit_code,
         "clips": [o.to_dict() for o in result.outcomes],
     }
@@ -227,5 +256,14 @@ def _inside(path: Path, folder: Path | None) -> bool:
     return True
 
 
-__all__ = ["BatchResult", "ClipOutcome", "InputError", "check_clip", "expand_inputs",
-           "report_stem", "run_batch", "write_reports", "write_summary"]
+__all__ = [
+    "BatchResult",
+    "ClipOutcome",
+    "InputError",
+    "check_clip",
+    "expand_inputs",
+    "report_stem",
+    "run_batch",
+    "write_reports",
+    "write_summary",
+]

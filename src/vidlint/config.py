@@ -23,8 +23,19 @@ PROFILES = ("fast", "default", "thorough")
 FEATURE_SECTIONS = ("regen", "backend", "serve", "batch")
 """Tables owned by features (regeneration, backends, the QA service, batches); each feature
 validates its own table when it is used."""
-TOP_LEVEL_KEYS = {"select", "ignore", "profile", "formats", "decoder", "device",
-                  "working_short_side", "rules", "analyzers", "overrides", *FEATURE_SECTIONS}
+TOP_LEVEL_KEYS = {
+    "select",
+    "ignore",
+    "profile",
+    "formats",
+    "decoder",
+    "device",
+    "working_short_side",
+    "rules",
+    "analyzers",
+    "overrides",
+    *FEATURE_SECTIONS,
+}
 OVERRIDE_KEYS = {"glob", "select", "ignore", "rules"}
 
 
@@ -81,8 +92,10 @@ class Config:
             pattern = override["glob"]
             if not (fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(str(path), pattern)):
                 continue
-            rules = {code: {**config.rules.get(code, {}), **values}
-                     for code, values in override.get("rules", {}).items()}
+            rules = {
+                code: {**config.rules.get(code, {}), **values}
+                for code, values in override.get("rules", {}).items()
+            }
             config = dataclasses.replace(
                 config,
                 select=tuple(override.get("select", config.select)),
@@ -93,10 +106,16 @@ class Config:
 
     def effective(self) -> dict[str, Any]:
         """What the report records and the cache key hashes."""
-        return {"select": list(self.select), "ignore": list(self.ignore),
-                "profile": self.profile, "decoder": self.decoder, "device": self.device,
-                "working_short_side": self.working_short_side,
-                "thresholds": self.rules, "analyzers": self.analyzers}
+        return {
+            "select": list(self.select),
+            "ignore": list(self.ignore),
+            "profile": self.profile,
+            "decoder": self.decoder,
+            "device": self.device,
+            "working_short_side": self.working_short_side,
+            "thresholds": self.rules,
+            "analyzers": self.analyzers,
+        }
 
     def digest(self) -> str:
         text = json.dumps(self.effective(), sort_keys=True, default=str)
@@ -135,8 +154,9 @@ def load_config(path: str | Path | None = None, start: str | Path | None = None)
     return build_config(data, sources=tuple(sources), origin=", ".join(sources) or "defaults")
 
 
-def build_config(data: dict[str, Any], sources: tuple[str, ...] = (),
-                 origin: str = "options") -> Config:
+def build_config(
+    data: dict[str, Any], sources: tuple[str, ...] = (), origin: str = "options"
+) -> Config:
     """Validate a merged table against the rule and analyzer parameter dataclasses."""
     from vidlint.analyzers import ANALYZERS
     from vidlint.rules import load_rules
@@ -148,15 +168,16 @@ def build_config(data: dict[str, Any], sources: tuple[str, ...] = (),
     profile = data.get("profile", "default")
     if profile not in PROFILES:
         raise ConfigError(f"profile {profile!r} is not one of {', '.join(PROFILES)}", origin)
-    rule_tables = {code: _rule_table(code, values, rules, origin)
-                   for code, values in data.get("rules", {}).items()}
+    rule_tables = {
+        code: _rule_table(code, values, rules, origin)
+        for code, values in data.get("rules", {}).items()
+    }
     analyzer_tables = {}
     for name, values in data.get("analyzers", {}).items():
         analyzer = ANALYZERS.get(name) if name in ANALYZERS.names() else None
         if analyzer is None:
             raise ConfigError(f"unknown analyzer {name!r} in [analyzers]", origin)
-        analyzer_tables[name] = _typed_fields(analyzer.Params, values, f"analyzers.{name}",
-                                              origin)
+        analyzer_tables[name] = _typed_fields(analyzer.Params, values, f"analyzers.{name}", origin)
     overrides = []
     for item in data.get("overrides", ()):
         _check_keys(item, OVERRIDE_KEYS, origin, prefix="overrides.")
@@ -166,8 +187,9 @@ def build_config(data: dict[str, Any], sources: tuple[str, ...] = (),
         for key in ("select", "ignore"):
             if key in entry:
                 entry[key] = _selectors(entry[key], f"overrides.{key}", origin)
-        entry["rules"] = {code: _rule_table(code, v, rules, origin)
-                          for code, v in item.get("rules", {}).items()}
+        entry["rules"] = {
+            code: _rule_table(code, v, rules, origin) for code, v in item.get("rules", {}).items()
+        }
         overrides.append(entry)
     device = str(data.get("device", "auto"))
     try:
@@ -177,23 +199,29 @@ def build_config(data: dict[str, Any], sources: tuple[str, ...] = (),
     formats = data.get("formats", ("json",))
     formats = tuple([formats] if isinstance(formats, str) else formats)
     return Config(
-        select=select, ignore=ignore, profile=profile, formats=formats,
-        decoder=str(data.get("decoder", "pyav")), device=device,
+        select=select,
+        ignore=ignore,
+        profile=profile,
+        formats=formats,
+        decoder=str(data.get("decoder", "pyav")),
+        device=device,
         working_short_side=int(data.get("working_short_side", 360)),
-        rules=rule_tables, analyzers=analyzer_tables, overrides=tuple(overrides),
+        rules=rule_tables,
+        analyzers=analyzer_tables,
+        overrides=tuple(overrides),
         sections={k: dict(data[k]) for k in FEATURE_SECTIONS if k in data},
         sources=sources,
     )
 
 
-def _rule_table(code: str, values: dict[str, Any], rules: dict[str, Any],
-                origin: str) -> dict[str, Any]:
+def _rule_table(
+    code: str, values: dict[str, Any], rules: dict[str, Any], origin: str
+) -> dict[str, Any]:
     if code not in rules:
         raise ConfigError(f"unknown rule code {code!r} in [rules]", origin)
     values = dict(values)
     severity = values.pop("severity", None)
-    table = _typed_fields(rules[code].params, values, f"rules.{code}", origin,
-                          positive=True)
+    table = _typed_fields(rules[code].params, values, f"rules.{code}", origin, positive=True)
     if severity is not None:
         if severity not in ("error", "warning", "info"):
             raise ConfigError(f"rules.{code}.severity must be error, warning or info", origin)
@@ -201,8 +229,9 @@ def _rule_table(code: str, values: dict[str, Any], rules: dict[str, Any],
     return table
 
 
-def _typed_fields(params_cls: type, values: dict[str, Any], where: str, origin: str,
-                  positive: bool = False) -> dict[str, Any]:
+def _typed_fields(
+    params_cls: type, values: dict[str, Any], where: str, origin: str, positive: bool = False
+) -> dict[str, Any]:
     """Values checked against the dataclass: type, then declared choices or bounds; with
     ``positive`` (rule thresholds: rules divide by them), numbers without declared bounds
     must be above 0."""
@@ -216,16 +245,19 @@ def _typed_fields(params_cls: type, values: dict[str, Any], where: str, origin: 
         try:
             typed[key] = _coerce(value, default)
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"'{where}.{key}' = {value!r}: expected "
-                              f"{type(default).__name__}", origin) from exc
+            raise ConfigError(
+                f"'{where}.{key}' = {value!r}: expected {type(default).__name__}", origin
+            ) from exc
         choices = fields[key].metadata.get("choices")
         if choices and typed[key] not in choices:
-            raise ConfigError(f"'{where}.{key}' = {value!r}: choose one of "
-                              f"{', '.join(map(str, choices))}", origin)
+            raise ConfigError(
+                f"'{where}.{key}' = {value!r}: choose one of {', '.join(map(str, choices))}", origin
+            )
         bounds = fields[key].metadata.get("bounds")
         if bounds and not bounds[0] <= typed[key] <= bounds[1]:
-            raise ConfigError(f"'{where}.{key}' = {value!r}: must be between {bounds[0]} and "
-                              f"{bounds[1]}", origin)
+            raise ConfigError(
+                f"'{where}.{key}' = {value!r}: must be between {bounds[0]} and {bounds[1]}", origin
+            )
         number = isinstance(typed[key], (int, float)) and not isinstance(typed[key], bool)
         if positive and number and not (bounds or choices) and typed[key] <= 0:
             raise ConfigError(f"'{where}.{key}' = {value!r}: must be above 0", origin)
@@ -313,10 +345,16 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 def _config_table(config: Config) -> dict[str, Any]:
     table: dict[str, Any] = {
-        "select": config.select, "ignore": config.ignore, "profile": config.profile,
-        "formats": config.formats, "decoder": config.decoder, "device": config.device,
-        "working_short_side": config.working_short_side, "rules": config.rules,
-        "analyzers": config.analyzers, "overrides": list(config.overrides),
+        "select": config.select,
+        "ignore": config.ignore,
+        "profile": config.profile,
+        "formats": config.formats,
+        "decoder": config.decoder,
+        "device": config.device,
+        "working_short_side": config.working_short_side,
+        "rules": config.rules,
+        "analyzers": config.analyzers,
+        "overrides": list(config.overrides),
     }
     table.update(config.sections)
     return table

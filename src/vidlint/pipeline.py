@@ -39,8 +39,7 @@ class Checker:
         context = complete_context(path, dict(context or {}))
         started = time.perf_counter()
         rules = config.enabled_rules()
-        with open_clip(path, decoder=config.decoder,
-                       short_side=config.working_short_side) as clip:
+        with open_clip(path, decoder=config.decoder, short_side=config.working_short_side) as clip:
             analyzers = self._analyzers(rules, config, clip.info, context)
             timings = {name: 0.0 for name in analyzers}
             times: list[float] = []
@@ -62,8 +61,7 @@ class Checker:
                 raise DecodeError(f"no decodable frames ({cause})", path)
             if len(times) < MIN_FRAMES:
                 raise InputError("only 1 frame: a clip needs at least 2", path)
-            signals = Signals(np.asarray(times), clip.info.fps, clip.info.width,
-                              clip.info.height)
+            signals = Signals(np.asarray(times), clip.info.fps, clip.info.width, clip.info.height)
             for name, analyzer in analyzers.items():
                 tick = time.perf_counter()
                 for key, values in analyzer.finish().items():
@@ -84,23 +82,32 @@ class Checker:
             badness = badness_curves(findings, signals.n)
         rules_s = time.perf_counter() - tick
         findings.sort(key=lambda f: (f.start_frame, f.code, f.peak_frame))
-        errors = [{"frame": i.index, "time_s": i.time_s, "message": i.message, "fatal": False}
-                  for i in issues]
+        errors = [
+            {"frame": i.index, "time_s": i.time_s, "message": i.message, "fatal": False}
+            for i in issues
+        ]
         return Report(
-            clip=info.to_dict(), context=context, findings=findings,
-            frame_index=list(range(signals.n)), frame_time_s=signals.time_s.tolist(),
-            signals=signals.per_frame(), badness=badness,
+            clip=info.to_dict(),
+            context=context,
+            findings=findings,
+            frame_index=list(range(signals.n)),
+            frame_time_s=signals.time_s.tolist(),
+            signals=signals.per_frame(),
+            badness=badness,
             config={**config.effective(), "device_used": device_label(self.device)},
-            timings={"decode_s": round(decode_s, 4),
-                     "analyzers_s": {k: round(v, 4) for k, v in timings.items()},
-                     "rules_s": round(rules_s, 4),
-                     "total_s": round(time.perf_counter() - started, 4)},
+            timings={
+                "decode_s": round(decode_s, 4),
+                "analyzers_s": {k: round(v, 4) for k, v in timings.items()},
+                "rules_s": round(rules_s, 4),
+                "total_s": round(time.perf_counter() - started, 4),
+            },
             errors=errors,
             extra={k: v for k, v in signals.meta.items() if k != "decode" and _is_reportable(v)},
         )
 
-    def _analyzers(self, rules: list[Rule], config: Config, info: Any,
-                   context: dict[str, Any]) -> dict[str, Any]:
+    def _analyzers(
+        self, rules: list[Rule], config: Config, info: Any, context: dict[str, Any]
+    ) -> dict[str, Any]:
         names = sorted({name for r in rules for name in r.requires})
         analyzers = {}
         for name in names:
@@ -142,7 +149,7 @@ def badness_curves(findings: list[Finding], n: int) -> dict[str, list[float]]:
         curve = curves.setdefault(finding.family, np.zeros(n))
         value = SEVERITY_WEIGHT[finding.severity] * finding.confidence
         lo, hi = max(0, finding.start_frame), min(n - 1, finding.end_frame)
-        curve[lo:hi + 1] = np.maximum(curve[lo:hi + 1], value)
+        curve[lo : hi + 1] = np.maximum(curve[lo : hi + 1], value)
     return {family: np.round(curve, 3).tolist() for family, curve in sorted(curves.items())}
 
 

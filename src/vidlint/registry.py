@@ -33,8 +33,9 @@ class Registry:
             module = importlib.import_module(module_name)
             value = getattr(module, attribute) if attribute else module
         except Exception as exc:  # a broken plugin must be reported, not skipped
-            raise ConfigError(f"{self.kind} {name!r} failed to load from "
-                              f"{self._targets[name]}: {exc}") from exc
+            raise ConfigError(
+                f"{self.kind} {name!r} failed to load from {self._targets[name]}: {exc}"
+            ) from exc
         self._loaded[name] = value
         return value
 

@@ -36,10 +36,17 @@ hosted image-to-video models produce)."""
 @dataclass(frozen=True)
 class SourceParams:
     sharpness_side: int = param(
-        512, "sharpness is measured with the short side brought down to 512 px (never up): "
-             "blur that a generator's own downscale removes does not count", bounds=(64, 8192))
-    tiles: int = param(8, "the image is judged on a tiles x tiles grid, so a sharp subject on a "
-                          "defocused background counts as sharp", bounds=(1, 64))
+        512,
+        "sharpness is measured with the short side brought down to 512 px (never up): "
+        "blur that a generator's own downscale removes does not count",
+        bounds=(64, 8192),
+    )
+    tiles: int = param(
+        8,
+        "the image is judged on a tiles x tiles grid, so a sharp subject on a "
+        "defocused background counts as sharp",
+        bounds=(1, 64),
+    )
 
 
 class SourceImageAnalyzer(Analyzer):
@@ -66,20 +73,25 @@ class SourceImageAnalyzer(Analyzer):
         return {}
 
 
-def measure_image(rgb: np.ndarray, target: tuple[int, int],
-                  params: SourceParams | None = None) -> dict[str, Any]:
+def measure_image(
+    rgb: np.ndarray, target: tuple[int, int], params: SourceParams | None = None
+) -> dict[str, Any]:
     """Everything the SRC rules read about one image."""
     params = params or SourceParams()
     height, width = rgb.shape[:2]
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     scale = min(1.0, params.sharpness_side / min(height, width))
-    small = gray if scale >= 1.0 else cv2.resize(gray, None, fx=scale, fy=scale,
-                                                 interpolation=cv2.INTER_AREA)
+    small = (
+        gray
+        if scale >= 1.0
+        else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    )
     laplacian = cv2.Laplacian(small, cv2.CV_32F)
     blockiness, block_excess = blockiness_of(gray)
     concentration, regions = saliency_concentration(rgb)
     return {
-        "width": width, "height": height,
+        "width": width,
+        "height": height,
         "target": [int(target[0]), int(target[1])],
         "upscale": round(max(target[0] / width, target[1] / height), 3),
         "sharpness": round(tile_percentile(laplacian, params.tiles, 90, np.var), 2),
@@ -95,8 +107,11 @@ def tile_percentile(image: np.ndarray, tiles: int, q: float, stat: Any) -> float
     """The q-th percentile over a tiles x tiles grid of ``stat`` per tile."""
     height, width = image.shape[:2]
     th, tw = max(1, height // tiles), max(1, width // tiles)
-    values = [float(stat(image[y:y + th, x:x + tw]))
-              for y in range(0, height - th + 1, th) for x in range(0, width - tw + 1, tw)]
+    values = [
+        float(stat(image[y : y + th, x : x + tw]))
+        for y in range(0, height - th + 1, th)
+        for x in range(0, width - tw + 1, tw)
+    ]
     return float(np.percentile(values, q))
 
 
@@ -131,8 +146,11 @@ def saliency_concentration(rgb: np.ndarray) -> tuple[float, int]:
     spread over many competing regions. Also the number of salient regions."""
     height, width = rgb.shape[:2]
     scale = 256 / max(height, width)
-    small = cv2.resize(rgb, (max(8, round(width * scale)), max(8, round(height * scale))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        rgb,
+        (max(8, round(width * scale)), max(8, round(height * scale))),
+        interpolation=cv2.INTER_AREA,
+    )
     detector = cv2.saliency.StaticSaliencySpectralResidual_create()
     ok, saliency = detector.computeSaliency(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
     if not ok:
@@ -146,8 +164,9 @@ def saliency_concentration(rgb: np.ndarray) -> tuple[float, int]:
     return float(masses.max() / masses.sum()), int(count - 1)
 
 
-def check_source(path: str | Path, target: tuple[int, int] = DEFAULT_TARGET,
-                 config: Any = None) -> Any:
+def check_source(
+    path: str | Path, target: tuple[int, int] = DEFAULT_TARGET, config: Any = None
+) -> Any:
     """Lint one source image for a clip of ``target`` (width, height) pixels; a Report whose
     findings are the SRC rules' (frame 0). Raises InputError for a missing or unreadable
     image."""
@@ -166,15 +185,28 @@ def check_source(path: str | Path, target: tuple[int, int] = DEFAULT_TARGET,
     rgb = load_image(path, "source image")
     params = config.analyzer_params(SourceImageAnalyzer)
     measures = {**measure_image(rgb, target, params), "path": str(path)}
-    info = ClipInfo(path=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                    width=rgb.shape[1], height=rgb.shape[0], fps=0.0, frame_count=1,
-                    duration_s=0.0, codec="image", container=path.suffix.lstrip(".").lower())
+    info = ClipInfo(
+        path=str(path),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        width=rgb.shape[1],
+        height=rgb.shape[0],
+        fps=0.0,
+        frame_count=1,
+        duration_s=0.0,
+        codec="image",
+        container=path.suffix.lstrip(".").lower(),
+    )
     signals = Signals(np.zeros(1), 0.0, rgb.shape[1], rgb.shape[0], meta={"source": measures})
     rules = [r for r in config.enabled_rules() if r.family == "SRC"]
     findings = run_rules(rules, RuleInput(signals, info, {"reference": str(path)}), config)
-    return Report(clip=info.to_dict(), context={"mode": "i2v", "reference": str(path)},
-                  findings=findings, frame_index=[0], frame_time_s=[0.0],
-                  badness=badness_curves(findings, 1),
-                  config=config.effective(),
-                  timings={"total_s": round(time.perf_counter() - started, 4)},
-                  extra={"source": measures})
+    return Report(
+        clip=info.to_dict(),
+        context={"mode": "i2v", "reference": str(path)},
+        findings=findings,
+        frame_index=[0],
+        frame_time_s=[0.0],
+        badness=badness_curves(findings, 1),
+        config=config.effective(),
+        timings={"total_s": round(time.perf_counter() - started, 4)},
+        extra={"source": measures},
+    )

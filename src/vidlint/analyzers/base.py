@@ -16,8 +16,9 @@ import numpy as np
 from vidlint.decode import ClipInfo, Frame
 
 
-def param(default: Any, why: str, choices: tuple[Any, ...] = (),
-          bounds: tuple[float, float] | None = None) -> Any:
+def param(
+    default: Any, why: str, choices: tuple[Any, ...] = (), bounds: tuple[float, float] | None = None
+) -> Any:
     """A parameter default with the reason for it (shown by ``vidlint rules`` and the docs).
     ``choices`` (the only meaningful values) or ``bounds`` (lowest, highest) are checked when
     the config loads, so a value the code cannot work with is a config error naming its file,
@@ -51,8 +52,9 @@ class Analyzer(ABC):
     profiles: ClassVar[dict[str, dict[str, Any]]] = {}
     uses_device: ClassVar[bool] = False
 
-    def __init__(self, params: Any, clip: ClipInfo, context: dict[str, Any],
-                 device: Any | None = None) -> None:
+    def __init__(
+        self, params: Any, clip: ClipInfo, context: dict[str, Any], device: Any | None = None
+    ) -> None:
         self.params = params
         self.device = device
         self.clip = clip

@@ -64,64 +64,100 @@ FOREHEAD, CHIN, NOSE_TIP = 10, 152, 1
 @dataclass(frozen=True)
 class FacesParams:
     sample_fps: float = param(
-        6.0, "detection and landmarks run on this many frames per second (0 = every frame): "
-             "expressions and faces entering change over 1/6 s or more, and 6 fps keeps faces "
-             "plus reference near 0.5 s for a 5 s 720p clip (benchmarks/bench_faces.py)",
-        bounds=(0.1, 240.0))
+        6.0,
+        "detection and landmarks run on this many frames per second (0 = every frame): "
+        "expressions and faces entering change over 1/6 s or more, and 6 fps keeps faces "
+        "plus reference near 0.5 s for a 5 s 720p clip (benchmarks/bench_faces.py)",
+        bounds=(0.1, 240.0),
+    )
     min_confidence: float = param(
-        0.5, "MediaPipe FaceDetection's default min_detection_confidence", bounds=(0.0, 1.0))
+        0.5, "MediaPipe FaceDetection's default min_detection_confidence", bounds=(0.0, 1.0)
+    )
     match_iou: float = param(
-        0.3, "a detection continues a track when its box overlaps the track's last box by this "
-             "IoU (the usual tracking-by-detection gate)", bounds=(0.0, 1.0))
+        0.3,
+        "a detection continues a track when its box overlaps the track's last box by this "
+        "IoU (the usual tracking-by-detection gate)",
+        bounds=(0.0, 1.0),
+    )
     max_jump: float = param(
-        0.75, "a detection not overlapping enough still continues a track when its centre moved "
-              "less than this many face sizes since the track's last sample (fast turns in a "
-              "dance at 8-10 fps, measured on the MimicMotion clip)", bounds=(0.0, 10.0))
+        0.75,
+        "a detection not overlapping enough still continues a track when its centre moved "
+        "less than this many face sizes since the track's last sample (fast turns in a "
+        "dance at 8-10 fps, measured on the MimicMotion clip)",
+        bounds=(0.0, 10.0),
+    )
     max_gap_s: float = param(
-        0.5, "a track survives this long without a detection (blinks of the detector, a hand "
-             "passing); longer, and a face found there starts a new track", bounds=(0.0, 60.0))
+        0.5,
+        "a track survives this long without a detection (blinks of the detector, a hand "
+        "passing); longer, and a face found there starts a new track",
+        bounds=(0.0, 60.0),
+    )
     describe_every_s: float = param(
-        2.5, "a dlib descriptor at least this often per track (and at its end); the bisection "
-             "between samples adds more where identity moves. 71 ms each "
-             "(research/stage-speeds.md): 3 per 5 s track", bounds=(0.04, 3600.0))
+        2.5,
+        "a dlib descriptor at least this often per track (and at its end); the bisection "
+        "between samples adds more where identity moves. 71 ms each "
+        "(research/stage-speeds.md): 3 per 5 s track",
+        bounds=(0.04, 3600.0),
+    )
     refine_distance: float = param(
-        0.45, "two descriptors further apart than this are bisected over the frames between "
-              "them; same-person samples 0.7 s apart stay under 0.45 on the LivePortrait "
-              "expression clip (measured)", bounds=(0.0, 2.0))
+        0.45,
+        "two descriptors further apart than this are bisected over the frames between "
+        "them; same-person samples 0.7 s apart stay under 0.45 on the LivePortrait "
+        "expression clip (measured)",
+        bounds=(0.0, 2.0),
+    )
     refine_depth: int = param(
-        4, "bisection steps per refined interval: 4 locate a change within one sampled frame "
-           "over 2.5 s at 6 fps (at most 15 extra descriptors, only where identity moves)",
-        bounds=(0, 32))
+        4,
+        "bisection steps per refined interval: 4 locate a change within one sampled frame "
+        "over 2.5 s at 6 fps (at most 15 extra descriptors, only where identity moves)",
+        bounds=(0, 32),
+    )
     min_describe_score: float = param(
-        0.7, "descriptors only on confidently detected faces: a hand over half the face (real "
-             "eye-makeup clip) or a face in profile scores 0.6-0.68 and gives descriptors up to "
-             "0.72 from the same person; unoccluded faces score 0.75-0.95 (measured)",
-        bounds=(0.0, 1.0))
+        0.7,
+        "descriptors only on confidently detected faces: a hand over half the face (real "
+        "eye-makeup clip) or a face in profile scores 0.6-0.68 and gives descriptors up to "
+        "0.72 from the same person; unoccluded faces score 0.75-0.95 (measured)",
+        bounds=(0.0, 1.0),
+    )
     max_describe_turn: float = param(
-        0.75, "no descriptor on a face in near profile: nose tip further than 0.75 eye distances "
-              "off the eyes' midpoint (dlib's model is trained on near-frontal faces; a woman "
-              "turning to profile in the LTX-2 backyard clip measured 0.75 from herself)",
-        bounds=(0.0, 10.0))
+        0.75,
+        "no descriptor on a face in near profile: nose tip further than 0.75 eye distances "
+        "off the eyes' midpoint (dlib's model is trained on near-frontal faces; a woman "
+        "turning to profile in the LTX-2 backyard clip measured 0.75 from herself)",
+        bounds=(0.0, 10.0),
+    )
     min_face_px: int = param(
-        48, "no descriptor for faces smaller than this (short side, full-resolution pixels): "
-            "dlib's chip is 150 px and the model was trained on faces of about 80-150 px",
-        bounds=(8, 4096))
+        48,
+        "no descriptor for faces smaller than this (short side, full-resolution pixels): "
+        "dlib's chip is 150 px and the model was trained on faces of about 80-150 px",
+        bounds=(8, 4096),
+    )
     landmarks: bool = param(True, "run FaceMesh on each sampled face crop")
-    crop_size: int = param(256, "side of the square face crop given to FaceMesh (its input is "
-                                "192 px)", bounds=(64, 1024))
+    crop_size: int = param(
+        256,
+        "side of the square face crop given to FaceMesh (its input is 192 px)",
+        bounds=(64, 1024),
+    )
     palette_anchor_s: float = param(
-        0.5, "a track's palette anchor is the colours of its samples in its first 0.5 s (3 at "
-             "6 fps): enough for the face's own shading and a few words' mouth movements, early "
-             "enough to come before a breakdown (the LongCat boy's face starts melting 1.5 s "
-             "in). Sampling every frame, 3 frames (0.125 s) let a talking profile (LTX-2 "
-             "backyard) reach 0.23 new colours; 0.5 s keeps it at 0.06", bounds=(0.0, 60.0))
+        0.5,
+        "a track's palette anchor is the colours of its samples in its first 0.5 s (3 at "
+        "6 fps): enough for the face's own shading and a few words' mouth movements, early "
+        "enough to come before a breakdown (the LongCat boy's face starts melting 1.5 s "
+        "in). Sampling every frame, 3 frames (0.125 s) let a talking profile (LTX-2 "
+        "backyard) reach 0.23 new colours; 0.5 s keeps it at 0.06",
+        bounds=(0.0, 60.0),
+    )
     palette_radius: int = param(
-        3, "a colour is new when its a*, b* lie more than this many Lab units from every colour "
-           "of the anchor. Measured over the evaluation clips (highest new share of an honest "
-           "face / noodles at Will Smith's mouth / the LongCat boy's face at frames 24, 28, 30): "
-           "radius 2: 0.085 / 0.29 / 0.24, 0.47, 0.54; 3: 0.057 / 0.26 / 0.13, 0.34, 0.41; "
-           "4: 0.057 / 0.25 / 0.06, 0.22, 0.35; 6: 0.052 / 0.22 / 0.03, 0.08, 0.23. 3 keeps "
-           "honest faces far under FAC006's 0.3 and still sees the melt at 28", bounds=(1, 40))
+        3,
+        "a colour is new when its a*, b* lie more than this many Lab units from every colour "
+        "of the anchor. Measured over the evaluation clips (highest new share of an honest "
+        "face / noodles at Will Smith's mouth / the LongCat boy's face at frames 24, 28, 30): "
+        "radius 2: 0.085 / 0.29 / 0.24, 0.47, 0.54; 3: 0.057 / 0.26 / 0.13, 0.34, 0.41; "
+        "4: 0.057 / 0.25 / 0.06, 0.22, 0.35; 6: 0.052 / 0.22 / 0.03, 0.08, 0.23. 3 keeps "
+        "honest faces far under FAC006's 0.3 and still sees the melt at 28",
+        bounds=(1, 40),
+    )
+
 
 @dataclass
 class Track:
@@ -160,13 +196,25 @@ class Track:
 
 class FacesAnalyzer(Analyzer):
     name = "faces"
-    signals = (COUNT, SCORE, IDENTITY, MOUTH_OPEN, MOUTH_WIDTH, EYE_OPEN, BROW_RAISE,
-               PALETTE_NOVELTY)
+    signals = (
+        COUNT,
+        SCORE,
+        IDENTITY,
+        MOUTH_OPEN,
+        MOUTH_WIDTH,
+        EYE_OPEN,
+        BROW_RAISE,
+        PALETTE_NOVELTY,
+    )
     Params = FacesParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "fast": {"sample_fps": 4.0, "describe_every_s": 4.0, "refine_depth": 2},
-        "thorough": {"sample_fps": 0.0, "describe_every_s": 0.5, "refine_distance": 0.35,
-                     "refine_depth": 5},
+        "thorough": {
+            "sample_fps": 0.0,
+            "describe_every_s": 0.5,
+            "refine_distance": 0.35,
+            "refine_depth": 5,
+        },
     }
 
     def __init__(self, params: FacesParams, clip, context) -> None:
@@ -174,9 +222,13 @@ class FacesAnalyzer(Analyzer):
         import mediapipe as mp
 
         self.detector = mp.solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=params.min_confidence)
-        self.mesh = (mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1)
-                     if params.landmarks else None)
+            model_selection=1, min_detection_confidence=params.min_confidence
+        )
+        self.mesh = (
+            mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1)
+            if params.landmarks
+            else None
+        )
         self.models = dlib_models()
         fps = clip.fps or 24.0
         self.stride = 1 if params.sample_fps <= 0 else max(1, round(fps / params.sample_fps))
@@ -201,9 +253,14 @@ class FacesAnalyzer(Analyzer):
         self._close_stale(frame.time_s)
         unmatched = list(range(len(detections)))
         aspect = frame.small.shape[1] / frame.small.shape[0]
-        pairs = sorted(((self._affinity(t.last_box, d, aspect), ti, di)
-                        for ti, t in enumerate(self.open) for di, d in enumerate(detections)),
-                       reverse=True)
+        pairs = sorted(
+            (
+                (self._affinity(t.last_box, d, aspect), ti, di)
+                for ti, t in enumerate(self.open)
+                for di, d in enumerate(detections)
+            ),
+            reverse=True,
+        )
         used_tracks: set[int] = set()
         for affinity, ti, di in pairs:
             if affinity <= 0 or ti in used_tracks or di not in unmatched:
@@ -240,15 +297,18 @@ class FacesAnalyzer(Analyzer):
                 found.append((x0, y0, x1 - x0, y1 - y0, float(detection.score[0])))
         return found
 
-    def _extend(self, track: Track, frame: Frame, detection: tuple,
-                frame_lab: np.ndarray) -> None:
+    def _extend(self, track: Track, frame: Frame, detection: tuple, frame_lab: np.ndarray) -> None:
         box, score = tuple(float(v) for v in detection[:4]), float(detection[4])
         track.frames.append(frame.index)
         track.boxes.append(box)
         track.scores.append(score)
         track.last_t = frame.time_s
-        self._palette_sample(track, frame.time_s, face_palette_colours(frame.small, box),
-                             colour_around(frame_lab, box))
+        self._palette_sample(
+            track,
+            frame.time_s,
+            face_palette_colours(frame.small, box),
+            colour_around(frame_lab, box),
+        )
         image = face_image(frame, box)
         features = self._landmark_features(image, box) if self.mesh else {}
         track.features.append(features)
@@ -283,8 +343,9 @@ class FacesAnalyzer(Analyzer):
         self.closed.append(track)
 
     # -- palette --------------------------------------------------------------------------------
-    def _palette_sample(self, track: Track, t: float, face: np.ndarray,
-                        frame_colour: np.ndarray) -> None:
+    def _palette_sample(
+        self, track: Track, t: float, face: np.ndarray, frame_colour: np.ndarray
+    ) -> None:
         """Novelty of this sample's colours and the frame's colour shift. The samples of the
         track's first ``palette_anchor_s`` make its anchor; they are measured against it once a
         later sample completes it (a track that ends first is not measured)."""
@@ -294,8 +355,9 @@ class FacesAnalyzer(Analyzer):
             if t - track.anchor_start_t < self.params.palette_anchor_s or not track.anchor_colours:
                 track.anchor_colours.append((face, frame_colour))
                 return
-            track.palette = palette([c[0] for c in track.anchor_colours],
-                                    self.params.palette_radius)
+            track.palette = palette(
+                [c[0] for c in track.anchor_colours], self.params.palette_radius
+            )
             track.frame_colour = np.mean([c[1] for c in track.anchor_colours], axis=0)
             pending, track.anchor_colours = track.anchor_colours, []
             for old_face, old_colour in pending:
@@ -307,8 +369,9 @@ class FacesAnalyzer(Analyzer):
         track.frame_shift.append(float(np.linalg.norm(frame_colour - track.frame_colour)))
 
     # -- identity -------------------------------------------------------------------------------
-    def _chip(self, rgb: np.ndarray, full_size: tuple[int, int],
-              box: tuple[float, float, float, float]) -> np.ndarray | None:
+    def _chip(
+        self, rgb: np.ndarray, full_size: tuple[int, int], box: tuple[float, float, float, float]
+    ) -> np.ndarray | None:
         """The face aligned by dlib's 5-point model, 150 px, as the descriptor network wants
         (``min_face_px`` is judged at the clip's full resolution)."""
         import dlib
@@ -317,8 +380,9 @@ class FacesAnalyzer(Analyzer):
         if min(w * full_size[1], h * full_size[0]) < self.params.min_face_px:
             return None
         height, width = rgb.shape[:2]
-        rect = dlib.rectangle(int(x * width), int(y * height), int((x + w) * width),
-                              int((y + h) * height))
+        rect = dlib.rectangle(
+            int(x * width), int(y * height), int((x + w) * width), int((y + h) * height)
+        )
         shape = self.models.shape(rgb, rect)
         return dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
 
@@ -347,15 +411,17 @@ class FacesAnalyzer(Analyzer):
         frame, chip = between[middle]
         self._describe(track, frame, chip)
         self._bisect(track, lo, frame, between[:middle], depth - 1)
-        self._bisect(track, frame, hi, between[middle + 1:], depth - 1)
+        self._bisect(track, frame, hi, between[middle + 1 :], depth - 1)
 
     def _landmark_features(self, rgb: np.ndarray, box: tuple) -> dict[str, float]:
         crop = square_crop(rgb, box, 1.6, self.params.crop_size)
         result = self.mesh.process(crop)
         if not result.multi_face_landmarks:
             return {}
-        points = np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark],
-                          np.float32) * self.params.crop_size
+        points = (
+            np.array([(p.x, p.y) for p in result.multi_face_landmarks[0].landmark], np.float32)
+            * self.params.crop_size
+        )
         return face_measures(points)
 
     # -- end ------------------------------------------------------------------------------------
@@ -379,8 +445,12 @@ class FacesAnalyzer(Analyzer):
                 if anchor is not None:
                     out[IDENTITY][frame] = distance(descriptor, anchor[1])
             for frame, features in zip(main.frames, main.features, strict=True):
-                for key, name in ((MOUTH_OPEN, "mouth_open"), (MOUTH_WIDTH, "mouth_width"),
-                                  (EYE_OPEN, "eye_open"), (BROW_RAISE, "brow_raise")):
+                for key, name in (
+                    (MOUTH_OPEN, "mouth_open"),
+                    (MOUTH_WIDTH, "mouth_width"),
+                    (EYE_OPEN, "eye_open"),
+                    (BROW_RAISE, "brow_raise"),
+                ):
                     out[key][frame] = features.get(name, np.nan)
             if main.novelty:
                 out[PALETTE_NOVELTY][main.frames] = main.novelty
@@ -421,16 +491,19 @@ def track_record(track: Track, times: dict[int, float]) -> dict[str, Any]:
         "frames": list(track.frames),
         "boxes": [[round(v, 4) for v in box] for box in track.boxes],
         "scores": [round(s, 3) for s in track.scores],
-        "features": {key: [round(f[key], 4) if key in f else None for f in track.features]
-                     for key in EXPRESSION_KEYS + GEOMETRY_KEYS},
+        "features": {
+            key: [round(f[key], 4) if key in f else None for f in track.features]
+            for key in EXPRESSION_KEYS + GEOMETRY_KEYS
+        },
         "anchor_frame": anchor[0] if anchor else None,
         "descriptor_frames": described,
         "descriptors": [np.round(track.described[f], 4).tolist() for f in described],
         "descriptor_luma": [round(track.luma[f], 1) for f in described],
         "palette_novelty": [round(v, 3) for v in track.novelty],
         "frame_colour_shift": [round(v, 2) for v in track.frame_shift],
-        "anchor_distance": [round(distance(track.described[f], anchor[1]), 4)
-                            for f in described] if anchor else [],
+        "anchor_distance": [round(distance(track.described[f], anchor[1]), 4) for f in described]
+        if anchor
+        else [],
     }
 
 
@@ -450,8 +523,9 @@ def face_palette_colours(small: np.ndarray, box: tuple[float, float, float, floa
     y0 = min(height - 1, max(0, int((y + INNER_FACE[1] * h) * height)))
     x1 = max(x0 + 1, min(width, int((x + INNER_FACE[2] * w) * width)))
     y1 = max(y0 + 1, min(height, int((y + INNER_FACE[3] * h) * height)))
-    inner = cv2.resize(small[y0:y1, x0:x1], (PALETTE_PIXELS, PALETTE_PIXELS),
-                       interpolation=cv2.INTER_AREA)
+    inner = cv2.resize(
+        small[y0:y1, x0:x1], (PALETTE_PIXELS, PALETTE_PIXELS), interpolation=cv2.INTER_AREA
+    )
     return colour_keys(inner)
 
 
@@ -530,9 +604,16 @@ def square_crop(rgb: np.ndarray, box: tuple, scale: float, size: int) -> np.ndar
     side = max(w * width, h * height) * scale
     x0, y0 = round(cx - side / 2), round(cy - side / 2)
     x1, y1 = round(cx + side / 2), round(cy + side / 2)
-    crop = rgb[max(0, y0):max(0, y1), max(0, x0):max(0, x1)]
-    crop = cv2.copyMakeBorder(crop, max(0, -y0), max(0, y1 - height), max(0, -x0),
-                              max(0, x1 - width), cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    crop = rgb[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    crop = cv2.copyMakeBorder(
+        crop,
+        max(0, -y0),
+        max(0, y1 - height),
+        max(0, -x0),
+        max(0, x1 - width),
+        cv2.BORDER_CONSTANT,
+        value=(0, 0, 0),
+    )
     return np.ascontiguousarray(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA))
 
 
@@ -583,7 +664,9 @@ def dlib_models() -> DlibModels:
         return DlibModels(
             dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat")),
             dlib.face_recognition_model_v1(
-                str(folder / "dlib_face_recognition_resnet_model_v1.dat")))
+                str(folder / "dlib_face_recognition_resnet_model_v1.dat")
+            ),
+        )
     except RuntimeError as exc:
         raise ConfigError(f"cannot load dlib face models ({exc})", folder) from exc
 
@@ -591,8 +674,10 @@ def dlib_models() -> DlibModels:
 def models_folder() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the face-recognition-models package is not installed "
-                          "(pip install face-recognition-models==0.3.0)")
+        raise ConfigError(
+            "the face-recognition-models package is not installed "
+            "(pip install face-recognition-models==0.3.0)"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
@@ -614,7 +699,8 @@ def describe_image(rgb: np.ndarray, min_face_px: int = 48) -> tuple[np.ndarray, 
     if min(w * width, h * height) < min_face_px:
         return None
     models = dlib_models()
-    rect = dlib.rectangle(int(x0 * width), int(y0 * height), int((x0 + w) * width),
-                          int((y0 + h) * height))
+    rect = dlib.rectangle(
+        int(x0 * width), int(y0 * height), int((x0 + w) * width), int((y0 + h) * height)
+    )
     chip = dlib.get_face_chip(rgb, models.shape(rgb, rect), size=150, padding=0.25)
     return models.describe(chip), (x0, y0, w, h)

@@ -28,8 +28,11 @@ def srgb_to_linear_table() -> np.ndarray:
 @dataclass(frozen=True)
 class FlickerParams:
     grid: int = param(
-        8, "8x8 cells: 1/64 of the screen each, fine enough to measure the 25%-of-screen area "
-           "of the flash rules", bounds=(1, 64))
+        8,
+        "8x8 cells: 1/64 of the screen each, fine enough to measure the 25%-of-screen area "
+        "of the flash rules",
+        bounds=(1, 64),
+    )
 
 
 class FlickerAnalyzer(Analyzer):
@@ -50,6 +53,6 @@ class FlickerAnalyzer(Analyzer):
         self.means.append(float(cv2.mean(linear)[0]))
 
     def finish(self) -> dict[str, np.ndarray]:
-        g2 = self.params.grid ** 2
+        g2 = self.params.grid**2
         grid = np.asarray(self.grids, np.float64).reshape(-1, g2)
         return {LUMINANCE: np.asarray(self.means, np.float64), LUMINANCE_GRID: grid}

@@ -38,9 +38,11 @@ JERK_ACCEL = "flow.jerk_accel"
 JERK_BOX = "flow.jerk_box"
 TRACKED = "flow.tracked"
 
-PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-           "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-           "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+PRESETS = {
+    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+}
 REFERENCE_SIDE = 360.0
 BATCH_PAIRS = 16
 """Frame pairs per batch on the torch path (16 pairs at 240p: a few MB on the device)."""
@@ -52,55 +54,89 @@ says (real moved content scores 0.9-0.99): it is not kept as an event."""
 @dataclass(frozen=True)
 class FlowParams:
     scale: float = param(
-        1.0, "flow runs on the working copy scaled by this; 1.0 keeps the shared 360p copy, "
-             "where DIS FAST forward+backward ran at 182 pairs/s here (research/stage-speeds.md)",
-        bounds=(0.1, 2.0))
+        1.0,
+        "flow runs on the working copy scaled by this; 1.0 keeps the shared 360p copy, "
+        "where DIS FAST forward+backward ran at 182 pairs/s here (research/stage-speeds.md)",
+        bounds=(0.1, 2.0),
+    )
     check_side: int = param(
-        240, "the consistency masks, warping error, camera fit and tracks run on the flow "
-             "brought down to a 240-pixel short side: 2.25x fewer pixels than 360p, which keeps "
-             "the three analyzers near the 1.2 s budget for a 5 s 720p clip, while DIS itself "
-             "still sees the 360p copy", bounds=(32, 2160))
+        240,
+        "the consistency masks, warping error, camera fit and tracks run on the flow "
+        "brought down to a 240-pixel short side: 2.25x fewer pixels than 360p, which keeps "
+        "the three analyzers near the 1.2 s budget for a 5 s 720p clip, while DIS itself "
+        "still sees the 360p copy",
+        bounds=(32, 2160),
+    )
     model: str = param(
-        "dis", "the optical flow: dis (OpenCV DIS, what every threshold here was calibrated "
-               "on) or raft (torchvision RAFT on the torch device, from weights placed in "
-               "models/; needs device cuda or torch-cpu)", choices=("dis", "raft"))
+        "dis",
+        "the optical flow: dis (OpenCV DIS, what every threshold here was calibrated "
+        "on) or raft (torchvision RAFT on the torch device, from weights placed in "
+        "models/; needs device cuda or torch-cpu)",
+        choices=("dis", "raft"),
+    )
     preset: str = param(
-        "fast", "DIS preset: FAST is 3.5x faster than MEDIUM at 360p (stage-speeds.md) and "
-                "accurate enough for warp errors of a few gray levels", choices=tuple(PRESETS))
+        "fast",
+        "DIS preset: FAST is 3.5x faster than MEDIUM at 360p (stage-speeds.md) and "
+        "accurate enough for warp errors of a few gray levels",
+        choices=tuple(PRESETS),
+    )
     grid: int = param(
-        6, "cells per side of the coarse grid that localizes findings (6x6)", bounds=(1, 32))
+        6, "cells per side of the coarse grid that localizes findings (6x6)", bounds=(1, 32)
+    )
     consistency_ratio: float = param(
-        0.01, "Ruder et al. 2016 / Lai et al. 2018: a pixel is occluded when |F + B~|^2 > "
-              "0.01 (|F|^2 + |B~|^2) + 0.5", bounds=(0.0, 1.0))
+        0.01,
+        "Ruder et al. 2016 / Lai et al. 2018: a pixel is occluded when |F + B~|^2 > "
+        "0.01 (|F|^2 + |B~|^2) + 0.5",
+        bounds=(0.0, 1.0),
+    )
     consistency_offset: float = param(
-        0.5, "the 0.5 px^2 of the same occlusion test", bounds=(0.0, 100.0))
+        0.5, "the 0.5 px^2 of the same occlusion test", bounds=(0.0, 100.0)
+    )
     boundary_ratio: float = param(
-        0.01, "Lai et al.: a motion boundary when |grad F|^2 > 0.01 |F|^2 + 0.002",
-        bounds=(0.0, 1.0))
+        0.01,
+        "Lai et al.: a motion boundary when |grad F|^2 > 0.01 |F|^2 + 0.002",
+        bounds=(0.0, 1.0),
+    )
     boundary_offset: float = param(
-        0.002, "the 0.002 of the same motion-boundary test", bounds=(0.0, 100.0))
+        0.002, "the 0.002 of the same motion-boundary test", bounds=(0.0, 100.0)
+    )
     sample_step: int = param(
-        12, "flow is sampled every 12 px (about 900 points at 360p) for the camera fit",
-        bounds=(1, 128))
+        12,
+        "flow is sampled every 12 px (about 900 points at 360p) for the camera fit",
+        bounds=(1, 128),
+    )
     unexplained_level: float = param(
-        30.0, "a pixel whose motion-compensated error exceeds 30 gray levels is unexplained "
-              "(DIS and H.264 leave under 10 on clean content)", bounds=(0.0, 255.0))
+        30.0,
+        "a pixel whose motion-compensated error exceeds 30 gray levels is unexplained "
+        "(DIS and H.264 leave under 10 on clean content)",
+        bounds=(0.0, 255.0),
+    )
     min_blob: float = param(
-        0.006, "an unexplained blob smaller than 0.6% of the frame is not searched for "
-               "(moving edges leave thin slivers)", bounds=(0.0, 1.0))
+        0.006,
+        "an unexplained blob smaller than 0.6% of the frame is not searched for "
+        "(moving edges leave thin slivers)",
+        bounds=(0.0, 1.0),
+    )
     match_score: float = param(
-        0.6, "normalized cross-correlation at which a blob's content counts as found again",
-        bounds=(-1.0, 1.0))
+        0.6,
+        "normalized cross-correlation at which a blob's content counts as found again",
+        bounds=(-1.0, 1.0),
+    )
     track_points: int = param(
-        160, "points carried along the flow for acceleration", bounds=(0, 5000))
+        160, "points carried along the flow for acceleration", bounds=(0, 5000)
+    )
     jerk_level: float = param(
-        4.0, "a tracked point whose camera-compensated velocity changes by 4 px/frame (at 360p) "
-             "in one frame has jerked; smooth motion on the evaluation clips stays under 1",
-        bounds=(0.0, 1000.0))
+        4.0,
+        "a tracked point whose camera-compensated velocity changes by 4 px/frame (at 360p) "
+        "in one frame has jerked; smooth motion on the evaluation clips stays under 1",
+        bounds=(0.0, 1000.0),
+    )
     static_motion: float = param(
-        1.0, "a cell whose median motion beyond the camera's is under 1 px/frame at 360p is "
-             "static (for texture boiling; boiling itself makes DIS jitter by up to 1 px)",
-        bounds=(0.0, 1000.0))
+        1.0,
+        "a cell whose median motion beyond the camera's is under 1 px/frame at 360p is "
+        "static (for texture boiling; boiling itself makes DIS jitter by up to 1 px)",
+        bounds=(0.0, 1000.0),
+    )
 
 
 @dataclass
@@ -120,14 +156,33 @@ class PairChecks:
 
 class FlowAnalyzer(Analyzer):
     name = "flow"
-    signals = (MOTION, MOTION_P99, WARP_ERROR, WARP_GRID, ERROR_GRID, OCCLUDED, OCCLUDED_GRID,
-               CAMERA_RESIDUAL, RESIDUAL_GRID, BRIGHTNESS_SHIFT, STATIC_GRID, JERK_POINTS,
-               JERK_ACCEL, JERK_BOX, TRACKED)
+    signals = (
+        MOTION,
+        MOTION_P99,
+        WARP_ERROR,
+        WARP_GRID,
+        ERROR_GRID,
+        OCCLUDED,
+        OCCLUDED_GRID,
+        CAMERA_RESIDUAL,
+        RESIDUAL_GRID,
+        BRIGHTNESS_SHIFT,
+        STATIC_GRID,
+        JERK_POINTS,
+        JERK_ACCEL,
+        JERK_BOX,
+        TRACKED,
+    )
     Params = FlowParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
         "fast": {"scale": 0.5, "preset": "ultrafast", "check_side": 180, "track_points": 80},
-        "thorough": {"preset": "medium", "check_side": 360, "grid": 8, "sample_step": 8,
-                     "track_points": 300},
+        "thorough": {
+            "preset": "medium",
+            "check_side": 360,
+            "grid": 8,
+            "sample_step": 8,
+            "track_points": 300,
+        },
     }
     uses_device = True
 
@@ -150,8 +205,9 @@ class FlowAnalyzer(Analyzer):
     def update(self, frame: Frame) -> None:
         gray = frame.gray
         if self.params.scale != 1.0:
-            gray = cv2.resize(gray, None, fx=self.params.scale, fy=self.params.scale,
-                              interpolation=cv2.INTER_AREA)
+            gray = cv2.resize(
+                gray, None, fx=self.params.scale, fy=self.params.scale, interpolation=cv2.INTER_AREA
+            )
         if self.check_size is None:
             height, width = gray.shape
             factor = min(1.0, self.params.check_side / min(height, width))
@@ -164,8 +220,9 @@ class FlowAnalyzer(Analyzer):
             self.unit = REFERENCE_SIDE / min(height, width)
             ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
             self.grid_xy = (xs, ys)
-            self.tracks = _Tracks(self.params.track_points, check.shape,
-                                  self.params.jerk_level / self.unit)
+            self.tracks = _Tracks(
+                self.params.track_points, check.shape, self.params.jerk_level / self.unit
+            )
             self.tracks.seed(check)
             self.rows.append({})
         elif self.raft is not None:  # flow for the whole batch on the device, at check size
@@ -175,10 +232,12 @@ class FlowAnalyzer(Analyzer):
             backward = self.dis.calc(gray, self.previous, None)
             if check is not gray:  # flow vectors shrink with the picture
                 factor = check.shape[1] / gray.shape[1]
-                forward = cv2.resize(forward, self.check_size,
-                                     interpolation=cv2.INTER_LINEAR) * np.float32(factor)
-                backward = cv2.resize(backward, self.check_size,
-                                      interpolation=cv2.INTER_LINEAR) * np.float32(factor)
+                forward = cv2.resize(
+                    forward, self.check_size, interpolation=cv2.INTER_LINEAR
+                ) * np.float32(factor)
+                backward = cv2.resize(
+                    backward, self.check_size, interpolation=cv2.INTER_LINEAR
+                ) * np.float32(factor)
             pair = (self.previous_check, check, forward, backward)
             if self.device is None:
                 self.rows.append(self._pair(*pair[:3], frame.index, self._dense(*pair)))
@@ -190,14 +249,19 @@ class FlowAnalyzer(Analyzer):
         from vidlint.errors import ConfigError
 
         if self.device is None:
-            raise ConfigError("analyzers.flow.model = 'raft' runs on the torch path: set device "
-                              "to cuda (or torch-cpu)")
+            raise ConfigError(
+                "analyzers.flow.model = 'raft' runs on the torch path: set device "
+                "to cuda (or torch-cpu)"
+            )
         from vidlint.gpu.flow import load_raft, models_dir
 
         model = load_raft(self.device)
         if model is None:
-            raise ConfigError("analyzers.flow.model = 'raft' needs raft_large.pth or "
-                              "raft_small.pth here (see models/README.md)", models_dir())
+            raise ConfigError(
+                "analyzers.flow.model = 'raft' needs raft_large.pth or "
+                "raft_small.pth here (see models/README.md)",
+                models_dir(),
+            )
         return model
 
     def _queue(self, pair: tuple) -> None:
@@ -216,12 +280,14 @@ class FlowAnalyzer(Analyzer):
         self.pending = []
         if self.raft is not None:
             forward, backward = raft_pairs(self.raft, prev, cur, self.device)
-        for i, checks in enumerate(dense_checks(prev, cur, forward, backward, self.params,
-                                                self.device)):
+        for i, checks in enumerate(
+            dense_checks(prev, cur, forward, backward, self.params, self.device)
+        ):
             self.rows.append(self._pair(prev[i], cur[i], forward[i], indices[i], checks))
 
-    def _dense(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
-               backward: np.ndarray) -> PairChecks:
+    def _dense(
+        self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray, backward: np.ndarray
+    ) -> PairChecks:
         """The per-pixel checks of one pair with cv2: forward-backward consistency, motion
         boundaries, the brightness-compensated warp error and its grids."""
         p = self.params
@@ -229,13 +295,15 @@ class FlowAnalyzer(Analyzer):
         fx, fy = cv2.split(forward)  # cv2 on channel views would copy them each time
         map_x, map_y = cv2.add(xs, fx), cv2.add(ys, fy)
         warped = cv2.remap(cur, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        bx, by = cv2.split(cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR,
-                                     borderMode=cv2.BORDER_REPLICATE))
+        bx, by = cv2.split(
+            cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        )
         # Forward-backward consistency (Ruder et al. 2016): F(x) + B(x + F(x)) ~ 0.
         forward_sq = _sq(fx, fy)
         mismatch = _sq(cv2.add(fx, bx), cv2.add(fy, by))
-        occluded = mismatch > p.consistency_ratio * cv2.add(forward_sq, _sq(bx, by)) \
-            + p.consistency_offset
+        occluded = (
+            mismatch > p.consistency_ratio * cv2.add(forward_sq, _sq(bx, by)) + p.consistency_offset
+        )
         # Motion boundary (Lai et al.): |grad u|^2 + |grad v|^2 > 0.01 |F|^2 + 0.002.
         gradient = cv2.add(_sq(*_gradient(fx)), _sq(*_gradient(fy)))
         boundary = gradient > p.boundary_ratio * forward_sq + p.boundary_offset
@@ -268,15 +336,18 @@ class FlowAnalyzer(Analyzer):
             OCCLUDED_GRID: cell_means(occluded_f, g).ravel(),
             BRIGHTNESS_SHIFT: -shift,
         }
-        return PairChecks(values, valid, occluded | ~inside,
-                          (occluded & inside) | (error > p.unexplained_level))
+        return PairChecks(
+            values, valid, occluded | ~inside, (occluded & inside) | (error > p.unexplained_level)
+        )
 
-    def _pair(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray, index: int,
-              checks: PairChecks) -> dict[str, Any]:
+    def _pair(
+        self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray, index: int, checks: PairChecks
+    ) -> dict[str, Any]:
         """One pair's row: the dense checks' values, then the camera fit, the tracks and the
         search for unexplained blobs, which read the masks."""
-        camera, residual_grid, static_grid, residual_px = self._camera(forward, checks.valid,
-                                                                       self.params.grid)
+        camera, residual_grid, static_grid, residual_px = self._camera(
+            forward, checks.valid, self.params.grid
+        )
         jerk = self.tracks.advance(forward, checks.lost, camera, cur, index)
         self._blobs(prev, cur, forward, camera, checks.unexplained, index)
         u = self.unit
@@ -287,17 +358,20 @@ class FlowAnalyzer(Analyzer):
             CAMERA_RESIDUAL: residual_px * u,
             RESIDUAL_GRID: residual_grid.ravel() * u,
             STATIC_GRID: static_grid.ravel(),
-            JERK_POINTS: jerk[0], JERK_ACCEL: jerk[1] * u, JERK_BOX: jerk[2],
+            JERK_POINTS: jerk[0],
+            JERK_ACCEL: jerk[1] * u,
+            JERK_BOX: jerk[2],
             TRACKED: float(self.tracks.live()),
         }
 
-    def _camera(self, forward: np.ndarray, valid: np.ndarray,
-                g: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float]:
+    def _camera(
+        self, forward: np.ndarray, valid: np.ndarray, g: int
+    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float]:
         """Fit one homography to the sampled flow (RANSAC); return it with the median residual
         per cell and overall, and which cells move only with the camera."""
         step = self.params.sample_step
         height, width = valid.shape
-        ys, xs = np.mgrid[step // 2:height:step, step // 2:width:step]
+        ys, xs = np.mgrid[step // 2 : height : step, step // 2 : width : step]
         flow = forward[ys, xs]
         keep = valid[ys, xs]
         src = np.stack([xs, ys], -1).astype(np.float32)
@@ -305,8 +379,7 @@ class FlowAnalyzer(Analyzer):
         residual = np.full(xs.shape, np.nan, np.float32)
         homography = None
         if keep.sum() >= 8:
-            homography, _ = cv2.findHomography(src[keep], dst[keep], cv2.RANSAC, 1.0,
-                                               maxIters=200)
+            homography, _ = cv2.findHomography(src[keep], dst[keep], cv2.RANSAC, 1.0, maxIters=200)
         if homography is not None:
             predicted = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography)
             diff = dst.reshape(-1, 2) - predicted.reshape(-1, 2)
@@ -323,14 +396,27 @@ class FlowAnalyzer(Analyzer):
         overall = float(np.nanmedian(flat)) if finite.any() else np.nan
         return homography, grid.reshape(g, g), static, overall
 
-    def _blobs(self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray,
-               camera: np.ndarray | None, unexplained: np.ndarray, index: int) -> None:
+    def _blobs(
+        self,
+        prev: np.ndarray,
+        cur: np.ndarray,
+        forward: np.ndarray,
+        camera: np.ndarray | None,
+        unexplained: np.ndarray,
+        index: int,
+    ) -> None:
         """Search for the content of each compact unexplained blob: found far from where the
         flow takes it is a teleport; not found anywhere, with no occluding motion, is a pop."""
         p = self.params
         height, width = prev.shape
-        small = cv2.resize(unexplained.astype(np.uint8) * 255, (width // 8, height // 8),
-                           interpolation=cv2.INTER_AREA) > 100
+        small = (
+            cv2.resize(
+                unexplained.astype(np.uint8) * 255,
+                (width // 8, height // 8),
+                interpolation=cv2.INTER_AREA,
+            )
+            > 100
+        )
         count, _, stats, _ = cv2.connectedComponentsWithStats(small.astype(np.uint8), 4)
         area_min = p.min_blob * small.size
         detail: tuple[np.ndarray, np.ndarray] | None = None
@@ -345,18 +431,25 @@ class FlowAnalyzer(Analyzer):
             if detail is None:  # matched on detail: smooth shading correlates with anything
                 detail = (_detail(prev), _detail(cur))
             box = (x0, y0, x1, y1)
-            event = _blob_event(prev, cur, detail, forward, camera, box, index, self.unit,
-                                area / small.size)
+            event = _blob_event(
+                prev, cur, detail, forward, camera, box, index, self.unit, area / small.size
+            )
             if event["stay"] < EXPLAINED:
                 self.events.append(event)
 
     def finish(self) -> dict[str, np.ndarray]:
         self._flush()
         n = len(self.rows)
-        g2 = self.params.grid ** 2
+        g2 = self.params.grid**2
         out: dict[str, np.ndarray] = {}
-        widths = {WARP_GRID: g2, ERROR_GRID: g2, OCCLUDED_GRID: g2, RESIDUAL_GRID: g2, STATIC_GRID: g2,
-                  JERK_BOX: 4}
+        widths = {
+            WARP_GRID: g2,
+            ERROR_GRID: g2,
+            OCCLUDED_GRID: g2,
+            RESIDUAL_GRID: g2,
+            STATIC_GRID: g2,
+            JERK_BOX: 4,
+        }
         for key in self.signals:
             if key in widths:
                 array = np.full((n, widths[key]), np.nan)
@@ -366,8 +459,11 @@ class FlowAnalyzer(Analyzer):
             else:
                 array = np.array([row.get(key, np.nan) for row in self.rows], dtype=np.float64)
             out[key] = array
-        self.meta = {"grid": self.params.grid, "events": self.events,
-                     "tracks": self.tracks.summary() if self.tracks else {}}
+        self.meta = {
+            "grid": self.params.grid,
+            "events": self.events,
+            "tracks": self.tracks.summary() if self.tracks else {},
+        }
         return out
 
 
@@ -378,12 +474,15 @@ def _sq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _gradient(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Central differences along x and y."""
-    return (cv2.Sobel(channel, cv2.CV_32F, 1, 0, ksize=1, scale=0.5),
-            cv2.Sobel(channel, cv2.CV_32F, 0, 1, ksize=1, scale=0.5))
+    return (
+        cv2.Sobel(channel, cv2.CV_32F, 1, 0, ksize=1, scale=0.5),
+        cv2.Sobel(channel, cv2.CV_32F, 0, 1, ksize=1, scale=0.5),
+    )
 
 
-def grouped_median(values: np.ndarray, groups: np.ndarray, count: int,
-                   least: int = 1) -> np.ndarray:
+def grouped_median(
+    values: np.ndarray, groups: np.ndarray, count: int, least: int = 1
+) -> np.ndarray:
     """Median of ``values`` per group 0..count-1 (NaN for groups with fewer than ``least``),
     by one sort instead of a Python loop over groups."""
     order = np.lexsort((values, groups))
@@ -403,7 +502,7 @@ def cell_means(image: np.ndarray, grid: int) -> np.ndarray:
     a reshape-sum, several times faster than an INTER_AREA resize to a non-integer ratio."""
     height, width = image.shape[:2]
     rows, cols = height // grid, width // grid
-    cropped = image[:rows * grid, :cols * grid]
+    cropped = image[: rows * grid, : cols * grid]
     return cropped.reshape(grid, rows, grid, cols).mean(axis=(1, 3), dtype=np.float32)
 
 
@@ -413,9 +512,17 @@ def _detail(gray: np.ndarray) -> np.ndarray:
     return cv2.subtract(image, cv2.GaussianBlur(image, (0, 0), 2.0))
 
 
-def _blob_event(prev: np.ndarray, cur: np.ndarray, detail: tuple[np.ndarray, np.ndarray],
-                forward: np.ndarray, camera: np.ndarray | None, box: tuple[int, int, int, int],
-                index: int, unit: float, area: float) -> dict[str, Any]:
+def _blob_event(
+    prev: np.ndarray,
+    cur: np.ndarray,
+    detail: tuple[np.ndarray, np.ndarray],
+    forward: np.ndarray,
+    camera: np.ndarray | None,
+    box: tuple[int, int, int, int],
+    index: int,
+    unit: float,
+    area: float,
+) -> dict[str, Any]:
     """Where did the content of ``box`` (in the previous frame) go? ``stay``: its match where
     the flow takes it; ``near``: its best match within half a box size of there (a fast object
     the flow missed); ``best``: its best match anywhere in the frame and how far that is from
@@ -442,15 +549,20 @@ def _blob_event(prev: np.ndarray, cur: np.ndarray, detail: tuple[np.ndarray, np.
     # the content now at the box: was it in the previous frame near there?
     back = _match_at(after[y0:y1, x0:x1], before, centre - camera_motion)
     texture = float(cv2.meanStdDev(patch)[1][0, 0])
-    return {"frame": index, "box": [x0 / width, y0 / height, (x1 - x0) / width,
-                                    (y1 - y0) / height],
-            "area": round(area, 4), "stay": round(stay, 3), "back": round(back, 3),
-            "near": round(near, 3),
-            "best": round(float(best), 3),
-            "jump": round(float(np.linalg.norm(found - expected)) * unit, 1),
-            "found": [float(found[0]) / width, float(found[1]) / height],
-            "change": round(_change_at(patch, cur, expected), 1),
-            "own_motion": round(own * unit, 2), "texture": round(texture, 1)}
+    return {
+        "frame": index,
+        "box": [x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height],
+        "area": round(area, 4),
+        "stay": round(stay, 3),
+        "back": round(back, 3),
+        "near": round(near, 3),
+        "best": round(float(best), 3),
+        "jump": round(float(np.linalg.norm(found - expected)) * unit, 1),
+        "found": [float(found[0]) / width, float(found[1]) / height],
+        "change": round(_change_at(patch, cur, expected), 1),
+        "own_motion": round(own * unit, 2),
+        "texture": round(texture, 1),
+    }
 
 
 def _change_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray) -> float:
@@ -460,7 +572,7 @@ def _change_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray) -> floa
     height, width = image.shape
     x0 = min(max(0, round(centre[0] - pw / 2)), width - pw)
     y0 = min(max(0, round(centre[1] - ph / 2)), height - ph)
-    return float(cv2.mean(cv2.absdiff(patch, image[y0:y0 + ph, x0:x0 + pw]))[0])
+    return float(cv2.mean(cv2.absdiff(patch, image[y0 : y0 + ph, x0 : x0 + pw]))[0])
 
 
 def _match_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray, search: int = 4) -> float:
@@ -506,8 +618,14 @@ class _Tracks:
         self.points = np.vstack([self.points, found])
         self.velocity = np.vstack([self.velocity, np.full((len(found), 2), np.nan, np.float32)])
 
-    def advance(self, forward: np.ndarray, lost: np.ndarray, camera: np.ndarray | None,
-                cur: np.ndarray, index: int) -> tuple[float, float, list[float]]:
+    def advance(
+        self,
+        forward: np.ndarray,
+        lost: np.ndarray,
+        camera: np.ndarray | None,
+        cur: np.ndarray,
+        index: int,
+    ) -> tuple[float, float, list[float]]:
         """Move the points one frame; return (how many jerked, their median acceleration in px
         per frame^2, their box as x, y, w, h fractions)."""
         result: tuple[float, float, list[float]] = (0.0, 0.0, [np.nan] * 4)
@@ -518,8 +636,10 @@ class _Tracks:
             flow = forward[yi, xi]
             camera_flow = np.zeros_like(flow)
             if camera is not None:
-                camera_flow = cv2.perspectiveTransform(self.points.reshape(-1, 1, 2),
-                                                       camera).reshape(-1, 2) - self.points
+                camera_flow = (
+                    cv2.perspectiveTransform(self.points.reshape(-1, 1, 2), camera).reshape(-1, 2)
+                    - self.points
+                )
             velocity = flow - camera_flow
             acceleration = np.linalg.norm(velocity - self.velocity, axis=1)
             gone = lost[yi, xi]
@@ -537,12 +657,19 @@ class _Tracks:
                     accel = float(np.median(acceleration[jerked][near]))
                     x0, y0 = pts.min(axis=0)
                     x1, y1 = pts.max(axis=0)
-                    result = (float(near.sum()), accel,
-                              [x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height])
+                    result = (
+                        float(near.sum()),
+                        accel,
+                        [x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height],
+                    )
             self.points = self.points + flow
             self.velocity = velocity
-            keep = ((self.points[:, 0] >= 0) & (self.points[:, 0] < width - 1)
-                    & (self.points[:, 1] >= 0) & (self.points[:, 1] < height - 1))
+            keep = (
+                (self.points[:, 0] >= 0)
+                & (self.points[:, 0] < width - 1)
+                & (self.points[:, 1] >= 0)
+                & (self.points[:, 1] < height - 1)
+            )
             keep &= ~gone
             self.points, self.velocity = self.points[keep], self.velocity[keep]
         self.seed(cur)
@@ -552,5 +679,7 @@ class _Tracks:
         values = np.asarray(self.accelerations)
         if len(values) == 0:
             return {}
-        return {"accel_median": round(float(np.median(values)), 3),
-                "accel_p99": round(float(np.percentile(values, 99)), 3)}
+        return {
+            "accel_median": round(float(np.median(values)), 3),
+            "accel_p99": round(float(np.percentile(values, 99)), 3),
+        }

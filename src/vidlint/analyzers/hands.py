@@ -47,38 +47,58 @@ finger about as long as the palm, the little finger about three quarters of it."
 @dataclass(frozen=True)
 class HandsParams:
     sample_fps: float = param(
-        6.0, "hands are tracked on about 6 frames per second (every 4th frame at 24 fps, every "
-             "frame of an 8 fps GIF): MediaPipe Hands costs 8-10 ms per 720p frame with hands "
-             "(research/stage-speeds.md; 10.5 ms measured here), so the 30 samples of a 5 s clip "
-             "stay near the 0.4 s budget; skipped frames are looked at again only around a hand "
-             "that appears or vanishes", bounds=(0.1, 240.0))
+        6.0,
+        "hands are tracked on about 6 frames per second (every 4th frame at 24 fps, every "
+        "frame of an 8 fps GIF): MediaPipe Hands costs 8-10 ms per 720p frame with hands "
+        "(research/stage-speeds.md; 10.5 ms measured here), so the 30 samples of a 5 s clip "
+        "stay near the 0.4 s budget; skipped frames are looked at again only around a hand "
+        "that appears or vanishes",
+        bounds=(0.1, 240.0),
+    )
     max_num_hands: int = param(
-        2, "two hands per person in the usual one-person shot", bounds=(1, 8))
+        2, "two hands per person in the usual one-person shot", bounds=(1, 8)
+    )
     model_complexity: int = param(
-        0, "the light landmark model: 8.3 ms against 12.6 ms per 720p frame "
-           "(research/stage-speeds.md), and it finds the small hands of the 256 px "
-           "DynamiCrafter clips where the full one (1) finds none", choices=(0, 1))
+        0,
+        "the light landmark model: 8.3 ms against 12.6 ms per 720p frame "
+        "(research/stage-speeds.md), and it finds the small hands of the 256 px "
+        "DynamiCrafter clips where the full one (1) finds none",
+        choices=(0, 1),
+    )
     min_detection_confidence: float = param(
-        0.3, "MediaPipe's default 0.5 misses the partly visible hand of "
-             "gen_i2v_dynamicrafter_girl_talking.gif on every frame; 0.3 finds it (measured)",
-        bounds=(0.0, 1.0))
+        0.3,
+        "MediaPipe's default 0.5 misses the partly visible hand of "
+        "gen_i2v_dynamicrafter_girl_talking.gif on every frame; 0.3 finds it (measured)",
+        bounds=(0.0, 1.0),
+    )
     min_tracking_confidence: float = param(0.5, "MediaPipe's default", bounds=(0.0, 1.0))
     recheck_confidence: float = param(
-        0.1, "the static detector that re-examines frames around an appearing or vanishing hand "
-             "is told to report even weak palms: a miss there would turn a detector flicker "
-             "into a finding", bounds=(0.0, 1.0))
+        0.1,
+        "the static detector that re-examines frames around an appearing or vanishing hand "
+        "is told to report even weak palms: a miss there would turn a detector flicker "
+        "into a finding",
+        bounds=(0.0, 1.0),
+    )
     match_distance: float = param(
-        1.5, "a hand on the next sampled frame continues a track when its centre moved less "
-             "than 1.5 hand sizes", bounds=(0.0, 10.0))
+        1.5,
+        "a hand on the next sampled frame continues a track when its centre moved less "
+        "than 1.5 hand sizes",
+        bounds=(0.0, 10.0),
+    )
     min_hand_px: int = param(
-        48, "hands whose landmark box is under 48 px on its long side are marked small and left "
-            "out by the rules: MediaPipe's landmarks on them come and go and wobble from frame "
-            "to frame (the 22-47 px swinging fists of gen_t2v_videocrafter2_woman_jogging.gif, "
-            "measured)", bounds=(8, 4096))
+        48,
+        "hands whose landmark box is under 48 px on its long side are marked small and left "
+        "out by the rules: MediaPipe's landmarks on them come and go and wobble from frame "
+        "to frame (the 22-47 px swinging fists of gen_t2v_videocrafter2_woman_jogging.gif, "
+        "measured)",
+        bounds=(8, 4096),
+    )
     crop_palm_px: int = param(
-        40, "hand crops are scaled so the wrist to middle-knuckle distance is 40 px: fingers "
-            "are then 6-10 px wide, enough to count, and the crop costs well under 1 ms",
-        bounds=(8, 1024))
+        40,
+        "hand crops are scaled so the wrist to middle-knuckle distance is 40 px: fingers "
+        "are then 6-10 px wide, enough to count, and the crop costs well under 1 ms",
+        bounds=(8, 1024),
+    )
 
 
 class HandsAnalyzer(Analyzer):
@@ -86,7 +106,9 @@ class HandsAnalyzer(Analyzer):
     signals = (COUNT, SCORE, FINGERS, FINGERS_MAX, BONE_ERROR, JITTER)
     Params = HandsParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
-        "fast": {"sample_fps": 3.0}, "thorough": {"sample_fps": 1000.0}}
+        "fast": {"sample_fps": 3.0},
+        "thorough": {"sample_fps": 1000.0},
+    }
     """``thorough`` looks at every frame but keeps the light landmark model: the full one finds
     no hand at all in the 256 px DynamiCrafter clips and puts the PIA hand's landmarks outside
     the picture (measured)."""
@@ -97,13 +119,18 @@ class HandsAnalyzer(Analyzer):
 
         solution = mp.solutions.hands
         self.video = solution.Hands(
-            static_image_mode=False, max_num_hands=params.max_num_hands,
+            static_image_mode=False,
+            max_num_hands=params.max_num_hands,
             model_complexity=params.model_complexity,
             min_detection_confidence=params.min_detection_confidence,
-            min_tracking_confidence=params.min_tracking_confidence)
+            min_tracking_confidence=params.min_tracking_confidence,
+        )
         self.still = solution.Hands(
-            static_image_mode=True, max_num_hands=params.max_num_hands, model_complexity=0,
-            min_detection_confidence=params.recheck_confidence)
+            static_image_mode=True,
+            max_num_hands=params.max_num_hands,
+            model_complexity=0,
+            min_detection_confidence=params.recheck_confidence,
+        )
         self.stride = max(1, round((clip.fps or 24.0) / params.sample_fps))
         self.tracks: list[Track] = []
         self.active: list[Track] = []
@@ -198,8 +225,9 @@ class HandsAnalyzer(Analyzer):
         """A hand within one hand size of ``near`` found by the sensitive static detector."""
         found = [h for h in detect(self.still, frame.rgb) if near.distance(h) <= 1.0]
         if not found:  # look closer: a square crop around the hand, as the palm detector likes
-            found = [h for h in detect_in_crop(self.still, frame.rgb, near)
-                     if near.distance(h) <= 1.0]
+            found = [
+                h for h in detect_in_crop(self.still, frame.rgb, near) if near.distance(h) <= 1.0
+            ]
         return min(found, key=near.distance, default=None)
 
     def finish(self) -> dict[str, np.ndarray]:
@@ -223,10 +251,15 @@ class HandsAnalyzer(Analyzer):
                     fingers_max[index] = np.fmax(fingers_max[index], track.fingers[i])
                 bone[index] = np.fmax(bone[index], track.bone_error[i])
                 jitter[index] = np.fmax(jitter[index], track.jitter[i])
-        self.meta = {"stride": self.stride,
-                     "tracks": [track.to_dict() for track in self.tracks]}
-        return {COUNT: count, SCORE: score, FINGERS: fingers, FINGERS_MAX: fingers_max,
-                BONE_ERROR: bone, JITTER: jitter}
+        self.meta = {"stride": self.stride, "tracks": [track.to_dict() for track in self.tracks]}
+        return {
+            COUNT: count,
+            SCORE: score,
+            FINGERS: fingers,
+            FINGERS_MAX: fingers_max,
+            BONE_ERROR: bone,
+            JITTER: jitter,
+        }
 
 
 SHRUNK = 0.8
@@ -277,9 +310,12 @@ class Hand:
     def box(self) -> list[float]:
         """Normalized (x, y, w, h) of the landmarks."""
         lo, hi = self.points.min(axis=0), self.points.max(axis=0)
-        return [round(float(lo[0] / self.width), 4), round(float(lo[1] / self.height), 4),
-                round(float((hi[0] - lo[0]) / self.width), 4),
-                round(float((hi[1] - lo[1]) / self.height), 4)]
+        return [
+            round(float(lo[0] / self.width), 4),
+            round(float(lo[1] / self.height), 4),
+            round(float((hi[0] - lo[0]) / self.width), 4),
+            round(float((hi[1] - lo[1]) / self.height), 4),
+        ]
 
 
 def detect(model: Any, rgb: np.ndarray) -> list[Hand]:
@@ -290,11 +326,13 @@ def detect(model: Any, rgb: np.ndarray) -> list[Hand]:
     if not result.multi_hand_landmarks:
         return hands
     worlds = result.multi_hand_world_landmarks or [None] * len(result.multi_hand_landmarks)
-    for marks, world, handed in zip(result.multi_hand_landmarks, worlds,
-                                    result.multi_handedness):
+    for marks, world, handed in zip(result.multi_hand_landmarks, worlds, result.multi_handedness):
         points = np.array([[p.x * width, p.y * height] for p in marks.landmark], np.float32)
-        metres = (np.array([[p.x, p.y, p.z] for p in world.landmark], np.float32)
-                  if world is not None else np.zeros((21, 3), np.float32))
+        metres = (
+            np.array([[p.x, p.y, p.z] for p in world.landmark], np.float32)
+            if world is not None
+            else np.zeros((21, 3), np.float32)
+        )
         category = handed.classification[0]
         hand = Hand(points, metres, category.label, float(category.score), width, height)
         hand.open_fingers = open_fingers(points)
@@ -310,8 +348,10 @@ def distinct(hands: list[Hand]) -> list[Hand]:
     hands whose centres are within half a hand of each other, the largest fit is kept."""
     kept: list[Hand] = []
     for hand in sorted(hands, key=lambda h: -h.extent):
-        if all(np.linalg.norm(hand.centre - other.centre) > 0.5 * max(hand.size, other.size)
-               for other in kept):
+        if all(
+            np.linalg.norm(hand.centre - other.centre) > 0.5 * max(hand.size, other.size)
+            for other in kept
+        ):
             kept.append(hand)
     return kept
 
@@ -349,8 +389,10 @@ def content_match(frame: Frame, hand: Hand, other: Frame) -> float:
     if x1 - x0 < 6 or y1 - y0 < 6 or other_gray.shape != gray.shape:
         return math.nan
     template = gray[y0:y1, x0:x1]
-    window = other_gray[max(0, y0 - margin):min(height, y1 + margin),
-                        max(0, x0 - margin):min(width, x1 + margin)]
+    window = other_gray[
+        max(0, y0 - margin) : min(height, y1 + margin),
+        max(0, x0 - margin) : min(width, x1 + margin),
+    ]
     if float(template.std()) < 2.0:
         return math.nan  # a flat template matches anything
     return float(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED).max())
@@ -406,8 +448,9 @@ def finger_ratios(world: np.ndarray) -> np.ndarray:
     lengths = []
     for number, chain in enumerate(FINGER_CHAINS):
         joints = ((WRIST,) + chain) if number == 0 else chain
-        lengths.append(sum(float(np.linalg.norm(world[b] - world[a]))
-                           for a, b in itertools.pairwise(joints)))
+        lengths.append(
+            sum(float(np.linalg.norm(world[b] - world[a])) for a, b in itertools.pairwise(joints))
+        )
     return np.array(lengths) / palm
 
 
@@ -428,8 +471,9 @@ def finger_count(rgb: np.ndarray, points: np.ndarray, palm_px: int = 40) -> floa
     return float(count) if 0 < count <= MAX_FINGERS else math.nan
 
 
-def hand_crop(rgb: np.ndarray, points: np.ndarray,
-              palm_px: int) -> tuple[np.ndarray | None, np.ndarray, float]:
+def hand_crop(
+    rgb: np.ndarray, points: np.ndarray, palm_px: int
+) -> tuple[np.ndarray | None, np.ndarray, float]:
     palm = float(np.linalg.norm(points[MIDDLE_MCP] - points[WRIST]))
     if palm < 8:
         return None, points, 1.0
@@ -441,8 +485,13 @@ def hand_crop(rgb: np.ndarray, points: np.ndarray,
     if (hi - lo).min() < 8:
         return None, points, 1.0
     scale = palm_px / palm
-    crop = cv2.resize(rgb[lo[1]:hi[1], lo[0]:hi[0]], None, fx=scale, fy=scale,
-                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    crop = cv2.resize(
+        rgb[lo[1] : hi[1], lo[0] : hi[0]],
+        None,
+        fx=scale,
+        fy=scale,
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    )
     return crop, (points - lo) * scale, palm_px
 
 
@@ -462,7 +511,7 @@ def hand_mask(crop: np.ndarray, local: np.ndarray) -> np.ndarray | None:
     if len(samples) < 10:
         return None
     mean, inverse = _gaussian(np.array(samples))
-    close = (_mahalanobis(lab.reshape(-1, 3), mean, inverse) < SKIN_DISTANCE)
+    close = _mahalanobis(lab.reshape(-1, 3), mean, inverse) < SKIN_DISTANCE
     mask = close.reshape(height, width).astype(np.uint8)
     # Fingers lie near the landmark fan, background blobs need not: keep the landmarks' hull
     # pushed out by 0.3 palm lengths.
@@ -475,8 +524,9 @@ def hand_mask(crop: np.ndarray, local: np.ndarray) -> np.ndarray | None:
     mask &= near
     # Touching fingers are split by the dark crease between them (a thin valley in the gray).
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    valley = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    valley = cv2.morphologyEx(
+        gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    )
     mask[valley > VALLEY_DEPTH] = 0
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
     if border.mean() > MAX_BORDER_SKIN:
@@ -540,8 +590,7 @@ def count_crossings(mask: np.ndarray, local: np.ndarray, palm: float) -> int:
         inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
         on = np.zeros(len(angles), bool)
         on[inside] = mask[ys[inside], xs[inside]] > 0
-        counts.append(_runs_as_fingers(on & in_fan, r * (2 * math.pi / len(angles)),
-                                       finger_width))
+        counts.append(_runs_as_fingers(on & in_fan, r * (2 * math.pi / len(angles)), finger_width))
     return int(np.median(counts))
 
 
@@ -620,17 +669,21 @@ class Track:
         self.scores = [h.score for h in self.hands]
         self.fingers = [h.fingers for h in self.hands]
         self.ratios = [finger_ratios(h.world) for h in self.hands]
-        self.bone_error = [float(np.max(np.abs(r / REFERENCE_FINGER_RATIOS - 1.0)))
-                           for r in self.ratios]
+        self.bone_error = [
+            float(np.max(np.abs(r / REFERENCE_FINGER_RATIOS - 1.0))) for r in self.ratios
+        ]
         self.jitter = pose_jitter([h.points for h in self.hands])
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.number, "start": self.start, "end": self.end,
+            "id": self.number,
+            "start": self.start,
+            "end": self.end,
             "before_start_seen": self.before_start_seen,
             "start_match": None if math.isnan(self.start_match) else round(self.start_match, 3),
             "end_match": None if math.isnan(self.end_match) else round(self.end_match, 3),
-            "start_box": self.start_box, "last_box": self.last_box,
+            "start_box": self.start_box,
+            "last_box": self.last_box,
             "last_frame": self.last_frame,
             "start_scene": None if math.isnan(self.start_scene) else round(self.start_scene, 3),
             "end_scene": None if math.isnan(self.end_scene) else round(self.end_scene, 3),
@@ -642,13 +695,13 @@ class Track:
             "open_fingers": [h.open_fingers for h in self.hands],
             "chirality": [round(chirality(h.points), 3) for h in self.hands],
             "bone_error": [None if math.isnan(b) else round(b, 3) for b in self.bone_error],
-            "finger_ratios": [[None if math.isnan(v) else round(float(v), 3) for v in r]
-                              for r in self.ratios],
+            "finger_ratios": [
+                [None if math.isnan(v) else round(float(v), 3) for v in r] for r in self.ratios
+            ],
             "jitter": [None if math.isnan(j) else round(j, 4) for j in self.jitter],
             "rechecked": self.rechecked,
             "small": [h.long_side < self.min_hand_px for h in self.hands],
-            "landmarks": [np.round(h.points / [h.width, h.height], 4).tolist()
-                          for h in self.hands],
+            "landmarks": [np.round(h.points / [h.width, h.height], 4).tolist() for h in self.hands],
         }
 
 

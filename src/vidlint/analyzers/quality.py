@@ -31,8 +31,11 @@ IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 @dataclass(frozen=True)
 class QualityParams:
     block_crop: int = param(
-        256, "blockiness is measured on a centred 256x256 crop (codec blocks are on the "
-             "coded picture's grid; the crop keeps it under 0.3 ms)", bounds=(16, 4096))
+        256,
+        "blockiness is measured on a centred 256x256 crop (codec blocks are on the "
+        "coded picture's grid; the crop keeps it under 0.3 ms)",
+        bounds=(16, 4096),
+    )
 
 
 class QualityAnalyzer(Analyzer):
@@ -51,10 +54,16 @@ class QualityAnalyzer(Analyzer):
         noise = math.sqrt(math.pi / 2) / 6 * float(cv2.mean(cv2.absdiff(response, 0.0))[0])
         mean = np.asarray(cv2.mean(frame.small)[:3], np.float32).reshape(1, 1, 3) / 255.0
         lightness, a, b = cv2.cvtColor(mean, cv2.COLOR_RGB2Lab).ravel()
-        self.series.append(**{
-            SHARPNESS: float(deviation[0, 0]) ** 2, NOISE: noise,
-            BLOCKINESS: self._blockiness(frame),
-            CAST_A: float(a), CAST_B: float(b), LIGHTNESS: float(lightness)})
+        self.series.append(
+            **{
+                SHARPNESS: float(deviation[0, 0]) ** 2,
+                NOISE: noise,
+                BLOCKINESS: self._blockiness(frame),
+                CAST_A: float(a),
+                CAST_B: float(b),
+                LIGHTNESS: float(lightness),
+            }
+        )
 
     def _blockiness(self, frame: Frame) -> float:
         """On the working copy when codec blocks land on a whole pixel period there (the clip
@@ -78,11 +87,12 @@ def blockiness(gray: np.ndarray, crop: int, block: int = 8) -> float:
         return math.nan
     y0 = (height - size_y) // (2 * block) * block
     x0 = (width - size_x) // (2 * block) * block
-    part = gray[y0:y0 + size_y, x0:x0 + size_x].astype(np.int16)
+    part = gray[y0 : y0 + size_y, x0 : x0 + size_x].astype(np.int16)
     steps_x = np.abs(np.diff(part, axis=1)).mean(axis=0)  # step between column i and i+1
     steps_y = np.abs(np.diff(part, axis=0)).mean(axis=1)
     last = block - 1
     edges = np.concatenate([steps_x[last::block], steps_y[last::block]])
-    inside = np.concatenate([np.delete(steps_x, np.s_[last::block]),
-                             np.delete(steps_y, np.s_[last::block])])
+    inside = np.concatenate(
+        [np.delete(steps_x, np.s_[last::block]), np.delete(steps_y, np.s_[last::block])]
+    )
     return float(edges.mean() / max(0.5, inside.mean()))

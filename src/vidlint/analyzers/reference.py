@@ -34,15 +34,22 @@ PALETTE_QUANTILES = np.linspace(0.1, 0.9, 9)
 @dataclass(frozen=True)
 class ReferenceParams:
     size: int = param(
-        64, "short side of the compared pictures: SSIM at 64 px tolerates the few-pixel shifts "
-            "of generator resampling and camera drift while layout and shapes still count "
-            "(SSIM costs 0.6 ms at 180p, research/stage-speeds.md)", bounds=(16, 1024))
+        64,
+        "short side of the compared pictures: SSIM at 64 px tolerates the few-pixel shifts "
+        "of generator resampling and camera drift while layout and shapes still count "
+        "(SSIM costs 0.6 ms at 180p, research/stage-speeds.md)",
+        bounds=(16, 1024),
+    )
     grid: int = param(
-        8, "colour is compared on a grid of grid x grid cell means (Lab)", bounds=(1, 64))
+        8, "colour is compared on a grid of grid x grid cell means (Lab)", bounds=(1, 64)
+    )
     detail_size: int = param(
-        180, "short side at which the picture's detail (Laplacian variance) is measured: half "
-             "the working copy (an exact 2x reduction, 0.1 ms a frame at 720p), where a blur of a "
-             "few pixels still shows", bounds=(32, 2048))
+        180,
+        "short side at which the picture's detail (Laplacian variance) is measured: half "
+        "the working copy (an exact 2x reduction, 0.1 ms a frame at 720p), where a blur of a "
+        "few pixels still shows",
+        bounds=(32, 2048),
+    )
     face: bool = param(True, "describe the source image's face (one dlib descriptor, 71 ms)")
 
 
@@ -67,7 +74,9 @@ class ReferenceAnalyzer(Analyzer):
             source_face = describe_image(self.source)
         height, width = self.source.shape[:2]
         self.meta = {
-            "path": str(self.path), "width": width, "height": height,
+            "path": str(self.path),
+            "width": width,
+            "height": height,
             "face_box": [round(v, 4) for v in source_face[1]] if source_face else None,
             "face_descriptor": np.round(source_face[0], 4).tolist() if source_face else None,
         }
@@ -77,18 +86,23 @@ class ReferenceAnalyzer(Analyzer):
         if self.fit is None:
             self._choose_fit(frame.small, picture.gray)
         source = self.targets[self.fit]
-        self.series.append(**{
-            SSIM: ssim(picture.gray, source.gray),
-            COLOR: float(np.linalg.norm(picture.cells - source.cells, axis=2).mean()),
-            PALETTE: float(np.linalg.norm(picture.palette - source.palette, axis=1).mean()),
-            DETAIL: detail(frame.gray, self.params.detail_size) / self.source_detail})
+        self.series.append(
+            **{
+                SSIM: ssim(picture.gray, source.gray),
+                COLOR: float(np.linalg.norm(picture.cells - source.cells, axis=2).mean()),
+                PALETTE: float(np.linalg.norm(picture.palette - source.palette, axis=1).mean()),
+                DETAIL: detail(frame.gray, self.params.detail_size) / self.source_detail,
+            }
+        )
 
     def _choose_fit(self, first: np.ndarray, first_gray: np.ndarray) -> None:
         """Generators either stretch the source to the output size or crop its centre to the
         output's aspect ratio: keep whichever matches the first frame better."""
         height, width = first.shape[:2]
-        images = {fit: fitted(self.source, width, height, crop=fit == "crop")
-                  for fit in ("stretch", "crop")}
+        images = {
+            fit: fitted(self.source, width, height, crop=fit == "crop")
+            for fit in ("stretch", "crop")
+        }
         for fit, image in images.items():
             self.targets[fit] = prepare(image, self.params.size, self.params.grid)
         scores = {fit: ssim(first_gray, target.gray) for fit, target in self.targets.items()}
@@ -128,11 +142,11 @@ def fitted(image: np.ndarray, width: int, height: int, crop: bool) -> np.ndarray
         if iw / ih > target:
             keep = round(ih * target)
             x0 = (iw - keep) // 2
-            image = image[:, x0:x0 + keep]
+            image = image[:, x0 : x0 + keep]
         else:
             keep = round(iw / target)
             y0 = (ih - keep) // 2
-            image = image[y0:y0 + keep]
+            image = image[y0 : y0 + keep]
     return cv2.resize(np.ascontiguousarray(image), (width, height), interpolation=cv2.INTER_AREA)
 
 
@@ -161,8 +175,11 @@ def to_short_side(image: np.ndarray, size: int) -> np.ndarray:
     """``image`` resized (area) so its short side is ``size``, neither side under 8 px."""
     height, width = image.shape[:2]
     scale = size / min(height, width)
-    return cv2.resize(image, (max(8, round(width * scale)), max(8, round(height * scale))),
-                      interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        image,
+        (max(8, round(width * scale)), max(8, round(height * scale))),
+        interpolation=cv2.INTER_AREA,
+    )
 
 
 def detail(gray: np.ndarray, size: int) -> float:
@@ -187,5 +204,6 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     var_b = blur(b * b) - mu_b * mu_b
     cov = blur(a * b) - mu_a * mu_b
     index = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
-        (mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2))
+        (mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2)
+    )
     return float(cv2.mean(index)[0])

@@ -33,17 +33,21 @@ CONTENT_WIDTH = 256
 @dataclass(frozen=True)
 class TemporalParams:
     freeze_noise: float = param(
-        0.001, "ffmpeg freezedetect's default noise (-60 dB): mean absolute difference from the "
-               "freeze's first frame, as a fraction of full scale", bounds=(0.0, 1.0))
+        0.001,
+        "ffmpeg freezedetect's default noise (-60 dB): mean absolute difference from the "
+        "freeze's first frame, as a fraction of full scale",
+        bounds=(0.0, 1.0),
+    )
     black_pixel: float = param(
-        0.10, "ffmpeg blackdetect's pix_th: a pixel darker than 10% of full scale is black",
-        bounds=(0.0, 1.0))
+        0.10,
+        "ffmpeg blackdetect's pix_th: a pixel darker than 10% of full scale is black",
+        bounds=(0.0, 1.0),
+    )
 
 
 class TemporalAnalyzer(Analyzer):
     name = "temporal"
-    signals = (LUMA, LUMA_STD, DARK_FRACTION, DIFF, BLOCK_DIFF, FREEZE_MAFD, FROZEN, CONTENT,
-               SMEAR)
+    signals = (LUMA, LUMA_STD, DARK_FRACTION, DIFF, BLOCK_DIFF, FREEZE_MAFD, FROZEN, CONTENT, SMEAR)
     Params = TemporalParams
     uses_device = True
 
@@ -93,8 +97,12 @@ class FrameStatistics:
     def push(self, gray: np.ndarray) -> None:
         mean, std = cv2.meanStdDev(gray)
         dark = cv2.countNonZero(cv2.inRange(gray, 0, int(self.params.black_pixel * 255)))
-        values = {LUMA: float(mean[0, 0]), LUMA_STD: float(std[0, 0]),
-                  DARK_FRACTION: dark / gray.size, FROZEN: 0.0}
+        values = {
+            LUMA: float(mean[0, 0]),
+            LUMA_STD: float(std[0, 0]),
+            DARK_FRACTION: dark / gray.size,
+            FROZEN: 0.0,
+        }
         if self.previous is not None:
             diff = cv2.absdiff(gray, self.previous)
             values[DIFF] = float(cv2.mean(diff)[0])
@@ -117,8 +125,9 @@ def block_means(image: np.ndarray, size: int) -> np.ndarray:
     rows, cols = height // size, width // size
     if rows == 0 or cols == 0:
         return np.array([float(cv2.mean(image)[0])])
-    return cv2.resize(image[:rows * size, :cols * size], (cols, rows),
-                      interpolation=cv2.INTER_AREA).astype(np.float32)
+    return cv2.resize(
+        image[: rows * size, : cols * size], (cols, rows), interpolation=cv2.INTER_AREA
+    ).astype(np.float32)
 
 
 def smear_fraction(gray: np.ndarray, size: int = 16) -> float:
@@ -130,8 +139,8 @@ def smear_fraction(gray: np.ndarray, size: int = 16) -> float:
     if rows < size or cols < size:
         return 0.0
     here = gray[:rows, :cols]
-    same_down = block_means(cv2.compare(here, gray[1:rows + 1, :cols], cv2.CMP_EQ), size)
-    across = block_means(cv2.absdiff(here, gray[:rows, 1:cols + 1]), size)
+    same_down = block_means(cv2.compare(here, gray[1 : rows + 1, :cols], cv2.CMP_EQ), size)
+    across = block_means(cv2.absdiff(here, gray[:rows, 1 : cols + 1]), size)
     # block means are whole grey levels: "textured" is 2 or more, which keeps smooth
     # gradients stretched down (the worst case) while flat areas, whose rows repeat too, stay out
     return float(((same_down > 0.9 * 255) & (across > 1.0)).mean())

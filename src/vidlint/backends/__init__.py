@@ -40,8 +40,9 @@ class TransientBackendError(BackendError):
     """A failure that may go away: connection refused, timeout, 429, 5xx. ``retry_after`` is the
     server's Retry-After in seconds, when it sent one."""
 
-    def __init__(self, cause: str, path: str | Path | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, cause: str, path: str | Path | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(cause, path)
         self.retry_after = retry_after
 
@@ -115,27 +116,33 @@ def settings_for(config: Any, name: str) -> dict[str, Any]:
     known = {"name", *BACKEND_MODULES, *(p.name for p in entry_points(group="vidlint.backends"))}
     for key in table:
         if key not in known:
-            raise ConfigError(f"unknown key 'backend.{key}' (known: {', '.join(sorted(known))})",
-                              _origin(config))
+            raise ConfigError(
+                f"unknown key 'backend.{key}' (known: {', '.join(sorted(known))})", _origin(config)
+            )
     value = table.get(name, {})
     if not isinstance(value, dict):
         raise ConfigError(f"'backend.{name}' must be a table", _origin(config))
     return dict(value)
 
 
-def check_settings(name: str, settings: dict[str, Any], known: dict[str, Any],
-                   config: Any = None) -> dict[str, Any]:
+def check_settings(
+    name: str, settings: dict[str, Any], known: dict[str, Any], config: Any = None
+) -> dict[str, Any]:
     """``known`` with ``settings`` on top; an unknown key or a wrong type is a ConfigError that
     names the key and the file."""
     merged = dict(known)
     for key, value in settings.items():
         if key not in known:
-            raise ConfigError(f"unknown key 'backend.{name}.{key}' (known: "
-                              f"{', '.join(sorted(known))})", _origin(config))
+            raise ConfigError(
+                f"unknown key 'backend.{name}.{key}' (known: {', '.join(sorted(known))})",
+                _origin(config),
+            )
         default = known[key]
         if default is not None and not _same_kind(value, default):
-            raise ConfigError(f"'backend.{name}.{key}' = {value!r}: expected "
-                              f"{type(default).__name__}", _origin(config))
+            raise ConfigError(
+                f"'backend.{name}.{key}' = {value!r}: expected {type(default).__name__}",
+                _origin(config),
+            )
         merged[key] = value
     return merged
 

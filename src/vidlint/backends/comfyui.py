@@ -40,10 +40,12 @@ from vidlint.errors import BackendError, ConfigError
 DEFAULT_INPUTS: dict[str, list[dict[str, str]]] = {
     "prompt": [{"title": "Positive Prompt", "input": "text"}],
     "negative_prompt": [{"title": "Negative Prompt", "input": "text"}],
-    "seed": [{"class": "KSampler", "input": "seed"},
-             {"class": "KSamplerAdvanced", "input": "noise_seed"},
-             {"class": "RandomNoise", "input": "noise_seed"},
-             {"class": "SamplerCustom", "input": "noise_seed"}],
+    "seed": [
+        {"class": "KSampler", "input": "seed"},
+        {"class": "KSamplerAdvanced", "input": "noise_seed"},
+        {"class": "RandomNoise", "input": "noise_seed"},
+        {"class": "SamplerCustom", "input": "noise_seed"},
+    ],
     "image": [{"class": "LoadImage", "input": "image"}],
     "length": [],
 }
@@ -66,8 +68,13 @@ OUTPUT_LISTS = ("images", "gifs", "videos")
 class ComfyUIBackend:
     name = "comfyui"
 
-    def __init__(self, settings: dict[str, Any] | None = None, config: Any = None,
-                 work_dir: Path | None = None, transport: Any = None) -> None:
+    def __init__(
+        self,
+        settings: dict[str, Any] | None = None,
+        config: Any = None,
+        work_dir: Path | None = None,
+        transport: Any = None,
+    ) -> None:
         self.settings = check_settings(self.name, settings or {}, DEFAULTS, config)
         self.origin = ", ".join(getattr(config, "sources", ())) or "config"
         self.url = str(self.settings["url"]).rstrip("/")
@@ -75,18 +82,23 @@ class ComfyUIBackend:
             raise ConfigError("'backend.comfyui.url' must be an http(s) URL", self.origin)
         self.workflow_path = Path(str(self.settings["workflow"]))
         if not self.settings["workflow"]:
-            raise ConfigError("'backend.comfyui.workflow' (an API-format workflow JSON) is "
-                              "not set", self.origin)
+            raise ConfigError(
+                "'backend.comfyui.workflow' (an API-format workflow JSON) is not set", self.origin
+            )
         self.workflow = _load_workflow(self.workflow_path)
         self.inputs = _mapping(self.settings["inputs"], self.origin)
         for field in REQUIRED:
             if not self._targets(field):
-                raise ConfigError(f"no node in the workflow matches backend.comfyui.inputs."
-                                  f"{field} ({self.inputs[field]})", self.workflow_path)
+                raise ConfigError(
+                    f"no node in the workflow matches backend.comfyui.inputs."
+                    f"{field} ({self.inputs[field]})",
+                    self.workflow_path,
+                )
         self.client_id = str(uuid.uuid4())
         httpx = httpx_module()
-        self.client = httpx.Client(timeout=float(self.settings["timeout_s"]),
-                                   transport=transport, follow_redirects=False)
+        self.client = httpx.Client(
+            timeout=float(self.settings["timeout_s"]), transport=transport, follow_redirects=False
+        )
 
     # -- protocol -----------------------------------------------------------------------------
     def submit(self, request: Any) -> Submission:
@@ -115,8 +127,10 @@ class ComfyUIBackend:
                 return JobStatus(RUNNING)
             if _in_queue(queue.get("queue_pending"), job_id):
                 return JobStatus(QUEUED)
-        return JobStatus(FAILED, detail=f"prompt {job_id} is neither queued nor in the history "
-                                        "(ComfyUI restarted?)")
+        return JobStatus(
+            FAILED,
+            detail=f"prompt {job_id} is neither queued nor in the history (ComfyUI restarted?)",
+        )
 
     def fetch(self, status: JobStatus, dest: Path) -> Path:
         if not status.outputs:
@@ -141,16 +155,20 @@ class ComfyUIBackend:
     def graph_for(self, data: dict[str, Any]) -> dict[str, Any]:
         """The workflow with this request's values in the mapped node inputs."""
         graph = copy.deepcopy(self.workflow)
-        values: dict[str, Any] = {"prompt": data.get("prompt") or "",
-                                  "negative_prompt": data.get("negative_prompt") or "",
-                                  "seed": int(data.get("seed") or 0)}
+        values: dict[str, Any] = {
+            "prompt": data.get("prompt") or "",
+            "negative_prompt": data.get("negative_prompt") or "",
+            "seed": int(data.get("seed") or 0),
+        }
         duration = (data.get("params") or {}).get("duration_s")
         if duration and self._targets("length"):
             values["length"] = self.frames_for(float(duration))
         if data.get("reference"):
             if not self._targets("image"):
-                raise BackendError("the request has a reference image but no workflow node "
-                                   "matches backend.comfyui.inputs.image")
+                raise BackendError(
+                    "the request has a reference image but no workflow node "
+                    "matches backend.comfyui.inputs.image"
+                )
             values["image"] = self._upload(Path(data["reference"]), data["idempotency_key"])
         for field, value in values.items():
             for node_id, input_name in self._targets(field):
@@ -171,7 +189,8 @@ class ComfyUIBackend:
             for node_id, node in self.workflow.items():
                 meta = node.get("_meta") or {}
                 if ("title" in spec and meta.get("title") == spec["title"]) or (
-                        "class" in spec and node.get("class_type") == spec["class"]):
+                    "class" in spec and node.get("class_type") == spec["class"]
+                ):
                     found.append((node_id, spec["input"]))
             if found:
                 return found
@@ -184,8 +203,12 @@ class ComfyUIBackend:
             raise BackendError(f"cannot read the reference image ({exc.strerror})", path) from exc
         name = f"vidlint-{key[:16]}{path.suffix.lower() or '.png'}"
         kind = mimetypes.guess_type(name)[0] or "image/png"
-        response = self._send("POST", "/upload/image", files={"image": (name, data, kind)},
-                              data={"type": "input", "overwrite": "true"})
+        response = self._send(
+            "POST",
+            "/upload/image",
+            files={"image": (name, data, kind)},
+            data={"type": "input", "overwrite": "true"},
+        )
         answer = read_json(response, "POST /upload/image")
         stored = str(answer.get("name") or "")
         if not stored:
@@ -201,8 +224,9 @@ class ComfyUIBackend:
             if prompt_id in history:
                 return True
             queue = read_json(self._send("GET", "/queue"), "GET /queue")
-            if (_in_queue(queue.get("queue_running"), prompt_id)
-                    or _in_queue(queue.get("queue_pending"), prompt_id)):
+            if _in_queue(queue.get("queue_running"), prompt_id) or _in_queue(
+                queue.get("queue_pending"), prompt_id
+            ):
                 return True
         return False
 
@@ -217,23 +241,34 @@ class ComfyUIBackend:
         outputs = []
         wanted = self.settings["output_node"]
         for node_id, ui in (entry.get("outputs") or {}).items():
-            if wanted and (self.workflow.get(node_id, {}).get("_meta") or {}).get(
-                    "title") != wanted:
+            if (
+                wanted
+                and (self.workflow.get(node_id, {}).get("_meta") or {}).get("title") != wanted
+            ):
                 continue
             for key in OUTPUT_LISTS:
                 for item in (ui or {}).get(key) or []:
-                    if isinstance(item, dict) and Path(str(item.get("filename", ""))
-                                                       ).suffix.lower() in VIDEO_SUFFIXES:
-                        outputs.append(json.dumps({k: item.get(k, "") for k in
-                                                   ("filename", "subfolder", "type")}))
+                    if (
+                        isinstance(item, dict)
+                        and Path(str(item.get("filename", ""))).suffix.lower() in VIDEO_SUFFIXES
+                    ):
+                        outputs.append(
+                            json.dumps(
+                                {k: item.get(k, "") for k in ("filename", "subfolder", "type")}
+                            )
+                        )
         if not outputs:
-            return JobStatus(FAILED, detail="the workflow finished without a video output "
-                                            f"(lists {', '.join(OUTPUT_LISTS)})")
+            return JobStatus(
+                FAILED,
+                detail="the workflow finished without a video output "
+                f"(lists {', '.join(OUTPUT_LISTS)})",
+            )
         return JobStatus(DONE, tuple(outputs))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
-        return send(self.client, method, f"{self.url}{path}", float(self.settings["timeout_s"]),
-                    **kwargs)
+        return send(
+            self.client, method, f"{self.url}{path}", float(self.settings["timeout_s"]), **kwargs
+        )
 
 
 def _load_workflow(path: Path) -> dict[str, Any]:
@@ -243,10 +278,12 @@ def _load_workflow(path: Path) -> dict[str, Any]:
         raise ConfigError("workflow file not found", path) from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the workflow ({exc})", path) from exc
-    if not isinstance(graph, dict) or "nodes" in graph or not all(
-            isinstance(node, dict) and "class_type" in node for node in graph.values()):
-        raise ConfigError("not an API-format workflow (export it with File -> Export (API))",
-                          path)
+    if (
+        not isinstance(graph, dict)
+        or "nodes" in graph
+        or not all(isinstance(node, dict) and "class_type" in node for node in graph.values())
+    ):
+        raise ConfigError("not an API-format workflow (export it with File -> Export (API))", path)
     return graph
 
 
@@ -254,30 +291,41 @@ def _mapping(overrides: dict[str, Any], origin: str) -> dict[str, list[dict[str,
     mapping = {k: list(v) for k, v in DEFAULT_INPUTS.items()}
     for field, spec in overrides.items():
         if field not in DEFAULT_INPUTS:
-            raise ConfigError(f"unknown key 'backend.comfyui.inputs.{field}' (known: "
-                              f"{', '.join(DEFAULT_INPUTS)})", origin)
+            raise ConfigError(
+                f"unknown key 'backend.comfyui.inputs.{field}' (known: "
+                f"{', '.join(DEFAULT_INPUTS)})",
+                origin,
+            )
         specs = spec if isinstance(spec, list) else [spec]
         for item in specs:
-            if (not isinstance(item, dict) or "input" not in item
-                    or not ({"title", "class"} & set(item))):
-                raise ConfigError(f"'backend.comfyui.inputs.{field}' needs 'input' and a "
-                                  "'title' or 'class'", origin)
+            if (
+                not isinstance(item, dict)
+                or "input" not in item
+                or not ({"title", "class"} & set(item))
+            ):
+                raise ConfigError(
+                    f"'backend.comfyui.inputs.{field}' needs 'input' and a 'title' or 'class'",
+                    origin,
+                )
         mapping[field] = [dict(item) for item in specs]
     return mapping
 
 
 def _in_queue(items: Any, prompt_id: str) -> bool:
     """Queue items are ``[number, prompt_id, graph, extra, outputs]``."""
-    return any(isinstance(item, list) and len(item) > 1 and item[1] == prompt_id
-               for item in items or [])
+    return any(
+        isinstance(item, list) and len(item) > 1 and item[1] == prompt_id for item in items or []
+    )
 
 
 def _execution_error(status: dict[str, Any]) -> str:
     for message in status.get("messages") or []:
         if isinstance(message, list) and len(message) == 2 and message[0] == "execution_error":
             data = message[1] or {}
-            return (f"{data.get('node_type', 'node')} failed: "
-                    f"{str(data.get('exception_message', ''))[:300]}")
+            return (
+                f"{data.get('node_type', 'node')} failed: "
+                f"{str(data.get('exception_message', ''))[:300]}"
+            )
     return "ComfyUI reports an execution error"
 
 
@@ -285,8 +333,9 @@ def _errors(answer: dict[str, Any]) -> str:
     error = answer.get("error") or {}
     text = error.get("message", "") if isinstance(error, dict) else str(error)
     for node_id, info in (answer.get("node_errors") or {}).items():
-        reasons = [e.get("message", "") for e in (info or {}).get("errors", [])
-                   if isinstance(e, dict)]
+        reasons = [
+            e.get("message", "") for e in (info or {}).get("errors", []) if isinstance(e, dict)
+        ]
         text += f"; node {node_id}: {', '.join(reasons)}"
     return text[:500] or "validation failed"
 

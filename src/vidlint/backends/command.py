@@ -37,15 +37,21 @@ EX_TEMPFAIL = 75
 class CommandBackend:
     name = "command"
 
-    def __init__(self, settings: dict[str, Any] | None = None, config: Any = None,
-                 work_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: dict[str, Any] | None = None,
+        config: Any = None,
+        work_dir: Path | None = None,
+    ) -> None:
         settings = dict(settings or {})
         if isinstance(settings.get("command"), str):
             settings["command"] = shlex.split(settings["command"])
         self.settings = check_settings(self.name, settings, DEFAULTS, config)
         if not self.settings["command"]:
-            raise ConfigError("'backend.command.command' (the generator command) is not set",
-                              ", ".join(getattr(config, "sources", ())) or "config")
+            raise ConfigError(
+                "'backend.command.command' (the generator command) is not set",
+                ", ".join(getattr(config, "sources", ())) or "config",
+            )
         self.results: dict[str, str] = {}
 
     def submit(self, request: Any) -> Submission:
@@ -54,12 +60,20 @@ class CommandBackend:
         env = {**os.environ, "VIDLINT_IDEMPOTENCY_KEY": key}
         argv = [str(part) for part in self.settings["command"]]
         try:
-            done = subprocess.run(argv, input=json.dumps(data), capture_output=True, text=True,
-                                  timeout=float(self.settings["timeout_s"]), env=env,
-                                  cwd=self.settings["cwd"] or None, check=False)
+            done = subprocess.run(
+                argv,
+                input=json.dumps(data),
+                capture_output=True,
+                text=True,
+                timeout=float(self.settings["timeout_s"]),
+                env=env,
+                cwd=self.settings["cwd"] or None,
+                check=False,
+            )
         except subprocess.TimeoutExpired as exc:
-            raise TransientBackendError(f"command timed out after "
-                                        f"{self.settings['timeout_s']:g} s") from exc
+            raise TransientBackendError(
+                f"command timed out after {self.settings['timeout_s']:g} s"
+            ) from exc
         except OSError as exc:
             raise BackendError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
         if done.returncode != 0:
@@ -77,8 +91,11 @@ class CommandBackend:
         if not output.is_file():
             raise BackendError(f"command printed {lines[-1][:200]!r}, which is not a file")
         self.results[key[:32]] = str(output)
-        return Submission(key[:32], JobStatus(DONE, (str(output),)),
-                          {"output": str(output), "stderr_tail": (done.stderr or "")[-500:]})
+        return Submission(
+            key[:32],
+            JobStatus(DONE, (str(output),)),
+            {"output": str(output), "stderr_tail": (done.stderr or "")[-500:]},
+        )
 
     def poll(self, job_id: str) -> JobStatus:
         if job_id not in self.results:

@@ -58,10 +58,23 @@ DEFAULTS: dict[str, Any] = {
     "allowed_output_hosts": [],
     "max_output_mb": 2048,
 }
-STATES = {"queued": QUEUED, "starting": QUEUED, "pending": QUEUED, "in_queue": QUEUED,
-          "processing": RUNNING, "running": RUNNING, "in_progress": RUNNING,
-          "succeeded": DONE, "completed": DONE, "success": DONE, "done": DONE,
-          "failed": FAILED, "error": FAILED, "canceled": FAILED, "cancelled": FAILED}
+STATES = {
+    "queued": QUEUED,
+    "starting": QUEUED,
+    "pending": QUEUED,
+    "in_queue": QUEUED,
+    "processing": RUNNING,
+    "running": RUNNING,
+    "in_progress": RUNNING,
+    "succeeded": DONE,
+    "completed": DONE,
+    "success": DONE,
+    "done": DONE,
+    "failed": FAILED,
+    "error": FAILED,
+    "canceled": FAILED,
+    "cancelled": FAILED,
+}
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 NOT_VIDEO_TYPES = ("text/", "application/json", "application/xml")
 
@@ -70,28 +83,40 @@ def httpx_module() -> Any:
     try:
         import httpx
     except ImportError as exc:  # the regen extra is not installed
-        raise ConfigError("the http and comfyui backends need httpx: pip install "
-                          "'vidlint[regen]'") from exc
+        raise ConfigError(
+            "the http and comfyui backends need httpx: pip install 'vidlint[regen]'"
+        ) from exc
     return httpx
 
 
 class HttpBackend:
     name = "http"
 
-    def __init__(self, settings: dict[str, Any] | None = None, config: Any = None,
-                 work_dir: Path | None = None, transport: Any = None) -> None:
+    def __init__(
+        self,
+        settings: dict[str, Any] | None = None,
+        config: Any = None,
+        work_dir: Path | None = None,
+        transport: Any = None,
+    ) -> None:
         self.settings = check_settings(self.name, settings or {}, DEFAULTS, config)
         url = str(self.settings["url"]).rstrip("/")
         if urlsplit(url).scheme not in ("http", "https"):
-            raise ConfigError("'backend.http.url' must be an http(s) URL",
-                              ", ".join(getattr(config, "sources", ())) or "config")
+            raise ConfigError(
+                "'backend.http.url' must be an http(s) URL",
+                ", ".join(getattr(config, "sources", ())) or "config",
+            )
         self.url = url
         if not os.environ.get(self.settings["secret_env"] or ""):
-            log.warning("%s is not set: requests to %s will not be signed",
-                        self.settings["secret_env"] or "backend.http.secret_env", _where(url))
+            log.warning(
+                "%s is not set: requests to %s will not be signed",
+                self.settings["secret_env"] or "backend.http.secret_env",
+                _where(url),
+            )
         httpx = httpx_module()
-        self.client = httpx.Client(timeout=float(self.settings["timeout_s"]),
-                                   transport=transport, follow_redirects=False)
+        self.client = httpx.Client(
+            timeout=float(self.settings["timeout_s"]), transport=transport, follow_redirects=False
+        )
 
     # -- protocol -----------------------------------------------------------------------------
     def submit(self, request: Any) -> Submission:
@@ -100,8 +125,12 @@ class HttpBackend:
         if self.settings["inline_reference"] and data.get("reference"):
             data["reference_image"] = _inline(Path(data["reference"]))
         body = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        headers = {"content-type": "application/json", "idempotency-key": key,
-                   **self._auth(), **self._signature(key, body)}
+        headers = {
+            "content-type": "application/json",
+            "idempotency-key": key,
+            **self._auth(),
+            **self._signature(key, body),
+        }
         response = self._send("POST", self.url, content=body.encode(), headers=headers)
         answer = read_json(response, "submit")
         job_id = str(answer.get("id") or key)
@@ -134,8 +163,9 @@ class HttpBackend:
         from urllib.parse import quote
 
         template = str(self.settings[which])
-        status_url = str(self.settings["status_url"]).format(url=self.url,
-                                                            id=quote(job_id, safe=""))
+        status_url = str(self.settings["status_url"]).format(
+            url=self.url, id=quote(job_id, safe="")
+        )
         return template.format(url=self.url, id=quote(job_id, safe=""), status_url=status_url)
 
     def _auth(self) -> dict[str, str]:
@@ -157,24 +187,37 @@ class HttpBackend:
         try:
             signature = Webhook(secret).sign(msg_id, now, body)
         except (ValueError, TypeError) as exc:  # a malformed secret; never echo it
-            raise ConfigError(f"the secret in {self.settings['secret_env']} is not a valid "
-                              f"Standard Webhooks secret ({type(exc).__name__})") from None
-        return {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": signature}
+            raise ConfigError(
+                f"the secret in {self.settings['secret_env']} is not a valid "
+                f"Standard Webhooks secret ({type(exc).__name__})"
+            ) from None
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+        }
 
     def _check_output_url(self, url: str) -> None:
         parts, base = urlsplit(url), urlsplit(self.url)
         allowed = {base.netloc, *self.settings["allowed_output_hosts"]}
         if parts.scheme not in ("http", "https") or parts.netloc not in allowed:
-            raise BackendError(f"refusing to fetch an output from {parts.scheme}://"
-                               f"{parts.netloc} (allowed: {', '.join(sorted(allowed))})")
+            raise BackendError(
+                f"refusing to fetch an output from {parts.scheme}://"
+                f"{parts.netloc} (allowed: {', '.join(sorted(allowed))})"
+            )
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Any:
         return send(self.client, method, url, float(self.settings["timeout_s"]), **kwargs)
 
 
-def send(client: Any, method: str, url: str, timeout_s: float, accept: tuple[int, ...] = (),
-         **kwargs: Any) -> Any:
+def send(
+    client: Any,
+    method: str,
+    url: str,
+    timeout_s: float,
+    accept: tuple[int, ...] = (),
+    **kwargs: Any,
+) -> Any:
     """One HTTP call with httpx's exceptions translated: transport failures and timeouts are
     transient, an error status (other than those in ``accept``) is raised by
     :func:`raise_for_status`."""
@@ -182,11 +225,13 @@ def send(client: Any, method: str, url: str, timeout_s: float, accept: tuple[int
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
-        raise TransientBackendError(f"{method} {_where(url)} timed out after "
-                                    f"{timeout_s:g} s") from exc
+        raise TransientBackendError(
+            f"{method} {_where(url)} timed out after {timeout_s:g} s"
+        ) from exc
     except httpx.TransportError as exc:
-        raise TransientBackendError(f"{method} {_where(url)} failed: "
-                                    f"{type(exc).__name__}: {exc}") from exc
+        raise TransientBackendError(
+            f"{method} {_where(url)} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     if response.status_code not in accept:
         raise_for_status(response, f"{method} {_where(url)}")
     return response
@@ -203,8 +248,9 @@ def download(client: Any, url: str, target: Path, max_bytes: int, **kwargs: Any)
             raise_for_status(response, f"GET {_where(url)}")
             kind = response.headers.get("content-type", "")
             if kind.startswith(NOT_VIDEO_TYPES):
-                raise BackendError(f"the returned file is not a video (content-type "
-                                   f"{kind.split(';')[0]})")
+                raise BackendError(
+                    f"the returned file is not a video (content-type {kind.split(';')[0]})"
+                )
             size = 0
             with open(temp, "wb") as handle:
                 for block in response.iter_bytes():
@@ -239,8 +285,9 @@ def raise_for_status(response: Any, what: str) -> None:
         excerpt = ""
     message = f"{what}: HTTP {code} {excerpt}".strip()
     if code in TRANSIENT_STATUS:
-        raise TransientBackendError(message, retry_after=_retry_after(
-            response.headers.get("retry-after")))
+        raise TransientBackendError(
+            message, retry_after=_retry_after(response.headers.get("retry-after"))
+        )
     raise BackendError(message)
 
 
@@ -266,8 +313,9 @@ def read_json(response: Any, what: str) -> dict[str, Any]:
     try:
         answer = response.json()
     except ValueError as exc:
-        raise BackendError(f"{what}: the backend answered something that is not JSON "
-                           f"({response.text[:80]!r})") from exc
+        raise BackendError(
+            f"{what}: the backend answered something that is not JSON ({response.text[:80]!r})"
+        ) from exc
     if not isinstance(answer, dict):
         raise BackendError(f"{what}: the backend answered JSON that is not an object")
     return answer
@@ -278,8 +326,11 @@ def _status(answer: dict[str, Any]) -> JobStatus:
     if raw not in STATES:
         raise BackendError(f"the backend answered an unknown job status {raw!r}")
     output = answer.get("output", answer.get("outputs"))
-    outputs = (output,) if isinstance(output, str) else tuple(
-        o for o in (output or ()) if isinstance(o, str))
+    outputs = (
+        (output,)
+        if isinstance(output, str)
+        else tuple(o for o in (output or ()) if isinstance(o, str))
+    )
     state = STATES[raw]
     if state == DONE and not outputs:
         raise BackendError("the backend says the job succeeded but gives no output URL")

@@ -45,15 +45,21 @@ STALL_CURES = ("still frame", "static", "frozen")
 class SyntheticBackend:
     name = "synthetic"
 
-    def __init__(self, settings: dict[str, Any] | None = None, config: Any = None,
-                 work_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: dict[str, Any] | None = None,
+        config: Any = None,
+        work_dir: Path | None = None,
+    ) -> None:
         self.settings = check_settings(self.name, settings or {}, DEFAULTS, config)
         unknown = set(self.settings["problems"]) - set(PROBLEMS)
         if unknown:
             from vidlint.errors import ConfigError
 
-            raise ConfigError(f"'backend.synthetic.problems' has unknown {sorted(unknown)} "
-                              f"(known: {', '.join(PROBLEMS)})")
+            raise ConfigError(
+                f"'backend.synthetic.problems' has unknown {sorted(unknown)} "
+                f"(known: {', '.join(PROBLEMS)})"
+            )
         self.folder = Path(work_dir or "vidlint-synthetic") / "synthetic"
         self.renders = 0
         """How many clips this instance rendered (tests count duplicates with it)."""
@@ -118,7 +124,10 @@ class SyntheticBackend:
         width = int(params.get("width") or self.settings["width"])
         height = int(params.get("height") or self.settings["height"])
         scale = min(1.0, self.settings["max_side"] / max(width, height))
-        width, height = (max(16, int(width * scale) // 2 * 2), max(16, int(height * scale) // 2 * 2))
+        width, height = (
+            max(16, int(width * scale) // 2 * 2),
+            max(16, int(height * scale) // 2 * 2),
+        )
         frames = max(8, round(float(params.get("duration_s") or 2.0) * fps))
         artifacts = []
         if "stall" in problems:
@@ -132,9 +141,16 @@ class SyntheticBackend:
             if start < frames - 1:
                 artifacts.append(Artifact("corrupt", start, frames - start))
         motion = float(params.get("motion_strength") or 1.0)
-        spec = SynthSpec(width=width, height=height, fps=fps, frames=frames,
-                         seed=int(data.get("seed") or 0) % 100_000, camera="pan",
-                         motion=max(0.3, motion), artifacts=artifacts)
+        spec = SynthSpec(
+            width=width,
+            height=height,
+            fps=fps,
+            frames=frames,
+            seed=int(data.get("seed") or 0) % 100_000,
+            camera="pan",
+            motion=max(0.3, motion),
+            artifacts=artifacts,
+        )
         self.folder.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.stem}.part.mp4")
         try:

@@ -21,8 +21,12 @@ from vidlint.engine import batch_settings, make_engine
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="A linter for AI-generated video.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="A linter for AI-generated video.",
+)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -45,61 +49,112 @@ def split_list(values: list[str] | None) -> list[str] | None:
 def check(
     paths: Annotated[list[str], typer.Argument(help="Clips, folders or globs.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for reports.")] = Path(
-        "reports"),
-    formats: Annotated[Optional[list[str]], typer.Option(
-        "--format", "-f", help="Report formats, e.g. json,html (repeatable).")] = None,
-    select: Annotated[Optional[list[str]], typer.Option(
-        help="Rule families or codes to run, e.g. TMP,FLK001.")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option(
-        help="Rule families or codes to skip.")] = None,
+        "reports"
+    ),
+    formats: Annotated[
+        Optional[list[str]],
+        typer.Option("--format", "-f", help="Report formats, e.g. json,html (repeatable)."),
+    ] = None,
+    select: Annotated[
+        Optional[list[str]], typer.Option(help="Rule families or codes to run, e.g. TMP,FLK001.")
+    ] = None,
+    ignore: Annotated[
+        Optional[list[str]], typer.Option(help="Rule families or codes to skip.")
+    ] = None,
     profile: Annotated[Optional[str], typer.Option(help="fast, default or thorough.")] = None,
-    device: Annotated[Optional[str], typer.Option(
-        help="Where the temporal and flow analyzers compute: auto (a CUDA GPU when torch sees "
-             "one, else cpu), cpu, cuda, cuda:N, or torch-cpu.")] = None,
-    config: Annotated[Optional[Path], typer.Option(
-        help="A vidlint.toml or pyproject.toml (default: found from the current folder).")] = None,
-    reference: Annotated[Optional[Path], typer.Option(
-        help="Source image of an image-to-video clip.")] = None,
-    prompt: Annotated[Optional[str], typer.Option(help="The prompt the clip was made from.")] = None,
-    no_write: Annotated[bool, typer.Option("--no-write", help="Print only; write no reports.")] = False,
+    device: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Where the temporal and flow analyzers compute: auto (a CUDA GPU when torch sees "
+            "one, else cpu), cpu, cuda, cuda:N, or torch-cpu."
+        ),
+    ] = None,
+    config: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="A vidlint.toml or pyproject.toml (default: found from the current folder)."
+        ),
+    ] = None,
+    reference: Annotated[
+        Optional[Path], typer.Option(help="Source image of an image-to-video clip.")
+    ] = None,
+    prompt: Annotated[
+        Optional[str], typer.Option(help="The prompt the clip was made from.")
+    ] = None,
+    no_write: Annotated[
+        bool, typer.Option("--no-write", help="Print only; write no reports.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="One line per clip.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every finding, with evidence.")] = False,
-    exit_zero: Annotated[bool, typer.Option(
-        "--exit-zero", help="Exit 0 even when clips fail (input errors still exit 2).")] = False,
-    jobs: Annotated[Optional[int], typer.Option(
-        "--jobs", "-j", min=0, help="Worker processes (0 or default: one per core).")] = None,
-    engine: Annotated[Optional[str], typer.Option(
-        help="pool (default: one process per core), serial, or ray (RAY_ADDRESS picks the "
-             "cluster).")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Check again clips whose cached reports are up to date.")] = False,
-    save_frames: Annotated[bool, typer.Option(
-        "--save-frames", help="Also write each finding's peak frame as PNG (<clip>.frames/; "
-                              "the 'frames' format).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Every finding, with evidence.")
+    ] = False,
+    exit_zero: Annotated[
+        bool,
+        typer.Option(
+            "--exit-zero", help="Exit 0 even when clips fail (input errors still exit 2)."
+        ),
+    ] = False,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option("--jobs", "-j", min=0, help="Worker processes (0 or default: one per core)."),
+    ] = None,
+    engine: Annotated[
+        Optional[str],
+        typer.Option(
+            help="pool (default: one process per core), serial, or ray (RAY_ADDRESS picks the "
+            "cluster)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Check again clips whose cached reports are up to date.")
+    ] = False,
+    save_frames: Annotated[
+        bool,
+        typer.Option(
+            "--save-frames",
+            help="Also write each finding's peak frame as PNG (<clip>.frames/; "
+            "the 'frames' format).",
+        ),
+    ] = False,
 ) -> None:
     """Check clips and write a report per clip plus summary.json."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         settings = load_config(config).with_options(
-            select=split_list(select), ignore=split_list(ignore), profile=profile,
-            device=device, formats=split_list(formats))
+            select=split_list(select),
+            ignore=split_list(ignore),
+            profile=profile,
+            device=device,
+            formats=split_list(formats),
+        )
         pipeline_device(settings.device)  # "cuda" without a GPU: one clear line, no worker
         if save_frames and "frames" not in settings.formats:
             settings = settings.with_options(formats=[*settings.formats, "frames"])
         batch = batch_settings(settings)
-        runner = make_engine(engine or batch.get("engine", "pool"),
-                             jobs if jobs is not None else batch.get("jobs") or None,
-                             batch.get("address"))
+        runner = make_engine(
+            engine or batch.get("engine", "pool"),
+            jobs if jobs is not None else batch.get("jobs") or None,
+            batch.get("address"),
+        )
     except VidlintError as exc:
         raise fail(str(exc)) from None
     if reference is not None and not reference.is_file():
         raise fail(f"{reference}: reference image not found")
     context = {"prompt": prompt, "reference": str(reference) if reference else None}
     show_progress = sys.stderr.isatty() and not quiet
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
-                        disable=not show_progress, transient=True)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show_progress,
+        transient=True,
+    )
     task = progress.add_task("checking", total=None, rate="")
 
     def started(count: int) -> None:
@@ -115,9 +170,17 @@ def check(
 
     with progress:
         try:
-            result = run_batch(paths, settings, None if no_write else out_dir, context,
-                               keep_reports=not quiet, on_start=started, on_result=finished,
-                               engine=runner, force=force)
+            result = run_batch(
+                paths,
+                settings,
+                None if no_write else out_dir,
+                context,
+                keep_reports=not quiet,
+                on_start=started,
+                on_result=finished,
+                engine=runner,
+                force=force,
+            )
         except VidlintError as exc:
             raise fail(str(exc)) from None
         except KeyboardInterrupt:
@@ -140,7 +203,8 @@ def print_outcome(outcome: ClipOutcome) -> None:
     codes = ", ".join(outcome.codes) or "-"
     out.print(
         f"[{style}]{outcome.verdict:4}[/{style}] {outcome.score:3d}  {escape(outcome.path)}"
-        f"  [dim]{codes}  ({outcome.seconds:.1f} s)[/dim]")
+        f"  [dim]{codes}  ({outcome.seconds:.1f} s)[/dim]"
+    )
 
 
 def print_findings(report, verbose: bool) -> None:
@@ -149,10 +213,15 @@ def print_findings(report, verbose: bool) -> None:
         if finding.severity == "info" and not verbose:
             continue
         style = SEVERITY_STYLE[finding.severity]
-        span = (f"{finding.start_frame}" if finding.start_frame == finding.end_frame
-                else f"{finding.start_frame}-{finding.end_frame}")
-        out.print(f"  {escape(path)}:{span}  [{style}]{finding.code}[/{style}] "
-                  f"{escape(finding.message)}  [dim]{finding.name}[/dim]")
+        span = (
+            f"{finding.start_frame}"
+            if finding.start_frame == finding.end_frame
+            else f"{finding.start_frame}-{finding.end_frame}"
+        )
+        out.print(
+            f"  {escape(path)}:{span}  [{style}]{finding.code}[/{style}] "
+            f"{escape(finding.message)}  [dim]{finding.name}[/dim]"
+        )
         if verbose and finding.evidence:
             evidence = ", ".join(f"{k}={v}" for k, v in finding.evidence.items())
             out.print(f"      [dim]{escape(evidence)}[/dim]")
@@ -161,8 +230,10 @@ def print_findings(report, verbose: bool) -> None:
 def print_totals(outcomes: list[ClipOutcome], out_dir: Path | None) -> None:
     counts = {key: sum(1 for o in outcomes if o.verdict == key) for key in VERDICT_STYLE}
     errors = sum(1 for o in outcomes if o.error)
-    line = (f"{len(outcomes)} clip(s): [green]{counts['pass']} pass[/green], "
-            f"[yellow]{counts['warn']} warn[/yellow], [red]{counts['fail']} fail[/red]")
+    line = (
+        f"{len(outcomes)} clip(s): [green]{counts['pass']} pass[/green], "
+        f"[yellow]{counts['warn']} warn[/yellow], [red]{counts['fail']} fail[/red]"
+    )
     if errors:
         line += f", [red]{errors} error(s)[/red]"
     if out_dir is not None:
@@ -187,8 +258,11 @@ def rules(
         table.add_row(code, rule.name, rule.severity, rule.summary, defaults)
     out.print(table)
     families = sorted({code[:3] for code in load_rules()})
-    out.print("[dim]families: " + ", ".join(f"{f} {FAMILY_TITLES.get(f, '')}"
-                                             for f in families) + "[/dim]")
+    out.print(
+        "[dim]families: "
+        + ", ".join(f"{f} {FAMILY_TITLES.get(f, '')}" for f in families)
+        + "[/dim]"
+    )
 
 
 @app.command()

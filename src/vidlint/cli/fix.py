@@ -19,54 +19,87 @@ STATUS_STYLE = {"passed": "green", "salvaged": "green", "exhausted": "red"}
 @app.command()
 def fix(
     paths: Annotated[list[str], typer.Argument(help="Clips, folders or globs.")],
-    backend: Annotated[Optional[str], typer.Option(
-        help="synthetic, command, http or comfyui (default: backend.name in config).")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for fixed clips, "
-                                          "reports and histories.")] = Path("fixed"),
-    work_dir: Annotated[Optional[Path], typer.Option(
-        "--work", help="Folder for the loop's state and attempts (default: OUT/.vidlint-fix); "
-                       "re-running with the same folder resumes.")] = None,
-    select: Annotated[Optional[list[str]], typer.Option(
-        help="Rule families or codes to check, e.g. TMP,FLK.")] = None,
+    backend: Annotated[
+        Optional[str],
+        typer.Option(help="synthetic, command, http or comfyui (default: backend.name in config)."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for fixed clips, reports and histories.")
+    ] = Path("fixed"),
+    work_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--work",
+            help="Folder for the loop's state and attempts (default: OUT/.vidlint-fix); "
+            "re-running with the same folder resumes.",
+        ),
+    ] = None,
+    select: Annotated[
+        Optional[list[str]], typer.Option(help="Rule families or codes to check, e.g. TMP,FLK.")
+    ] = None,
     ignore: Annotated[Optional[list[str]], typer.Option(help="Rules to skip.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="A vidlint.toml or pyproject.toml.")] = None,
-    prompt: Annotated[Optional[str], typer.Option(help="The prompt the clip was made from.")] = None,
+    config: Annotated[
+        Optional[Path], typer.Option(help="A vidlint.toml or pyproject.toml.")
+    ] = None,
+    prompt: Annotated[
+        Optional[str], typer.Option(help="The prompt the clip was made from.")
+    ] = None,
     negative_prompt: Annotated[Optional[str], typer.Option(help="Its negative prompt.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Its seed.")] = None,
-    duration: Annotated[Optional[float], typer.Option(
-        help="The duration asked for, in seconds (default: the clip's).")] = None,
-    reference: Annotated[Optional[Path], typer.Option(
-        help="Source image of an image-to-video clip.")] = None,
-    max_attempts: Annotated[Optional[int], typer.Option(
-        help="Regenerations per clip (default: regen.max_attempts, 4).")] = None,
-    max_wall_s: Annotated[Optional[float], typer.Option(
-        help="Wall-clock budget per clip, in seconds.")] = None,
-    no_salvage: Annotated[bool, typer.Option(
-        "--no-salvage", help="Never trim a clean prefix instead of regenerating.")] = False,
+    duration: Annotated[
+        Optional[float],
+        typer.Option(help="The duration asked for, in seconds (default: the clip's)."),
+    ] = None,
+    reference: Annotated[
+        Optional[Path], typer.Option(help="Source image of an image-to-video clip.")
+    ] = None,
+    max_attempts: Annotated[
+        Optional[int], typer.Option(help="Regenerations per clip (default: regen.max_attempts, 4).")
+    ] = None,
+    max_wall_s: Annotated[
+        Optional[float], typer.Option(help="Wall-clock budget per clip, in seconds.")
+    ] = None,
+    no_salvage: Annotated[
+        bool,
+        typer.Option("--no-salvage", help="Never trim a clean prefix instead of regenerating."),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.")] = False,
 ) -> None:
     """Check clips; regenerate the failing ones with constrained requests until they pass."""
     from vidlint.batch import expand_inputs
     from vidlint.regen import Fixer, regen_settings
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
-        settings = load_config(config).with_options(select=split_list(select),
-                                                    ignore=split_list(ignore))
-        regen = regen_settings(settings, max_attempts=max_attempts, max_wall_s=max_wall_s,
-                               salvage=False if no_salvage else None)
+        settings = load_config(config).with_options(
+            select=split_list(select), ignore=split_list(ignore)
+        )
+        regen = regen_settings(
+            settings,
+            max_attempts=max_attempts,
+            max_wall_s=max_wall_s,
+            salvage=False if no_salvage else None,
+        )
         name = backend or str(settings.section("backend").get("name") or "")
         if not name:
-            raise fail("choose a backend: --backend synthetic|command|http|comfyui "
-                       "(or backend.name in config)")
+            raise fail(
+                "choose a backend: --backend synthetic|command|http|comfyui "
+                "(or backend.name in config)"
+            )
     except VidlintError as exc:
         raise fail(str(exc)) from None
     if reference is not None and not reference.is_file():
         raise fail(f"{reference}: reference image not found")
-    context: dict[str, Any] = {"prompt": prompt, "negative_prompt": negative_prompt,
-                               "seed": seed, "duration_s": duration,
-                               "reference": str(reference) if reference else None}
+    context: dict[str, Any] = {
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "seed": seed,
+        "duration_s": duration,
+        "reference": str(reference) if reference else None,
+    }
     context = {k: v for k, v in context.items() if v is not None}
     clips, missing = expand_inputs(paths, skip=out_dir)
     for row in missing:
@@ -75,13 +108,18 @@ def fix(
     def show(kind: str, event: dict[str, Any]) -> None:
         if kind in ("checked", "planned", "salvage", "failed", "retry", "resubmit"):
             style = "red" if kind == "failed" else "dim"
-            out.print(f"  [{style}]#{event['attempt']} {kind}: {escape(event['detail'])}"
-                      f"[/{style}]")
+            out.print(f"  [{style}]#{event['attempt']} {kind}: {escape(event['detail'])}[/{style}]")
 
     exit_code = 2 if missing else 0
     try:
-        fixer = Fixer(settings, name, work_dir or out_dir / ".vidlint-fix", out_dir,
-                      settings=regen, on_event=show)
+        fixer = Fixer(
+            settings,
+            name,
+            work_dir or out_dir / ".vidlint-fix",
+            out_dir,
+            settings=regen,
+            on_event=show,
+        )
     except VidlintError as exc:
         raise fail(str(exc)) from None
     try:
@@ -93,15 +131,18 @@ def fix(
                 err.print(f"[red]error[/red] {escape(str(exc))}")
                 exit_code = 2
                 continue
-            final = next((a for a in result.history["attempts"]
-                          if a["attempt"] == result.final_attempt), {})
+            final = next(
+                (a for a in result.history["attempts"] if a["attempt"] == result.final_attempt), {}
+            )
             style = STATUS_STYLE.get(result.status, "red")
             verdict = final.get("verdict") or "-"
-            out.print(f"[{style}]{result.status}[/{style}] after "
-                      f"{sum(a['kind'] == 'regen' for a in result.history['attempts'])} "
-                      f"regeneration(s): attempt {result.final_attempt} "
-                      f"[{VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/] "
-                      f"{final.get('score', '-')} -> {escape(str(result.final_path))}")
+            out.print(
+                f"[{style}]{result.status}[/{style}] after "
+                f"{sum(a['kind'] == 'regen' for a in result.history['attempts'])} "
+                f"regeneration(s): attempt {result.final_attempt} "
+                f"[{VERDICT_STYLE.get(verdict, 'white')}]{verdict}[/] "
+                f"{final.get('score', '-')} -> {escape(str(result.final_path))}"
+            )
             if result.history_path:
                 out.print(f"  [dim]history: {escape(result.history_path)}[/dim]")
             if not result.ok and exit_code == 0:

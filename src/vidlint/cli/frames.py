@@ -34,22 +34,30 @@ def load_report(path: Path) -> Report:
     except VidlintError as exc:
         raise VidlintError(exc.cause, path) from exc
     except (KeyError, TypeError, ValueError) as exc:
-        raise VidlintError(f"not a valid vidlint report ({type(exc).__name__}: {exc})",
-                           path) from exc
+        raise VidlintError(
+            f"not a valid vidlint report ({type(exc).__name__}: {exc})", path
+        ) from exc
 
 
 @app.command()
 def frames(
-    report_path: Annotated[Path, typer.Argument(metavar="REPORT",
-                                                help="A report written by check (.vidlint.json).")],
-    csv: Annotated[bool, typer.Option("--csv", help="Write CSV: every signal of every frame.")]
-    = False,
-    output: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Write to this file instead of standard output.")] = None,
-    signal: Annotated[Optional[list[str]], typer.Option(
-        "--signal", "-s", help="Only these signals, e.g. temporal.diff (repeatable).")] = None,
-    flagged: Annotated[bool, typer.Option(
-        "--flagged", help="Only frames inside a finding's span.")] = False,
+    report_path: Annotated[
+        Path, typer.Argument(metavar="REPORT", help="A report written by check (.vidlint.json).")
+    ],
+    csv: Annotated[
+        bool, typer.Option("--csv", help="Write CSV: every signal of every frame.")
+    ] = False,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--out", "-o", help="Write to this file instead of standard output."),
+    ] = None,
+    signal: Annotated[
+        Optional[list[str]],
+        typer.Option("--signal", "-s", help="Only these signals, e.g. temporal.diff (repeatable)."),
+    ] = None,
+    flagged: Annotated[
+        bool, typer.Option("--flagged", help="Only frames inside a finding's span.")
+    ] = False,
 ) -> None:
     """Per-frame signals, badness per family and the codes flagging each frame."""
     from vidlint.writers.csv import frame_columns, frame_rows, to_csv

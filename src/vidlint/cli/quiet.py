@@ -18,7 +18,8 @@ import threading
 NATIVE_NOISE = re.compile(
     rb"^(?:[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"  # absl / glog lines
     rb"|INFO: Created TensorFlow Lite"
-    rb"|WARNING: All log messages before absl::InitializeLog)")
+    rb"|WARNING: All log messages before absl::InitializeLog)"
+)
 
 
 def filter_native_logs() -> None:
@@ -31,10 +32,17 @@ def filter_native_logs() -> None:
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
     os.close(write_end)
-    sys.stderr = open(original, "w", buffering=1, encoding="utf-8",  # noqa: SIM115
-                      errors="backslashreplace", closefd=False)
-    threading.Thread(target=_forward, args=(read_end, original), daemon=True,
-                     name="native-log-filter").start()
+    sys.stderr = open(
+        original,
+        "w",
+        buffering=1,
+        encoding="utf-8",  # noqa: SIM115
+        errors="backslashreplace",
+        closefd=False,
+    )
+    threading.Thread(
+        target=_forward, args=(read_end, original), daemon=True, name="native-log-filter"
+    ).start()
 
 
 def _forward(read_end: int, original: int) -> None:

@@ -28,12 +28,19 @@ def parse_size(text: str) -> tuple[int, int]:
 @app.command("check-source")
 def check_source_command(
     images: Annotated[list[Path], typer.Argument(help="Source images (png, jpg, webp...).")],
-    target: Annotated[str, typer.Option(
-        help="Output resolution of the clip to be generated, WIDTHxHEIGHT.")] = "1280x720",
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Also write a JSON report per image into this folder.")] = None,
-    config: Annotated[Path | None, typer.Option(
-        help="A vidlint.toml or pyproject.toml (default: found from the current folder).")] = None,
+    target: Annotated[
+        str, typer.Option(help="Output resolution of the clip to be generated, WIDTHxHEIGHT.")
+    ] = "1280x720",
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also write a JSON report per image into this folder."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="A vidlint.toml or pyproject.toml (default: found from the current folder)."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show measurements.")] = False,
 ) -> None:
     """Lint image-to-video source images before generating: blur, size, noise, clutter."""
@@ -62,11 +69,14 @@ def check_source_command(
         out.print(f"[{style}]{verdict:4}[/{style}] {report.score:3d}  {escape(str(image))}")
         for finding in report.findings:
             colour = SEVERITY_STYLE[finding.severity]
-            out.print(f"  {escape(str(image))}  [{colour}]{finding.code}[/{colour}] "
-                      f"{escape(finding.message)}  [dim]{finding.name}[/dim]")
+            out.print(
+                f"  {escape(str(image))}  [{colour}]{finding.code}[/{colour}] "
+                f"{escape(finding.message)}  [dim]{finding.name}[/dim]"
+            )
         if verbose:
-            measures = ", ".join(f"{k}={v}" for k, v in report.extra["source"].items()
-                                 if k != "path")
+            measures = ", ".join(
+                f"{k}={v}" for k, v in report.extra["source"].items() if k != "path"
+            )
             out.print(f"      [dim]{escape(measures)}[/dim]")
         if out_dir is not None:
             WRITERS.get("json").write(report, out_dir / f"{image.stem}.source.vidlint.json")

@@ -12,11 +12,21 @@ from vidlint.cli.app import app, fail, out
 
 @app.command()
 def synth(
-    path: Annotated[Optional[Path], typer.Argument(
-        help="Output clip: .mp4 .mov .mkv .webm .avi .gif, or a folder for PNG frames.")] = None,
-    artifact: Annotated[Optional[list[str]], typer.Option(
-        "--artifact", "-a", help="kind@start[:length][,key=value], e.g. freeze@40:12 "
-                                 "(repeatable; 'vidlint synth --list' shows the kinds).")] = None,
+    path: Annotated[
+        Optional[Path],
+        typer.Argument(
+            help="Output clip: .mp4 .mov .mkv .webm .avi .gif, or a folder for PNG frames."
+        ),
+    ] = None,
+    artifact: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--artifact",
+            "-a",
+            help="kind@start[:length][,key=value], e.g. freeze@40:12 "
+            "(repeatable; 'vidlint synth --list' shows the kinds).",
+        ),
+    ] = None,
     size: Annotated[str, typer.Option(help="WIDTHxHEIGHT.")] = "320x240",
     frames: Annotated[int, typer.Option(help="Number of frames.")] = 48,
     fps: Annotated[float, typer.Option(help="Frame rate.")] = 24.0,
@@ -41,8 +51,16 @@ def synth(
         raise fail(f"bad option: {exc}") from None
     if camera not in ("static", "pan", "zoom"):
         raise fail(f"camera must be static, pan or zoom, not {camera!r}")
-    spec = SynthSpec(width=width, height=height, frames=frames, fps=fps, camera=camera,
-                     motion=motion, seed=seed, artifacts=artifacts)
+    spec = SynthSpec(
+        width=width,
+        height=height,
+        frames=frames,
+        fps=fps,
+        camera=camera,
+        motion=motion,
+        seed=seed,
+        artifacts=artifacts,
+    )
     try:
         data = write_clip(spec, path)
     except (ValueError, OSError) as exc:

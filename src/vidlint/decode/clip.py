@@ -136,11 +136,19 @@ class Clip:
                 yield _frame_from_av(index, time_s, picture, self._short_side)
             index += 1
         if index == 0 and self.declared_frames and not self.issues:
-            self.issues.append(DecodeIssue(0, 0.0, f"the container declares "
-                                           f"{self.declared_frames} frames but none could be "
-                                           "read: truncated or damaged file"))
-        self.issues.extend(DecodeIssue(index, self._times[-1] if self._times else 0.0, message)
-                           for message in self._source.trailing_issues())
+            self.issues.append(
+                DecodeIssue(
+                    0,
+                    0.0,
+                    f"the container declares "
+                    f"{self.declared_frames} frames but none could be "
+                    "read: truncated or damaged file",
+                )
+            )
+        self.issues.extend(
+            DecodeIssue(index, self._times[-1] if self._times else 0.0, message)
+            for message in self._source.trailing_issues()
+        )
         self._finalize(self._source.last_duration_s)
 
     def close(self) -> None:
@@ -177,8 +185,9 @@ class Clip:
             info.fps = round(len(times) / duration, 4)
         # Timestamps are rounded to the time base: allow one tick of jitter before calling it VFR.
         tick = float(info.time_base) if info.time_base else 1e-3
-        info.vfr = bool(len(positive) and (positive.max() - positive.min()) > max(1.5 * tick,
-                                                                                  0.05 * typical))
+        info.vfr = bool(
+            len(positive) and (positive.max() - positive.min()) > max(1.5 * tick, 0.05 * typical)
+        )
 
 
 class _RotatedPicture(Picture):
@@ -229,15 +238,20 @@ class _AVPicture(Picture):
         if (width, height) == (self._picture.width, self._picture.height):
             return self.rgb()
         name = "AREA" if interpolation == cv2.INTER_AREA else "BILINEAR"
-        return self._picture.reformat(width=width, height=height, format="rgb24",
-                                      interpolation=name).to_ndarray()
+        return self._picture.reformat(
+            width=width, height=height, format="rgb24", interpolation=name
+        ).to_ndarray()
 
 
 def _frame_from_av(index: int, time_s: float, picture: av.VideoFrame, short_side: int) -> Frame:
     # cv2's I420 conversion assumes video range; full-range yuv420p (VP9, AV1 and some phones
     # flag it instead of using yuvj420p) goes through swscale, which reads the range flag.
-    if (picture.format.name == "yuv420p" and picture.width % 2 == 0 and picture.height % 2 == 0
-            and picture.color_range != FULL_RANGE):
+    if (
+        picture.format.name == "yuv420p"
+        and picture.width % 2 == 0
+        and picture.height % 2 == 0
+        and picture.color_range != FULL_RANGE
+    ):
         source: Picture = I420Picture(picture.to_ndarray(), picture.width, picture.height)
     else:
         source = _AVPicture(picture)
@@ -283,16 +297,21 @@ class _PyAVSource(_Source):
             raise InputError(f"cannot open ({exc.strerror or exc})", path) from exc
         fmt = self.container.format.name
         # A cover image (mp4/mkv artwork) is a one-picture "video" stream: never the clip.
-        videos = [s for s in self.container.streams.video
-                  if not s.disposition & av.stream.Disposition.attached_pic]
+        videos = [
+            s
+            for s in self.container.streams.video
+            if not s.disposition & av.stream.Disposition.attached_pic
+        ]
         if not videos:
             others = self._other_streams()
             self.container.close()
             raise InputError(f"has no video stream ({others})", path)
         if fmt == "webp_pipe" and _is_animated_webp(path):
             self.container.close()
-            raise InputError("is an animated WebP, which ffmpeg cannot decode: convert it to "
-                             "mp4, webm or gif", path)
+            raise InputError(
+                "is an animated WebP, which ffmpeg cannot decode: convert it to mp4, webm or gif",
+                path,
+            )
         if fmt.endswith(STILL_IMAGE_FORMATS):
             self.container.close()
             raise InputError(f"is a still image ({fmt.split('_')[0]}), not a clip", path)
@@ -318,9 +337,15 @@ class _PyAVSource(_Source):
                 return
 
     def _other_streams(self) -> str:
-        kinds = [kind for kind, streams in (("audio", self.container.streams.audio),
-                                            ("subtitles", self.container.streams.subtitles),
-                                            ("data", self.container.streams.data)) if streams]
+        kinds = [
+            kind
+            for kind, streams in (
+                ("audio", self.container.streams.audio),
+                ("subtitles", self.container.streams.subtitles),
+                ("data", self.container.streams.data),
+            )
+            if streams
+        ]
         if kinds:
             return " and ".join(kinds) + " only"
         return "only a cover image" if self.container.streams.video else "no streams"
@@ -329,8 +354,10 @@ class _PyAVSource(_Source):
         stream, ctx = self.stream, self.stream.codec_context
         if ctx is None:  # an MP4 cut inside its index: the stream is listed, its codec is not
             self.container.close()
-            raise DecodeError(f"{_damage_kind(self.path)}: its video stream names no codec "
-                              "ffmpeg can decode", self.path)
+            raise DecodeError(
+                f"{_damage_kind(self.path)}: its video stream names no codec ffmpeg can decode",
+                self.path,
+            )
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else 0.0
         frames = int(stream.frames or 0)
@@ -348,9 +375,16 @@ class _PyAVSource(_Source):
         if self.rotation in (90, 270):  # width and height as shown, like every player
             width, height = height, width
         return ClipInfo(
-            path=str(self.path), sha256="", width=width, height=height,
-            fps=round(fps, 4), frame_count=frames, duration_s=round(duration, 6), codec=ctx.name,
-            container=self.format, has_audio=bool(self.container.streams.audio),
+            path=str(self.path),
+            sha256="",
+            width=width,
+            height=height,
+            fps=round(fps, 4),
+            frame_count=frames,
+            duration_s=round(duration, 6),
+            codec=ctx.name,
+            container=self.format,
+            has_audio=bool(self.container.streams.audio),
             time_base=stream.time_base,
         )
 
@@ -366,9 +400,11 @@ class _PyAVSource(_Source):
             if first and not isinstance(item, str):
                 first = False
                 if interval and item[0] > 1.5 * interval:
-                    yield (f"the first decodable frame is at {item[0]:.3f} s: the "
-                           f"~{round(item[0] / interval)} frame(s) before it could not be "
-                           "decoded (a file cut mid-GOP?)")
+                    yield (
+                        f"the first decodable frame is at {item[0]:.3f} s: the "
+                        f"~{round(item[0] / interval)} frame(s) before it could not be "
+                        "decoded (a file cut mid-GOP?)"
+                    )
             yield item
 
     def _in_display_order(self) -> Iterator[tuple[float, av.VideoFrame] | str]:
@@ -398,8 +434,10 @@ class _PyAVSource(_Source):
 
     def trailing_issues(self) -> list[str]:
         if self.format == "gif" and not _ends_with(self.path, b";"):
-            return ["the GIF ends without its trailer byte (truncated file): its last frame "
-                    + "may be incomplete"]
+            return [
+                "the GIF ends without its trailer byte (truncated file): its last frame "
+                + "may be incomplete"
+            ]
         return []
 
     def _decoded(self) -> Iterator[av.VideoFrame | str]:
@@ -428,29 +466,41 @@ class _DecordSource(_Source):
         try:
             import decord
         except ImportError as exc:
-            raise InputError("decoder 'decord' is not installed (pip install decord)", path) from exc
+            raise InputError(
+                "decoder 'decord' is not installed (pip install decord)", path
+            ) from exc
         self.path = path
         try:
             self.reader = decord.VideoReader(str(path), num_threads=1)
         except Exception as exc:  # decord raises its own DECORDError or RuntimeError
-            raise InputError(f"not a readable video (decord: {_decord_cause(exc)})",
-                             path) from exc
+            raise InputError(f"not a readable video (decord: {_decord_cause(exc)})", path) from exc
         if _stored_turned(path):
-            raise InputError("has a display rotation, which decord does not apply (its frames "
-                             "come out sideways or garbled): use the default decoder", path)
+            raise InputError(
+                "has a display rotation, which decord does not apply (its frames "
+                "come out sideways or garbled): use the default decoder",
+                path,
+            )
 
     def probe(self) -> ClipInfo:
         try:
             height, width = self.reader[0].shape[:2] if len(self.reader) else (0, 0)
             self.reader.seek(0)
         except Exception as exc:  # DECORDError on a damaged first frame (an MPEG-TS cut)
-            raise InputError(f"not a readable video (decord: {_decord_cause(exc)})",
-                             self.path) from exc
+            raise InputError(
+                f"not a readable video (decord: {_decord_cause(exc)})", self.path
+            ) from exc
         fps = float(self.reader.get_avg_fps() or 0.0)
-        return ClipInfo(path=str(self.path), sha256="", width=int(width), height=int(height),
-                        fps=round(fps, 4), frame_count=len(self.reader),
-                        duration_s=round(len(self.reader) / fps, 6) if fps else 0.0,
-                        codec="unknown", container="decord")
+        return ClipInfo(
+            path=str(self.path),
+            sha256="",
+            width=int(width),
+            height=int(height),
+            fps=round(fps, 4),
+            frame_count=len(self.reader),
+            duration_s=round(len(self.reader) / fps, 6) if fps else 0.0,
+            codec="unknown",
+            container="decord",
+        )
 
     def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
         for index in range(len(self.reader)):
@@ -473,8 +523,9 @@ def _stored_turned(path: Path) -> bool:
     try:
         with av.open(str(path), metadata_errors="replace") as container:
             stream = container.streams.video[0]
-            return any(display_rotation(frame) for frame in
-                       itertools.islice(container.decode(stream), 1))
+            return any(
+                display_rotation(frame) for frame in itertools.islice(container.decode(stream), 1)
+            )
     except (av.error.FFmpegError, IndexError):
         return False
 
@@ -496,10 +547,18 @@ class _ImageFolderSource(_Source):
         if first is None:
             raise InputError(f"cannot read image {self.files[0].name}", self.path)
         height, width = first.shape[:2]
-        return ClipInfo(path=str(self.path), sha256="", width=width, height=height, fps=self.fps,
-                        frame_count=len(self.files), duration_s=len(self.files) / self.fps,
-                        codec="images", container="image-sequence",
-                        time_base=Fraction(1, round(self.fps)))
+        return ClipInfo(
+            path=str(self.path),
+            sha256="",
+            width=width,
+            height=height,
+            fps=self.fps,
+            frame_count=len(self.files),
+            duration_s=len(self.files) / self.fps,
+            codec="images",
+            container="image-sequence",
+            time_base=Fraction(1, round(self.fps)),
+        )
 
     def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
         for index, file in enumerate(self.files):
@@ -529,16 +588,19 @@ def _one_frame_size(files: list[Path], folder: Path) -> None:
         if first is None:
             first = (file, size)
         elif size != first[1]:
-            raise InputError(f"image {file.name} is {size[0]}x{size[1]} but {first[0].name} is "
-                             f"{first[1][0]}x{first[1][1]}: a sequence needs one frame size",
-                             folder)
+            raise InputError(
+                f"image {file.name} is {size[0]}x{size[1]} but {first[0].name} is "
+                f"{first[1][0]}x{first[1][1]}: a sequence needs one frame size",
+                folder,
+            )
 
 
 DECODERS = {"pyav": _PyAVSource, "decord": _DecordSource}
 
 
-def open_clip(path: str | Path, decoder: str = "pyav",
-              short_side: int = WORKING_SHORT_SIDE) -> Clip:
+def open_clip(
+    path: str | Path, decoder: str = "pyav", short_side: int = WORKING_SHORT_SIDE
+) -> Clip:
     """Probe ``path`` and return a :class:`Clip`; raise :class:`InputError` naming the cause."""
     path = Path(path)
     if not path.exists():
@@ -555,8 +617,9 @@ def open_clip(path: str | Path, decoder: str = "pyav",
         if stat.st_size == 0:
             raise InputError("empty file (0 bytes)", path)
         if decoder not in DECODERS:
-            raise InputError(f"unknown decoder {decoder!r} (choose from {', '.join(DECODERS)})",
-                             path)
+            raise InputError(
+                f"unknown decoder {decoder!r} (choose from {', '.join(DECODERS)})", path
+            )
         source = DECODERS[decoder](path)
     info = source.probe()  # type: ignore[attr-defined]
     if info.width <= 0 or info.height <= 0:
@@ -567,8 +630,11 @@ def open_clip(path: str | Path, decoder: str = "pyav",
         raise InputError(f"frame size {info.width}x{info.height} is too large", path)
     if min(info.width, info.height) < MIN_SIDE:
         source.close()
-        raise InputError(f"frame size {info.width}x{info.height} is too small to check (the "
-                         f"shorter side must be at least {MIN_SIDE} pixels)", path)
+        raise InputError(
+            f"frame size {info.width}x{info.height} is too small to check (the "
+            f"shorter side must be at least {MIN_SIDE} pixels)",
+            path,
+        )
     try:  # hashed only once it is known to be a video: a 5 GB non-video fails at once
         info.sha256 = clip_sha256(path)
     except OSError as exc:
@@ -577,8 +643,12 @@ def open_clip(path: str | Path, decoder: str = "pyav",
     return Clip(info, source, short_side)
 
 
-SIGNATURES = ((4, b"ftyp", "MP4/MOV"), (0, b"\x1aE\xdf\xa3", "Matroska/WebM"),
-              (0, b"RIFF", "AVI"), (0, b"GIF8", "GIF"))
+SIGNATURES = (
+    (4, b"ftyp", "MP4/MOV"),
+    (0, b"\x1aE\xdf\xa3", "Matroska/WebM"),
+    (0, b"RIFF", "AVI"),
+    (0, b"GIF8", "GIF"),
+)
 
 
 def _damage_kind(path: Path) -> str:
@@ -589,7 +659,7 @@ def _damage_kind(path: Path) -> str:
     except OSError:
         return "not a readable video"
     for offset, magic, name in SIGNATURES:
-        if head[offset:offset + len(magic)] == magic:
+        if head[offset : offset + len(magic)] == magic:
             return f"damaged or truncated {name} file"
     return "not a video file"
 

@@ -55,8 +55,9 @@ class Frame:
 
     __slots__ = ("_cache", "_picture", "_working", "extra", "index", "time_s")
 
-    def __init__(self, index: int, time_s: float, picture: Picture,
-                 working: tuple[int, int]) -> None:
+    def __init__(
+        self, index: int, time_s: float, picture: Picture, working: tuple[int, int]
+    ) -> None:
         self.index = index
         self.time_s = time_s
         self.extra: dict = {}
@@ -95,8 +96,9 @@ class Frame:
         return self._cache[key]
 
     @classmethod
-    def from_rgb(cls, index: int, time_s: float, rgb: np.ndarray,
-                 short_side: int = WORKING_SHORT_SIDE) -> Frame:
+    def from_rgb(
+        cls, index: int, time_s: float, rgb: np.ndarray, short_side: int = WORKING_SHORT_SIDE
+    ) -> Frame:
         height, width = rgb.shape[:2]
         return cls(index, time_s, RGBPicture(rgb), working_size(width, height, short_side))
 
@@ -146,24 +148,29 @@ class I420Picture(Picture):
             return self.rgb()
         luma = self._luma_at(width, height, interpolation)
         quarter = self._width * self._height // 4
-        chroma = self._planes[self._height:].ravel()
+        chroma = self._planes[self._height :].ravel()
         # Chroma is smooth: linear sampling is enough and far cheaper than area averaging.
-        u, v = (cv2.resize(chroma[i * quarter:(i + 1) * quarter].reshape(
-                    self._height // 2, self._width // 2),
-                    (width // 2, height // 2), interpolation=cv2.INTER_LINEAR) for i in (0, 1))
-        i420 = np.concatenate([luma.ravel(), u.ravel(), v.ravel()]).reshape(height * 3 // 2,
-                                                                            width)
+        u, v = (
+            cv2.resize(
+                chroma[i * quarter : (i + 1) * quarter].reshape(
+                    self._height // 2, self._width // 2
+                ),
+                (width // 2, height // 2),
+                interpolation=cv2.INTER_LINEAR,
+            )
+            for i in (0, 1)
+        )
+        i420 = np.concatenate([luma.ravel(), u.ravel(), v.ravel()]).reshape(height * 3 // 2, width)
         return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
 
     def gray_at(self, width: int, height: int) -> np.ndarray:
         """Luma is the Y plane: scaled, then stretched from video range (16-235) to 0-255."""
         return cv2.LUT(self._luma_at(width, height), LIMITED_TO_FULL)
 
-    def _luma_at(self, width: int, height: int,
-                 interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+    def _luma_at(self, width: int, height: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
         """Scaled from the working copy's luma when that was made and is larger (for a
         thumbnail), not from the full frame again."""
-        luma = self._planes[:self._height]
+        luma = self._planes[: self._height]
         if (width, height) == (self._width, self._height):
             return luma
         scaled = self._scaled_luma

@@ -23,9 +23,13 @@ from vidlint.decode.clip import open_clip
 from vidlint.errors import InputError, VidlintError
 
 
-def grab_frames(path: str | Path, indices: Iterable[int], decoder: str = "pyav",
-                max_side: int | None = None,
-                expect_sha256: str | None = None) -> Iterator[tuple[int, np.ndarray]]:
+def grab_frames(
+    path: str | Path,
+    indices: Iterable[int],
+    decoder: str = "pyav",
+    max_side: int | None = None,
+    expect_sha256: str | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, rgb)`` for each wanted frame that exists, in index order.
 
     ``max_side`` shrinks each frame so its longer side is at most that many pixels (never
@@ -36,9 +40,13 @@ def grab_frames(path: str | Path, indices: Iterable[int], decoder: str = "pyav",
         yield index, shrink(rgb, max_side)
 
 
-def grab_dict(path: str | Path, indices: Iterable[int], decoder: str = "pyav",
-              max_side: int | None = None,
-              expect_sha256: str | None = None) -> dict[int, np.ndarray]:
+def grab_dict(
+    path: str | Path,
+    indices: Iterable[int],
+    decoder: str = "pyav",
+    max_side: int | None = None,
+    expect_sha256: str | None = None,
+) -> dict[int, np.ndarray]:
     """The grabbed frames by index (hold only what you need: pass ``max_side`` for thumbnails)."""
     return dict(grab_frames(path, indices, decoder, max_side, expect_sha256))
 
@@ -67,8 +75,9 @@ class FrameStore:
     since the report) is raised again to each writer that asks.
     """
 
-    def __init__(self, path: str | Path, decoder: str = "pyav",
-                 expect_sha256: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, decoder: str = "pyav", expect_sha256: str | None = None
+    ) -> None:
         self.path, self.decoder, self.expect_sha256 = path, decoder, expect_sha256
         self.wanted: dict[int | None, set[int]] = {}
         """Frame indices by the longer side they are wanted at (None: full resolution)."""
@@ -80,8 +89,11 @@ class FrameStore:
     @classmethod
     def of_report(cls, report: Any) -> FrameStore:
         """A store for the clip of ``report``, guarded by the sha256 the report recorded."""
-        return cls(report.clip.get("path", ""), report.config.get("decoder", "pyav"),
-                   report.clip.get("sha256"))
+        return cls(
+            report.clip.get("path", ""),
+            report.config.get("decoder", "pyav"),
+            report.clip.get("sha256"),
+        )
 
     def want(self, indices: Iterable[int], max_side: int | None = None) -> None:
         """Declare frames a writer will :meth:`get` (before the first :meth:`get`, or they cost
@@ -100,8 +112,9 @@ class FrameStore:
         held = self.held.setdefault(max_side, {})
         looked_for = self.looked_for.setdefault(max_side, set())
         if not asked <= looked_for:
-            for index, rgb in grab_frames(self.path, asked - looked_for, self.decoder, max_side,
-                                          self.expect_sha256):
+            for index, rgb in grab_frames(
+                self.path, asked - looked_for, self.decoder, max_side, self.expect_sha256
+            ):
                 held[index] = _read_only(rgb)
             looked_for |= asked
         return {index: held[index] for index in sorted(asked) if index in held}
@@ -121,8 +134,9 @@ class FrameStore:
             self.held.clear()
 
 
-def _decoded(path: str | Path, indices: Iterable[int], decoder: str,
-             expect_sha256: str | None) -> Iterator[tuple[int, np.ndarray]]:
+def _decoded(
+    path: str | Path, indices: Iterable[int], decoder: str, expect_sha256: str | None
+) -> Iterator[tuple[int, np.ndarray]]:
     """``(index, full-resolution rgb)`` of the wanted frames, in index order; the array is the
     decoder's and is only valid until the next one."""
     wanted = sorted(_valid(indices))

@@ -44,23 +44,30 @@ def batch_settings(config: Config) -> dict[str, Any]:
     origin = ", ".join(config.sources) or "options"
     for key, value in table.items():
         if key not in BATCH_KEYS:
-            raise ConfigError(f"unknown key 'batch.{key}' (known: {', '.join(BATCH_KEYS)})",
-                              origin)
+            raise ConfigError(f"unknown key 'batch.{key}' (known: {', '.join(BATCH_KEYS)})", origin)
         kind = BATCH_KEYS[key]
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ConfigError(f"'batch.{key}' = {value!r}: expected {kind.__name__}", origin)
     if "engine" in table and table["engine"] not in ENGINES:
-        raise ConfigError(f"'batch.engine' = {table['engine']!r}: choose from "
-                          f"{', '.join(ENGINES)}", origin)
+        raise ConfigError(
+            f"'batch.engine' = {table['engine']!r}: choose from {', '.join(ENGINES)}", origin
+        )
     if table.get("jobs", 1) < 0:
         raise ConfigError("'batch.jobs' must be 0 (one per core) or more", origin)
     return table
 
 
-def run_clips(clips: list[tuple[Path, str]], config: Config, out_dir: Path | None,
-              context: dict[str, Any] | None = None, kept: dict[str, Report] | None = None,
-              engine: str | Any = "serial", jobs: int | None = None, force: bool = False,
-              on_result: Callable[[ClipOutcome], None] | None = None) -> list[ClipOutcome]:
+def run_clips(
+    clips: list[tuple[Path, str]],
+    config: Config,
+    out_dir: Path | None,
+    context: dict[str, Any] | None = None,
+    kept: dict[str, Report] | None = None,
+    engine: str | Any = "serial",
+    jobs: int | None = None,
+    force: bool = False,
+    on_result: Callable[[ClipOutcome], None] | None = None,
+) -> list[ClipOutcome]:
     """Check ``clips`` (path, report stem) and return their outcomes in input order.
 
     With an ``out_dir`` a clip whose cache entry matches is not checked again (its outcome is
@@ -114,5 +121,13 @@ def _read_back(outcome: ClipOutcome, kept: dict[str, Report]) -> None:
             pass
 
 
-__all__ = ["BATCH_KEYS", "ENGINES", "BatchJob", "ClipTask", "batch_settings", "make_engine",
-           "run_clips", "run_task"]
+__all__ = [
+    "BATCH_KEYS",
+    "ENGINES",
+    "BatchJob",
+    "ClipTask",
+    "batch_settings",
+    "make_engine",
+    "run_clips",
+    "run_task",
+]

@@ -33,8 +33,9 @@ CACHE_SCHEMA = "vidlint.cache/1"
 CACHE_DIR = ".vidlint-cache"
 
 
-def cache_key(path: Path, config: Config, context: dict[str, Any] | None,
-              formats: tuple[str, ...]) -> str | None:
+def cache_key(
+    path: Path, config: Config, context: dict[str, Any] | None, formats: tuple[str, ...]
+) -> str | None:
     """The key of one clip's result, or None when the clip cannot be read (it is then checked,
     and its error reported, as usual)."""
     try:
@@ -45,8 +46,13 @@ def cache_key(path: Path, config: Config, context: dict[str, Any] | None,
             full_context["reference"] = sha256_file(Path(reference))
     except OSError:
         return None
-    material = {"clip": clip, "config": config.for_clip(path).digest(), "version": __version__,
-                "context": full_context, "formats": sorted(formats)}
+    material = {
+        "clip": clip,
+        "config": config.for_clip(path).digest(),
+        "version": __version__,
+        "context": full_context,
+        "formats": sorted(formats),
+    }
     text = json.dumps(material, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -79,5 +85,7 @@ class ResultCache:
     def store(self, stem: str, key: str | None, outcome: ClipOutcome) -> None:
         if key is None or outcome.error or outcome.verdict is None:
             return
-        write_json_atomic(self.folder / f"{stem}.json",
-                          {"schema": CACHE_SCHEMA, "key": key, "outcome": outcome.to_dict()})
+        write_json_atomic(
+            self.folder / f"{stem}.json",
+            {"schema": CACHE_SCHEMA, "key": key, "outcome": outcome.to_dict()},
+        )

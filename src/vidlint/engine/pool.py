@@ -69,19 +69,23 @@ class PoolEngine:
             unfinished = yield from self._round(queue, job, workers)
             # the executor feeds workers in submission order: the first ``workers + 1``
             # unfinished clips were in a worker or in its call queue when the pool broke
-            suspects, queue = unfinished[:workers + 1], unfinished[workers + 1:]
+            suspects, queue = unfinished[: workers + 1], unfinished[workers + 1 :]
             for suspect in suspects:
                 again = yield from self._round([suspect], job, 1)
                 for task in again:
-                    cause = "a worker process died on this clip twice (killed for memory, " \
-                            "or a crash in native code)"
+                    cause = (
+                        "a worker process died on this clip twice (killed for memory, "
+                        "or a crash in native code)"
+                    )
                     yield task, ClipOutcome(str(task.path), error=f"{task.path}: {cause}"), None
 
-    def _round(self, tasks: list[ClipTask], job: BatchJob,
-               workers: int) -> Generator[Result, None, list[ClipTask]]:
+    def _round(
+        self, tasks: list[ClipTask], job: BatchJob, workers: int
+    ) -> Generator[Result, None, list[ClipTask]]:
         """Run ``tasks`` in a fresh pool; return those left unfinished by a broken pool."""
-        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=init_worker)
+        executor = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+        )
         unfinished: list[ClipTask] = []
         try:
             with single_thread_env():  # workers start during the first submits

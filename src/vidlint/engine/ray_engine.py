@@ -40,8 +40,9 @@ class RayEngine:
         self.jobs = jobs
         self.address = address or os.environ.get("RAY_ADDRESS") or None
 
-    def run(self, tasks: list[ClipTask], job: BatchJob) -> Iterator[tuple[ClipTask, ClipOutcome,
-                                                                           Report | None]]:
+    def run(
+        self, tasks: list[ClipTask], job: BatchJob
+    ) -> Iterator[tuple[ClipTask, ClipOutcome, Report | None]]:
         ray = _import_ray()
         started_here = not ray.is_initialized()
         if started_here:
@@ -57,8 +58,12 @@ class RayEngine:
                     outcome, report = ray.get(done[0])
                 except ray.exceptions.RayError as exc:
                     cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-                    outcome, report = ClipOutcome(str(task.path),
-                                                  error=f"{task.path}: Ray task failed ({cause})"), None
+                    outcome, report = (
+                        ClipOutcome(
+                            str(task.path), error=f"{task.path}: Ray task failed ({cause})"
+                        ),
+                        None,
+                    )
                 if report is not None and job.out_dir is not None:
                     outcome.reports = write_reports(report, job.out_dir, task.stem, job.formats)
                 yield task, outcome, report if job.keep_reports else None
@@ -71,8 +76,11 @@ class RayEngine:
                 ray.shutdown()
 
     def _init(self, ray: Any) -> None:
-        options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
-                                   "log_to_driver": False}
+        options: dict[str, Any] = {
+            "include_dashboard": False,
+            "logging_level": logging.WARNING,
+            "log_to_driver": False,
+        }
         if self.address:
             options["address"] = self.address
         elif self.jobs:

@@ -21,8 +21,11 @@ from vidlint.pipeline import Checker
 from vidlint.report.model import Report
 
 SINGLE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
 }
 """Thread caps read by BLAS/OpenMP when a worker imports numpy: one worker per core, each with one
 thread, scales 1.97x on 2 cores where threaded libraries fight each other
@@ -55,8 +58,9 @@ def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]
     """Check one clip with :func:`check_clip`; return its outcome and, when the job keeps
     reports, its report."""
     kept: dict[str, Report] | None = {} if job.keep_reports else None
-    outcome = check_clip(task.path, Checker(job.config), job.out_dir, task.stem, job.formats,
-                         job.context, kept)
+    outcome = check_clip(
+        task.path, Checker(job.config), job.out_dir, task.stem, job.formats, job.context, kept
+    )
     return outcome, (kept or {}).get(str(task.path))
 
 

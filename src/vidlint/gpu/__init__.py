@@ -51,9 +51,11 @@ def select_device(prefer: str = "auto") -> Any:
     if prefer in ("cpu", "torch-cpu"):
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise ConfigError(f"device {prefer!r} requested but CUDA is not available "
-                          f"(torch {torch.__version__}, built for CUDA "
-                          f"{torch.version.cuda or 'none'})")
+        raise ConfigError(
+            f"device {prefer!r} requested but CUDA is not available "
+            f"(torch {torch.__version__}, built for CUDA "
+            f"{torch.version.cuda or 'none'})"
+        )
     index = _cuda_index(prefer)
     if index >= torch.cuda.device_count():
         raise ConfigError(f"device {prefer!r}: only {torch.cuda.device_count()} CUDA device(s)")
@@ -85,8 +87,9 @@ def check_device_name(name: str) -> None:
     if name.startswith("cuda:"):
         _cuda_index(name)
         return
-    raise ConfigError(f"unknown device {name!r} (choose {', '.join(DEVICES[:-1])} or "
-                      f"{DEVICES[-1]})")
+    raise ConfigError(
+        f"unknown device {name!r} (choose {', '.join(DEVICES[:-1])} or {DEVICES[-1]})"
+    )
 
 
 def device_label(device: Any | None) -> str:
@@ -101,5 +104,11 @@ def _cuda_index(name: str) -> int:
     return int(index)
 
 
-__all__ = ["DEVICES", "check_device_name", "device_label", "pipeline_device", "require_torch",
-           "select_device"]
+__all__ = [
+    "DEVICES",
+    "check_device_name",
+    "device_label",
+    "pipeline_device",
+    "require_torch",
+    "select_device",
+]

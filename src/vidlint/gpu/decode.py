@@ -38,8 +38,9 @@ def torchcodec_available() -> bool:
     return True
 
 
-def frame_batches(path: str | Path, device: Any, batch_size: int = 32,
-                  decoder: str = "auto") -> Iterator[FrameBatch]:
+def frame_batches(
+    path: str | Path, device: Any, batch_size: int = 32, decoder: str = "auto"
+) -> Iterator[FrameBatch]:
     """Stream ``path`` as batches of at most ``batch_size`` frames. ``decoder``: ``auto``
     (torchcodec on CUDA when present, else PyAV), ``torchcodec`` or ``pyav``."""
     if decoder not in ("auto", "torchcodec", "pyav"):
@@ -83,7 +84,9 @@ def _torchcodec_batches(path: Path, device: Any, batch_size: int) -> Iterator[Fr
         try:
             batch = reader.get_frames_in_range(start, stop)
         except Exception as exc:
-            raise DecodeError(f"torchcodec failed on frames {start}-{stop - 1} ({exc})",
-                              path) from exc
-        yield FrameBatch(list(range(start, stop)), [float(t) for t in batch.pts_seconds],
-                         batch.data)
+            raise DecodeError(
+                f"torchcodec failed on frames {start}-{stop - 1} ({exc})", path
+            ) from exc
+        yield FrameBatch(
+            list(range(start, stop)), [float(t) for t in batch.pts_seconds], batch.data
+        )

@@ -60,8 +60,11 @@ def load_raft(device: Any, folder: str | Path | None = None) -> Any | None:
     try:
         from torchvision.models import optical_flow
     except Exception as exc:  # ImportError, or a torchvision built for another torch
-        raise ConfigError(f"RAFT weights found but torchvision cannot be loaded ({exc}); "
-                          "install the torchvision that matches torch", path) from exc
+        raise ConfigError(
+            f"RAFT weights found but torchvision cannot be loaded ({exc}); "
+            "install the torchvision that matches torch",
+            path,
+        ) from exc
     model = getattr(optical_flow, variant)(weights=None, progress=False)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -92,15 +95,17 @@ def raft_pairs(model: Any, prev: Any, cur: Any, device: Any) -> tuple[np.ndarray
     """Forward (previous to current) and backward RAFT flow for a batch of gray pairs
     ``(N, H, W)`` uint8, as float32 ``(N, H, W, 2)`` arrays; both directions in one pass."""
     torch = require_torch()
-    before, after = (as_batch(frames, device)[..., None].expand(-1, -1, -1, 3)
-                     for frames in (prev, cur))
+    before, after = (
+        as_batch(frames, device)[..., None].expand(-1, -1, -1, 3) for frames in (prev, cur)
+    )
     flows = raft_flow(model, torch.cat([before, after]), torch.cat([after, before]))
     forward, backward = np.split(flows.float().cpu().numpy(), 2)
     return forward, backward
 
 
-def dense_checks(prev: Any, cur: Any, forward: Any, backward: Any, params: FlowParams,
-                 device: Any) -> list[PairChecks]:
+def dense_checks(
+    prev: Any, cur: Any, forward: Any, backward: Any, params: FlowParams, device: Any
+) -> list[PairChecks]:
     """The flow analyzer's per-pixel checks (FlowAnalyzer._dense) for a batch of pairs:
     gray frames ``(N, H, W)`` uint8 and flows ``(N, H, W, 2)`` float32 (forward: previous to
     current). Sampling positions are rounded to 1/32 px and the warped frame to whole grey
@@ -123,12 +128,13 @@ def dense_checks(prev: Any, cur: Any, forward: Any, backward: Any, params: FlowP
         bx, by = back_at[..., 0], back_at[..., 1]
         # Forward-backward consistency (Ruder et al. 2016): F(x) + B(x + F(x)) ~ 0.
         forward_sq = fx * fx + fy * fy
-        occluded = ((fx + bx) ** 2 + (fy + by) ** 2
-                    > p.consistency_ratio * (forward_sq + bx * bx + by * by)
-                    + p.consistency_offset)
+        occluded = (fx + bx) ** 2 + (fy + by) ** 2 > p.consistency_ratio * (
+            forward_sq + bx * bx + by * by
+        ) + p.consistency_offset
         # Motion boundary (Lai et al.): |grad u|^2 + |grad v|^2 > 0.01 |F|^2 + 0.002.
-        boundary = (_gradient_sq(fx) + _gradient_sq(fy)
-                    > p.boundary_ratio * forward_sq + p.boundary_offset)
+        boundary = (
+            _gradient_sq(fx) + _gradient_sq(fy) > p.boundary_ratio * forward_sq + p.boundary_offset
+        )
         inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
         valid = inside & ~occluded & ~boundary
         valid_f = valid.to(torch.float32)
@@ -146,8 +152,7 @@ def dense_checks(prev: Any, cur: Any, forward: Any, backward: Any, params: FlowP
         error_grid = torch.where(cell_valid > 0.05, _cell_means(masked, p.grid) / usable, nan)
         occluded_f = (occluded & inside).to(torch.float32)
         magnitude = torch.hypot(fx, fy)
-        p99 = torch.quantile(magnitude[:, ::4, ::4].reshape(n, -1).to(torch.float64), 0.99,
-                             dim=1)
+        p99 = torch.quantile(magnitude[:, ::4, ::4].reshape(n, -1).to(torch.float64), 0.99, dim=1)
         values = {
             MOTION: magnitude.to(torch.float64).mean(dim=(1, 2)),
             MOTION_P99: p99,
@@ -159,10 +164,23 @@ def dense_checks(prev: Any, cur: Any, forward: Any, backward: Any, params: FlowP
             BRIGHTNESS_SHIFT: -shift,
         }
         host = {key: value.cpu().numpy() for key, value in values.items()}
-        masks = [m.cpu().numpy() for m in (valid, occluded | ~inside,
-                                           (occluded & inside) | (error > p.unexplained_level))]
-    return [PairChecks({key: _scalar(value[i]) for key, value in host.items()},
-                       masks[0][i], masks[1][i], masks[2][i]) for i in range(n)]
+        masks = [
+            m.cpu().numpy()
+            for m in (
+                valid,
+                occluded | ~inside,
+                (occluded & inside) | (error > p.unexplained_level),
+            )
+        ]
+    return [
+        PairChecks(
+            {key: _scalar(value[i]) for key, value in host.items()},
+            masks[0][i],
+            masks[1][i],
+            masks[2][i],
+        )
+        for i in range(n)
+    ]
 
 
 def remap_position(position: Any) -> Any:
@@ -184,7 +202,7 @@ def _cell_means(images: Any, grid: int) -> Any:
     """Mean of each cell of a ``grid`` x ``grid`` layout (analyzers.flow.cell_means)."""
     n, height, width = images.shape
     rows, cols = height // grid, width // grid
-    cells = images[:, :rows * grid, :cols * grid].reshape(n, grid, rows, grid, cols)
+    cells = images[:, : rows * grid, : cols * grid].reshape(n, grid, rows, grid, cols)
     return cells.mean(dim=(2, 4))
 
 

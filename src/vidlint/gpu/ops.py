@@ -52,7 +52,7 @@ def block_means(images: Any, size: int) -> Any:
     """Mean of each ``size`` x ``size`` block of uint8 images, rounded like ``cv2.resize`` with
     INTER_AREA (the temporal analyzer's block_means), as float32 ``(N, rows, cols)``."""
     rows, cols = images.shape[1] // size, images.shape[2] // size
-    x = images[:, :rows * size, :cols * size].to(torch.float32)[:, None]
+    x = images[:, : rows * size, : cols * size].to(torch.float32)[:, None]
     pooled = F.avg_pool2d(x, size)[:, 0]
     return torch.round(pooled)  # half to even, as cvRound
 
@@ -65,9 +65,11 @@ def warp(images: Any, flow: Any) -> Any:
     x = images.to(torch.float32)
     x = x[:, None] if squeeze else x.permute(0, 3, 1, 2)
     height, width = x.shape[-2:]
-    ys, xs = torch.meshgrid(torch.arange(height, device=x.device, dtype=torch.float32),
-                            torch.arange(width, device=x.device, dtype=torch.float32),
-                            indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(height, device=x.device, dtype=torch.float32),
+        torch.arange(width, device=x.device, dtype=torch.float32),
+        indexing="ij",
+    )
     gx = (xs[None] + flow[..., 0].to(torch.float32)) * (2.0 / max(width - 1, 1)) - 1.0
     gy = (ys[None] + flow[..., 1].to(torch.float32)) * (2.0 / max(height - 1, 1)) - 1.0
     grid = torch.stack([gx, gy], dim=-1)

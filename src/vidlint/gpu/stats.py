@@ -37,8 +37,7 @@ class BatchedFrameStatistics:
 
     keys = FrameStatistics.keys
 
-    def __init__(self, params: TemporalParams, device: Any,
-                 batch_size: int = BATCH_FRAMES) -> None:
+    def __init__(self, params: TemporalParams, device: Any, batch_size: int = BATCH_FRAMES) -> None:
         self.params = params
         self.device = device
         self.batch_size = batch_size
@@ -54,8 +53,10 @@ class BatchedFrameStatistics:
 
     def columns(self) -> dict[str, np.ndarray]:
         self._flush()
-        return {key: np.concatenate(parts) if parts else np.empty(0)
-                for key, parts in self.parts.items()}
+        return {
+            key: np.concatenate(parts) if parts else np.empty(0)
+            for key, parts in self.parts.items()
+        }
 
     def _flush(self) -> None:
         if not self.pending:
@@ -65,8 +66,11 @@ class BatchedFrameStatistics:
             self.pending = []
             mean, std = mean_std(gray)
             black = int(self.params.black_pixel * 255)
-            values = {LUMA: mean, LUMA_STD: std,
-                      DARK_FRACTION: (gray <= black).to(torch.float64).mean(dim=(1, 2))}
+            values = {
+                LUMA: mean,
+                LUMA_STD: std,
+                DARK_FRACTION: (gray <= black).to(torch.float64).mean(dim=(1, 2)),
+            }
             diff = consecutive_diff(gray, self.previous)
             values[DIFF] = diff.to(torch.float64).mean(dim=(1, 2))
             if min(diff.shape[1:]) >= 8:

@@ -12,14 +12,14 @@ from vidlint.regen.request import RegenRequest, build_request, initial_request
 from vidlint.regen.settings import DEFAULT_CHANGES, LADDER, RegenSettings, regen_settings
 
 __all__ = [
-           "DEFAULT_CHANGES",
-           "LADDER",
-           "FixResult",
-           "Fixer",
-           "RegenRequest",
-           "RegenSettings",
-           "best_attempt",
-           "build_request",
-           "initial_request",
-           "regen_settings",
+    "DEFAULT_CHANGES",
+    "LADDER",
+    "FixResult",
+    "Fixer",
+    "RegenRequest",
+    "RegenSettings",
+    "best_attempt",
+    "build_request",
+    "initial_request",
+    "regen_settings",
 ]

@@ -27,17 +27,23 @@ def render(history: dict[str, Any]) -> str:
             f"<li><b>{escape(str(c['rung']))}</b> <code>{escape(str(c['field']))}</code>: "
             f"<span class=old>{escape(_short(c.get('old')))}</span> &rarr; "
             f"{escape(_short(c.get('new')))} <i>(because {escape(', '.join(c['because']))})</i>"
-            f"</li>" for c in attempt.get("changes", []) if c["field"] != "seed")
+            f"</li>"
+            for c in attempt.get("changes", [])
+            if c["field"] != "seed"
+        )
         seed = next((c["new"] for c in attempt.get("changes", []) if c["field"] == "seed"), None)
         if seed is not None:
             changes = f"<li>seed {escape(str(seed))}</li>" + changes
         if attempt.get("trim"):
-            changes = (f"<li>trim attempt {escape(str(attempt['trim']['trim_of']))} to its first "
-                       f"{escape(str(attempt['trim']['frames']))} frames</li>")
+            changes = (
+                f"<li>trim attempt {escape(str(attempt['trim']['trim_of']))} to its first "
+                f"{escape(str(attempt['trim']['frames']))} frames</li>"
+            )
         findings = "".join(
             f"<li><code>{escape(f['code'])}</code> {escape(str(f['start_frame']))}-"
             f"{escape(str(f['end_frame']))}: {escape(f['message'])}</li>"
-            for f in attempt.get("findings", []))
+            for f in attempt.get("findings", [])
+        )
         lint = ", ".join(p["code"] for p in attempt.get("prompt_lint", []))
         rows.append(
             f"<tr><td>{attempt['attempt']}</td><td>{escape(attempt['kind'])}</td>"
@@ -45,7 +51,8 @@ def render(history: dict[str, Any]) -> str:
             f"{'<br>' + escape(attempt['error']) if attempt.get('error') else ''}</td>"
             f"<td class={escape(verdict)}>{escape(verdict)} {escape(str(attempt.get('score') or ''))}"
             f"</td><td><ul>{changes}</ul>{'<br>prompt lint: ' + escape(lint) if lint else ''}"
-            f"</td><td><ul>{findings}</ul></td></tr>")
+            f"</td><td><ul>{findings}</ul></td></tr>"
+        )
     status = str(history.get("status") or "")
     return (
         "<!doctype html><html><head><meta charset=utf-8>"
@@ -55,7 +62,9 @@ def render(history: dict[str, Any]) -> str:
         f"<b class={escape(status)}>{escape(status)}</b>, final attempt "
         f"{escape(str(history.get('final_attempt')))}</p><table><tr><th>#</th><th>kind</th>"
         "<th>status</th><th>verdict</th><th>changes (and why)</th><th>findings</th></tr>"
-        + "".join(rows) + "</table></body></html>\n")
+        + "".join(rows)
+        + "</table></body></html>\n"
+    )
 
 
 def write(history: dict[str, Any], path: Path) -> Path:

@@ -67,16 +67,26 @@ class FixResult:
 class Fixer:
     """Runs the loop for clips with one configuration and one backend. Reusable."""
 
-    def __init__(self, config: Config, backend: str | Backend, work_dir: str | Path,
-                 out_dir: str | Path | None = None, settings: RegenSettings | None = None,
-                 sleep: Callable[[float], None] = time.sleep, seed: int | None = None,
-                 on_event: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        backend: str | Backend,
+        work_dir: str | Path,
+        out_dir: str | Path | None = None,
+        settings: RegenSettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+        on_event: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
         self.config = config
         self.settings = settings or regen_settings(config)
         self.work_dir = Path(work_dir).resolve()  # paths in the state survive a cd
         self.out_dir = Path(out_dir) if out_dir is not None else None
-        self.backend = (make_backend(backend, config, self.work_dir / "backend")
-                        if isinstance(backend, str) else backend)
+        self.backend = (
+            make_backend(backend, config, self.work_dir / "backend")
+            if isinstance(backend, str)
+            else backend
+        )
         self.store = StateStore(self.work_dir / STATE_NAME)
         self.checker = Checker(config)
         self.sleep = sleep
@@ -127,8 +137,9 @@ class Fixer:
                 self._event(job, None, "budget", f"{len(regens)} attempts spent")
                 return self._finish(job, path, EXHAUSTED, best_attempt(checked))
             if time.monotonic() - started > self.settings.max_wall_s:
-                self._event(job, None, "budget", f"wall time {self.settings.max_wall_s:.0f} s "
-                                                 "spent")
+                self._event(
+                    job, None, "budget", f"wall time {self.settings.max_wall_s:.0f} s spent"
+                )
                 return self._finish(job, path, EXHAUSTED, best_attempt(checked))
             self._plan(job, attempts, dict(row["context"] or {}))
 
@@ -140,12 +151,19 @@ class Fixer:
         regens = [a for a in attempts if a.kind == "regen"]
         # build on the last request that produced a clip: a failed attempt's changes were
         # never tried, so they are not escalated upon
-        previous = next((RegenRequest.from_dict(a.request) for a in reversed(regens)
-                         if a.request and a.status == CHECKED), None)
+        previous = next(
+            (
+                RegenRequest.from_dict(a.request)
+                for a in reversed(regens)
+                if a.request and a.status == CHECKED
+            ),
+            None,
+        )
         if previous is None:
             original = Report.from_dict(attempts[0].report or {})
-            previous = initial_request(job, {**original.context, **context}, original,
-                                       self.settings)
+            previous = initial_request(
+                job, {**original.context, **context}, original, self.settings
+            )
         rung = sum(1 for a in regens if a.status == CHECKED)
         number = attempts[-1].attempt + 1
         clean_frame = None
@@ -154,43 +172,74 @@ class Fixer:
             best = best_attempt([a for a in attempts if a.status == CHECKED])
             if best.output_path:
                 target = self.work_dir / job / f"attempt-{number}" / "reference.png"
-                found = best_clean_frame(Path(best.output_path),
-                                         Report.from_dict(best.report or {}), target)
+                found = best_clean_frame(
+                    Path(best.output_path), Report.from_dict(best.report or {}), target
+                )
                 clean_frame = str(found) if found else None
-        request = build_request(previous, report, number, self.settings, rung,
-                                parent_report=f"{job}#{base.attempt}", clean_frame=clean_frame,
-                                config=self.config)
+        request = build_request(
+            previous,
+            report,
+            number,
+            self.settings,
+            rung,
+            parent_report=f"{job}#{base.attempt}",
+            clean_frame=clean_frame,
+            config=self.config,
+        )
         from vidlint.rules.prompt import lint_prompt
 
-        lint = [{"code": f.code, "severity": f.severity, "message": f.message}
-                for f in lint_prompt(request.context(), self.config)]
-        self.store.add_attempt(job, number, "regen", PLANNED, request.to_dict(),
-                               request.idempotency_key)
+        lint = [
+            {"code": f.code, "severity": f.severity, "message": f.message}
+            for f in lint_prompt(request.context(), self.config)
+        ]
+        self.store.add_attempt(
+            job, number, "regen", PLANNED, request.to_dict(), request.idempotency_key
+        )
         self.store.update_attempt(job, number, prompt_lint=lint)
-        self._event(job, number, "planned", f"rung {min(rung, len(ladder) - 1) + 1} "
-                    f"({', '.join(sorted({c['rung'] for c in request.changes}))}); "
-                    f"reasons {', '.join(request.reasons) or '-'}")
+        self._event(
+            job,
+            number,
+            "planned",
+            f"rung {min(rung, len(ladder) - 1) + 1} "
+            f"({', '.join(sorted({c['rung'] for c in request.changes}))}); "
+            f"reasons {', '.join(request.reasons) or '-'}",
+        )
 
     def _advance(self, job: str, attempt: Attempt, context: dict[str, Any]) -> None:
         """Move one unfinished attempt on by as many steps as it can go."""
         number = attempt.attempt
         s = self.settings
-        retry = {"tries": s.submit_tries, "base_s": s.retry_base_s, "cap_s": s.retry_cap_s,
-                 "max_retry_after_s": s.max_retry_after_s, "rng": self.rng, "sleep": self.sleep,
-                 "on_retry": lambda n, delay, exc: self._event(
-                     job, number, "retry", f"try {n} failed ({exc.cause}); next in {delay:.1f} s")}
+        retry = {
+            "tries": s.submit_tries,
+            "base_s": s.retry_base_s,
+            "cap_s": s.retry_cap_s,
+            "max_retry_after_s": s.max_retry_after_s,
+            "rng": self.rng,
+            "sleep": self.sleep,
+            "on_retry": lambda n, delay, exc: self._event(
+                job, number, "retry", f"try {n} failed ({exc.cause}); next in {delay:.1f} s"
+            ),
+        }
         try:
             if attempt.status in (PLANNED, SUBMITTING):
                 request = RegenRequest.from_dict(attempt.request or {})
                 if attempt.status == SUBMITTING:
-                    self._event(job, number, "resubmit", "resuming an interrupted submit with "
-                                "the same idempotency key")
+                    self._event(
+                        job,
+                        number,
+                        "resubmit",
+                        "resuming an interrupted submit with the same idempotency key",
+                    )
                 self.store.update_attempt(job, number, status=SUBMITTING)
                 submission = call_with_retries(lambda: self.backend.submit(request), **retry)
                 self.store.update_attempt(
-                    job, number, status=SUBMITTED, backend_job_id=submission.job_id,
+                    job,
+                    number,
+                    status=SUBMITTED,
+                    backend_job_id=submission.job_id,
                     response=submission.response,
-                    job_status=submission.status.to_dict() if submission.status else None)
+                    job_status=submission.status.to_dict() if submission.status else None,
+                )
                 self._event(job, number, "submitted", f"backend job {submission.job_id}")
                 attempt = self._reload(job, number)
             if attempt.status == SUBMITTED:
@@ -201,8 +250,13 @@ class Fixer:
                     raise BackendError(f"the backend reports the job failed: {status.detail}")
                 dest = self.work_dir / job / f"attempt-{number}"
                 output = call_with_retries(lambda: self.backend.fetch(status, dest), **retry)
-                self.store.update_attempt(job, number, status=FETCHED, output_path=str(output),
-                                          output_sha256=file_sha256(output))
+                self.store.update_attempt(
+                    job,
+                    number,
+                    status=FETCHED,
+                    output_path=str(output),
+                    output_sha256=file_sha256(output),
+                )
                 attempt = self._reload(job, number)
             if attempt.status == FETCHED:
                 self._check(job, attempt, context)
@@ -229,8 +283,10 @@ class Fixer:
                     self.backend.cancel(job_id)
                 except VidlintError as exc:
                     self._event(job, attempt.attempt, "cancel-failed", str(exc))
-                raise BackendError(f"job {job_id} not finished after "
-                                   f"{self.settings.job_timeout_s:.0f} s; cancelled")
+                raise BackendError(
+                    f"job {job_id} not finished after "
+                    f"{self.settings.job_timeout_s:.0f} s; cancelled"
+                )
             self.sleep(interval)
             interval = min(interval * 1.5, self.settings.max_poll_interval_s)
 
@@ -249,35 +305,53 @@ class Fixer:
             if attempt.kind == "original":
                 raise
             raise BackendError(f"the returned file is not a usable video ({exc.cause})") from exc
-        self.store.update_attempt(job, attempt.attempt, status=CHECKED,
-                                  report=report.to_dict(), verdict=report.verdict,
-                                  score=report.score)
-        self._event(job, attempt.attempt, "checked", f"{report.verdict} {report.score} "
-                    f"{', '.join(sorted({f.code for f in report.findings})) or '-'}")
+        self.store.update_attempt(
+            job,
+            attempt.attempt,
+            status=CHECKED,
+            report=report.to_dict(),
+            verdict=report.verdict,
+            score=report.score,
+        )
+        self._event(
+            job,
+            attempt.attempt,
+            "checked",
+            f"{report.verdict} {report.score} "
+            f"{', '.join(sorted({f.code for f in report.findings})) or '-'}",
+        )
 
-    def _try_salvage(self, job: str, attempts: list[Attempt], last: Attempt,
-                     report: Report) -> bool:
+    def _try_salvage(
+        self, job: str, attempts: list[Attempt], last: Attempt, report: Report
+    ) -> bool:
         if not self.settings.salvage or last.kind == "trim" or not last.output_path:
             return False
-        if any(a.kind == "trim" and (a.request or {}).get("trim_of") == last.attempt
-               for a in attempts):
+        if any(
+            a.kind == "trim" and (a.request or {}).get("trim_of") == last.attempt for a in attempts
+        ):
             return False
         cut = salvage_cut(report, self.settings)
         if cut is None:
             return False
         number = attempts[-1].attempt + 1
-        self.store.add_attempt(job, number, "trim", PLANNED,
-                               {"trim_of": last.attempt, "frames": cut})
-        self._event(job, number, "salvage", f"only frames {cut}+ of attempt {last.attempt} are "
-                    f"bad: keeping the first {cut} frames")
+        self.store.add_attempt(
+            job, number, "trim", PLANNED, {"trim_of": last.attempt, "frames": cut}
+        )
+        self._event(
+            job,
+            number,
+            "salvage",
+            f"only frames {cut}+ of attempt {last.attempt} are bad: keeping the first {cut} frames",
+        )
         target = self.work_dir / job / f"attempt-{number}" / "trimmed.mp4"
         try:
             trim_clip(Path(last.output_path), cut, target)
         except VidlintError as exc:
             self.store.update_attempt(job, number, status=FAILED, error=str(exc))
             return True
-        self.store.update_attempt(job, number, status=FETCHED, output_path=str(target),
-                                  output_sha256=file_sha256(target))
+        self.store.update_attempt(
+            job, number, status=FETCHED, output_path=str(target), output_sha256=file_sha256(target)
+        )
         return True
 
     def _reload(self, job: str, number: int) -> Attempt:
@@ -302,8 +376,12 @@ class Fixer:
             temp.replace(target)
             final_path = str(target)
         self.store.finish_job(job, status, final.attempt, final_path or final.output_path)
-        self._event(job, final.attempt, status, f"final attempt {final.attempt} "
-                    f"({final.verdict} {final.score})")
+        self._event(
+            job,
+            final.attempt,
+            status,
+            f"final attempt {final.attempt} ({final.verdict} {final.score})",
+        )
         return self._result(job, path)
 
     def _result(self, job: str, path: Path) -> FixResult:
@@ -315,14 +393,22 @@ class Fixer:
             stem = _safe_stem(path)
             history_path = str(write_json_atomic(self.out_dir / f"{stem}.regen.json", history))
             history_html.write(history, self.out_dir / f"{stem}.regen.html")
-            final = next((a for a in self.store.attempts(job)
-                          if a.attempt == row["final_attempt"]), None)
+            final = next(
+                (a for a in self.store.attempts(job) if a.attempt == row["final_attempt"]), None
+            )
             if final is not None and final.report:
                 report = Report.from_dict(final.report)
                 report.extra["regen"] = summary_of(history)
                 write_reports(report, self.out_dir, stem, self.config.formats)
-        return FixResult(str(path), job, row["status"], row["final_attempt"], row["final_path"],
-                         history, history_path)
+        return FixResult(
+            str(path),
+            job,
+            row["status"],
+            row["final_attempt"],
+            row["final_path"],
+            history,
+            history_path,
+        )
 
     def history(self, job: str) -> dict[str, Any]:
         """The regeneration history of one clip: each attempt's changes, findings and score."""
@@ -331,32 +417,57 @@ class Fixer:
         for a in self.store.attempts(job):
             request = a.request or {}
             report = a.report or {}
-            attempts.append({
-                "attempt": a.attempt, "kind": a.kind, "status": a.status,
-                "idempotency_key": a.idempotency_key, "backend_job_id": a.backend_job_id,
-                "request": request if a.kind == "regen" else None,
-                "trim": request if a.kind == "trim" else None,
-                "changes": request.get("changes", []), "reasons": request.get("reasons", []),
-                "prompt_lint": a.prompt_lint or [],
-                "verdict": a.verdict, "score": a.score,
-                "findings": [{k: f[k] for k in ("code", "severity", "start_frame", "end_frame",
-                                                "message")} for f in report.get("findings", [])],
-                "output": a.output_path, "sha256": a.output_sha256, "error": a.error,
-            })
-        return {"schema": HISTORY_SCHEMA, "job": job, "clip": row.get("clip"),
-                "clip_sha256": row.get("clip_sha256"), "backend": row.get("backend"),
-                "status": row.get("status"), "final_attempt": row.get("final_attempt"),
-                "final_path": row.get("final_path"), "attempts": attempts,
-                "events": self.store.events(job)}
+            attempts.append(
+                {
+                    "attempt": a.attempt,
+                    "kind": a.kind,
+                    "status": a.status,
+                    "idempotency_key": a.idempotency_key,
+                    "backend_job_id": a.backend_job_id,
+                    "request": request if a.kind == "regen" else None,
+                    "trim": request if a.kind == "trim" else None,
+                    "changes": request.get("changes", []),
+                    "reasons": request.get("reasons", []),
+                    "prompt_lint": a.prompt_lint or [],
+                    "verdict": a.verdict,
+                    "score": a.score,
+                    "findings": [
+                        {
+                            k: f[k]
+                            for k in ("code", "severity", "start_frame", "end_frame", "message")
+                        }
+                        for f in report.get("findings", [])
+                    ],
+                    "output": a.output_path,
+                    "sha256": a.output_sha256,
+                    "error": a.error,
+                }
+            )
+        return {
+            "schema": HISTORY_SCHEMA,
+            "job": job,
+            "clip": row.get("clip"),
+            "clip_sha256": row.get("clip_sha256"),
+            "backend": row.get("backend"),
+            "status": row.get("status"),
+            "final_attempt": row.get("final_attempt"),
+            "final_path": row.get("final_path"),
+            "attempts": attempts,
+            "events": self.store.events(job),
+        }
 
 
 def summary_of(history: dict[str, Any]) -> dict[str, Any]:
     """The short form that goes into the final report's ``extra.regen`` (and the HTML report)."""
-    return {"status": history["status"], "final_attempt": history["final_attempt"],
-            "attempts": [{k: a[k] for k in ("attempt", "kind", "status", "verdict", "score",
-                                             "changes", "error")}
-                         | {"codes": sorted({f["code"] for f in a["findings"]})}
-                         for a in history["attempts"]]}
+    return {
+        "status": history["status"],
+        "final_attempt": history["final_attempt"],
+        "attempts": [
+            {k: a[k] for k in ("attempt", "kind", "status", "verdict", "score", "changes", "error")}
+            | {"codes": sorted({f["code"] for f in a["findings"]})}
+            for a in history["attempts"]
+        ],
+    }
 
 
 def best_attempt(checked: list[Attempt]) -> Attempt:

@@ -67,28 +67,40 @@ class RegenRequest:
 
     def context(self) -> dict[str, Any]:
         """The check context of the clip this request produces."""
-        context = {"prompt": self.prompt or None, "negative_prompt": self.negative_prompt or None,
-                   "seed": self.seed, "mode": self.mode, "reference": self.reference,
-                   "generator": self.generator, "duration_s": self.duration_s}
+        context = {
+            "prompt": self.prompt or None,
+            "negative_prompt": self.negative_prompt or None,
+            "seed": self.seed,
+            "mode": self.mode,
+            "reference": self.reference,
+            "generator": self.generator,
+            "duration_s": self.duration_s,
+        }
         return {k: v for k, v in context.items() if v is not None}
 
 
-def initial_request(job: str, context: dict[str, Any], report: Report,
-                    settings: RegenSettings) -> RegenRequest:
+def initial_request(
+    job: str, context: dict[str, Any], report: Report, settings: RegenSettings
+) -> RegenRequest:
     """Attempt 0: what produced the clip we were given, as far as the context says."""
     clip = report.clip
     params = dict(context.get("params") or {})
-    params.setdefault("duration_s", round(float(context.get("duration_s")
-                                                or clip.get("duration_s") or 0.0), 3))
+    params.setdefault(
+        "duration_s", round(float(context.get("duration_s") or clip.get("duration_s") or 0.0), 3)
+    )
     params.setdefault("motion_strength", settings.motion_strength)
     for key in ("width", "height", "fps"):
         if clip.get(key):
             params.setdefault(key, clip[key])
     return RegenRequest(
-        job=job, attempt=0, prompt=str(context.get("prompt") or ""),
+        job=job,
+        attempt=0,
+        prompt=str(context.get("prompt") or ""),
         negative_prompt=str(context.get("negative_prompt") or ""),
-        seed=int(context.get("seed") or 0), mode=str(context.get("mode") or "t2v"),
-        reference=context.get("reference"), params=params,
+        seed=int(context.get("seed") or 0),
+        mode=str(context.get("mode") or "t2v"),
+        reference=context.get("reference"),
+        params=params,
         generator=context.get("generator"),
     )
 
@@ -109,25 +121,45 @@ def next_seed(job: str, attempt: int, seed: int) -> int:
     return int.from_bytes(digest[:4], "big") % (2**31 - 1)
 
 
-def build_request(previous: RegenRequest, report: Report, attempt: int,
-                  settings: RegenSettings, rung: int, parent_report: str | None = None,
-                  clean_frame: str | None = None, config: Any = None) -> RegenRequest:
+def build_request(
+    previous: RegenRequest,
+    report: Report,
+    attempt: int,
+    settings: RegenSettings,
+    rung: int,
+    parent_report: str | None = None,
+    clean_frame: str | None = None,
+    config: Any = None,
+) -> RegenRequest:
     """The request for ``attempt``: ``previous`` changed by rungs ``0..rung`` of the ladder
     (reseed and constrain accumulate; shorten and i2v apply once, at their own rung)."""
     from vidlint.rules.prompt import lint_prompt
 
     ladder = settings.ladder
-    active = set(ladder[:rung + 1]) if rung < len(ladder) else set(ladder)
+    active = set(ladder[: rung + 1]) if rung < len(ladder) else set(ladder)
     first_time = ladder[rung] if rung < len(ladder) else None
     blocking = blocking_findings(report, settings)
     reasons = tuple(sorted({f.code for f in blocking}))
     changes: list[dict[str, Any]] = []
-    request = replace(previous, attempt=attempt, reasons=reasons, changes=(),
-                      parent_report=parent_report, idempotency_key="")
+    request = replace(
+        previous,
+        attempt=attempt,
+        reasons=reasons,
+        changes=(),
+        parent_report=parent_report,
+        idempotency_key="",
+    )
 
     def change(rung_name: str, name: str, old: Any, new: Any, because: list[str]) -> None:
-        changes.append({"rung": rung_name, "field": name, "old": old, "new": new,
-                        "because": sorted(set(because))})
+        changes.append(
+            {
+                "rung": rung_name,
+                "field": name,
+                "old": old,
+                "new": new,
+                "because": sorted(set(because)),
+            }
+        )
 
     # rung 1, every attempt: a new seed, never a blind one: negatives for what was found
     seed = next_seed(previous.job, attempt, previous.seed)
@@ -142,8 +174,13 @@ def build_request(previous: RegenRequest, report: Report, attempt: int,
     added = [t for t in [*terms, *causes] if t.lower() not in {n.lower() for n in negatives}]
     if added and "reseed" in active:
         new = ", ".join([*negatives, *added])
-        change("reseed", "negative_prompt", request.negative_prompt, new,
-               sorted({c for t in added for c in causes.get(t, [])}) or list(reasons))
+        change(
+            "reseed",
+            "negative_prompt",
+            request.negative_prompt,
+            new,
+            sorted({c for t in added for c in causes.get(t, [])}) or list(reasons),
+        )
         request = replace(request, negative_prompt=new)
 
     if "constrain" in active:
@@ -157,8 +194,14 @@ def build_request(previous: RegenRequest, report: Report, attempt: int,
     return replace(request, changes=tuple(changes)).keyed()
 
 
-def _constrain(request: RegenRequest, blocking: list[Finding], settings: RegenSettings,
-               change: Any, config: Any, lint_prompt: Any) -> RegenRequest:
+def _constrain(
+    request: RegenRequest,
+    blocking: list[Finding],
+    settings: RegenSettings,
+    change: Any,
+    config: Any,
+    lint_prompt: Any,
+) -> RegenRequest:
     """Rung 2: the table's prompt phrases for what was found, the missing shot-description
     layers PRM reports, and lower motion."""
     phrases: dict[str, list[str]] = {}
@@ -185,8 +228,13 @@ def _constrain(request: RegenRequest, blocking: list[Finding], settings: RegenSe
     return replace(request, params=params)
 
 
-def _shorten(request: RegenRequest, report: Report, blocking: list[Finding],
-             settings: RegenSettings, change: Any) -> RegenRequest:
+def _shorten(
+    request: RegenRequest,
+    report: Report,
+    blocking: list[Finding],
+    settings: RegenSettings,
+    change: Any,
+) -> RegenRequest:
     """Rung 3: a shorter clip; where a degradation onset (DRF) or a late defect shows where the
     clip goes bad, no longer than that."""
     current = request.duration_s or float(report.clip.get("duration_s") or 0.0)

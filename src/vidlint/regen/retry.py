@@ -19,13 +19,20 @@ T = TypeVar("T")
 
 def backoff_delay(try_index: int, base_s: float, cap_s: float, rng: random.Random) -> float:
     """Full jitter: ``random(0, min(cap, base * 2**n))``."""
-    return rng.uniform(0.0, min(cap_s, base_s * 2 ** try_index))
+    return rng.uniform(0.0, min(cap_s, base_s * 2**try_index))
 
 
-def call_with_retries(call: Callable[[], T], *, tries: int, base_s: float, cap_s: float,
-                      max_retry_after_s: float, rng: random.Random | None = None,
-                      sleep: Callable[[float], None] = time.sleep,
-                      on_retry: Callable[[int, float, BackendError], None] | None = None) -> T:
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    tries: int,
+    base_s: float,
+    cap_s: float,
+    max_retry_after_s: float,
+    rng: random.Random | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[int, float, BackendError], None] | None = None,
+) -> T:
     rng = rng or random.Random()
     for index in range(max(1, tries)):
         try:
@@ -35,9 +42,11 @@ def call_with_retries(call: Callable[[], T], *, tries: int, base_s: float, cap_s
                 raise
             if exc.retry_after is not None:
                 if exc.retry_after > max_retry_after_s:
-                    raise BackendError(f"{exc.cause} (Retry-After {exc.retry_after:.0f} s is "
-                                       f"over the {max_retry_after_s:.0f} s limit)",
-                                       exc.path) from exc
+                    raise BackendError(
+                        f"{exc.cause} (Retry-After {exc.retry_after:.0f} s is "
+                        f"over the {max_retry_after_s:.0f} s limit)",
+                        exc.path,
+                    ) from exc
                 delay = exc.retry_after
             else:
                 delay = backoff_delay(index, base_s, cap_s, rng)

@@ -24,8 +24,9 @@ def salvage_cut(report: Report, settings: RegenSettings) -> int | None:
     of the earliest blocking finding; every blocking finding must lie at or after it, and the
     prefix must be at least ``min_salvage_s`` long and ``min_salvage_fraction`` of the clip.
     """
-    blocking = [f for f in blocking_findings(report, settings)
-                if f.family not in FRAMELESS_FAMILIES]
+    blocking = [
+        f for f in blocking_findings(report, settings) if f.family not in FRAMELESS_FAMILIES
+    ]
     if not blocking:
         return None
     onsets = [f.start_frame for f in report.findings if f.code == "DRF001"]
@@ -57,7 +58,7 @@ def trim_clip(source: Path, frames: int, target: Path) -> Path:
         for frame in clip.frames():
             if frame.index >= frames:
                 break
-            rgb = np.ascontiguousarray(frame.rgb[:stream.height, :stream.width])
+            rgb = np.ascontiguousarray(frame.rgb[: stream.height, : stream.width])
             picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             picture.pts = round(frame.time_s * rate)
             container.mux(stream.encode(picture))
@@ -80,7 +81,7 @@ def best_clean_frame(source: Path, report: Report, target: Path) -> Path | None:
     for finding in report.findings:
         if finding.family in FRAMELESS_FAMILIES:
             continue
-        bad[max(0, finding.start_frame):min(n, finding.end_frame + 1)] = True
+        bad[max(0, finding.start_frame) : min(n, finding.end_frame + 1)] = True
     best, start = (0, -1), None
     for index in range(n + 1):
         clean = index < n and not bad[index]

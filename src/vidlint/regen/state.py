@@ -18,7 +18,13 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 PLANNED, SUBMITTING, SUBMITTED, FETCHED, CHECKED, FAILED = (
-    "planned", "submitting", "submitted", "fetched", "checked", "failed")
+    "planned",
+    "submitting",
+    "submitted",
+    "fetched",
+    "checked",
+    "failed",
+)
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,8 +77,9 @@ class StateStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_TABLES)
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),))
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -82,55 +89,82 @@ class StateStore:
         row = self.db.execute("SELECT * FROM jobs WHERE job = ?", (job,)).fetchone()
         return _decode(row) if row else None
 
-    def create_job(self, job: str, clip: str, sha256: str, backend: str,
-                   context: dict[str, Any]) -> None:
+    def create_job(
+        self, job: str, clip: str, sha256: str, backend: str, context: dict[str, Any]
+    ) -> None:
         now = time.time()
         self.db.execute(
             "INSERT OR IGNORE INTO jobs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, ?)",
-            (job, clip, sha256, backend, json.dumps(context, default=str), now, now))
+            (job, clip, sha256, backend, json.dumps(context, default=str), now, now),
+        )
 
-    def finish_job(self, job: str, status: str, final_attempt: int | None,
-                   final_path: str | None) -> None:
-        self.db.execute("UPDATE jobs SET status = ?, final_attempt = ?, final_path = ?, "
-                        "updated = ? WHERE job = ?",
-                        (status, final_attempt, final_path, time.time(), job))
+    def finish_job(
+        self, job: str, status: str, final_attempt: int | None, final_path: str | None
+    ) -> None:
+        self.db.execute(
+            "UPDATE jobs SET status = ?, final_attempt = ?, final_path = ?, "
+            "updated = ? WHERE job = ?",
+            (status, final_attempt, final_path, time.time(), job),
+        )
 
     # -- attempts -----------------------------------------------------------------------------
     def attempts(self, job: str) -> list[Attempt]:
-        rows = self.db.execute("SELECT * FROM attempts WHERE job = ? ORDER BY attempt",
-                               (job,)).fetchall()
+        rows = self.db.execute(
+            "SELECT * FROM attempts WHERE job = ? ORDER BY attempt", (job,)
+        ).fetchall()
         return [_attempt(row) for row in rows]
 
-    def add_attempt(self, job: str, attempt: int, kind: str, status: str,
-                    request: dict[str, Any] | None = None,
-                    idempotency_key: str | None = None) -> None:
+    def add_attempt(
+        self,
+        job: str,
+        attempt: int,
+        kind: str,
+        status: str,
+        request: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
         now = time.time()
         self.db.execute(
             "INSERT INTO attempts (job, attempt, kind, idempotency_key, request, status, "
             "started, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (job, attempt, kind, idempotency_key,
-             json.dumps(request, default=str) if request is not None else None, status, now,
-             now))
+            (
+                job,
+                attempt,
+                kind,
+                idempotency_key,
+                json.dumps(request, default=str) if request is not None else None,
+                status,
+                now,
+                now,
+            ),
+        )
 
     def update_attempt(self, job: str, attempt: int, **values: Any) -> None:
         columns = []
         params: list[Any] = []
         for key, value in values.items():
             columns.append(f"{key} = ?")
-            params.append(json.dumps(value, default=str) if key in JSON_COLUMNS
-                          and value is not None else value)
+            params.append(
+                json.dumps(value, default=str)
+                if key in JSON_COLUMNS and value is not None
+                else value
+            )
         columns.append("updated = ?")
         params += [time.time(), job, attempt]
-        self.db.execute(f"UPDATE attempts SET {', '.join(columns)} WHERE job = ? AND attempt = ?",
-                        params)
+        self.db.execute(
+            f"UPDATE attempts SET {', '.join(columns)} WHERE job = ? AND attempt = ?", params
+        )
 
     def event(self, job: str, attempt: int | None, kind: str, detail: str) -> None:
-        self.db.execute("INSERT INTO events (job, attempt, time, kind, detail) "
-                        "VALUES (?, ?, ?, ?, ?)", (job, attempt, time.time(), kind, detail))
+        self.db.execute(
+            "INSERT INTO events (job, attempt, time, kind, detail) VALUES (?, ?, ?, ?, ?)",
+            (job, attempt, time.time(), kind, detail),
+        )
 
     def events(self, job: str) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT attempt, time, kind, detail FROM events WHERE job = ? "
-                               "ORDER BY id", (job,)).fetchall()
+        rows = self.db.execute(
+            "SELECT attempt, time, kind, detail FROM events WHERE job = ? ORDER BY id", (job,)
+        ).fetchall()
         return [dict(row) for row in rows]
 
 

@@ -22,5 +22,14 @@ def load_report(path: str | Path) -> Report:
         raise VidlintError(exc.cause, path) from exc
 
 
-__all__ = ["SCHEMA_ID", "Finding", "Region", "Report", "load_report", "report_schema",
-           "score_of", "validate", "verdict_of"]
+__all__ = [
+    "SCHEMA_ID",
+    "Finding",
+    "Region",
+    "Report",
+    "load_report",
+    "report_schema",
+    "score_of",
+    "validate",
+    "verdict_of",
+]

@@ -61,11 +61,17 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         data = {
-            "code": self.code, "family": self.family, "name": self.name,
-            "severity": self.severity, "message": self.message,
-            "start_frame": self.start_frame, "end_frame": self.end_frame,
-            "peak_frame": self.peak_frame, "start_s": round(self.start_s, 4),
-            "end_s": round(self.end_s, 4), "confidence": round(float(self.confidence), 3),
+            "code": self.code,
+            "family": self.family,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "peak_frame": self.peak_frame,
+            "start_s": round(self.start_s, 4),
+            "end_s": round(self.end_s, 4),
+            "confidence": round(float(self.confidence), 3),
             "evidence": _jsonable(self.evidence),
             "region": self.region.to_dict() if self.region else None,
             "fix": _jsonable(self.fix),
@@ -136,12 +142,17 @@ class Report:
         data = upgrade(data)
         frames = data.get("frames", {})
         return cls(
-            clip=data["clip"], context=data.get("context", {}),
+            clip=data["clip"],
+            context=data.get("context", {}),
             findings=[Finding.from_dict(f) for f in data.get("findings", [])],
-            frame_index=frames.get("index", []), frame_time_s=frames.get("time_s", []),
-            signals=frames.get("signals", {}), badness=frames.get("badness", {}),
-            config=data.get("config", {}), timings=data.get("timings", {}),
-            errors=data.get("errors", []), extra=data.get("extra", {}),
+            frame_index=frames.get("index", []),
+            frame_time_s=frames.get("time_s", []),
+            signals=frames.get("signals", {}),
+            badness=frames.get("badness", {}),
+            config=data.get("config", {}),
+            timings=data.get("timings", {}),
+            errors=data.get("errors", []),
+            extra=data.get("extra", {}),
         )
 
     def counts(self) -> dict[str, int]:

@@ -17,8 +17,11 @@ UPGRADES: dict[str, Any] = {}
 
 @cache
 def report_schema() -> dict[str, Any]:
-    return json.loads(resources.files("vidlint.report").joinpath("report-1.schema.json")
-                      .read_text(encoding="utf-8"))
+    return json.loads(
+        resources.files("vidlint.report")
+        .joinpath("report-1.schema.json")
+        .read_text(encoding="utf-8")
+    )
 
 
 def validate(document: dict[str, Any]) -> None:

@@ -20,8 +20,14 @@ from vidlint.decode import ClipInfo, DecodeIssue
 from vidlint.report.model import SEVERITIES, Finding, Region
 from vidlint.signals import Signals
 
-DOC_HEADINGS = ("What it detects", "Why it matters", "Known false positives", "Example",
-                "Thresholds", "Fix hint")
+DOC_HEADINGS = (
+    "What it detects",
+    "Why it matters",
+    "Known false positives",
+    "Example",
+    "Thresholds",
+    "Fix hint",
+)
 CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
 
 
@@ -105,14 +111,24 @@ class Rule:
         for hit in self.func(data, params):
             start, end = int(hit.start), int(hit.end)
             peak = int(hit.peak) if hit.peak is not None else start
-            findings.append(Finding(
-                code=self.code, family=self.family, name=self.name,
-                severity=hit.severity or severity, message=hit.message,
-                start_frame=start, end_frame=end, peak_frame=peak,
-                start_s=_time_at(times, start), end_s=_time_at(times, end),
-                confidence=max(0.0, min(1.0, float(hit.confidence))),
-                evidence=hit.evidence, region=hit.region, fix=self.fix,
-            ))
+            findings.append(
+                Finding(
+                    code=self.code,
+                    family=self.family,
+                    name=self.name,
+                    severity=hit.severity or severity,
+                    message=hit.message,
+                    start_frame=start,
+                    end_frame=end,
+                    peak_frame=peak,
+                    start_s=_time_at(times, start),
+                    end_s=_time_at(times, end),
+                    confidence=max(0.0, min(1.0, float(hit.confidence))),
+                    evidence=hit.evidence,
+                    region=hit.region,
+                    fix=self.fix,
+                )
+            )
         return findings
 
 
@@ -129,9 +145,16 @@ def runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, *, severity: str, requires: Iterable[str] = (),
-         params: type = NoParams, fix: dict[str, Any] | None = None,
-         stage: str = "signals") -> Callable[[RuleFunc], RuleFunc]:
+def rule(
+    code: str,
+    name: str,
+    *,
+    severity: str,
+    requires: Iterable[str] = (),
+    params: type = NoParams,
+    fix: dict[str, Any] | None = None,
+    stage: str = "signals",
+) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule function under ``code``."""
     if not CODE_PATTERN.match(code):
         raise ValueError(f"rule code {code!r} must be three capitals and three digits")

@@ -16,24 +16,39 @@ from vidlint.rules.base import Hit, RuleInput, rule
 @dataclass(frozen=True)
 class OnsetParams:
     bad_level: float = param(
-        0.3, "a frame is bad when some family's badness (severity weight x confidence) reaches "
-             "0.3: a confident warning or any error")
+        0.3,
+        "a frame is bad when some family's badness (severity weight x confidence) reaches "
+        "0.3: a confident warning or any error",
+    )
     min_bad_share: float = param(
-        0.75, "from the onset to the end, at least 75% of frames are bad: the clip stays worse")
+        0.75, "from the onset to the end, at least 75% of frames are bad: the clip stays worse"
+    )
     end_share: float = param(
-        0.5, "and at least half of the last ``min_tail_s`` is bad: the clip ends worse, it did "
-             "not recover")
+        0.5,
+        "and at least half of the last ``min_tail_s`` is bad: the clip ends worse, it did "
+        "not recover",
+    )
     max_clean_share: float = param(
-        0.1, "before the onset, at most 10% of frames are bad: the prefix is clean")
+        0.1, "before the onset, at most 10% of frames are bad: the prefix is clean"
+    )
     min_tail_s: float = param(
-        0.5, "the bad tail lasts at least half a second (a short bad ending is a finding of its "
-             "own, not an accumulation)")
+        0.5,
+        "the bad tail lasts at least half a second (a short bad ending is a finding of its "
+        "own, not an accumulation)",
+    )
     min_prefix_s: float = param(
-        0.5, "the clean prefix lasts at least half a second, so there is something to keep")
+        0.5, "the clean prefix lasts at least half a second, so there is something to keep"
+    )
 
 
-@rule("DRF001", "degradation-onset", severity="warning", params=OnsetParams, stage="aggregate",
-      fix={"params": {"duration_s": "shorter", "trim_to_clean_prefix": True}})
+@rule(
+    "DRF001",
+    "degradation-onset",
+    severity="warning",
+    params=OnsetParams,
+    stage="aggregate",
+    fix={"params": {"duration_s": "shorter", "trim_to_clean_prefix": True}},
+)
 def degradation_onset(data: RuleInput, p: OnsetParams) -> Iterator[Hit]:
     """From some frame on, the clip keeps getting worse: artifacts accumulate with length.
 
@@ -68,17 +83,31 @@ def degradation_onset(data: RuleInput, p: OnsetParams) -> Iterator[Hit]:
             continue
         tail, prefix = bad[onset:], bad[:onset]
         ending = bad[-min_tail:].mean()
-        if (tail.mean() >= p.min_bad_share and prefix.mean() <= p.max_clean_share
-                and ending >= p.end_share):
-            families = sorted(f for f, v in data.badness.items()
-                              if f != "DRF" and np.max(np.asarray(v)[onset:]) >= p.bad_level)
+        if (
+            tail.mean() >= p.min_bad_share
+            and prefix.mean() <= p.max_clean_share
+            and ending >= p.end_share
+        ):
+            families = sorted(
+                f
+                for f, v in data.badness.items()
+                if f != "DRF" and np.max(np.asarray(v)[onset:]) >= p.bad_level
+            )
             prefix_s = float(s.time_s[onset] - s.time_s[0])
-            yield Hit(onset, s.n - 1, f"the clip degrades from frame {onset} (clean prefix "
-                      f"{onset} frames, {prefix_s:.2f} s; {', '.join(families)})", peak=onset,
-                      confidence=float(tail.mean()),
-                      evidence={"onset_frame": onset, "clean_prefix_frames": onset,
-                                "clean_prefix_s": round(prefix_s, 3),
-                                "bad_share_after": round(float(tail.mean()), 3),
-                                "bad_share_before": round(float(prefix.mean()), 3),
-                                "families": families})
+            yield Hit(
+                onset,
+                s.n - 1,
+                f"the clip degrades from frame {onset} (clean prefix "
+                f"{onset} frames, {prefix_s:.2f} s; {', '.join(families)})",
+                peak=onset,
+                confidence=float(tail.mean()),
+                evidence={
+                    "onset_frame": onset,
+                    "clean_prefix_frames": onset,
+                    "clean_prefix_s": round(prefix_s, 3),
+                    "bad_share_after": round(float(tail.mean()), 3),
+                    "bad_share_before": round(float(prefix.mean()), 3),
+                    "families": families,
+                },
+            )
             return

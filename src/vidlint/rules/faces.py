@@ -18,9 +18,11 @@ from vidlint.analyzers.faces import EXPRESSION_KEYS
 from vidlint.report.model import Region
 from vidlint.rules.base import Hit, RuleInput, rule, runs
 
-IDENTITY_FIX = {"params": {"reference_strength": "increase", "duration_s": "shorter"},
-                "prompt_add": ["consistent face", "same person throughout"],
-                "negative_prompt": ["morphing face", "changing identity"]}
+IDENTITY_FIX = {
+    "params": {"reference_strength": "increase", "duration_s": "shorter"},
+    "prompt_add": ["consistent face", "same person throughout"],
+    "negative_prompt": ["morphing face", "changing identity"],
+}
 DLIB_SAME_PERSON = 0.6
 """dlib's published rule: descriptors closer than 0.6 are the same person (99.38% on LFW,
 dlib.net face_recognition.py example)."""
@@ -45,30 +47,44 @@ def time_of(data: RuleInput, frame: int) -> float:
 @dataclass(frozen=True)
 class DriftParams:
     same_person: float = param(
-        DLIB_SAME_PERSON, "dlib's same-person distance (0.6, dlib.net). Calibrated here: one "
+        DLIB_SAME_PERSON,
+        "dlib's same-person distance (0.6, dlib.net). Calibrated here: one "
         "person's strongest expressions and head turns reach 0.59 from the anchor on the "
         "LivePortrait expression clip; different people in the evaluation set are 0.46-0.98 "
-        "apart (median 0.78)")
+        "apart (median 0.78)",
+    )
     min_samples: int = param(
-        2, "at least 2 descriptors beyond the threshold in a row: one bad chip (motion blur, "
-           "a hand over the face) is not a new person")
+        2,
+        "at least 2 descriptors beyond the threshold in a row: one bad chip (motion blur, "
+        "a hand over the face) is not a new person",
+    )
     dim_luma: float = param(
-        50.0, "a descriptor's chip (or the anchor's) darker than this mean gray level (0-255) "
-              "was taken in dim light. Measured on the descriptor chips of the evaluation set: "
-              "HunyuanVideo's woman reading by a book's light 31-46, every other clip 54 "
-              "(LaVie's spacesuit) or more, the LivePortrait clips 64-134")
+        50.0,
+        "a descriptor's chip (or the anchor's) darker than this mean gray level (0-255) "
+        "was taken in dim light. Measured on the descriptor chips of the evaluation set: "
+        "HunyuanVideo's woman reading by a book's light 31-46, every other clip 54 "
+        "(LaVie's spacesuit) or more, the LivePortrait clips 64-134",
+    )
     dim_margin: float = param(
-        0.1, "in dim light the descriptor is noisier, so a sample must be this much further "
-             "than same_person from the anchor to count. Measured: darkening the LivePortrait "
-             "and LTX-2 chips to a gray level of 30-40 moves a frame's descriptor 0.12-0.23 from "
-             "its own bright one and raises its distance to the anchor by up to 0.14; the woman "
-             "reading turns her head in blue light to 0.58-0.65 from her first frame, the same "
-             "woman to the eye; a different person stays at 0.83-0.85 when darkened (the "
-             "astronaut-to-cameraman swap at a gray level of 37-43)")
+        0.1,
+        "in dim light the descriptor is noisier, so a sample must be this much further "
+        "than same_person from the anchor to count. Measured: darkening the LivePortrait "
+        "and LTX-2 chips to a gray level of 30-40 moves a frame's descriptor 0.12-0.23 from "
+        "its own bright one and raises its distance to the anchor by up to 0.14; the woman "
+        "reading turns her head in blue light to 0.58-0.65 from her first frame, the same "
+        "woman to the eye; a different person stays at 0.83-0.85 when darkened (the "
+        "astronaut-to-cameraman swap at a gray level of 37-43)",
+    )
 
 
-@rule("FAC001", "identity-drift", severity="error", requires=["faces"], params=DriftParams,
-      fix=IDENTITY_FIX)
+@rule(
+    "FAC001",
+    "identity-drift",
+    severity="error",
+    requires=["faces"],
+    params=DriftParams,
+    fix=IDENTITY_FIX,
+)
 def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
     """A face stops being the person it was at the start of its track.
 
@@ -114,18 +130,26 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
             if count < p.min_samples:
                 continue
             end = track["end"] if last == len(frames) - 1 else frames[last]
-            peak_i = start + int(np.argmax(distances[start:last + 1]))
+            peak_i = start + int(np.argmax(distances[start : last + 1]))
             worst, limit = distances[peak_i], limits[peak_i]
-            yield Hit(frames[start], end,
-                      f"face {track['id']} no longer the same person from frame "
-                      f"{frames[start]} (distance {worst:.2f} > {limit:.2f} from "
-                      f"frame {track['anchor_frame']})",
-                      peak=frames[peak_i],
-                      confidence=min(1.0, 0.5 + (worst - limit) / 0.3),
-                      evidence={"track": track["id"], "anchor_frame": track["anchor_frame"],
-                                "distance": round(worst, 3), "threshold": round(limit, 3),
-                                "samples": count},
-                      region=box_at(track, frames[peak_i]))
+            yield Hit(
+                frames[start],
+                end,
+                f"face {track['id']} no longer the same person from frame "
+                f"{frames[start]} (distance {worst:.2f} > {limit:.2f} from "
+                f"frame {track['anchor_frame']})",
+                peak=frames[peak_i],
+                confidence=min(1.0, 0.5 + (worst - limit) / 0.3),
+                evidence={
+                    "track": track["id"],
+                    "anchor_frame": track["anchor_frame"],
+                    "distance": round(worst, 3),
+                    "threshold": round(limit, 3),
+                    "samples": count,
+                },
+                region=box_at(track, frames[peak_i]),
+            )
+
 
 def drift_limits(track: dict[str, Any], p: DriftParams) -> list[float]:
     """Per descriptor, the anchor distance beyond which the face is someone else: dlib's
@@ -136,23 +160,32 @@ def drift_limits(track: dict[str, Any], p: DriftParams) -> list[float]:
         return luma is not None and luma < p.dim_luma
 
     anchor_dim = bool(lumas) and dim(lumas[0])  # the anchor is the first descriptor
-    return [p.same_person + (p.dim_margin if anchor_dim or dim(luma) else 0.0)
-            for luma in lumas]
+    return [p.same_person + (p.dim_margin if anchor_dim or dim(luma) else 0.0) for luma in lumas]
 
 
 @dataclass(frozen=True)
 class MorphParams:
     jump_distance: float = param(
-        DLIB_SAME_PERSON, "descriptors of one track this close in time must still be the same "
+        DLIB_SAME_PERSON,
+        "descriptors of one track this close in time must still be the same "
         "person (dlib's 0.6); same-person samples within 1 s stay under 0.45 on the "
-        "LivePortrait expression clip (measured)")
+        "LivePortrait expression clip (measured)",
+    )
     window_s: float = param(
-        1.0, "what counts as nearby frames: a change of person within 1 s is a morph, a slower "
-             "one is drift (FAC001)")
+        1.0,
+        "what counts as nearby frames: a change of person within 1 s is a morph, a slower "
+        "one is drift (FAC001)",
+    )
 
 
-@rule("FAC002", "face-morph", severity="error", requires=["faces"], params=MorphParams,
-      fix=IDENTITY_FIX)
+@rule(
+    "FAC002",
+    "face-morph",
+    severity="error",
+    requires=["faces"],
+    params=MorphParams,
+    fix=IDENTITY_FIX,
+)
 def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     """A face jumps to another identity between nearby frames of one track.
 
@@ -188,18 +221,28 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
                 if time_of(data, frames[j]) - time_of(data, frames[i]) > p.window_s:
                     break
                 gap = float(np.linalg.norm(vectors[i] - vectors[j]))
-                lasting = j + 1 == len(frames) or float(
-                    np.linalg.norm(vectors[i] - vectors[j + 1])) > p.jump_distance
+                lasting = (
+                    j + 1 == len(frames)
+                    or float(np.linalg.norm(vectors[i] - vectors[j + 1])) > p.jump_distance
+                )
                 if gap > p.jump_distance and lasting:
                     pairs.append((frames[i], frames[j], gap))
         for lo, hi, worst in merge_pairs(pairs):
-            yield Hit(lo, hi, f"face {track['id']} changes identity between frames {lo} and "
-                      f"{hi} (distance {worst:.2f} > {p.jump_distance} within "
-                      f"{time_of(data, hi) - time_of(data, lo):.2f} s)",
-                      peak=hi, confidence=min(1.0, 0.5 + (worst - p.jump_distance) / 0.3),
-                      evidence={"track": track["id"], "distance": round(worst, 3),
-                                "threshold": p.jump_distance},
-                      region=box_at(track, hi))
+            yield Hit(
+                lo,
+                hi,
+                f"face {track['id']} changes identity between frames {lo} and "
+                f"{hi} (distance {worst:.2f} > {p.jump_distance} within "
+                f"{time_of(data, hi) - time_of(data, lo):.2f} s)",
+                peak=hi,
+                confidence=min(1.0, 0.5 + (worst - p.jump_distance) / 0.3),
+                evidence={
+                    "track": track["id"],
+                    "distance": round(worst, 3),
+                    "threshold": p.jump_distance,
+                },
+                region=box_at(track, hi),
+            )
 
 
 def merge_pairs(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
@@ -222,25 +265,39 @@ def merge_pairs(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, flo
 @dataclass(frozen=True)
 class PopParams:
     min_track_s: float = param(
-        0.5, "the face must be seen for this long after appearing (or before vanishing): a "
-             "detector flicker on a background pattern is not a face")
+        0.5,
+        "the face must be seen for this long after appearing (or before vanishing): a "
+        "detector flicker on a background pattern is not a face",
+    )
     min_score: float = param(
-        0.75, "median detection confidence of the track; genuine faces score 0.8-0.95 on "
-              "the evaluation clips (measured)")
+        0.75,
+        "median detection confidence of the track; genuine faces score 0.8-0.95 on "
+        "the evaluation clips (measured)",
+    )
     min_size: float = param(
-        0.08, "the face's height as a share of the frame's; smaller faces drop in and out of "
-              "detection on their own")
+        0.08,
+        "the face's height as a share of the frame's; smaller faces drop in and out of "
+        "detection on their own",
+    )
     turned: float = param(
-        0.35, "a face whose nose tip is this far (in eye distances) off the eyes' midpoint, or "
-              "whose landmarks fail, in its last (first) 3 samples is turning away (towards "
-              "the camera): a dancer spinning, not a face dissolving (MimicMotion clip)")
+        0.35,
+        "a face whose nose tip is this far (in eye distances) off the eyes' midpoint, or "
+        "whose landmarks fail, in its last (first) 3 samples is turning away (towards "
+        "the camera): a dancer spinning, not a face dissolving (MimicMotion clip)",
+    )
     edge_margin: float = param(
-        0.03, "a box this close to a border entered or left through it: that is motion, not "
-              "a pop")
+        0.03, "a box this close to a border entered or left through it: that is motion, not a pop"
+    )
 
 
-@rule("FAC003", "face-pops", severity="warning", requires=["faces"], params=PopParams,
-      fix={"seed": "new", "negative_prompt": ["extra face", "disappearing face"]})
+@rule(
+    "FAC003",
+    "face-pops",
+    severity="warning",
+    requires=["faces"],
+    params=PopParams,
+    fix={"seed": "new", "negative_prompt": ["extra face", "disappearing face"]},
+)
 def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     """A face appears or vanishes in the middle of the frame.
 
@@ -273,8 +330,10 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
             continue
         if time_of(data, track["end"]) - time_of(data, track["start"]) < p.min_track_s:
             continue
-        for event, frame, box in (("appears", track["start"], track["boxes"][0]),
-                                  ("vanishes", track["end"], track["boxes"][-1])):
+        for event, frame, box in (
+            ("appears", track["start"], track["boxes"][0]),
+            ("vanishes", track["end"], track["boxes"][-1]),
+        ):
             at_edge = (frame == first_sampled) if event == "appears" else (frame == last_sampled)
             if at_edge or box[3] < p.min_size or touches_border(box, p.edge_margin):
                 continue
@@ -283,16 +342,24 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
             if turned_away(track, event, p.turned):
                 continue
             where = frame if event == "appears" else min(frame + stride, data.signals.n - 1)
-            yield Hit(where, where, f"face {track['id']} {event} at frame {where} in mid-frame",
-                      confidence=min(1.0, float(np.median(track["scores"]))),
-                      evidence={"track": track["id"], "event": event,
-                                "box": [round(v, 3) for v in box],
-                                "score": round(float(np.median(track["scores"])), 3)},
-                      region=Region.of_box(box))
+            yield Hit(
+                where,
+                where,
+                f"face {track['id']} {event} at frame {where} in mid-frame",
+                confidence=min(1.0, float(np.median(track["scores"]))),
+                evidence={
+                    "track": track["id"],
+                    "event": event,
+                    "box": [round(v, 3) for v in box],
+                    "score": round(float(np.median(track["scores"])), 3),
+                },
+                region=Region.of_box(box),
+            )
 
 
-def handed_over(track: dict[str, Any], event: str, tracks: list[dict[str, Any]],
-                stride: int) -> bool:
+def handed_over(
+    track: dict[str, Any], event: str, tracks: list[dict[str, Any]], stride: int
+) -> bool:
     """True when another track takes over (or hands over) this face where and when it
     vanishes (appears): the tracker lost a fast-moving face, the face did not pop."""
     box = track["boxes"][-1] if event == "vanishes" else track["boxes"][0]
@@ -331,18 +398,28 @@ def touches_border(box: list[float], margin: float) -> bool:
 @dataclass(frozen=True)
 class FlatParams:
     min_duration_s: float = param(
-        1.5, "judge only tracks followed this long: a shorter glimpse says nothing about "
-             "expression (a sentence takes about 1.5 s)")
+        1.5,
+        "judge only tracks followed this long: a shorter glimpse says nothing about "
+        "expression (a sentence takes about 1.5 s)",
+    )
     min_samples: int = param(12, "and with at least this many landmark samples")
     min_activity: float = param(
-        0.07, "sum over mouth opening, mouth width, eye aperture and brow raise of each one's "
-              "10-90% range, in eye-distance units. Talking and acting faces on the evaluation "
-              "set score 0.10-0.39 (LivePortrait 0.37 and 0.39, SadTalker 0.105); still faces "
-              "0.055-0.064; a still photo moved around scores about 0.02 (measured)")
+        0.07,
+        "sum over mouth opening, mouth width, eye aperture and brow raise of each one's "
+        "10-90% range, in eye-distance units. Talking and acting faces on the evaluation "
+        "set score 0.10-0.39 (LivePortrait 0.37 and 0.39, SadTalker 0.105); still faces "
+        "0.055-0.064; a still photo moved around scores about 0.02 (measured)",
+    )
 
 
-@rule("FAC004", "flat-expression", severity="info", requires=["faces"], params=FlatParams,
-      fix={"prompt_add": ["expressive face", "visible emotion"]})
+@rule(
+    "FAC004",
+    "flat-expression",
+    severity="info",
+    requires=["faces"],
+    params=FlatParams,
+    fix={"prompt_add": ["expressive face", "visible emotion"]},
+)
 def flat_expression(data: RuleInput, p: FlatParams) -> Iterator[Hit]:
     """A face that barely moves: emotionally flat where it should act.
 
@@ -373,15 +450,22 @@ def flat_expression(data: RuleInput, p: FlatParams) -> Iterator[Hit]:
         if duration < p.min_duration_s or samples < p.min_samples:
             continue
         if activity < p.min_activity:
-            yield Hit(track["start"], track["end"],
-                      f"face {track['id']} barely moves over {duration:.1f} s (activity "
-                      f"{activity:.3f} < {p.min_activity})",
-                      peak=track["start"], confidence=min(1.0, 1.0 - activity / p.min_activity
-                                                          + 0.5),
-                      evidence={"track": track["id"], "activity": round(activity, 4),
-                                "threshold": p.min_activity, "samples": samples,
-                                **{k: round(v, 4) for k, v in ranges.items()}},
-                      region=box_at(track, track["start"]))
+            yield Hit(
+                track["start"],
+                track["end"],
+                f"face {track['id']} barely moves over {duration:.1f} s (activity "
+                f"{activity:.3f} < {p.min_activity})",
+                peak=track["start"],
+                confidence=min(1.0, 1.0 - activity / p.min_activity + 0.5),
+                evidence={
+                    "track": track["id"],
+                    "activity": round(activity, 4),
+                    "threshold": p.min_activity,
+                    "samples": samples,
+                    **{k: round(v, 4) for k, v in ranges.items()},
+                },
+                region=box_at(track, track["start"]),
+            )
 
 
 def expression_activity(track: dict[str, Any]) -> tuple[float, dict[str, float], int]:
@@ -400,25 +484,39 @@ def expression_activity(track: dict[str, Any]) -> tuple[float, dict[str, float],
 @dataclass(frozen=True)
 class GeometryParams:
     face_height: tuple = param(
-        (1.3, 2.5), "forehead-to-chin over outer eye-corner distance; near-frontal real and "
-                    "generated faces on the evaluation set measure 1.6-2.0 (measured)")
+        (1.3, 2.5),
+        "forehead-to-chin over outer eye-corner distance; near-frontal real and "
+        "generated faces on the evaluation set measure 1.6-2.0 (measured)",
+    )
     mouth_to_eyes: tuple = param(
-        (0.45, 1.2), "mouth centre to eye centre over eye distance; 0.59-0.87 measured")
+        (0.45, 1.2), "mouth centre to eye centre over eye distance; 0.59-0.87 measured"
+    )
     eye_width_ratio: float = param(
-        0.6, "the narrower eye at least this share of the wider one; near-frontal faces "
-             "measure 0.85-1.0")
+        0.6,
+        "the narrower eye at least this share of the wider one; near-frontal faces "
+        "measure 0.85-1.0",
+    )
     max_turn: float = param(
-        0.15, "only near-frontal samples are judged: the nose tip within 0.15 eye distances of "
-              "the eyes' midpoint along the eye line (a head turn of roughly 10 degrees); turned "
-              "heads foreshorten every proportion")
+        0.15,
+        "only near-frontal samples are judged: the nose tip within 0.15 eye distances of "
+        "the eyes' midpoint along the eye line (a head turn of roughly 10 degrees); turned "
+        "heads foreshorten every proportion",
+    )
     min_fraction: float = param(
-        0.3, "at least this share of a track's landmark samples out of range, and 3 samples: "
-             "one odd frame is landmark noise")
+        0.3,
+        "at least this share of a track's landmark samples out of range, and 3 samples: "
+        "one odd frame is landmark noise",
+    )
 
 
-@rule("FAC005", "face-geometry", severity="warning", requires=["faces"],
-      params=GeometryParams,
-      fix={"negative_prompt": ["deformed face", "distorted face", "asymmetric eyes"]})
+@rule(
+    "FAC005",
+    "face-geometry",
+    severity="warning",
+    requires=["faces"],
+    params=GeometryParams,
+    fix={"negative_prompt": ["deformed face", "distorted face", "asymmetric eyes"]},
+)
 def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
     """Face proportions far outside human ranges.
 
@@ -466,48 +564,71 @@ def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
                 worst.update(problems)
         if measured and len(bad_frames) >= 3 and len(bad_frames) >= p.min_fraction * measured:
             detail = ", ".join(f"{k} {v:.2f}" for k, v in worst.items())
-            yield Hit(bad_frames[0], bad_frames[-1],
-                      f"face {track['id']} proportions out of human range in "
-                      f"{len(bad_frames)} of {measured} samples ({detail})",
-                      peak=bad_frames[0], confidence=min(1.0, len(bad_frames) / measured + 0.3),
-                      evidence={"track": track["id"], "samples": len(bad_frames),
-                                "measured": measured,
-                                **{k: round(v, 3) for k, v in worst.items()}},
-                      region=box_at(track, bad_frames[0]))
+            yield Hit(
+                bad_frames[0],
+                bad_frames[-1],
+                f"face {track['id']} proportions out of human range in "
+                f"{len(bad_frames)} of {measured} samples ({detail})",
+                peak=bad_frames[0],
+                confidence=min(1.0, len(bad_frames) / measured + 0.3),
+                evidence={
+                    "track": track["id"],
+                    "samples": len(bad_frames),
+                    "measured": measured,
+                    **{k: round(v, 3) for k, v in worst.items()},
+                },
+                region=box_at(track, bad_frames[0]),
+            )
 
 
 @dataclass(frozen=True)
 class BreakdownParams:
     min_novelty: float = param(
-        0.3, "share of the face's inner pixels in colours new to its first 0.5 s "
-             "(analyzers.faces.palette_radius = 3). Measured on the evaluation clips in the "
-             "default profile: honest faces at most 0.057 (LTX-2's talking profile, the woman "
-             "reading lifted into blue light; strong expressions and head turns 0.042), noodles "
-             "held to Will Smith's mouth 0.26; the LongCat boy's melting face 0.13 at frame 24, "
-             "0.34 at 28, 0.41-0.73 from 30 (every frame sampled: 0.34 at 28, honest 0.062)")
+        0.3,
+        "share of the face's inner pixels in colours new to its first 0.5 s "
+        "(analyzers.faces.palette_radius = 3). Measured on the evaluation clips in the "
+        "default profile: honest faces at most 0.057 (LTX-2's talking profile, the woman "
+        "reading lifted into blue light; strong expressions and head turns 0.042), noodles "
+        "held to Will Smith's mouth 0.26; the LongCat boy's melting face 0.13 at frame 24, "
+        "0.34 at 28, 0.41-0.73 from 30 (every frame sampled: 0.34 at 28, honest 0.062)",
+    )
     min_samples: int = param(
-        3, "at least 3 sampled frames in a row beyond it (0.3-0.5 s): one odd crop (a hand "
-           "passing, a codec glitch) is not a breakdown")
+        3,
+        "at least 3 sampled frames in a row beyond it (0.3-0.5 s): one odd crop (a hand "
+        "passing, a codec glitch) is not a breakdown",
+    )
     max_frame_shift: float = param(
-        8.0, "the frame around the face keeps its mean colour (Lab a*, b*) within this of its "
-             "mean over the face's first 0.5 s, or the new colours are the light's: a 40% orange "
-             "grade over a whole synthetic clip moves it 20-28 (15%: 6-9, with 0.2-0.27 new face "
-             "colours). Measured: the LongCat boy's park 2.4 while his face melts, a synthetic "
-             "melt among moving sprites 5.9, coloured fireworks 6.9, the evaluation clips' other "
-             "faces 0.1-10.6 (10.6 is the thin border left around the LivePortrait woman's "
-             "large face)")
+        8.0,
+        "the frame around the face keeps its mean colour (Lab a*, b*) within this of its "
+        "mean over the face's first 0.5 s, or the new colours are the light's: a 40% orange "
+        "grade over a whole synthetic clip moves it 20-28 (15%: 6-9, with 0.2-0.27 new face "
+        "colours). Measured: the LongCat boy's park 2.4 while his face melts, a synthetic "
+        "melt among moving sprites 5.9, coloured fireworks 6.9, the evaluation clips' other "
+        "faces 0.1-10.6 (10.6 is the thin border left around the LivePortrait woman's "
+        "large face)",
+    )
     score_drop: float = param(
-        0.15, "and the detector's confidence in the face falls this far below its first "
-              "samples' (median) somewhere in that run, or FaceMesh no longer finds a face on "
-              "it: a face lit or partly covered by something new is still a face. Measured: the "
-              "LongCat boy 0.90 -> 0.61 (FaceMesh lost at 34-36); Will Smith with noodles at his "
-              "mouth 0.92 -> 0.85; a 40% orange grade 0.91 -> 0.78")
+        0.15,
+        "and the detector's confidence in the face falls this far below its first "
+        "samples' (median) somewhere in that run, or FaceMesh no longer finds a face on "
+        "it: a face lit or partly covered by something new is still a face. Measured: the "
+        "LongCat boy 0.90 -> 0.61 (FaceMesh lost at 34-36); Will Smith with noodles at his "
+        "mouth 0.92 -> 0.85; a 40% orange grade 0.91 -> 0.78",
+    )
 
 
-@rule("FAC006", "face-breaks-down", severity="error", requires=["faces"],
-      params=BreakdownParams,
-      fix={"seed": "new", "negative_prompt": ["deformed face", "melting face", "blurry face"],
-           "params": {"duration_s": "shorter"}})
+@rule(
+    "FAC006",
+    "face-breaks-down",
+    severity="error",
+    requires=["faces"],
+    params=BreakdownParams,
+    fix={
+        "seed": "new",
+        "negative_prompt": ["deformed face", "melting face", "blurry face"],
+        "params": {"duration_s": "shorter"},
+    },
+)
 def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
     """A face dissolves into a blob: its colours leave its own palette and it stops being a face.
 
@@ -550,34 +671,49 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         if not novelty:
             continue  # not followed past its palette anchor
         start_s = time_of(data, track["start"])
-        anchor_score = float(np.median([
-            score for frame, score in zip(track["frames"], track["scores"], strict=True)
-            if time_of(data, frame) - start_s < anchor_s or frame == track["start"]]))
+        anchor_score = float(
+            np.median(
+                [
+                    score
+                    for frame, score in zip(track["frames"], track["scores"], strict=True)
+                    if time_of(data, frame) - start_s < anchor_s or frame == track["start"]
+                ]
+            )
+        )
         lost = [v is None for v in track["features"]["nose_offset"]]
         landmarks_measured = not all(lost)
-        departed = [new > p.min_novelty and moved <= p.max_frame_shift
-                    for new, moved in zip(novelty, shift, strict=True)]
+        departed = [
+            new > p.min_novelty and moved <= p.max_frame_shift
+            for new, moved in zip(novelty, shift, strict=True)
+        ]
         for first, last in runs(departed):
             if last - first + 1 < p.min_samples:
                 continue
-            lowest = min(track["scores"][first:last + 1])
-            mesh_lost = landmarks_measured and any(lost[first:last + 1])
+            lowest = min(track["scores"][first : last + 1])
+            mesh_lost = landmarks_measured and any(lost[first : last + 1])
             if anchor_score - lowest < p.score_drop and not mesh_lost:
                 continue
             frames = track["frames"]
-            peak_i = first + int(np.argmax(novelty[first:last + 1]))
+            peak_i = first + int(np.argmax(novelty[first : last + 1]))
             end = track["end"] if last == len(frames) - 1 else frames[last]
             worst = novelty[peak_i]
-            yield Hit(frames[first], end,
-                      f"face {track['id']} breaks down from frame {frames[first]} "
-                      f"({worst:.0%} new colours > {p.min_novelty:.0%}; detection score "
-                      f"{anchor_score:.2f} -> {lowest:.2f})",
-                      peak=frames[peak_i],
-                      confidence=min(1.0, 0.5 + (worst - p.min_novelty)),
-                      evidence={"track": track["id"], "novelty": round(worst, 3),
-                                "threshold": p.min_novelty, "samples": last - first + 1,
-                                "frame_colour_shift": round(max(shift[first:last + 1]), 2),
-                                "anchor_score": round(anchor_score, 3),
-                                "lowest_score": round(lowest, 3), "landmarks_lost": mesh_lost},
-                      region=box_at(track, frames[peak_i]))
-
+            yield Hit(
+                frames[first],
+                end,
+                f"face {track['id']} breaks down from frame {frames[first]} "
+                f"({worst:.0%} new colours > {p.min_novelty:.0%}; detection score "
+                f"{anchor_score:.2f} -> {lowest:.2f})",
+                peak=frames[peak_i],
+                confidence=min(1.0, 0.5 + (worst - p.min_novelty)),
+                evidence={
+                    "track": track["id"],
+                    "novelty": round(worst, 3),
+                    "threshold": p.min_novelty,
+                    "samples": last - first + 1,
+                    "frame_colour_shift": round(max(shift[first : last + 1]), 2),
+                    "anchor_score": round(anchor_score, 3),
+                    "lowest_score": round(lowest, 3),
+                    "landmarks_lost": mesh_lost,
+                },
+                region=box_at(track, frames[peak_i]),
+            )

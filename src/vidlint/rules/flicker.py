@@ -21,23 +21,36 @@ from vidlint.rules.motion import (
     spans_of,
 )
 
-STEADIER = {"seed": "new", "params": {"motion_strength": "lower"},
-            "negative_prompt": ["flicker", "flickering"]}
+STEADIER = {
+    "seed": "new",
+    "params": {"motion_strength": "lower"},
+    "negative_prompt": ["flicker", "flickering"],
+}
 
 
 @dataclass(frozen=True)
 class FlickerParams:
     min_shift: float = param(
-        3.0, "a motion-compensated brightness change of at least 3 gray levels between "
-             "frames; the real clips' exposure drift stays under 2.6 outside cuts (measured)")
+        3.0,
+        "a motion-compensated brightness change of at least 3 gray levels between "
+        "frames; the real clips' exposure drift stays under 2.6 outside cuts (measured)",
+    )
     min_z: float = param(4.0, "and 4 robust deviations above the clip's typical change")
     min_reversals: int = param(
-        2, "the change reverses sign at least twice in a row (up-down-up): one step is an "
-           "exposure change, a back-and-forth is flicker")
+        2,
+        "the change reverses sign at least twice in a row (up-down-up): one step is an "
+        "exposure change, a back-and-forth is flicker",
+    )
 
 
-@rule("FLK001", "luminance-flicker", severity="error", requires=["flow"], params=FlickerParams,
-      fix=STEADIER)
+@rule(
+    "FLK001",
+    "luminance-flicker",
+    severity="error",
+    requires=["flow"],
+    params=FlickerParams,
+    fix=STEADIER,
+)
 def luminance_flicker(data: RuleInput, p: FlickerParams) -> Iterator[Hit]:
     """The picture's brightness pumps up and down with no motion to explain it.
 
@@ -72,31 +85,48 @@ def luminance_flicker(data: RuleInput, p: FlickerParams) -> Iterator[Hit]:
         if end - start + 1 < p.min_reversals:
             continue
         first = start - 1
-        amplitude = float(np.abs(shift[first:end + 1]).max())
-        yield Hit(first, end, f"brightness flickers at frames {first}-{end} "
-                  f"(+-{amplitude:.0f} gray levels)", peak=first + int(np.argmax(
-                      np.abs(shift[first:end + 1]))),
-                  confidence=min(1.0, amplitude / (3 * level)),
-                  evidence={"amplitude": round(amplitude, 2), "threshold": round(level, 2),
-                            "reversals": end - start + 1})
+        amplitude = float(np.abs(shift[first : end + 1]).max())
+        yield Hit(
+            first,
+            end,
+            f"brightness flickers at frames {first}-{end} (+-{amplitude:.0f} gray levels)",
+            peak=first + int(np.argmax(np.abs(shift[first : end + 1]))),
+            confidence=min(1.0, amplitude / (3 * level)),
+            evidence={
+                "amplitude": round(amplitude, 2),
+                "threshold": round(level, 2),
+                "reversals": end - start + 1,
+            },
+        )
 
 
 @dataclass(frozen=True)
 class FlashParams:
     min_change: float = param(
-        0.1, "a flash transition changes relative luminance by 0.1 of white: the guideline's "
-             "20 cd/m2 on a 200 cd/m2 display (ITU-R BT.1702; no display calibration is known, "
-             "so 200 cd/m2 white is assumed)")
+        0.1,
+        "a flash transition changes relative luminance by 0.1 of white: the guideline's "
+        "20 cd/m2 on a 200 cd/m2 display (ITU-R BT.1702; no display calibration is known, "
+        "so 200 cd/m2 white is assumed)",
+    )
     max_dark: float = param(
-        0.8, "the darker state must be under 0.8 of white (the guideline's 160 cd/m2 on the "
-             "same assumed display)")
+        0.8,
+        "the darker state must be under 0.8 of white (the guideline's 160 cd/m2 on the "
+        "same assumed display)",
+    )
     min_area: float = param(
-        0.25, "the transition covers over 25% of the screen (ITU-R BT.1702, Ofcom, WCAG 2.3.1)")
+        0.25, "the transition covers over 25% of the screen (ITU-R BT.1702, Ofcom, WCAG 2.3.1)"
+    )
     max_flashes: int = param(3, "more than 3 flashes in any 1 second fails (Harding / PSE)")
 
 
-@rule("FLK002", "photosensitive-flash", severity="error", requires=["flicker"],
-      params=FlashParams, fix={"seed": "new", "negative_prompt": ["flashing lights", "strobe"]})
+@rule(
+    "FLK002",
+    "photosensitive-flash",
+    severity="error",
+    requires=["flicker"],
+    params=FlashParams,
+    fix={"seed": "new", "negative_prompt": ["flashing lights", "strobe"]},
+)
 def photosensitive_flash(data: RuleInput, p: FlashParams) -> Iterator[Hit]:
     """More than three general flashes in one second: a photosensitive-epilepsy risk.
 
@@ -141,39 +171,57 @@ def photosensitive_flash(data: RuleInput, p: FlashParams) -> Iterator[Hit]:
     events = np.flatnonzero(rise | fall)
     kinds = np.where(rise[events], 1, -1)
     # a flash is a pair of opposing transitions, from the first to the second
-    flashes = [(int(events[i - 1]), int(events[i])) for i in range(1, len(events))
-               if kinds[i] != kinds[i - 1]]
+    flashes = [
+        (int(events[i - 1]), int(events[i]))
+        for i in range(1, len(events))
+        if kinds[i] != kinds[i - 1]
+    ]
     window = s.frames(1.0)
     flagged = np.zeros(n, bool)
     worst = 0
     for i, (begin, _) in enumerate(flashes):
         inside = [f for f in flashes[i:] if f[1] - begin < window]
         if len(inside) > p.max_flashes:
-            flagged[begin:inside[-1][1] + 1] = True
+            flagged[begin : inside[-1][1] + 1] = True
             worst = max(worst, len(inside))
     for start, end in spans_of(flagged, gap=window):
         count = sum(start <= f[1] <= end for f in flashes)
-        yield Hit(start, end, f"{worst} flashes within 1 s at frames {start}-{end} "
-                  f"({count} in all): photosensitive-epilepsy risk", peak=start,
-                  confidence=1.0, evidence={"flashes_per_second": worst, "flashes": count,
-                                            "limit": p.max_flashes})
+        yield Hit(
+            start,
+            end,
+            f"{worst} flashes within 1 s at frames {start}-{end} "
+            f"({count} in all): photosensitive-epilepsy risk",
+            peak=start,
+            confidence=1.0,
+            evidence={"flashes_per_second": worst, "flashes": count, "limit": p.max_flashes},
+        )
 
 
 @dataclass(frozen=True)
 class BoilParams:
     window_s: float = param(0.5, "texture flicker is judged over half-second windows")
     min_error: float = param(
-        10.0, "the cell's motion-compensated error on static content is at least 10 gray "
-              "levels (H.264 at usual quality and camera noise leave 1-3; busy real scenes "
-              "reach 9 in a few cells, measured)")
+        10.0,
+        "the cell's motion-compensated error on static content is at least 10 gray "
+        "levels (H.264 at usual quality and camera noise leave 1-3; busy real scenes "
+        "reach 9 in a few cells, measured)",
+    )
     ratio: float = param(
-        4.0, "and 3x the median cell of the same window: boiling is local, while grain or "
-             "compression noise spread over the whole frame is not flagged")
+        4.0,
+        "and 3x the median cell of the same window: boiling is local, while grain or "
+        "compression noise spread over the whole frame is not flagged",
+    )
     min_static: float = param(0.6, "the cell is static (moves with the camera) in 60% of frames")
 
 
-@rule("FLK003", "texture-boiling", severity="warning", requires=["flow"], params=BoilParams,
-      fix=STEADIER)
+@rule(
+    "FLK003",
+    "texture-boiling",
+    severity="warning",
+    requires=["flow"],
+    params=BoilParams,
+    fix=STEADIER,
+)
 def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
     """Fine texture in still parts of the picture shimmers or boils from frame to frame.
 
@@ -217,10 +265,14 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
         flagged[part] |= cells & (np.nan_to_num(error[part]) >= p.min_error)
     frames = flagged.any(axis=1)
     for start, end in spans_of(frames, gap=window // 2):
-        cells = flagged[start:end + 1].any(axis=0)
-        worst = float(np.nanmax(np.where(flagged[start:end + 1], error[start:end + 1], np.nan)))
-        yield Hit(start, end, f"texture boils at frames {start}-{end} in still parts of the "
-                  f"picture (error up to {worst:.1f} gray levels)",
-                  confidence=min(1.0, worst / (3 * p.min_error)),
-                  region=cell_region(cells, g),
-                  evidence={"error": round(worst, 2), "cells": int(cells.sum())})
+        cells = flagged[start : end + 1].any(axis=0)
+        worst = float(np.nanmax(np.where(flagged[start : end + 1], error[start : end + 1], np.nan)))
+        yield Hit(
+            start,
+            end,
+            f"texture boils at frames {start}-{end} in still parts of the "
+            f"picture (error up to {worst:.1f} gray levels)",
+            confidence=min(1.0, worst / (3 * p.min_error)),
+            region=cell_region(cells, g),
+            evidence={"error": round(worst, 2), "cells": int(cells.sum())},
+        )

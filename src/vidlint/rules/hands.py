@@ -17,18 +17,40 @@ from vidlint.analyzers.base import param
 from vidlint.report.model import Region
 from vidlint.rules.base import Hit, RuleInput, rule, runs
 
-HAND_NEGATIVES = ["extra fingers", "missing fingers", "fused fingers", "deformed hands",
-                  "poorly drawn hands", "malformed limbs"]
-HAND_FIX = {"negative_prompt": HAND_NEGATIVES, "prompt_add": ["hands relaxed and still"],
-            "seed": "new", "params": {}}
+HAND_NEGATIVES = [
+    "extra fingers",
+    "missing fingers",
+    "fused fingers",
+    "deformed hands",
+    "poorly drawn hands",
+    "malformed limbs",
+]
+HAND_FIX = {
+    "negative_prompt": HAND_NEGATIVES,
+    "prompt_add": ["hands relaxed and still"],
+    "seed": "new",
+    "params": {},
+}
 
 
 def tracks_of(data: RuleInput) -> list[dict[str, Any]]:
     return list(data.signals.meta.get("hands", {}).get("tracks", []))
 
 
-PER_SAMPLE = ("frames", "boxes", "handedness", "scores", "fingers_seen", "open_fingers",
-              "chirality", "finger_ratios", "jitter", "rechecked", "small", "landmarks")
+PER_SAMPLE = (
+    "frames",
+    "boxes",
+    "handedness",
+    "scores",
+    "fingers_seen",
+    "open_fingers",
+    "chirality",
+    "finger_ratios",
+    "jitter",
+    "rechecked",
+    "small",
+    "landmarks",
+)
 
 
 MAX_CUT = 0.1
@@ -40,8 +62,11 @@ chopstick hand cut by the bottom edge of gen_t2v_wan2.1-1.3b_willsmith_noodles.m
 def measurable(track: dict[str, Any]) -> dict[str, Any]:
     """The track without its samples where the hand is too small for MediaPipe to be sure
     (the analyzer's ``min_hand_px``) or cut by the frame edge (``MAX_CUT``)."""
-    keep = [i for i, (small, box) in enumerate(zip(track["small"], track["boxes"], strict=True))
-            if not small and outside_fraction(box) <= MAX_CUT]
+    keep = [
+        i
+        for i, (small, box) in enumerate(zip(track["small"], track["boxes"], strict=True))
+        if not small and outside_fraction(box) <= MAX_CUT
+    ]
     return {**track, **{key: [track[key][i] for i in keep] for key in PER_SAMPLE}}
 
 
@@ -55,8 +80,9 @@ def outside_fraction(box: list[float] | np.ndarray) -> float:
     return 1.0 - inside_w * inside_h / (w * h)
 
 
-def edge_explains(boxes: list[list[float]], frames: list[int], step: int,
-                  cut: float, beyond: float) -> tuple[bool, float]:
+def edge_explains(
+    boxes: list[list[float]], frames: list[int], step: int, cut: float, beyond: float
+) -> tuple[bool, float]:
     """Whether the hand can have crossed the frame edge between the event and the sample on its
     other side (``step`` frames away). ``boxes``/``frames`` start at the event and go away from
     it. The hand's own motion, carried ``step`` frames past the event, must take it out of the
@@ -78,32 +104,48 @@ def edge_explains(boxes: list[list[float]], frames: list[int], step: int,
 @dataclass(frozen=True)
 class AppearParams:
     edge_cut: float = param(
-        0.15, "a hand whose landmark box is at least 15% outside the picture is cut by the "
-              "frame edge: it can have come in or gone out through it when its own motion "
-              "points out through that edge")
+        0.15,
+        "a hand whose landmark box is at least 15% outside the picture is cut by the "
+        "frame edge: it can have come in or gone out through it when its own motion "
+        "points out through that edge",
+    )
     edge_beyond: float = param(
-        0.5, "or its own motion, carried one sample further, takes half of it out of the "
-             "picture")
+        0.5, "or its own motion, carried one sample further, takes half of it out of the picture"
+    )
     min_samples: int = param(
-        2, "a hand must be seen on 2 frames (sampled, or re-dated by the sensitive detector): "
-           "a single detection is as likely to be a detector false positive as a hand")
+        2,
+        "a hand must be seen on 2 frames (sampled, or re-dated by the sensitive detector): "
+        "a single detection is as likely to be a detector false positive as a hand",
+    )
     still_there: float = param(
-        0.8, "if the hand's picture is found again in the frame without the detection "
-             "(normalized cross-correlation >= 0.8, within half a hand), the detector missed a "
-             "hand that is still there; hands that really pop in or vanish score 0.56-0.73 "
-             "(synthetic and evaluation clips), missed ones 0.88-1.0")
+        0.8,
+        "if the hand's picture is found again in the frame without the detection "
+        "(normalized cross-correlation >= 0.8, within half a hand), the detector missed a "
+        "hand that is still there; hands that really pop in or vanish score 0.56-0.73 "
+        "(synthetic and evaluation clips), missed ones 0.88-1.0",
+    )
     min_scene_match: float = param(
-        0.5, "when the whole picture changes (frame correlation under 0.5: a cut or decoded "
-             "garbage, reported by TMP003/TMP005) a hand appearing with it is no hand artifact; "
-             "within one shot frames correlate above 0.69 (evaluation clips, measured)")
+        0.5,
+        "when the whole picture changes (frame correlation under 0.5: a cut or decoded "
+        "garbage, reported by TMP003/TMP005) a hand appearing with it is no hand artifact; "
+        "within one shot frames correlate above 0.69 (evaluation clips, measured)",
+    )
     min_open_fingers: int = param(
-        3, "and show at least 3 stretched fingers on one of them: MediaPipe also finds 'fists' "
-           "in faces (real_liveportrait_woman_expressions.mp4, frames 276-305, score 0.99, "
-           "never more than 2 fingers open)")
+        3,
+        "and show at least 3 stretched fingers on one of them: MediaPipe also finds 'fists' "
+        "in faces (real_liveportrait_woman_expressions.mp4, frames 276-305, score 0.99, "
+        "never more than 2 fingers open)",
+    )
 
 
-@rule("HND001", "hand-pops-in-or-vanishes", severity="error", requires=["hands"],
-      params=AppearParams, fix={**HAND_FIX, "prompt_add": ["hands stay in frame"]})
+@rule(
+    "HND001",
+    "hand-pops-in-or-vanishes",
+    severity="error",
+    requires=["hands"],
+    params=AppearParams,
+    fix={**HAND_FIX, "prompt_add": ["hands stay in frame"]},
+)
 def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
     """A hand appears from nowhere or vanishes in the middle of the picture.
 
@@ -141,11 +183,11 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
             continue
         events = []
         if start > 0 and not track["before_start_seen"]:
-            events.append(("appears", start, 0, track.get("start_match"),
-                           track.get("start_scene")))
+            events.append(("appears", start, 0, track.get("start_match"), track.get("start_scene")))
         if end is not None and int(end) <= last:
-            events.append(("vanishes", int(end), -1, track.get("end_match"),
-                           track.get("end_scene")))
+            events.append(
+                ("vanishes", int(end), -1, track.get("end_match"), track.get("end_scene"))
+            )
         for event, frame, side, match, scene in events:
             box = _from_event(track, side)[0][0]
             if track["small"][side]:
@@ -154,20 +196,33 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
                 continue  # the detector lost a hand that is still in the picture
             if scene is not None and scene < p.min_scene_match:
                 continue  # the whole picture changed: a cut or garbage, not a hand
-            edge, cut = edge_explains(*_from_event(track, side), stride, p.edge_cut,
-                                      p.edge_beyond)
+            edge, cut = edge_explains(*_from_event(track, side), stride, p.edge_cut, p.edge_beyond)
             if edge:
                 continue
-            where = ("in the middle of the picture (not from the frame edge)" if event == "appears"
-                     else f"in the middle of the picture (last seen at frame {frame - 1})")
-            yield Hit(frame, frame, f"hand {event} at frame {frame} {where}",
-                      confidence=float(scores[side]) * (1.0 - max(0.0, match or 0.0) / 2),
-                      region=Region.of_box(box),
-                      evidence={"event": event, "hands_before": 0 if side == 0 else 1,
-                                "hands": 1 if side == 0 else 0, "score": scores[side],
-                                "picture_match": match, "threshold_still_there": p.still_there,
-                                "scene_match": scene, "edge_cut": round(max(cut, 0.0), 3),
-                                "threshold_edge_cut": p.edge_cut, "track": track["id"]})
+            where = (
+                "in the middle of the picture (not from the frame edge)"
+                if event == "appears"
+                else f"in the middle of the picture (last seen at frame {frame - 1})"
+            )
+            yield Hit(
+                frame,
+                frame,
+                f"hand {event} at frame {frame} {where}",
+                confidence=float(scores[side]) * (1.0 - max(0.0, match or 0.0) / 2),
+                region=Region.of_box(box),
+                evidence={
+                    "event": event,
+                    "hands_before": 0 if side == 0 else 1,
+                    "hands": 1 if side == 0 else 0,
+                    "score": scores[side],
+                    "picture_match": match,
+                    "threshold_still_there": p.still_there,
+                    "scene_match": scene,
+                    "edge_cut": round(max(cut, 0.0), 3),
+                    "threshold_edge_cut": p.edge_cut,
+                    "track": track["id"],
+                },
+            )
 
 
 def _from_event(track: dict[str, Any], side: int) -> tuple[list[list[float]], list[int]]:
@@ -189,22 +244,35 @@ def _from_event(track: dict[str, Any], side: int) -> tuple[list[list[float]], li
 class FingerParams:
     expected: int = param(5, "fingers on a human hand, thumb included")
     min_samples: int = param(
-        2, "the crop count must exceed five on 2 sampled frames in a row: one odd count is a "
-           "segmentation accident (a skin-coloured blob next to a finger)")
+        2,
+        "the crop count must exceed five on 2 sampled frames in a row: one odd count is a "
+        "segmentation accident (a skin-coloured blob next to a finger)",
+    )
     agreement: float = param(
-        0.6, "and at least 60% of those frames must agree on the same wrong count")
+        0.6, "and at least 60% of those frames must agree on the same wrong count"
+    )
     min_open_fingers: int = param(
-        4, "finger lengths are compared only on samples where the landmarks show at least 4 "
-           "fingers stretched out (a hand with a finger gone shows 4)")
+        4,
+        "finger lengths are compared only on samples where the landmarks show at least 4 "
+        "fingers stretched out (a hand with a finger gone shows 4)",
+    )
     ratio_change: float = param(
-        0.2, "a finger whose 3-D length (over the palm) departs by 20% from the same hand's "
-             "median length on 2 samples in a row: bones do not change length, a finger that "
-             "melts or vanishes does; clean synthetic hands stay under 0.1, the synthetic hand "
-             "that loses a finger reaches 0.23-0.32 (measured)")
+        0.2,
+        "a finger whose 3-D length (over the palm) departs by 20% from the same hand's "
+        "median length on 2 samples in a row: bones do not change length, a finger that "
+        "melts or vanishes does; clean synthetic hands stay under 0.1, the synthetic hand "
+        "that loses a finger reaches 0.23-0.32 (measured)",
+    )
 
 
-@rule("HND002", "implausible-finger-count", severity="error", requires=["hands"],
-      params=FingerParams, fix=HAND_FIX)
+@rule(
+    "HND002",
+    "implausible-finger-count",
+    severity="error",
+    requires=["hands"],
+    params=FingerParams,
+    fix=HAND_FIX,
+)
 def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
     """A hand shows more or fewer than five fingers, or a finger changes length.
 
@@ -243,8 +311,9 @@ def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
         yield from _ratio_hits(track, frames, boxes, p)
 
 
-def _count_hits(track: dict, frames: list[int], boxes: list, counts: list[float],
-                p: FingerParams) -> Iterator[Hit]:
+def _count_hits(
+    track: dict, frames: list[int], boxes: list, counts: list[float], p: FingerParams
+) -> Iterator[Hit]:
     run: list[int] = []
     for i in range(len(counts) + 1):
         odd = i < len(counts) and not np.isnan(counts[i]) and counts[i] > p.expected
@@ -260,21 +329,28 @@ def _count_hits(track: dict, frames: list[int], boxes: list, counts: list[float]
             if share >= p.agreement:
                 first, last = frames[run[0]], frames[run[-1]]
                 peak = run[values.index(common)]
-                yield Hit(first, last, f"hand shows {common} fingers at frames {first}-{last} "
-                          f"(landmarks assume {p.expected})", peak=frames[peak],
-                          confidence=min(1.0, 0.4 + 0.15 * len(run)) * share,
-                          region=Region.of_box(boxes[peak]),
-                          evidence={"fingers_seen": {str(frames[j]): int(counts[j])
-                                                     for j in run},
-                                    "expected": p.expected, "agreement": round(share, 2),
-                                    "track": track["id"]})
+                yield Hit(
+                    first,
+                    last,
+                    f"hand shows {common} fingers at frames {first}-{last} "
+                    f"(landmarks assume {p.expected})",
+                    peak=frames[peak],
+                    confidence=min(1.0, 0.4 + 0.15 * len(run)) * share,
+                    region=Region.of_box(boxes[peak]),
+                    evidence={
+                        "fingers_seen": {str(frames[j]): int(counts[j]) for j in run},
+                        "expected": p.expected,
+                        "agreement": round(share, 2),
+                        "track": track["id"],
+                    },
+                )
         run = []
 
 
-def _ratio_hits(track: dict, frames: list[int], boxes: list,
-                p: FingerParams) -> Iterator[Hit]:
-    ratios = np.array([[np.nan if v is None else v for v in r] for r in track["finger_ratios"]],
-                      np.float64).reshape(-1, 5)
+def _ratio_hits(track: dict, frames: list[int], boxes: list, p: FingerParams) -> Iterator[Hit]:
+    ratios = np.array(
+        [[np.nan if v is None else v for v in r] for r in track["finger_ratios"]], np.float64
+    ).reshape(-1, 5)
     # Only open hands: on a grip or a fist the fingers hide each other and MediaPipe's 3-D
     # lengths wander (a fork-holding hand in the Self-Forcing Wan clip: 30-50%, measured).
     ratios[np.asarray(track["open_fingers"]) < p.min_open_fingers] = np.nan
@@ -287,43 +363,63 @@ def _ratio_hits(track: dict, frames: list[int], boxes: list,
     odd = change >= p.ratio_change
     for i, j in runs(odd):
         if j - i + 1 >= p.min_samples:
-            peak = i + int(np.argmax(change[i:j + 1]))
-            yield Hit(frames[i], frames[j], f"{names[finger[peak]]} finger changes length by "
-                      f"{change[peak]:.0%} at frames {frames[i]}-{frames[j]} (a finger "
-                      "missing, extra or melting)", peak=frames[peak], severity="warning",
-                      confidence=min(1.0, float(change[peak]) / (2 * p.ratio_change)),
-                      region=Region.of_box(boxes[peak]),
-                      evidence={"length_change": round(float(change[peak]), 3),
-                                "threshold": p.ratio_change, "finger": names[finger[peak]],
-                                "track": track["id"]})
+            peak = i + int(np.argmax(change[i : j + 1]))
+            yield Hit(
+                frames[i],
+                frames[j],
+                f"{names[finger[peak]]} finger changes length by "
+                f"{change[peak]:.0%} at frames {frames[i]}-{frames[j]} (a finger "
+                "missing, extra or melting)",
+                peak=frames[peak],
+                severity="warning",
+                confidence=min(1.0, float(change[peak]) / (2 * p.ratio_change)),
+                region=Region.of_box(boxes[peak]),
+                evidence={
+                    "length_change": round(float(change[peak]), 3),
+                    "threshold": p.ratio_change,
+                    "finger": names[finger[peak]],
+                    "track": track["id"],
+                },
+            )
 
 
 @dataclass(frozen=True)
 class FlipParams:
     min_score: float = param(
-        0.8, "only handedness MediaPipe is sure of counts; ambiguous views (edge-on, drawn "
-             "hands) score 0.5-0.7")
+        0.8,
+        "only handedness MediaPipe is sure of counts; ambiguous views (edge-on, drawn "
+        "hands) score 0.5-0.7",
+    )
     min_chirality: float = param(
-        0.3, "the thumb side in the picture counts when the palm triangle's signed area is at "
-             "least 0.3 palm lengths squared: open hands seen face-on measure 0.4-0.9 (synthetic "
-             "and evaluation clips), a hand turning edge-on passes near 0")
+        0.3,
+        "the thumb side in the picture counts when the palm triangle's signed area is at "
+        "least 0.3 palm lengths squared: open hands seen face-on measure 0.4-0.9 (synthetic "
+        "and evaluation clips), a hand turning edge-on passes near 0",
+    )
     min_samples: int = param(2, "each side of the flip must hold for 2 sampled frames")
 
 
-def _flips(frames: list[int], labels: list[Any], min_samples: int) -> Iterator[tuple[int, Any,
-                                                                                      Any]]:
+def _flips(
+    frames: list[int], labels: list[Any], min_samples: int
+) -> Iterator[tuple[int, Any, Any]]:
     """(frame, before, after) where a stable label (``min_samples`` in a row) turns into
     another stable one. ``labels`` holds None where the label is not sure."""
     sure = [(f, label) for f, label in zip(frames, labels) if label is not None]
     for k in range(min_samples, len(sure) - min_samples + 1):
-        before = {label for _, label in sure[k - min_samples:k]}
-        after = {label for _, label in sure[k:k + min_samples]}
+        before = {label for _, label in sure[k - min_samples : k]}
+        after = {label for _, label in sure[k : k + min_samples]}
         if len(before) == 1 and len(after) == 1 and before != after:
             yield sure[k][0], before.pop(), after.pop()
 
 
-@rule("HND003", "handedness-flip", severity="warning", requires=["hands"], params=FlipParams,
-      fix=HAND_FIX)
+@rule(
+    "HND003",
+    "handedness-flip",
+    severity="warning",
+    requires=["hands"],
+    params=FlipParams,
+    fix=HAND_FIX,
+)
 def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
     """One tracked hand turns from a left hand into a right hand (or back).
 
@@ -349,10 +445,14 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
     """
     for track in map(measurable, tracks_of(data)):
         frames = track["frames"]
-        labels = [label if score >= p.min_score else None
-                  for label, score in zip(track["handedness"], track["scores"])]
-        sides = [None if abs(c) < p.min_chirality else ("thumb left" if c > 0 else "thumb right")
-                 for c in track["chirality"]]
+        labels = [
+            label if score >= p.min_score else None
+            for label, score in zip(track["handedness"], track["scores"])
+        ]
+        sides = [
+            None if abs(c) < p.min_chirality else ("thumb left" if c > 0 else "thumb right")
+            for c in track["chirality"]
+        ]
         seen: set[int] = set()
         for how, series in (("handedness", labels), ("thumb side", sides)):
             for frame, before, after in _flips(frames, series, p.min_samples):
@@ -360,29 +460,45 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
                     continue
                 seen.add(frame)
                 index = frames.index(frame)
-                yield Hit(frame, frame, f"hand {how} flips from {before} to {after} at frame "
-                          f"{frame}", confidence=0.9 if how == "handedness" else 0.7,
-                          region=Region.of_box(track["boxes"][index]),
-                          evidence={"by": how, "before": before, "after": after,
-                                    "score": track["scores"][index],
-                                    "chirality": track["chirality"][index],
-                                    "track": track["id"]})
+                yield Hit(
+                    frame,
+                    frame,
+                    f"hand {how} flips from {before} to {after} at frame {frame}",
+                    confidence=0.9 if how == "handedness" else 0.7,
+                    region=Region.of_box(track["boxes"][index]),
+                    evidence={
+                        "by": how,
+                        "before": before,
+                        "after": after,
+                        "score": track["scores"][index],
+                        "chirality": track["chirality"][index],
+                        "track": track["id"],
+                    },
+                )
 
 
 @dataclass(frozen=True)
 class JitterParams:
     max_jitter: float = param(
-        0.15, "mean landmark distance (in palm lengths) from the midpoint of its neighbours in "
-              "time, after removing the hand's own motion: the synthetic hands stay under "
-              "0.02, the real hand of real_mmaction2_eye_makeup.avi peaks at 0.086, shaking "
-              "synthetic fingers reach 0.17-0.69 (measured)")
+        0.15,
+        "mean landmark distance (in palm lengths) from the midpoint of its neighbours in "
+        "time, after removing the hand's own motion: the synthetic hands stay under "
+        "0.02, the real hand of real_mmaction2_eye_makeup.avi peaks at 0.086, shaking "
+        "synthetic fingers reach 0.17-0.69 (measured)",
+    )
     min_samples: int = param(
-        3, "on 3 sampled frames in a row: one or two jumps are a fit error or a fast real "
-           "gesture")
+        3, "on 3 sampled frames in a row: one or two jumps are a fit error or a fast real gesture"
+    )
 
 
-@rule("HND004", "hand-landmark-jitter", severity="warning", requires=["hands"],
-      params=JitterParams, fix=HAND_FIX)
+@rule(
+    "HND004",
+    "hand-landmark-jitter",
+    severity="warning",
+    requires=["hands"],
+    params=JitterParams,
+    fix=HAND_FIX,
+)
 def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
     """The hand's fingers shake from frame to frame.
 
@@ -407,11 +523,18 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
         frames = track["frames"]
         for i, j in runs(high):
             if j - i + 1 >= p.min_samples:
-                peak = i + int(np.nanargmax(jitter[i:j + 1]))
-                yield Hit(frames[i], frames[j], f"hand landmarks jitter at frames "
-                          f"{frames[i]}-{frames[j]} ({jitter[peak]:.2f} palm lengths)",
-                          peak=frames[peak],
-                          confidence=min(1.0, float(jitter[peak]) / (2 * p.max_jitter)),
-                          region=Region.of_box(track["boxes"][peak]),
-                          evidence={"jitter": round(float(jitter[peak]), 4),
-                                    "threshold": p.max_jitter, "track": track["id"]})
+                peak = i + int(np.nanargmax(jitter[i : j + 1]))
+                yield Hit(
+                    frames[i],
+                    frames[j],
+                    f"hand landmarks jitter at frames "
+                    f"{frames[i]}-{frames[j]} ({jitter[peak]:.2f} palm lengths)",
+                    peak=frames[peak],
+                    confidence=min(1.0, float(jitter[peak]) / (2 * p.max_jitter)),
+                    region=Region.of_box(track["boxes"][peak]),
+                    evidence={
+                        "jitter": round(float(jitter[peak]), 4),
+                        "threshold": p.max_jitter,
+                        "track": track["id"],
+                    },
+                )

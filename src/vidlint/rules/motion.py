@@ -45,8 +45,12 @@ def robust_baseline(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.n
 def cell_region(cells: np.ndarray, grid: int) -> Region:
     """The box around the flagged cells of a ``grid`` x ``grid`` layout."""
     rows, cols = np.divmod(np.flatnonzero(cells), grid)
-    return Region(cols.min() / grid, rows.min() / grid, (cols.max() - cols.min() + 1) / grid,
-                  (rows.max() - rows.min() + 1) / grid)
+    return Region(
+        cols.min() / grid,
+        rows.min() / grid,
+        (cols.max() - cols.min() + 1) / grid,
+        (rows.max() - rows.min() + 1) / grid,
+    )
 
 
 GLOBAL_OCCLUDED = 0.3
@@ -59,8 +63,9 @@ def global_change(data: RuleInput, share: float = GLOBAL_OCCLUDED) -> np.ndarray
     """Frames where much of the picture is unexplained by flow: a cut, a flash, a corrupt
     frame. These belong to TMP and FLK; the MOT rules judge local events."""
     s = data.signals
-    return ((np.nan_to_num(s[OCCLUDED], nan=0.0) >= share)
-            | (np.abs(np.nan_to_num(s[BRIGHTNESS_SHIFT], nan=0.0)) >= GLOBAL_BRIGHTNESS))
+    return (np.nan_to_num(s[OCCLUDED], nan=0.0) >= share) | (
+        np.abs(np.nan_to_num(s[BRIGHTNESS_SHIFT], nan=0.0)) >= GLOBAL_BRIGHTNESS
+    )
 
 
 def non_rigid(data: RuleInput) -> np.ndarray:
@@ -100,42 +105,63 @@ def spans_of(flags: np.ndarray, gap: int = 1) -> Iterator[tuple[int, int]]:
 
 # -- events: compact blobs the flow could not explain (teleport / pop) ---------------------------
 
+
 @dataclass(frozen=True)
 class EventParams:
     lost_match: float = param(
-        0.8, "a blob whose detail matches where the flow takes it at under 0.8 (normalized "
-             "correlation of the picture minus its blur; moved content keeps about 0.9) did "
-             "not move the way the flow says")
+        0.8,
+        "a blob whose detail matches where the flow takes it at under 0.8 (normalized "
+        "correlation of the picture minus its blur; moved content keeps about 0.9) did "
+        "not move the way the flow says",
+    )
     found_match: float = param(
-        0.75, "its detail found elsewhere at 0.75 or more, on another unexplained blob of the "
-              "same frame: the content jumped there (synthetic teleports match at 0.85-0.93)")
+        0.75,
+        "its detail found elsewhere at 0.75 or more, on another unexplained blob of the "
+        "same frame: the content jumped there (synthetic teleports match at 0.85-0.93)",
+    )
     min_gain: float = param(
-        0.15, "the match elsewhere beats the match where the flow points by 0.15: the content "
-              "is clearly there, not just similar (repetitive real texture stays closer)")
+        0.15,
+        "the match elsewhere beats the match where the flow points by 0.15: the content "
+        "is clearly there, not just similar (repetitive real texture stays closer)",
+    )
     min_jump: float = param(
-        25.0, "a jump of at least 25 px (at 360p) from where the flow takes the content; "
-              "DIS FAST follows real motion up to about that far between frames")
+        25.0,
+        "a jump of at least 25 px (at 360p) from where the flow takes the content; "
+        "DIS FAST follows real motion up to about that far between frames",
+    )
     pop_match: float = param(
-        0.5, "a pop's detail (picture minus its blur) matches under 0.5 where the flow points, "
-             "within half a box size, and back: it is gone, not moved (moved content keeps 0.9)")
+        0.5,
+        "a pop's detail (picture minus its blur) matches under 0.5 where the flow points, "
+        "within half a box size, and back: it is gone, not moved (moved content keeps 0.9)",
+    )
     min_pop_area: float = param(
-        0.015, "a pop covers at least 1.5% of the frame: smaller blobs on the real clips were "
-               "fast balls and limbs the flow missed (0.6-1.6%), synthetic vanishings 2.7-5%")
+        0.015,
+        "a pop covers at least 1.5% of the frame: smaller blobs on the real clips were "
+        "fast balls and limbs the flow missed (0.6-1.6%), synthetic vanishings 2.7-5%",
+    )
     min_change: float = param(
-        18.0, "a pop changes the blob's content by at least 18 gray levels on average "
-              "(H.264 noise and lighting changes stay under 5)")
+        18.0,
+        "a pop changes the blob's content by at least 18 gray levels on average "
+        "(H.264 noise and lighting changes stay under 5)",
+    )
     max_own_motion: float = param(
-        6.0, "the blob moves with the camera within 6 px/frame at 360p: nothing moving fast "
-             "there covered or uncovered it (the vanishing itself drags DIS by up to 5 px)")
+        6.0,
+        "the blob moves with the camera within 6 px/frame at 360p: nothing moving fast "
+        "there covered or uncovered it (the vanishing itself drags DIS by up to 5 px)",
+    )
     min_texture: float = param(
-        15.0, "the blob's content has texture (gray std >= 15): flat walls, sky and van roofs "
-              "match anywhere and were the real clips' false teleports (measured)")
+        15.0,
+        "the blob's content has texture (gray std >= 15): flat walls, sky and van roofs "
+        "match anywhere and were the real clips' false teleports (measured)",
+    )
 
 
 def _boxes_overlap(point: list[float], box: list[float], margin: float = 0.5) -> bool:
     x, y, w, h = box
-    return (x - margin * w <= point[0] <= x + (1 + margin) * w
-            and y - margin * h <= point[1] <= y + (1 + margin) * h)
+    return (
+        x - margin * w <= point[0] <= x + (1 + margin) * w
+        and y - margin * h <= point[1] <= y + (1 + margin) * h
+    )
 
 
 def _unsettled(event: dict[str, Any], neighbours: list[dict[str, Any]]) -> bool:
@@ -160,14 +186,21 @@ def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, dict[str
             others = [o for o in by_frame[frame] if o is not event]
             lands = any(_boxes_overlap(event["found"], o["box"]) for o in others)
             gone = event["change"] >= p.min_change and event["back"] < p.lost_match
-            if (event["best"] >= p.found_match and event["jump"] >= p.min_jump and lands
-                    and event["best"] - event["stay"] >= p.min_gain and gone):
+            if (
+                event["best"] >= p.found_match
+                and event["jump"] >= p.min_jump
+                and lands
+                and event["best"] - event["stay"] >= p.min_gain
+                and gone
+            ):
                 kind = "teleport"
-            elif (gone and event["own_motion"] <= p.max_own_motion
-                  and max(event["stay"], event["back"], event["near"]) < p.pop_match
-                  and event["area"] >= p.min_pop_area
-                  and not _unsettled(event, by_frame.get(frame - 1, []) + by_frame.get(
-                      frame + 1, []))):
+            elif (
+                gone
+                and event["own_motion"] <= p.max_own_motion
+                and max(event["stay"], event["back"], event["near"]) < p.pop_match
+                and event["area"] >= p.min_pop_area
+                and not _unsettled(event, by_frame.get(frame - 1, []) + by_frame.get(frame + 1, []))
+            ):
                 kind = "pop"
         out.append((kind, event))
     return out
@@ -175,31 +208,44 @@ def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, dict[str
 
 # -- MOT001 ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class MorphParams:
     min_z: float = param(
-        5.0, "a cell's warping error must stand 5 robust deviations above that cell's own "
-             "median over the clip")
+        5.0,
+        "a cell's warping error must stand 5 robust deviations above that cell's own "
+        "median over the clip",
+    )
     floor: float = param(
-        0.5, "gray levels added to the MAD so near-constant cells (flat synthetic areas) do "
-             "not turn noise into huge z")
+        0.5,
+        "gray levels added to the MAD so near-constant cells (flat synthetic areas) do "
+        "not turn noise into huge z",
+    )
     min_excess: float = param(
-        3.0, "and exceed the cell's median by 3 gray levels (a morph on the synthetic clips "
-             "adds about 4 after the 5x5 minimum; clean synthetic clips stay under 1, slow "
-             "real ones under 3)")
+        3.0,
+        "and exceed the cell's median by 3 gray levels (a morph on the synthetic clips "
+        "adds about 4 after the 5x5 minimum; clean synthetic clips stay under 1, slow "
+        "real ones under 3)",
+    )
     motion_factor: float = param(
-        0.8, "or by 0.8 x the frame's 99th-percentile motion in px, if that is more: warping "
-             "errors grow with speed and motion blur (the real clips with fast motion reach "
-             "0.75x, measured)")
+        0.8,
+        "or by 0.8 x the frame's 99th-percentile motion in px, if that is more: warping "
+        "errors grow with speed and motion blur (the real clips with fast motion reach "
+        "0.75x, measured)",
+    )
     max_cells: float = param(
-        0.33, "over a third of the cells at once is a global change (cut, flash): TMP/FLK")
+        0.33, "over a third of the cells at once is a global change (cut, flash): TMP/FLK"
+    )
     min_frames_error: int = param(
-        2, "a spike on a single frame is a warning (a reflection, a blink, a codec hiccup on "
-           "the real clips); 2 frames or more in a row is an error")
+        2,
+        "a spike on a single frame is a warning (a reflection, a blink, a codec hiccup on "
+        "the real clips); 2 frames or more in a row is an error",
+    )
 
 
-@rule("MOT001", "content-morphs", severity="error", requires=["flow"], params=MorphParams,
-      fix=CALMER)
+@rule(
+    "MOT001", "content-morphs", severity="error", requires=["flow"], params=MorphParams, fix=CALMER
+)
 def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     """Content changes in a way its motion cannot explain: morphing, melting, popping detail.
 
@@ -237,26 +283,41 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     too_many = flagged.sum(axis=1) > p.max_cells * grid.shape[1]
     frames = flagged.any(axis=1) & ~too_many & ~global_change(data)
     for start, end in spans_of(frames):
-        cells = flagged[start:end + 1].any(axis=0)
-        span_excess = np.where(flagged[start:end + 1], excess[start:end + 1], 0.0)
+        cells = flagged[start : end + 1].any(axis=0)
+        span_excess = np.where(flagged[start : end + 1], excess[start : end + 1], 0.0)
         peak = start + int(np.argmax(span_excess.max(axis=1)))
         worst = float(span_excess.max())
         cell = int(np.argmax(span_excess.max(axis=0)))
         severity = None if end - start + 1 >= p.min_frames_error else "warning"
-        yield Hit(start, end, f"content changes with no motion to explain it at frames "
-                  f"{start}-{end} (+{worst:.1f} gray levels over its baseline)", peak=peak,
-                  confidence=min(1.0, worst / (3 * float(need[peak, 0]))),
-                  region=cell_region(cells, g),
-                  evidence={"excess": round(worst, 2), "baseline": round(float(median[cell]), 2),
-                            "z": round(float(z[peak, cell]), 1),
-                            "needed": round(float(need[peak, 0]), 2)},
-                  severity=severity)
+        yield Hit(
+            start,
+            end,
+            f"content changes with no motion to explain it at frames "
+            f"{start}-{end} (+{worst:.1f} gray levels over its baseline)",
+            peak=peak,
+            confidence=min(1.0, worst / (3 * float(need[peak, 0]))),
+            region=cell_region(cells, g),
+            evidence={
+                "excess": round(worst, 2),
+                "baseline": round(float(median[cell]), 2),
+                "z": round(float(z[peak, cell]), 1),
+                "needed": round(float(need[peak, 0]), 2),
+            },
+            severity=severity,
+        )
 
 
 # -- MOT002 ---------------------------------------------------------------------------------------
 
-@rule("MOT002", "object-teleports", severity="warning", requires=["flow"], params=EventParams,
-      fix=CALMER)
+
+@rule(
+    "MOT002",
+    "object-teleports",
+    severity="warning",
+    requires=["flow"],
+    params=EventParams,
+    fix=CALMER,
+)
 def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
     """Something jumps to another place between two frames.
 
@@ -284,28 +345,39 @@ def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
         if kind != "teleport":
             continue
         frame = int(event["frame"])
-        yield Hit(frame, frame, f"content jumps {event['jump']:.0f} px at frame {frame} with no "
-                  "motion in between", confidence=min(1.0, event["best"]),
-                  region=Region.of_box(event["box"]),
-                  evidence={k: event[k] for k in ("jump", "best", "stay", "found")})
+        yield Hit(
+            frame,
+            frame,
+            f"content jumps {event['jump']:.0f} px at frame {frame} with no motion in between",
+            confidence=min(1.0, event["best"]),
+            region=Region.of_box(event["box"]),
+            evidence={k: event[k] for k in ("jump", "best", "stay", "found")},
+        )
 
 
 # -- MOT003 ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class JerkParams:
     min_points: int = param(
-        4, "at least 4 tracked points of one object must jerk together (one point can slip)")
+        4, "at least 4 tracked points of one object must jerk together (one point can slip)"
+    )
     min_accel: float = param(
-        8.0, "median acceleration of those points, px/frame^2 at 360p after removing the "
-             "camera; the real clips' hands and players stay under 7 outside cuts (measured)")
+        8.0,
+        "median acceleration of those points, px/frame^2 at 360p after removing the "
+        "camera; the real clips' hands and players stay under 7 outside cuts (measured)",
+    )
     motion_factor: float = param(
-        0.5, "or half the frame's 99th-percentile motion if more: fast real motion changes "
-             "speed by more")
+        0.5,
+        "or half the frame's 99th-percentile motion if more: fast real motion changes "
+        "speed by more",
+    )
 
 
-@rule("MOT003", "motion-jerks", severity="warning", requires=["flow"], params=JerkParams,
-      fix=CALMER)
+@rule(
+    "MOT003", "motion-jerks", severity="warning", requires=["flow"], params=JerkParams, fix=CALMER
+)
 def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
     """An object's motion changes abruptly: an acceleration spike no smooth motion explains.
 
@@ -334,29 +406,48 @@ def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
     need = np.maximum(p.min_accel, p.motion_factor * motion)
     flags = (points >= p.min_points) & (accel >= need) & ~non_rigid(data) & ~repeats_near(s)
     for start, end in spans_of(flags):
-        peak = start + int(np.argmax(accel[start:end + 1]))
-        yield Hit(start, end, f"motion jerks by {accel[peak]:.0f} px/frame^2 at frames "
-                  f"{start}-{end} ({int(points[peak])} points)", peak=peak,
-                  confidence=min(1.0, accel[peak] / (2 * need[peak])),
-                  region=Region.of_box(s[JERK_BOX][peak]),
-                  evidence={"accel": round(float(accel[peak]), 2),
-                            "needed": round(float(need[peak]), 2),
-                            "points": int(points[peak])})
+        peak = start + int(np.argmax(accel[start : end + 1]))
+        yield Hit(
+            start,
+            end,
+            f"motion jerks by {accel[peak]:.0f} px/frame^2 at frames "
+            f"{start}-{end} ({int(points[peak])} points)",
+            peak=peak,
+            confidence=min(1.0, accel[peak] / (2 * need[peak])),
+            region=Region.of_box(s[JERK_BOX][peak]),
+            evidence={
+                "accel": round(float(accel[peak]), 2),
+                "needed": round(float(need[peak]), 2),
+                "points": int(points[peak]),
+            },
+        )
 
 
 # -- MOT004 ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class StaticParams:
     max_motion: float = param(
-        0.4, "no part of the picture (99th percentile of flow) moves more than 0.4 px/frame at "
-             "360p in 90% of the frames; DIS on a still noisy frame reads 0.1-0.3")
+        0.4,
+        "no part of the picture (99th percentile of flow) moves more than 0.4 px/frame at "
+        "360p in 90% of the frames; DIS on a still noisy frame reads 0.1-0.3",
+    )
     share: float = param(0.9, "share of frames that must be that still")
 
 
-@rule("MOT004", "clip-is-static", severity="warning", requires=["flow"], params=StaticParams,
-      fix={"seed": "new", "params": {"motion_strength": "higher"},
-           "negative_prompt": ["static", "still frame"]})
+@rule(
+    "MOT004",
+    "clip-is-static",
+    severity="warning",
+    requires=["flow"],
+    params=StaticParams,
+    fix={
+        "seed": "new",
+        "params": {"motion_strength": "higher"},
+        "negative_prompt": ["static", "still frame"],
+    },
+)
 def clip_is_static(data: RuleInput, p: StaticParams) -> Iterator[Hit]:
     """The clip barely moves: an image-to-video output that did not animate.
 
@@ -383,30 +474,50 @@ def clip_is_static(data: RuleInput, p: StaticParams) -> Iterator[Hit]:
     still = float(np.mean(motion <= p.max_motion))
     if still >= p.share:
         level = float(np.percentile(motion, 90))
-        yield Hit(0, data.signals.n - 1, f"the clip barely moves (the fastest 1% of the picture "
-                  f"moves {level:.2f} px/frame)", confidence=min(1.0, still),
-                  evidence={"motion_p90": round(level, 3), "still_share": round(still, 3),
-                            "threshold": p.max_motion})
+        yield Hit(
+            0,
+            data.signals.n - 1,
+            f"the clip barely moves (the fastest 1% of the picture moves {level:.2f} px/frame)",
+            confidence=min(1.0, still),
+            evidence={
+                "motion_p90": round(level, 3),
+                "still_share": round(still, 3),
+                "threshold": p.max_motion,
+            },
+        )
 
 
 # -- MOT005 ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GeometryParams:
     min_residual: float = param(
-        1.5, "median flow residual after the best single homography, px/frame at 360p; rigid "
-             "scenes and the real clips stay under 1.2 outside cuts and whip pans (measured)")
+        1.5,
+        "median flow residual after the best single homography, px/frame at 360p; rigid "
+        "scenes and the real clips stay under 1.2 outside cuts and whip pans (measured)",
+    )
     min_z: float = param(6.0, "and 6 robust deviations above the clip's own median residual")
     min_frames: int = param(
-        2, "for 2 frames in a row: a bent background persists, while a single-frame spike is a "
-           "whip pan's motion blur or a cut (the real clips' spikes are all single frames)")
+        2,
+        "for 2 frames in a row: a bent background persists, while a single-frame spike is a "
+        "whip pan's motion blur or a cut (the real clips' spikes are all single frames)",
+    )
     motion_factor: float = param(
-        0.15, "or 15% of the frame's 99th-percentile motion if more: DIS errors grow with "
-              "speed and motion blur (a whip pan)")
+        0.15,
+        "or 15% of the frame's 99th-percentile motion if more: DIS errors grow with "
+        "speed and motion blur (a whip pan)",
+    )
 
 
-@rule("MOT005", "background-warps", severity="error", requires=["flow"],
-      params=GeometryParams, fix=CALMER)
+@rule(
+    "MOT005",
+    "background-warps",
+    severity="error",
+    requires=["flow"],
+    params=GeometryParams,
+    fix=CALMER,
+)
 def background_warps(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
     """The background moves in a way no single camera motion explains: it bends or wobbles.
 
@@ -440,40 +551,54 @@ def background_warps(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
     for start, end in spans_of(flags, gap=0):
         if end - start + 1 < p.min_frames:
             continue
-        peak = start + int(np.nanargmax(residual[start:end + 1]))
+        peak = start + int(np.nanargmax(residual[start : end + 1]))
         cells = np.nan_to_num(grid[peak], nan=0.0) >= need[peak]
-        yield Hit(start, end, f"background bends at frames {start}-{end} "
-                  f"({residual[peak]:.1f} px/frame beyond the camera's motion)", peak=peak,
-                  confidence=min(1.0, residual[peak] / (2 * need[peak])),
-                  region=cell_region(cells, g) if cells.any() else None,
-                  evidence={"residual": round(float(residual[peak]), 2),
-                            "needed": round(float(need[peak]), 2),
-                            "baseline": round(float(median), 3)})
+        yield Hit(
+            start,
+            end,
+            f"background bends at frames {start}-{end} "
+            f"({residual[peak]:.1f} px/frame beyond the camera's motion)",
+            peak=peak,
+            confidence=min(1.0, residual[peak] / (2 * need[peak])),
+            region=cell_region(cells, g) if cells.any() else None,
+            evidence={
+                "residual": round(float(residual[peak]), 2),
+                "needed": round(float(need[peak]), 2),
+                "baseline": round(float(median), 3),
+            },
+        )
 
 
 # -- MOT006 ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PopParams(EventParams):
     settle_frames: int = param(
-        2, "the place must be free of other unexplained change (by min_change gray levels or "
-           "more) this many frames before and after the pop: a limb or a noodle strand moving "
-           "too fast for the flow leaves such blobs along its path on neighbouring frames "
-           "(every MOT006 warning on the real clips had one 1-2 frames away, changing by 24-43 "
-           "gray levels); a vanishing object leaves none (synthetic vanishings at 8-24 fps: "
-           "none, the moving sprites nearby at most 14 gray levels)", bounds=(0, 12))
+        2,
+        "the place must be free of other unexplained change (by min_change gray levels or "
+        "more) this many frames before and after the pop: a limb or a noodle strand moving "
+        "too fast for the flow leaves such blobs along its path on neighbouring frames "
+        "(every MOT006 warning on the real clips had one 1-2 frames away, changing by 24-43 "
+        "gray levels); a vanishing object leaves none (synthetic vanishings at 8-24 fps: "
+        "none, the moving sprites nearby at most 14 gray levels)",
+        bounds=(0, 12),
+    )
     reach_speed: float = param(
-        500.0, "how far that other change may be, in px per second at 360p, times the time "
-               "between the two frames (so the reach grows with the frame interval: 62 px a "
-               "frame at 8 fps, 21 px at 24 fps). Fast real motion measured: the CogVideoX "
-               "street artist's arm 60 px in one frame at 8 fps (480 px/s); a passer-by behind "
-               "Will Smith uncovering another (FastHunyuan, 24 fps) 36 px in two frames "
-               "(432 px/s)",
-        bounds=(0.0, 100000.0))
+        500.0,
+        "how far that other change may be, in px per second at 360p, times the time "
+        "between the two frames (so the reach grows with the frame interval: 62 px a "
+        "frame at 8 fps, 21 px at 24 fps). Fast real motion measured: the CogVideoX "
+        "street artist's arm 60 px in one frame at 8 fps (480 px/s); a passer-by behind "
+        "Will Smith uncovering another (FastHunyuan, 24 fps) 36 px in two frames "
+        "(432 px/s)",
+        bounds=(0.0, 100000.0),
+    )
 
 
-def moving_through(event: dict[str, Any], events: list[dict[str, Any]], data: RuleInput,
-                   p: PopParams) -> bool:
+def moving_through(
+    event: dict[str, Any], events: list[dict[str, Any]], data: RuleInput, p: PopParams
+) -> bool:
     """True when other unexplained change (by ``min_change`` or more) lies on or near the
     event's box in the frames just before or after it: something moving fast passes there (too
     fast for the flow), nothing popped. Near means within ``reach_speed`` times the time
@@ -498,8 +623,7 @@ def moving_through(event: dict[str, Any], events: list[dict[str, Any]], data: Ru
     return False
 
 
-@rule("MOT006", "object-pops", severity="warning", requires=["flow"], params=PopParams,
-      fix=CALMER)
+@rule("MOT006", "object-pops", severity="warning", requires=["flow"], params=PopParams, fix=CALMER)
 def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     """Something vanishes or appears inside the frame with nothing passing in front of it.
 
@@ -535,7 +659,11 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
         if kind != "pop" or moving_through(event, events, data, p):
             continue
         frame = int(event["frame"])
-        yield Hit(frame, frame, f"content vanishes or appears at frame {frame} with nothing in "
-                  "front of it", confidence=min(1.0, event["change"] / (2 * p.min_change)),
-                  region=Region.of_box(event["box"]),
-                  evidence={k: event[k] for k in ("change", "stay", "back", "own_motion")})
+        yield Hit(
+            frame,
+            frame,
+            f"content vanishes or appears at frame {frame} with nothing in front of it",
+            confidence=min(1.0, event["change"] / (2 * p.min_change)),
+            region=Region.of_box(event["box"]),
+            evidence={k: event[k] for k in ("change", "stay", "back", "own_motion")},
+        )

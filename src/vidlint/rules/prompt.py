@@ -19,39 +19,208 @@ from vidlint.report.model import Finding
 from vidlint.rules.base import RULES, Hit, RuleInput, rule
 
 CAMERA_TERMS = (
-    "close-up", "closeup", "close up", "wide shot", "medium shot", "long shot", "establishing",
-    "tracking", "dolly", "pan", "panning", "tilt", "zoom", "push-in", "push in", "pull back",
-    "crane", "aerial", "drone", "handheld", "static camera", "locked-off", "camera",
-    "pov", "over-the-shoulder", "low angle", "high angle", "eye level", "shallow depth of field",
-    "depth of field", "bokeh", "lens", "35mm", "50mm", "85mm", "orbit", "arc shot", "shot",
-    "mid-shot", "mid shot", "framing", "full shot", "half body", "full body", "wide angle",
-    "wide-angle", "telephoto", "macro", "first-person",
+    "close-up",
+    "closeup",
+    "close up",
+    "wide shot",
+    "medium shot",
+    "long shot",
+    "establishing",
+    "tracking",
+    "dolly",
+    "pan",
+    "panning",
+    "tilt",
+    "zoom",
+    "push-in",
+    "push in",
+    "pull back",
+    "crane",
+    "aerial",
+    "drone",
+    "handheld",
+    "static camera",
+    "locked-off",
+    "camera",
+    "pov",
+    "over-the-shoulder",
+    "low angle",
+    "high angle",
+    "eye level",
+    "shallow depth of field",
+    "depth of field",
+    "bokeh",
+    "lens",
+    "35mm",
+    "50mm",
+    "85mm",
+    "orbit",
+    "arc shot",
+    "shot",
+    "mid-shot",
+    "mid shot",
+    "framing",
+    "full shot",
+    "half body",
+    "full body",
+    "wide angle",
+    "wide-angle",
+    "telephoto",
+    "macro",
+    "first-person",
 )
 LIGHTING_TERMS = (
-    "light", "lighting", "lit", "sunlight", "sunset", "sunrise", "golden hour", "blue hour",
-    "dusk", "dawn", "night", "neon", "backlit", "rim light", "shadow", "overcast", "candle",
-    "studio", "soft light", "hard light", "daylight", "moonlight", "glow", "fog", "mist",
-    "sunny", "sun", "bright", "brightly", "dark", "darkness", "lights", "shadows", "lamplight",
-    "lamp", "overcast", "cloudy", "haze", "hazy", "twilight", "evening", "morning",
+    "light",
+    "lighting",
+    "lit",
+    "sunlight",
+    "sunset",
+    "sunrise",
+    "golden hour",
+    "blue hour",
+    "dusk",
+    "dawn",
+    "night",
+    "neon",
+    "backlit",
+    "rim light",
+    "shadow",
+    "overcast",
+    "candle",
+    "studio",
+    "soft light",
+    "hard light",
+    "daylight",
+    "moonlight",
+    "glow",
+    "fog",
+    "mist",
+    "sunny",
+    "sun",
+    "bright",
+    "brightly",
+    "dark",
+    "darkness",
+    "lights",
+    "shadows",
+    "lamplight",
+    "lamp",
+    "overcast",
+    "cloudy",
+    "haze",
+    "hazy",
+    "twilight",
+    "evening",
+    "morning",
 )
 ENVIRONMENT_TERMS = (
-    "in a", "in the", "on a", "on the", "at a", "at the", "inside", "outside", "outdoors",
-    "indoors", "forest", "street", "city", "room", "kitchen", "beach", "desert", "field",
-    "background", "park", "office", "studio", "mountain", "ocean", "sky", "garden", "stage",
-    "backyard", "coastline", "coast", "moon", "space", "grassland", "meadow", "market", "lawn",
-    "road", "river", "lake", "sea", "snow", "village", "cafe", "restaurant", "bar", "bedroom",
-    "interior", "exterior", "landscape", "backdrop",
+    "in a",
+    "in the",
+    "on a",
+    "on the",
+    "at a",
+    "at the",
+    "inside",
+    "outside",
+    "outdoors",
+    "indoors",
+    "forest",
+    "street",
+    "city",
+    "room",
+    "kitchen",
+    "beach",
+    "desert",
+    "field",
+    "background",
+    "park",
+    "office",
+    "studio",
+    "mountain",
+    "ocean",
+    "sky",
+    "garden",
+    "stage",
+    "backyard",
+    "coastline",
+    "coast",
+    "moon",
+    "space",
+    "grassland",
+    "meadow",
+    "market",
+    "lawn",
+    "road",
+    "river",
+    "lake",
+    "sea",
+    "snow",
+    "village",
+    "cafe",
+    "restaurant",
+    "bar",
+    "bedroom",
+    "interior",
+    "exterior",
+    "landscape",
+    "backdrop",
 )
 BIG_MOTION_TERMS = (
-    "fast", "rapid", "quickly", "explodes", "explosion", "spin", "spinning", "whip pan", "whip-pan", "fly",
-    "flies", "flying", "run", "runs", "running", "sprint", "sprints", "jump", "jumps", "dance",
-    "dances", "dancing", "fight", "fighting", "chase", "crash", "360", "orbit", "orbits", "spins",
-    "swoop", "transform", "morph", "turns around",
-    "dramatic", "zooms out", "sweeping", "crowd",
+    "fast",
+    "rapid",
+    "quickly",
+    "explodes",
+    "explosion",
+    "spin",
+    "spinning",
+    "whip pan",
+    "whip-pan",
+    "fly",
+    "flies",
+    "flying",
+    "run",
+    "runs",
+    "running",
+    "sprint",
+    "sprints",
+    "jump",
+    "jumps",
+    "dance",
+    "dances",
+    "dancing",
+    "fight",
+    "fighting",
+    "chase",
+    "crash",
+    "360",
+    "orbit",
+    "orbits",
+    "spins",
+    "swoop",
+    "transform",
+    "morph",
+    "turns around",
+    "dramatic",
+    "zooms out",
+    "sweeping",
+    "crowd",
 )
 MANY_SUBJECT_TERMS = (
-    "crowd", "people", "group", "team", "everyone", "they", "together", "each other", "with a",
-    "and a", "both", "two ", "three ", "several", "many",
+    "crowd",
+    "people",
+    "group",
+    "team",
+    "everyone",
+    "they",
+    "together",
+    "each other",
+    "with a",
+    "and a",
+    "both",
+    "two ",
+    "three ",
+    "several",
+    "many",
 )
 
 WORD = re.compile(r"[\w'-]+")
@@ -64,8 +233,11 @@ def words(text: str) -> list[str]:
 def mentions(text: str, terms: tuple[str, ...]) -> list[str]:
     """The terms of ``terms`` that occur in ``text`` as whole words or phrases."""
     lowered = text.lower()
-    return [term.strip() for term in terms
-            if re.search(r"(?<![\w-])" + re.escape(term.strip()) + r"(?![\w-])", lowered)]
+    return [
+        term.strip()
+        for term in terms
+        if re.search(r"(?<![\w-])" + re.escape(term.strip()) + r"(?![\w-])", lowered)
+    ]
 
 
 def _input_span(data: RuleInput) -> tuple[int, int]:
@@ -87,12 +259,19 @@ def requested_duration(context: dict[str, Any], clip_duration: float | None) -> 
 @dataclass(frozen=True)
 class LengthParams:
     min_words: int = param(
-        30, "the seed article: 'If your prompt is under 30 words, the answer is probably no' "
-            "(under-prompting then over-regenerating is the most common text-to-video mistake)")
+        30,
+        "the seed article: 'If your prompt is under 30 words, the answer is probably no' "
+        "(under-prompting then over-regenerating is the most common text-to-video mistake)",
+    )
 
 
-@rule("PRM001", "prompt-too-short", severity="warning", params=LengthParams,
-      fix={"prompt": ["describe subject, environment and lighting, and camera as three layers"]})
+@rule(
+    "PRM001",
+    "prompt-too-short",
+    severity="warning",
+    params=LengthParams,
+    fix={"prompt": ["describe subject, environment and lighting, and camera as three layers"]},
+)
 def prompt_too_short(data: RuleInput, p: LengthParams) -> Iterator[Hit]:
     """The prompt is too short to pin down the shot.
 
@@ -119,20 +298,31 @@ def prompt_too_short(data: RuleInput, p: LengthParams) -> Iterator[Hit]:
     count = len(words(prompt))
     if count < p.min_words:
         start, end = _input_span(data)
-        yield Hit(start, end, f"prompt has {count} words (fewer than {p.min_words})",
-                  confidence=round(1.0 - count / p.min_words, 3) if count else 1.0,
-                  evidence={"words": count, "min_words": p.min_words})
+        yield Hit(
+            start,
+            end,
+            f"prompt has {count} words (fewer than {p.min_words})",
+            confidence=round(1.0 - count / p.min_words, 3) if count else 1.0,
+            evidence={"words": count, "min_words": p.min_words},
+        )
 
 
 @dataclass(frozen=True)
 class CameraParams:
     terms: tuple[str, ...] = param(
-        CAMERA_TERMS, "cinematographic vocabulary from the seed article ('close-up shot', "
-                      "'tracking camera', 'shallow depth of field') and common shot names")
+        CAMERA_TERMS,
+        "cinematographic vocabulary from the seed article ('close-up shot', "
+        "'tracking camera', 'shallow depth of field') and common shot names",
+    )
 
 
-@rule("PRM002", "no-camera-direction", severity="info", params=CameraParams,
-      fix={"prompt": ["add the camera layer: shot size and movement ('medium shot, push-in')"]})
+@rule(
+    "PRM002",
+    "no-camera-direction",
+    severity="info",
+    params=CameraParams,
+    fix={"prompt": ["add the camera layer: shot size and movement ('medium shot, push-in')"]},
+)
 def no_camera_direction(data: RuleInput, p: CameraParams) -> Iterator[Hit]:
     """The prompt says nothing about the camera.
 
@@ -154,21 +344,34 @@ def no_camera_direction(data: RuleInput, p: CameraParams) -> Iterator[Hit]:
     prompt = str(data.context.get("prompt") or "").strip()
     if prompt and not mentions(prompt, p.terms):
         start, end = _input_span(data)
-        yield Hit(start, end, "prompt gives no camera direction (shot size or movement)",
-                  confidence=0.8, evidence={"camera_terms": 0})
+        yield Hit(
+            start,
+            end,
+            "prompt gives no camera direction (shot size or movement)",
+            confidence=0.8,
+            evidence={"camera_terms": 0},
+        )
 
 
 @dataclass(frozen=True)
 class SceneParams:
     lighting_terms: tuple[str, ...] = param(
-        LIGHTING_TERMS, "lighting words ('golden hour lighting', 'dappled morning light' in the "
-                        "seed article's examples)")
+        LIGHTING_TERMS,
+        "lighting words ('golden hour lighting', 'dappled morning light' in the "
+        "seed article's examples)",
+    )
     environment_terms: tuple[str, ...] = param(
-        ENVIRONMENT_TERMS, "places and spatial prepositions that set an environment")
+        ENVIRONMENT_TERMS, "places and spatial prepositions that set an environment"
+    )
 
 
-@rule("PRM003", "no-lighting-or-environment", severity="info", params=SceneParams,
-      fix={"prompt": ["add the environment layer: where the scene is and what the light is"]})
+@rule(
+    "PRM003",
+    "no-lighting-or-environment",
+    severity="info",
+    params=SceneParams,
+    fix={"prompt": ["add the environment layer: where the scene is and what the light is"]},
+)
 def no_lighting_or_environment(data: RuleInput, p: SceneParams) -> Iterator[Hit]:
     """The prompt has no environment-and-lighting layer.
 
@@ -191,33 +394,54 @@ def no_lighting_or_environment(data: RuleInput, p: SceneParams) -> Iterator[Hit]
     prompt = str(data.context.get("prompt") or "").strip()
     if not prompt:
         return
-    missing = [name for name, terms in (("lighting", p.lighting_terms),
-                                        ("environment", p.environment_terms))
-               if not mentions(prompt, terms)]
+    missing = [
+        name
+        for name, terms in (("lighting", p.lighting_terms), ("environment", p.environment_terms))
+        if not mentions(prompt, terms)
+    ]
     if missing:
         start, end = _input_span(data)
-        yield Hit(start, end, f"prompt has no {' or '.join(missing)} layer",
-                  confidence=0.5 * len(missing), evidence={"missing": missing})
+        yield Hit(
+            start,
+            end,
+            f"prompt has no {' or '.join(missing)} layer",
+            confidence=0.5 * len(missing),
+            evidence={"missing": missing},
+        )
 
 
 @dataclass(frozen=True)
 class MotionParams:
     big_motion_terms: tuple[str, ...] = param(
-        BIG_MOTION_TERMS, "large camera moves, dramatic repositioning and fast action: what the "
-                          "seed article says pushes image-to-video past what one still can show")
+        BIG_MOTION_TERMS,
+        "large camera moves, dramatic repositioning and fast action: what the "
+        "seed article says pushes image-to-video past what one still can show",
+    )
     many_subject_terms: tuple[str, ...] = param(
-        MANY_SUBJECT_TERMS, "words that bring several interacting subjects into the shot")
+        MANY_SUBJECT_TERMS, "words that bring several interacting subjects into the shot"
+    )
     max_big_motion: int = param(
-        0, "the sweet spot for image-to-video is subtle, believable motion: any large move is "
-           "flagged", bounds=(0, 100))
+        0,
+        "the sweet spot for image-to-video is subtle, believable motion: any large move is flagged",
+        bounds=(0, 100),
+    )
     max_many_subjects: int = param(
-        1, "one plural word is common ('hair and a scarf'); two or more mean several interacting "
-           "subjects")
+        1,
+        "one plural word is common ('hair and a scarf'); two or more mean several interacting "
+        "subjects",
+    )
 
 
-@rule("PRM004", "ambitious-i2v-motion", severity="warning", params=MotionParams,
-      fix={"prompt": ["subtle, directional motion: 'slow push-in', 'hair moves in the wind'"],
-           "params": {"motion_strength": 0.6}})
+@rule(
+    "PRM004",
+    "ambitious-i2v-motion",
+    severity="warning",
+    params=MotionParams,
+    fix={
+        "prompt": ["subtle, directional motion: 'slow push-in', 'hair moves in the wind'"],
+        "params": {"motion_strength": 0.6},
+    },
+)
 def ambitious_i2v_motion(data: RuleInput, p: MotionParams) -> Iterator[Hit]:
     """An image-to-video motion prompt asks for more than one still can support.
 
@@ -246,20 +470,31 @@ def ambitious_i2v_motion(data: RuleInput, p: MotionParams) -> Iterator[Hit]:
     many = mentions(prompt, p.many_subject_terms)
     if len(big) > p.max_big_motion or len(many) > p.max_many_subjects:
         start, end = _input_span(data)
-        yield Hit(start, end, "image-to-video prompt asks for ambitious motion ("
-                  + ", ".join(big + many) + ")", confidence=min(1.0, 0.5 + 0.25 * len(big + many)),
-                  evidence={"big_motion": big, "many_subjects": many})
+        yield Hit(
+            start,
+            end,
+            "image-to-video prompt asks for ambitious motion (" + ", ".join(big + many) + ")",
+            confidence=min(1.0, 0.5 + 0.25 * len(big + many)),
+            evidence={"big_motion": big, "many_subjects": many},
+        )
 
 
 @dataclass(frozen=True)
 class DurationParams:
     max_duration_s: float = param(
-        5.0, "the seed article: artifacts accumulate over time, 'a 4-second clip will almost "
-             "always be cleaner than an 8-second one'; hosted models default to about 5 s")
+        5.0,
+        "the seed article: artifacts accumulate over time, 'a 4-second clip will almost "
+        "always be cleaner than an 8-second one'; hosted models default to about 5 s",
+    )
 
 
-@rule("PRM005", "longer-than-needed", severity="info", params=DurationParams,
-      fix={"params": {"duration_s": 4.0}})
+@rule(
+    "PRM005",
+    "longer-than-needed",
+    severity="info",
+    params=DurationParams,
+    fix={"params": {"duration_s": 4.0}},
+)
 def longer_than_needed(data: RuleInput, p: DurationParams) -> Iterator[Hit]:
     """The requested clip is longer than it needs to be.
 
@@ -285,10 +520,13 @@ def longer_than_needed(data: RuleInput, p: DurationParams) -> Iterator[Hit]:
     duration = requested_duration(data.context, clip_duration)
     if duration is not None and duration > p.max_duration_s + 1e-6:
         start, end = _input_span(data)
-        yield Hit(start, end, f"{duration:.1f} s requested (over {p.max_duration_s:.1f} s)",
-                  confidence=min(1.0, duration / p.max_duration_s - 1.0 + 0.5),
-                  evidence={"duration_s": round(duration, 3),
-                            "max_duration_s": p.max_duration_s})
+        yield Hit(
+            start,
+            end,
+            f"{duration:.1f} s requested (over {p.max_duration_s:.1f} s)",
+            confidence=min(1.0, duration / p.max_duration_s - 1.0 + 0.5),
+            evidence={"duration_s": round(duration, 3), "max_duration_s": p.max_duration_s},
+        )
 
 
 def lint_prompt(context: dict[str, Any], config: Any = None) -> list[Finding]:
@@ -304,6 +542,7 @@ def lint_prompt(context: dict[str, Any], config: Any = None) -> list[Finding]:
     for code, prompt_rule in sorted(RULES.items()):
         ignored = any(code.startswith(selector) for selector in config.ignore)
         if code.startswith("PRM") and (config.is_selected(code) or not ignored):
-            findings += prompt_rule.run(data, config.rule_params(prompt_rule),
-                                        config.rule_severity(prompt_rule))
+            findings += prompt_rule.run(
+                data, config.rule_params(prompt_rule), config.rule_severity(prompt_rule)
+            )
     return findings

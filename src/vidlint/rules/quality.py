@@ -16,15 +16,20 @@ from vidlint.rules.base import Hit, RuleInput, rule
 from vidlint.rules.motion import spans_of
 from vidlint.signals import Signals
 
-SHARPER = {"seed": "new", "negative_prompt": ["blurry", "out of focus", "noisy", "artifacts"],
-           "params": {"duration_s": "shorter"}}
+SHARPER = {
+    "seed": "new",
+    "negative_prompt": ["blurry", "out of focus", "noisy", "artifacts"],
+    "params": {"duration_s": "shorter"},
+}
 
 
 @dataclass(frozen=True)
 class EarlyParams:
     early_s: float = param(
-        0.5, "the clip's own reference is the median over its first half second (at least 4 "
-             "frames): generators start from their cleanest frames")
+        0.5,
+        "the clip's own reference is the median over its first half second (at least 4 "
+        "frames): generators start from their cleanest frames",
+    )
     min_frames: int = param(2, "a burst lasts at least 2 frames (one soft frame is a blink)")
 
 
@@ -35,8 +40,9 @@ def early_reference(s: Signals, values: np.ndarray, early_s: float) -> float:
     return float(np.median(head)) if len(head) else float("nan")
 
 
-def long_spans(flags: np.ndarray, min_frames: int, s: Signals,
-               early_s: float) -> Iterator[tuple[int, int]]:
+def long_spans(
+    flags: np.ndarray, min_frames: int, s: Signals, early_s: float
+) -> Iterator[tuple[int, int]]:
     """Spans of at least ``min_frames``, except those inside the reference frames themselves."""
     reference = max(4, s.frames(early_s))
     for start, end in spans_of(flags):
@@ -47,17 +53,26 @@ def long_spans(flags: np.ndarray, min_frames: int, s: Signals,
 @dataclass(frozen=True)
 class BlurParams(EarlyParams):
     ratio: float = param(
-        0.3, "sharpness (Laplacian variance) under 30% of the early frames' is a visible "
-             "blur: a Gaussian blur of sigma 2.5 leaves under 10% on the synthetic clips")
+        0.3,
+        "sharpness (Laplacian variance) under 30% of the early frames' is a visible "
+        "blur: a Gaussian blur of sigma 2.5 leaves under 10% on the synthetic clips",
+    )
     max_motion: float = param(
-        2.0, "frames moving faster than 2 px/frame at 360p (mean flow, or a neighbour's when "
-             "the frame repeats) are excused: a moving camera's motion blur is real (the real "
-             "clips' whip pans and pans fall to 8-28% sharpness at 7-55 px/frame)")
+        2.0,
+        "frames moving faster than 2 px/frame at 360p (mean flow, or a neighbour's when "
+        "the frame repeats) are excused: a moving camera's motion blur is real (the real "
+        "clips' whip pans and pans fall to 8-28% sharpness at 7-55 px/frame)",
+    )
 
 
-@rule("QLT001", "blur-burst", severity="error", requires=["quality", "flow"],
-      params=BlurParams,
-      fix=SHARPER)
+@rule(
+    "QLT001",
+    "blur-burst",
+    severity="error",
+    requires=["quality", "flow"],
+    params=BlurParams,
+    fix=SHARPER,
+)
 def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     """The picture goes soft: sharpness falls far below the clip's own early frames.
 
@@ -91,28 +106,39 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     fastest[:-1] = np.maximum(fastest[:-1], motion[1:])
     soft = (np.nan_to_num(relative, nan=1.0) < p.ratio) & (fastest <= p.max_motion)
     for start, end in long_spans(soft, p.min_frames, s, p.early_s):
-        low = float(np.min(relative[start:end + 1]))
-        yield Hit(start, end, f"picture goes soft at frames {start}-{end} ({low:.0%} of its "
-                  "early sharpness)", peak=start + int(np.argmin(relative[start:end + 1])),
-                  confidence=min(1.0, (1 - low) / (1 - p.ratio) * 0.8),
-                  evidence={"sharpness_ratio": round(low, 3), "threshold": p.ratio,
-                            "reference": round(reference, 1)})
+        low = float(np.min(relative[start : end + 1]))
+        yield Hit(
+            start,
+            end,
+            f"picture goes soft at frames {start}-{end} ({low:.0%} of its early sharpness)",
+            peak=start + int(np.argmin(relative[start : end + 1])),
+            confidence=min(1.0, (1 - low) / (1 - p.ratio) * 0.8),
+            evidence={
+                "sharpness_ratio": round(low, 3),
+                "threshold": p.ratio,
+                "reference": round(reference, 1),
+            },
+        )
 
 
 @dataclass(frozen=True)
 class NoiseParams(EarlyParams):
     noise_ratio: float = param(
-        2.5, "noise (Immerkaer's estimate) 2.5x the early frames' and at least "
-             "``noise_add`` more")
+        2.5, "noise (Immerkaer's estimate) 2.5x the early frames' and at least ``noise_add`` more"
+    )
     noise_add: float = param(
-        2.0, "gray levels of estimated noise sigma added: grain at sigma 2 is barely visible")
+        2.0, "gray levels of estimated noise sigma added: grain at sigma 2 is barely visible"
+    )
     block_add: float = param(
-        0.35, "blockiness (edge/inside gradient ratio, 1 = none) 0.35 above the early frames': "
-              "JPEG at quality 10 adds about 0.8, clean H.264 varies by under 0.1 (measured)")
+        0.35,
+        "blockiness (edge/inside gradient ratio, 1 = none) 0.35 above the early frames': "
+        "JPEG at quality 10 adds about 0.8, clean H.264 varies by under 0.1 (measured)",
+    )
 
 
-@rule("QLT002", "noise-burst", severity="error", requires=["quality"], params=NoiseParams,
-      fix=SHARPER)
+@rule(
+    "QLT002", "noise-burst", severity="error", requires=["quality"], params=NoiseParams, fix=SHARPER
+)
 def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     """Noise or compression blocks appear during the clip.
 
@@ -136,12 +162,15 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     noise, blocks = s[NOISE], s[BLOCKINESS]
     ref_noise = early_reference(s, noise, p.early_s)
     ref_blocks = early_reference(s, blocks, p.early_s)
-    noisy = np.nan_to_num((noise >= p.noise_ratio * ref_noise) & (noise >= ref_noise
-                                                                    + p.noise_add))
-    blocky = np.nan_to_num(blocks >= ref_blocks + p.block_add) if np.isfinite(ref_blocks) \
+    noisy = np.nan_to_num((noise >= p.noise_ratio * ref_noise) & (noise >= ref_noise + p.noise_add))
+    blocky = (
+        np.nan_to_num(blocks >= ref_blocks + p.block_add)
+        if np.isfinite(ref_blocks)
         else np.zeros(s.n, bool)
-    for start, end in long_spans(noisy.astype(bool) | blocky.astype(bool), p.min_frames, s,
-                                 p.early_s):
+    )
+    for start, end in long_spans(
+        noisy.astype(bool) | blocky.astype(bool), p.min_frames, s, p.early_s
+    ):
         part = slice(start, end + 1)
         if noisy[part].any():
             peak = start + int(np.nanargmax(noise[part]))
@@ -151,28 +180,47 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
             peak = start + int(np.nanargmax(blocks[part]))
             what = f"blocks appear (blockiness {blocks[peak]:.2f}, early {ref_blocks:.2f})"
             confidence = min(1.0, (blocks[peak] - ref_blocks) / (2 * p.block_add))
-        yield Hit(start, end, f"{what} at frames {start}-{end}", peak=peak,
-                  confidence=confidence,
-                  evidence={"noise": round(float(noise[peak]), 2),
-                            "noise_early": round(ref_noise, 2),
-                            "blockiness": round(float(blocks[peak]), 3),
-                            "blockiness_early": round(ref_blocks, 3)})
+        yield Hit(
+            start,
+            end,
+            f"{what} at frames {start}-{end}",
+            peak=peak,
+            confidence=confidence,
+            evidence={
+                "noise": round(float(noise[peak]), 2),
+                "noise_early": round(ref_noise, 2),
+                "blockiness": round(float(blocks[peak]), 3),
+                "blockiness_early": round(ref_blocks, 3),
+            },
+        )
 
 
 @dataclass(frozen=True)
 class CastParams(EarlyParams):
     max_shift: float = param(
-        12.0, "a shift of the frame's mean colour by 12 units in CIE a*b* from the early "
-              "frames (a clearly visible cast; just-noticeable is about 2.3, but content "
-              "moving in and out of view shifts the mean by up to 9 on the real clips)")
+        12.0,
+        "a shift of the frame's mean colour by 12 units in CIE a*b* from the early "
+        "frames (a clearly visible cast; just-noticeable is about 2.3, but content "
+        "moving in and out of view shifts the mean by up to 9 on the real clips)",
+    )
     min_duration_s: float = param(0.5, "the cast holds for at least half a second")
     onset_share: float = param(
-        0.1, "the reported span starts where the drift first passed a tenth of ``max_shift``")
+        0.1, "the reported span starts where the drift first passed a tenth of ``max_shift``"
+    )
 
 
-@rule("QLT003", "colour-cast-drift", severity="warning", requires=["quality"],
-      params=CastParams, fix={"seed": "new", "params": {"duration_s": "shorter"},
-                              "prompt_add": ["consistent colour grading"]})
+@rule(
+    "QLT003",
+    "colour-cast-drift",
+    severity="warning",
+    requires=["quality"],
+    params=CastParams,
+    fix={
+        "seed": "new",
+        "params": {"duration_s": "shorter"},
+        "prompt_add": ["consistent colour grading"],
+    },
+)
 def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
     """The whole picture drifts towards a colour over the clip.
 
@@ -198,11 +246,19 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
     needed = max(p.min_frames, s.frames(p.min_duration_s))
     shift = np.nan_to_num(shift, nan=0.0)
     for start, end in long_spans(shift >= p.max_shift, needed, s, p.early_s):
-        peak = start + int(np.argmax(shift[start:end + 1]))
+        peak = start + int(np.argmax(shift[start : end + 1]))
         while start > 0 and shift[start - 1] >= p.onset_share * p.max_shift:
             start -= 1  # report where the drift began, not where it crossed the line
-        yield Hit(start, end, f"colour drifts by {shift[peak]:.0f} a*b* units from frame "
-                  f"{start}", peak=peak, confidence=min(1.0, shift[peak] / (2 * p.max_shift)),
-                  evidence={"shift": round(float(shift[peak]), 2), "threshold": p.max_shift,
-                            "a": round(float(a[peak] - ref_a), 2),
-                            "b": round(float(b[peak] - ref_b), 2)})
+        yield Hit(
+            start,
+            end,
+            f"colour drifts by {shift[peak]:.0f} a*b* units from frame {start}",
+            peak=peak,
+            confidence=min(1.0, shift[peak] / (2 * p.max_shift)),
+            evidence={
+                "shift": round(float(shift[peak]), 2),
+                "threshold": p.max_shift,
+                "a": round(float(a[peak] - ref_a), 2),
+                "b": round(float(b[peak] - ref_b), 2),
+            },
+        )

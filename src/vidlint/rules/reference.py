@@ -19,26 +19,41 @@ from vidlint.report.model import Region
 from vidlint.rules.base import Hit, RuleInput, rule, runs
 from vidlint.rules.faces import DLIB_SAME_PERSON, tracks_of
 
-REFERENCE_FIX = {"params": {"reference_strength": "increase", "motion_strength": "decrease",
-                            "duration_s": "shorter"},
-                 "prompt_add": ["subtle motion"]}
+REFERENCE_FIX = {
+    "params": {
+        "reference_strength": "increase",
+        "motion_strength": "decrease",
+        "duration_s": "shorter",
+    },
+    "prompt_add": ["subtle motion"],
+}
 
 
 @dataclass(frozen=True)
 class FirstFrameParams:
     min_ssim: float = param(
-        0.6, "SSIM at 64 px between the first frame and the fitted source. Generators that "
-             "start from the source give 0.82-1.0 on the evaluation set; those that re-imagine "
-             "it (VideoCrafter1, DynamiCrafter 256, AniPortrait reenactment) 0.25-0.43 "
-             "(measured)")
+        0.6,
+        "SSIM at 64 px between the first frame and the fitted source. Generators that "
+        "start from the source give 0.82-1.0 on the evaluation set; those that re-imagine "
+        "it (VideoCrafter1, DynamiCrafter 256, AniPortrait reenactment) 0.25-0.43 "
+        "(measured)",
+    )
     max_color_delta: float = param(
-        10.0, "mean CIE76 colour difference of 8x8 Lab cell means. 2.3 is a just noticeable "
-              "difference; 10 is a plainly different grade (the evaluation set's faithful "
-              "starts measure 0.4-7.1)")
+        10.0,
+        "mean CIE76 colour difference of 8x8 Lab cell means. 2.3 is a just noticeable "
+        "difference; 10 is a plainly different grade (the evaluation set's faithful "
+        "starts measure 0.4-7.1)",
+    )
 
 
-@rule("REF001", "first-frame-departs", severity="warning", requires=["reference"],
-      params=FirstFrameParams, fix=REFERENCE_FIX)
+@rule(
+    "REF001",
+    "first-frame-departs",
+    severity="warning",
+    requires=["reference"],
+    params=FirstFrameParams,
+    fix=REFERENCE_FIX,
+)
 def first_frame_departs(data: RuleInput, p: FirstFrameParams) -> Iterator[Hit]:
     """The first frame of an image-to-video clip does not reproduce the source image.
 
@@ -71,24 +86,39 @@ def first_frame_departs(data: RuleInput, p: FirstFrameParams) -> Iterator[Hit]:
         reasons.append(f"colour difference {color0:.1f} > {p.max_color_delta}")
     if reasons:
         badness = max((p.min_ssim - ssim0) / p.min_ssim, (color0 - p.max_color_delta) / 10)
-        yield Hit(0, 0, "first frame departs from the source image (" + ", ".join(reasons) + ")",
-                  confidence=min(1.0, 0.5 + badness),
-                  evidence={"ssim": round(ssim0, 3), "min_ssim": p.min_ssim,
-                            "color_delta": round(color0, 2),
-                            "max_color_delta": p.max_color_delta,
-                            "fit": s.meta.get("reference", {}).get("fit")})
+        yield Hit(
+            0,
+            0,
+            "first frame departs from the source image (" + ", ".join(reasons) + ")",
+            confidence=min(1.0, 0.5 + badness),
+            evidence={
+                "ssim": round(ssim0, 3),
+                "min_ssim": p.min_ssim,
+                "color_delta": round(color0, 2),
+                "max_color_delta": p.max_color_delta,
+                "fit": s.meta.get("reference", {}).get("fit"),
+            },
+        )
 
 
 @dataclass(frozen=True)
 class SourceFaceParams:
     same_person: float = param(
-        DLIB_SAME_PERSON, "dlib's same-person distance (0.6, dlib.net); faithful i2v faces "
-        "measure 0.2-0.45 from their source on the evaluation set")
+        DLIB_SAME_PERSON,
+        "dlib's same-person distance (0.6, dlib.net); faithful i2v faces "
+        "measure 0.2-0.45 from their source on the evaluation set",
+    )
     min_samples: int = param(2, "descriptors beyond the threshold in a row before it counts")
 
 
-@rule("REF002", "subject-identity-departs", severity="error", requires=["faces", "reference"],
-      params=SourceFaceParams, fix=REFERENCE_FIX)
+@rule(
+    "REF002",
+    "subject-identity-departs",
+    severity="error",
+    requires=["faces", "reference"],
+    params=SourceFaceParams,
+    fix=REFERENCE_FIX,
+)
 def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[Hit]:
     """The subject's face is no longer the person in the source image.
 
@@ -138,53 +168,78 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
         while stop + 1 < len(over) and over[stop + 1]:
             stop += 1
         if stop - index + 1 >= p.min_samples:
-            peak = index + int(np.argmax(distances[index:stop + 1]))
+            peak = index + int(np.argmax(distances[index : stop + 1]))
             end = track["end"] if stop == len(over) - 1 else frames[stop]
             worst = float(distances[peak])
             position = track["frames"].index(frames[peak])
-            yield Hit(frames[index], end,
-                      f"subject's face departs from the source image from frame "
-                      f"{frames[index]} (distance {worst:.2f} > {p.same_person})",
-                      peak=frames[peak],
-                      confidence=min(1.0, 0.5 + (worst - p.same_person) / 0.3),
-                      evidence={"track": track["id"], "distance": round(worst, 3),
-                                "threshold": p.same_person, "samples": stop - index + 1},
-                      region=Region.of_box(track["boxes"][position]))
+            yield Hit(
+                frames[index],
+                end,
+                f"subject's face departs from the source image from frame "
+                f"{frames[index]} (distance {worst:.2f} > {p.same_person})",
+                peak=frames[peak],
+                confidence=min(1.0, 0.5 + (worst - p.same_person) / 0.3),
+                evidence={
+                    "track": track["id"],
+                    "distance": round(worst, 3),
+                    "threshold": p.same_person,
+                    "samples": stop - index + 1,
+                },
+                region=Region.of_box(track["boxes"][position]),
+            )
         index = stop + 1
 
 
 @dataclass(frozen=True)
 class DecayParams:
     min_ssim: float = param(
-        0.35, "SSIM at 64 px with the source below which the frame no longer shows the source's "
-              "layout. Hair and petals blowing over a still subject end at 0.37; a camera "
-              "orbiting away from the subject falls to 0.28 (evaluation set, measured). A layout "
-              "lost this way is decay only when the picture decayed too (the measures below)")
+        0.35,
+        "SSIM at 64 px with the source below which the frame no longer shows the source's "
+        "layout. Hair and petals blowing over a still subject end at 0.37; a camera "
+        "orbiting away from the subject falls to 0.28 (evaluation set, measured). A layout "
+        "lost this way is decay only when the picture decayed too (the measures below)",
+    )
     max_color_delta: float = param(
-        15.0, "mean CIE76 difference of 8x8 Lab cells above which the colours no longer sit "
-              "where the source has them (fireworks bursting behind a face reach 15; the "
-              "gen3c orbit 15.5 at its end; a re-graded clip 17-27)")
+        15.0,
+        "mean CIE76 difference of 8x8 Lab cells above which the colours no longer sit "
+        "where the source has them (fireworks bursting behind a face reach 15; the "
+        "gen3c orbit 15.5 at its end; a re-graded clip 17-27)",
+    )
     max_palette_delta: float = param(
-        12.0, "mean CIE76 between the deciles of L*, a*, b* of frame and source, wherever the "
-              "colours sit: above it the palette itself has drifted. Measured: the gen3c orbit "
-              "reaches 8.7 as more window comes into view, fireworks 7.5, a synthetic pan over "
-              "one world 8.5; PIA's repainted concert 14.5-17.1, a synthetic cut 18")
+        12.0,
+        "mean CIE76 between the deciles of L*, a*, b* of frame and source, wherever the "
+        "colours sit: above it the palette itself has drifted. Measured: the gen3c orbit "
+        "reaches 8.7 as more window comes into view, fireworks 7.5, a synthetic pan over "
+        "one world 8.5; PIA's repainted concert 14.5-17.1, a synthetic cut 18",
+    )
     min_detail_kept: float = param(
-        0.5, "the frame's detail (``reference.detail``) as a share of the first frame's, under "
-             "which a departed layout is a picture gone soft. Measured: camera moves keep "
-             "0.80-0.84 (the gen3c orbit from frame 82 on), 0.69 and up (synthetic zoom and "
-             "pan); PIA's repaint 0.54-0.65, a synthetic blur (sigma 2.5) 0.07")
+        0.5,
+        "the frame's detail (``reference.detail``) as a share of the first frame's, under "
+        "which a departed layout is a picture gone soft. Measured: camera moves keep "
+        "0.80-0.84 (the gen3c orbit from frame 82 on), 0.69 and up (synthetic zoom and "
+        "pan); PIA's repaint 0.54-0.65, a synthetic blur (sigma 2.5) 0.07",
+    )
     max_ssim_step: float = param(
-        0.4, "a one-frame fall of SSIM this large is a jump, not a move: motion in the "
-             "evaluation set falls at most 0.33 per frame (DynamiCrafter's dancers at 8 fps), "
-             "the gen3c orbit 0.07; a cut to another scene falls 0.72 at once (synthetic)")
+        0.4,
+        "a one-frame fall of SSIM this large is a jump, not a move: motion in the "
+        "evaluation set falls at most 0.33 per frame (DynamiCrafter's dancers at 8 fps), "
+        "the gen3c orbit 0.07; a cut to another scene falls 0.72 at once (synthetic)",
+    )
     min_duration_s: float = param(
-        0.5, "the decay must last this long: a flash or a hand passing is not decay (gen3c's "
-             "washed-out frames 5-11 last 0.3 s)")
+        0.5,
+        "the decay must last this long: a flash or a hand passing is not decay (gen3c's "
+        "washed-out frames 5-11 last 0.3 s)",
+    )
 
 
-@rule("REF003", "fidelity-decays", severity="warning", requires=["reference"],
-      params=DecayParams, fix=REFERENCE_FIX)
+@rule(
+    "REF003",
+    "fidelity-decays",
+    severity="warning",
+    requires=["reference"],
+    params=DecayParams,
+    fix=REFERENCE_FIX,
+)
 def fidelity_decays(data: RuleInput, p: DecayParams) -> Iterator[Hit]:
     """The clip starts like the source image and drifts away from it.
 
@@ -237,25 +292,33 @@ def fidelity_decays(data: RuleInput, p: DecayParams) -> Iterator[Hit]:
         span = slice(start, end + 1)
         signs = []
         if drifted[span].any():
-            signs.append(f"palette drift up to {palette[span].max():.1f} > "
-                         f"{p.max_palette_delta}")
+            signs.append(f"palette drift up to {palette[span].max():.1f} > {p.max_palette_delta}")
         if softened[span].any():
             signs.append(f"detail down to {kept[span].min():.0%} of the first frame's")
         if jumped[end]:
-            signs.append(f"SSIM fell {drop[:end + 1].max():.2f} in one frame")
+            signs.append(f"SSIM fell {drop[: end + 1].max():.2f} in one frame")
         worst = start + int(np.argmin(ssim[span]))
-        yield Hit(start, end, f"fidelity to the source lost from frame {start} ("
-                  + "; ".join(signs) + f"; SSIM {ssim[start]:.2f}, colour difference "
-                  f"{color[start]:.1f}; at frame {end}: {ssim[end]:.2f}, {color[end]:.1f})",
-                  peak=worst, confidence=min(1.0, 0.5 + 0.5 * (end - start + 1) / s.n),
-                  evidence={"ssim": round(float(ssim[start]), 3),
-                            "color_delta": round(float(color[start]), 2),
-                            "palette_delta": round(float(palette[span].max()), 2),
-                            "detail_kept": round(float(kept[span].min()), 3),
-                            "ssim_step": round(float(drop[:end + 1].max()), 3),
-                            "min_ssim": p.min_ssim, "max_color_delta": p.max_color_delta,
-                            "max_palette_delta": p.max_palette_delta,
-                            "min_detail_kept": p.min_detail_kept,
-                            "max_ssim_step": p.max_ssim_step,
-                            "first_frame_ssim": round(float(ssim[0]), 3)})
+        yield Hit(
+            start,
+            end,
+            f"fidelity to the source lost from frame {start} ("
+            + "; ".join(signs)
+            + f"; SSIM {ssim[start]:.2f}, colour difference "
+            f"{color[start]:.1f}; at frame {end}: {ssim[end]:.2f}, {color[end]:.1f})",
+            peak=worst,
+            confidence=min(1.0, 0.5 + 0.5 * (end - start + 1) / s.n),
+            evidence={
+                "ssim": round(float(ssim[start]), 3),
+                "color_delta": round(float(color[start]), 2),
+                "palette_delta": round(float(palette[span].max()), 2),
+                "detail_kept": round(float(kept[span].min()), 3),
+                "ssim_step": round(float(drop[: end + 1].max()), 3),
+                "min_ssim": p.min_ssim,
+                "max_color_delta": p.max_color_delta,
+                "max_palette_delta": p.max_palette_delta,
+                "min_detail_kept": p.min_detail_kept,
+                "max_ssim_step": p.max_ssim_step,
+                "first_frame_ssim": round(float(ssim[0]), 3),
+            },
+        )
         return

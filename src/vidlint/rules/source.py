@@ -24,13 +24,21 @@ def measures(data: RuleInput) -> dict[str, Any]:
 @dataclass(frozen=True)
 class BlurParams:
     min_sharpness: float = param(
-        30.0, "90th percentile over an 8x8 tile grid of the Laplacian's variance (gray 0-255, "
-              "short side at most 512 px). Sharp sources on the evaluation set score 48-1650; "
-              "a 512 px photo blurred with sigma 2 scores 23, sigma 4 scores 4 (measured)")
+        30.0,
+        "90th percentile over an 8x8 tile grid of the Laplacian's variance (gray 0-255, "
+        "short side at most 512 px). Sharp sources on the evaluation set score 48-1650; "
+        "a 512 px photo blurred with sigma 2 scores 23, sigma 4 scores 4 (measured)",
+    )
 
 
-@rule("SRC001", "blurry-source", severity="warning", requires=["source"], params=BlurParams,
-      fix={**SOURCE_FIX, "prompt_add": ["sharp focus"]})
+@rule(
+    "SRC001",
+    "blurry-source",
+    severity="warning",
+    requires=["source"],
+    params=BlurParams,
+    fix={**SOURCE_FIX, "prompt_add": ["sharp focus"]},
+)
 def blurry_source(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     """The source image is blurry.
 
@@ -54,22 +62,33 @@ def blurry_source(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     """
     m = measures(data)
     if m and m["sharpness"] < p.min_sharpness:
-        yield Hit(0, 0, f"source image is blurry (sharpness {m['sharpness']:.1f} < "
-                  f"{p.min_sharpness:g})",
-                  confidence=min(1.0, 0.5 + (p.min_sharpness - m["sharpness"]) / p.min_sharpness),
-                  evidence={"sharpness": m["sharpness"], "threshold": p.min_sharpness})
+        yield Hit(
+            0,
+            0,
+            f"source image is blurry (sharpness {m['sharpness']:.1f} < {p.min_sharpness:g})",
+            confidence=min(1.0, 0.5 + (p.min_sharpness - m["sharpness"]) / p.min_sharpness),
+            evidence={"sharpness": m["sharpness"], "threshold": p.min_sharpness},
+        )
 
 
 @dataclass(frozen=True)
 class SizeParams:
     max_upscale: float = param(
-        1.5, "the generator may enlarge the source at most 1.5x to cover the target size; "
-             "beyond that, interpolation visibly softens it (bicubic upscaling loses detail "
-             "noticeably past about 1.5x)")
+        1.5,
+        "the generator may enlarge the source at most 1.5x to cover the target size; "
+        "beyond that, interpolation visibly softens it (bicubic upscaling loses detail "
+        "noticeably past about 1.5x)",
+    )
 
 
-@rule("SRC002", "source-too-small", severity="warning", requires=["source"],
-      params=SizeParams, fix={**SOURCE_FIX, "params": {"source_image": "larger"}})
+@rule(
+    "SRC002",
+    "source-too-small",
+    severity="warning",
+    requires=["source"],
+    params=SizeParams,
+    fix={**SOURCE_FIX, "params": {"source_image": "larger"}},
+)
 def source_too_small(data: RuleInput, p: SizeParams) -> Iterator[Hit]:
     """The source image is too small for the output resolution.
 
@@ -93,29 +112,50 @@ def source_too_small(data: RuleInput, p: SizeParams) -> Iterator[Hit]:
     m = measures(data)
     if m and m["upscale"] > p.max_upscale:
         target = "x".join(map(str, m["target"]))
-        yield Hit(0, 0, f"source image {m['width']}x{m['height']} must be enlarged "
-                  f"{m['upscale']:.1f}x for {target}",
-                  confidence=min(1.0, 0.5 + (m["upscale"] - p.max_upscale) / p.max_upscale),
-                  evidence={"width": m["width"], "height": m["height"], "target": m["target"],
-                            "upscale": m["upscale"], "max_upscale": p.max_upscale})
+        yield Hit(
+            0,
+            0,
+            f"source image {m['width']}x{m['height']} must be enlarged "
+            f"{m['upscale']:.1f}x for {target}",
+            confidence=min(1.0, 0.5 + (m["upscale"] - p.max_upscale) / p.max_upscale),
+            evidence={
+                "width": m["width"],
+                "height": m["height"],
+                "target": m["target"],
+                "upscale": m["upscale"],
+                "max_upscale": p.max_upscale,
+            },
+        )
 
 
 @dataclass(frozen=True)
 class NoiseParams:
     max_noise: float = param(
-        4.0, "Immerkaer noise sigma (gray levels) on the flattest quarter of the image: clean "
-             "sources on the evaluation set measure 0.02-1.4, a photo with sigma-15 grain 9.2 "
-             "(measured); sigma 4 is visible grain on skin and sky")
+        4.0,
+        "Immerkaer noise sigma (gray levels) on the flattest quarter of the image: clean "
+        "sources on the evaluation set measure 0.02-1.4, a photo with sigma-15 grain 9.2 "
+        "(measured); sigma 4 is visible grain on skin and sky",
+    )
     max_blockiness: float = param(
-        1.5, "mean step across 8x8 block boundaries over the step inside blocks: clean images "
-             "measure 0.99-1.12, JPEG quality 10 gives 2.3 (measured)")
+        1.5,
+        "mean step across 8x8 block boundaries over the step inside blocks: clean images "
+        "measure 0.99-1.12, JPEG quality 10 gives 2.3 (measured)",
+    )
     min_block_excess: float = param(
-        1.0, "and the boundary steps must exceed the inside ones by 1 gray level: on a smooth "
-             "sky a quality-75 JPEG has a high ratio (1.75) but blocks no one can see (excess 0.57)")
+        1.0,
+        "and the boundary steps must exceed the inside ones by 1 gray level: on a smooth "
+        "sky a quality-75 JPEG has a high ratio (1.75) but blocks no one can see (excess 0.57)",
+    )
 
 
-@rule("SRC003", "noisy-source", severity="warning", requires=["source"], params=NoiseParams,
-      fix={**SOURCE_FIX, "negative_prompt": ["noise", "grain", "jpeg artifacts"]})
+@rule(
+    "SRC003",
+    "noisy-source",
+    severity="warning",
+    requires=["source"],
+    params=NoiseParams,
+    fix={**SOURCE_FIX, "negative_prompt": ["noise", "grain", "jpeg artifacts"]},
+)
 def noisy_source(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     """The source image is noisy or heavily compressed.
 
@@ -143,28 +183,44 @@ def noisy_source(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     if m["noise"] > p.max_noise:
         problems.append(f"noisy: sigma {m['noise']:.1f} > {p.max_noise:g}")
     if m["blockiness"] > p.max_blockiness and m["block_excess"] > p.min_block_excess:
-        problems.append(f"heavily compressed: blockiness {m['blockiness']:.2f} > "
-                        f"{p.max_blockiness:g}")
+        problems.append(
+            f"heavily compressed: blockiness {m['blockiness']:.2f} > {p.max_blockiness:g}"
+        )
     if problems:
         worst = max(m["noise"] / p.max_noise, m["blockiness"] / p.max_blockiness)
-        yield Hit(0, 0, "source image is " + "; ".join(problems),
-                  confidence=min(1.0, worst - 0.5),
-                  evidence={"noise": m["noise"], "max_noise": p.max_noise,
-                            "blockiness": m["blockiness"], "block_excess": m["block_excess"],
-                            "max_blockiness": p.max_blockiness})
+        yield Hit(
+            0,
+            0,
+            "source image is " + "; ".join(problems),
+            confidence=min(1.0, worst - 0.5),
+            evidence={
+                "noise": m["noise"],
+                "max_noise": p.max_noise,
+                "blockiness": m["blockiness"],
+                "block_excess": m["block_excess"],
+                "max_blockiness": p.max_blockiness,
+            },
+        )
 
 
 @dataclass(frozen=True)
 class ClutterParams:
     min_concentration: float = param(
-        0.28, "share of the image's saliency in its strongest region. Sources with a clear "
-              "subject on the evaluation set measure 0.32-0.93 (busy stage and petal scenes "
-              "0.32-0.34); a random clutter of shapes with no subject 0.20-0.23 (measured)")
+        0.28,
+        "share of the image's saliency in its strongest region. Sources with a clear "
+        "subject on the evaluation set measure 0.32-0.93 (busy stage and petal scenes "
+        "0.32-0.34); a random clutter of shapes with no subject 0.20-0.23 (measured)",
+    )
 
 
-@rule("SRC004", "cluttered-source", severity="info", requires=["source"],
-      params=ClutterParams, fix={**SOURCE_FIX, "prompt_add": ["clear subject",
-                                                               "simple background"]})
+@rule(
+    "SRC004",
+    "cluttered-source",
+    severity="info",
+    requires=["source"],
+    params=ClutterParams,
+    fix={**SOURCE_FIX, "prompt_add": ["clear subject", "simple background"]},
+)
 def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
     """The source image has no clear subject: attention is spread over many regions.
 
@@ -187,11 +243,18 @@ def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
     """
     m = measures(data)
     if m and m["saliency_concentration"] < p.min_concentration:
-        yield Hit(0, 0, f"no clear subject (strongest region holds "
-                  f"{m['saliency_concentration']:.0%} of the saliency, {m['salient_regions']} "
-                  "regions)",
-                  confidence=min(1.0, 0.5 + (p.min_concentration - m["saliency_concentration"])
-                                 / p.min_concentration),
-                  evidence={"concentration": m["saliency_concentration"],
-                            "regions": m["salient_regions"],
-                            "threshold": p.min_concentration})
+        yield Hit(
+            0,
+            0,
+            f"no clear subject (strongest region holds "
+            f"{m['saliency_concentration']:.0%} of the saliency, {m['salient_regions']} "
+            "regions)",
+            confidence=min(
+                1.0, 0.5 + (p.min_concentration - m["saliency_concentration"]) / p.min_concentration
+            ),
+            evidence={
+                "concentration": m["saliency_concentration"],
+                "regions": m["salient_regions"],
+                "threshold": p.min_concentration,
+            },
+        )

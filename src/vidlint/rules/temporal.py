@@ -39,10 +39,13 @@ def repeat_groups(signals: Signals, p: RepeatParams) -> np.ndarray:
     still = (diff <= p.max_diff) & (block <= p.max_block_diff)
     repeat = np.zeros(len(diff), dtype=bool)
     for start, end in runs(still):
-        before = diff[max(0, start - p.context_frames):start]
-        after = diff[end + 1:end + 1 + p.context_frames]
-        sides = [float(side[np.isfinite(side)].max()) for side in (before, after)
-                 if np.isfinite(side).any()]  # a side cut off by the clip's edge is not judged
+        before = diff[max(0, start - p.context_frames) : start]
+        after = diff[end + 1 : end + 1 + p.context_frames]
+        sides = [
+            float(side[np.isfinite(side)].max())
+            for side in (before, after)
+            if np.isfinite(side).any()
+        ]  # a side cut off by the clip's edge is not judged
         if sides:
             run = slice(start, end + 1)
             repeat[run] = diff[run] <= p.max_relative * min(sides)
@@ -53,10 +56,11 @@ def explained_frames(signals: Signals) -> np.ndarray:
     """Frames TMP004 (black or flat) and TMP005 (decoder garbage) explain, which the other rules
     leave alone: entering a black frame is not a cut, a held broken picture is not a stutter."""
     defaults = BlankParams()
-    mask = ((signals[DARK_FRACTION] >= defaults.black_fraction)
-            | (signals[LUMA_STD] <= defaults.blank_std))
+    mask = (signals[DARK_FRACTION] >= defaults.black_fraction) | (
+        signals[LUMA_STD] <= defaults.blank_std
+    )
     for start, end in garbage_spans(signals):
-        mask[start:end + 1] = True
+        mask[start : end + 1] = True
     return mask
 
 
@@ -77,34 +81,51 @@ def cadence_of(repeat: np.ndarray, coverage: float = 0.8) -> int:
 @dataclass(frozen=True)
 class RepeatParams:
     max_diff: float = param(
-        0.3, "mean absolute gray difference (0-255) under which two frames are the same picture "
-             "(the evaluation set's notes use 0.3)")
+        0.3,
+        "mean absolute gray difference (0-255) under which two frames are the same picture "
+        "(the evaluation set's notes use 0.3)",
+    )
     max_block_diff: float = param(
-        5.0, "no 8x8 block may differ more than this per pixel: ffmpeg mpdecimate's lo (64*5 "
-             "per block)")
+        5.0,
+        "no 8x8 block may differ more than this per pixel: ffmpeg mpdecimate's lo (64*5 per block)",
+    )
     max_relative: float = param(
-        0.35, "and under this share of the largest change on each side. Measured: true repeats "
-              "0.00-0.09 (the evaluation set's pull-down, 3x cadence, mpeg4 duplicates), 0.21 "
-              "for a synthetic repeat in a slow 480x272 zoom; near-still real frames 0.45 and up "
-              "(real_liveportrait_selfie_man.mp4; its frame 268 measures 0.67)")
+        0.35,
+        "and under this share of the largest change on each side. Measured: true repeats "
+        "0.00-0.09 (the evaluation set's pull-down, 3x cadence, mpeg4 duplicates), 0.21 "
+        "for a synthetic repeat in a slow 480x272 zoom; near-still real frames 0.45 and up "
+        "(real_liveportrait_selfie_man.mp4; its frame 268 measures 0.67)",
+    )
     context_frames: int = param(
-        3, "frames on each side of a held picture that show the change into and out of it: 3 "
-           "reaches past the 2 repeats of a 3x cadence and a 4-frame hold")
+        3,
+        "frames on each side of a held picture that show the change into and out of it: 3 "
+        "reaches past the 2 repeats of a 3x cadence and a 4-frame hold",
+    )
 
 
 @dataclass(frozen=True)
 class FreezeParams(RepeatParams):
     min_duration_s: float = param(
-        0.25, "ffmpeg freezedetect waits 2 s, made for broadcast; in a 2-10 s generated clip a "
-              "quarter second of no change is already a visible stall")
+        0.25,
+        "ffmpeg freezedetect waits 2 s, made for broadcast; in a 2-10 s generated clip a "
+        "quarter second of no change is already a visible stall",
+    )
     min_frames: int = param(3, "a frame shown twice is a duplicate (TMP002), not a freeze")
     refresh_diff: float = param(
-        2.0, "a frozen picture re-encoded across a key frame changes by about 1.3 gray levels "
-             "once (mpeg4, measured); frozen runs joined by up to 3 changes this small are one")
+        2.0,
+        "a frozen picture re-encoded across a key frame changes by about 1.3 gray levels "
+        "once (mpeg4, measured); frozen runs joined by up to 3 changes this small are one",
+    )
 
 
-@rule("TMP001", "frozen-span", severity="error", requires=["temporal"], params=FreezeParams,
-      fix=RESEED)
+@rule(
+    "TMP001",
+    "frozen-span",
+    severity="error",
+    requires=["temporal"],
+    params=FreezeParams,
+    fix=RESEED,
+)
 def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
     """The picture stops changing for a stretch of the clip.
 
@@ -128,10 +149,15 @@ def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
     s = data.signals
     for first, end, needed, cadence in freezes(s, p):
         length = end - first + 1
-        yield Hit(first, end, f"picture frozen for {length} frames "
-                  f"({s.time_s[end] - s.time_s[first] + s.seconds(1):.2f} s)",
-                  peak=first, confidence=min(1.0, length / (2 * needed)),
-                  evidence={"frames": length, "needed": needed, "cadence": cadence})
+        yield Hit(
+            first,
+            end,
+            f"picture frozen for {length} frames "
+            f"({s.time_s[end] - s.time_s[first] + s.seconds(1):.2f} s)",
+            peak=first,
+            confidence=min(1.0, length / (2 * needed)),
+            evidence={"frames": length, "needed": needed, "cadence": cadence},
+        )
 
 
 def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, int, int]]:
@@ -146,19 +172,28 @@ def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, i
     for start, end in runs(frozen):
         first = start - 1  # the run's reference frame is the one before its first match
         previous_end = spans[-1][1] if spans else -10
-        gap = diff[previous_end + 1:first + 1]
+        gap = diff[previous_end + 1 : first + 1]
         if 0 < first - previous_end <= 3 and gap.max() <= p.refresh_diff:
             spans[-1][1] = end  # frozen again after a change or two this small: one freeze
         else:
             spans.append([first, end])
     garbage = garbage_spans(s)
-    return [(first, end, needed, cadence) for first, end in spans
-            if end - first + 1 >= needed  # a corrupt picture held by the decoder is TMP005's
-            and not any(g0 <= first + 1 and end <= g1 for g0, g1 in garbage)]
+    return [
+        (first, end, needed, cadence)
+        for first, end in spans
+        if end - first + 1 >= needed  # a corrupt picture held by the decoder is TMP005's
+        and not any(g0 <= first + 1 and end <= g1 for g0, g1 in garbage)
+    ]
 
 
-@rule("TMP002", "repeated-frames", severity="warning", requires=["temporal"],
-      params=RepeatParams, fix={"params": {"frame_interpolation": "off"}})
+@rule(
+    "TMP002",
+    "repeated-frames",
+    severity="warning",
+    requires=["temporal"],
+    params=RepeatParams,
+    fix={"params": {"frame_interpolation": "off"}},
+)
 def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
     """Frames shown more than once: a steady repeat cadence or irregular stutter.
 
@@ -191,18 +226,23 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
     for first, end, _, _ in freezes(s):
         # TMP001 reports these; the frame after a freeze that repeats it is the freeze's tail
         # (re-encoding can lift the last frozen frame just over the freeze noise)
-        repeat[first:end + 2] = False
+        repeat[first : end + 2] = False
     cadence = cadence_of(repeat)
     if cadence > 1:
         unique = int((~repeat).sum())
-        yield Hit(0, s.n - 1, f"every frame shown {cadence}x ({unique} unique frames of {s.n}): "
-                  f"motion runs at {s.fps / cadence:.1f} fps", confidence=0.9,
-                  evidence={"cadence": cadence, "unique_frames": unique, "frames": s.n})
+        yield Hit(
+            0,
+            s.n - 1,
+            f"every frame shown {cadence}x ({unique} unique frames of {s.n}): "
+            f"motion runs at {s.fps / cadence:.1f} fps",
+            confidence=0.9,
+            evidence={"cadence": cadence, "unique_frames": unique, "frames": s.n},
+        )
         return
     short = np.zeros_like(repeat)
     for start, end in runs(repeat):
         if end - start + 2 < 3:  # longer runs are freezes
-            short[start:end + 1] = True
+            short[start : end + 1] = True
     events = np.flatnonzero(short)
     if len(events) == 0:
         return
@@ -210,10 +250,15 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
     period = float(np.median(gaps)) if len(gaps) else 0.0
     periodic = len(events) >= 4 and np.mean(np.abs(gaps - period) <= 1) >= 0.7
     if periodic:
-        yield Hit(int(events[0]), int(events[-1]),
-                  f"one frame in {period:.0f} is repeated ({len(events)} repeats): "
-                  "frame-rate conversion pull-down", peak=int(events[0]), confidence=0.8,
-                  evidence={"repeats": len(events), "period_frames": round(period, 2)})
+        yield Hit(
+            int(events[0]),
+            int(events[-1]),
+            f"one frame in {period:.0f} is repeated ({len(events)} repeats): "
+            "frame-rate conversion pull-down",
+            peak=int(events[0]),
+            confidence=0.8,
+            evidence={"repeats": len(events), "period_frames": round(period, 2)},
+        )
         return
     window = s.frames(1.0)
     cluster = [int(events[0])]
@@ -228,26 +273,42 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
 
 def _stutter(cluster: list[int]) -> Hit:
     frames = ", ".join(map(str, cluster[:8])) + (" ..." if len(cluster) > 8 else "")
-    return Hit(cluster[0], cluster[-1], f"{len(cluster)} repeated frame(s): stutter at {frames}",
-               peak=cluster[0], confidence=min(1.0, 0.5 + 0.1 * len(cluster)),
-               evidence={"repeats": len(cluster), "frames": cluster})
+    return Hit(
+        cluster[0],
+        cluster[-1],
+        f"{len(cluster)} repeated frame(s): stutter at {frames}",
+        peak=cluster[0],
+        confidence=min(1.0, 0.5 + 0.1 * len(cluster)),
+        evidence={"repeats": len(cluster), "frames": cluster},
+    )
 
 
 @dataclass(frozen=True)
 class CutParams:
     content_threshold: float = param(
-        27.0, "PySceneDetect ContentDetector's default threshold on its HSV content score")
+        27.0, "PySceneDetect ContentDetector's default threshold on its HSV content score"
+    )
     adaptive_ratio: float = param(
-        3.0, "PySceneDetect AdaptiveDetector's default: the score must be 3x the mean of its "
-             "2 neighbours on each side, so steady fast motion is not a cut")
+        3.0,
+        "PySceneDetect AdaptiveDetector's default: the score must be 3x the mean of its "
+        "2 neighbours on each side, so steady fast motion is not a cut",
+    )
     min_occluded: float = param(
-        0.4, "when optical flow ran: a cut leaves most pixels without a consistent forward-"
-             "backward flow match (0.61-0.81 at the evaluation set's cuts), a whip pan keeps "
-             "them (0.14 at real_mmaction2_armwrestling.mp4 frame 206)")
+        0.4,
+        "when optical flow ran: a cut leaves most pixels without a consistent forward-"
+        "backward flow match (0.61-0.81 at the evaluation set's cuts), a whip pan keeps "
+        "them (0.14 at real_mmaction2_armwrestling.mp4 frame 206)",
+    )
 
 
-@rule("TMP003", "scene-cut", severity="error", requires=["temporal"], params=CutParams,
-      fix={"prompt_add": ["single continuous shot"], "negative_prompt": ["scene change", "cut"]})
+@rule(
+    "TMP003",
+    "scene-cut",
+    severity="error",
+    requires=["temporal"],
+    params=CutParams,
+    fix={"prompt_add": ["single continuous shot"], "negative_prompt": ["scene change", "cut"]},
+)
 def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     """A hard cut or scene jump inside what should be one shot.
 
@@ -282,31 +343,50 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
             continue
         if occluded is not None and occluded[index] < p.min_occluded:
             continue  # the flow still matches most pixels: fast motion, not a new shot
-        neighbours = [content[j] for j in (index - 2, index - 1, index + 1, index + 2)
-                      if 1 <= j < s.n]
+        neighbours = [
+            content[j] for j in (index - 2, index - 1, index + 1, index + 2) if 1 <= j < s.n
+        ]
         ratio = content[index] / max(1e-6, float(np.mean(neighbours))) if neighbours else math.inf
         if ratio >= p.adaptive_ratio:
-            yield Hit(index, index, f"scene cut at frame {index} (content score "
-                      f"{content[index]:.1f}, {min(ratio, 99):.1f}x its neighbours)",
-                      confidence=min(1.0, content[index] / (2 * p.content_threshold)),
-                      evidence={"content": round(float(content[index]), 2),
-                                "threshold": p.content_threshold,
-                                "ratio": round(min(ratio, 99.0), 2),
-                                **({"occluded": round(float(occluded[index]), 3)}
-                                   if occluded is not None else {})})
+            yield Hit(
+                index,
+                index,
+                f"scene cut at frame {index} (content score "
+                f"{content[index]:.1f}, {min(ratio, 99):.1f}x its neighbours)",
+                confidence=min(1.0, content[index] / (2 * p.content_threshold)),
+                evidence={
+                    "content": round(float(content[index]), 2),
+                    "threshold": p.content_threshold,
+                    "ratio": round(min(ratio, 99.0), 2),
+                    **(
+                        {"occluded": round(float(occluded[index]), 3)}
+                        if occluded is not None
+                        else {}
+                    ),
+                },
+            )
 
 
 @dataclass(frozen=True)
 class BlankParams:
     black_fraction: float = param(
-        0.98, "ffmpeg blackdetect's pic_th: 98% of pixels black makes a black frame")
+        0.98, "ffmpeg blackdetect's pic_th: 98% of pixels black makes a black frame"
+    )
     blank_std: float = param(
-        2.0, "a frame whose gray levels vary by under 2 (std, 0-255) shows nothing: a blank "
-             "or flat-colour frame")
+        2.0,
+        "a frame whose gray levels vary by under 2 (std, 0-255) shows nothing: a blank "
+        "or flat-colour frame",
+    )
 
 
-@rule("TMP004", "blank-frames", severity="error", requires=["temporal"], params=BlankParams,
-      fix=RESEED)
+@rule(
+    "TMP004",
+    "blank-frames",
+    severity="error",
+    requires=["temporal"],
+    params=BlankParams,
+    fix=RESEED,
+)
 def blank_frames(data: RuleInput, p: BlankParams) -> Iterator[Hit]:
     """Black or blank (flat single-colour) frames.
 
@@ -331,33 +411,53 @@ def blank_frames(data: RuleInput, p: BlankParams) -> Iterator[Hit]:
     black = s[DARK_FRACTION] >= p.black_fraction
     blank = black | (s[LUMA_STD] <= p.blank_std)
     for start, end in runs(blank):
-        kind = "black" if black[start:end + 1].all() else "blank"
+        kind = "black" if black[start : end + 1].all() else "blank"
         edge = start == 0 or end == s.n - 1
         count = end - start + 1
-        yield Hit(start, end, f"{count} {kind} frame(s)" + (" at the clip's edge (fade?)"
-                                                           if edge else ""),
-                  severity="warning" if edge else None, confidence=1.0,
-                  evidence={"frames": count, "luma": round(float(s[LUMA][start]), 2),
-                            "dark_fraction": round(float(s[DARK_FRACTION][start]), 3)})
+        yield Hit(
+            start,
+            end,
+            f"{count} {kind} frame(s)" + (" at the clip's edge (fade?)" if edge else ""),
+            severity="warning" if edge else None,
+            confidence=1.0,
+            evidence={
+                "frames": count,
+                "luma": round(float(s[LUMA][start]), 2),
+                "dark_fraction": round(float(s[DARK_FRACTION][start]), 3),
+            },
+        )
 
 
 @dataclass(frozen=True)
 class CorruptParams:
     smear_fraction: float = param(
-        0.15, "share of 16x16 blocks with rows copied down across texture; every clean clip of "
-              "the evaluation set stays under 0.02, the real concealment streaks reach 0.27")
+        0.15,
+        "share of 16x16 blocks with rows copied down across texture; every clean clip of "
+        "the evaluation set stays under 0.02, the real concealment streaks reach 0.27",
+    )
     smear_jump: float = param(
-        0.12, "and it must jump by this much over the previous frames: garbage appears at once, "
-              "smooth gradients in real footage build up gradually")
+        0.12,
+        "and it must jump by this much over the previous frames: garbage appears at once, "
+        "smooth gradients in real footage build up gradually",
+    )
     still_diff: float = param(
-        1.0, "after the garbage, frames changing by under 1 gray level are the decoder holding "
-             "the broken picture until the next key frame")
+        1.0,
+        "after the garbage, frames changing by under 1 gray level are the decoder holding "
+        "the broken picture until the next key frame",
+    )
     truncated_ratio: float = param(
-        0.9, "fewer decoded frames than 90% of what the container declares means a cut-off file")
+        0.9, "fewer decoded frames than 90% of what the container declares means a cut-off file"
+    )
 
 
-@rule("TMP005", "corrupt-frames", severity="error", requires=["temporal"],
-      params=CorruptParams, fix={"seed": "new", "params": {"re_export": True}})
+@rule(
+    "TMP005",
+    "corrupt-frames",
+    severity="error",
+    requires=["temporal"],
+    params=CorruptParams,
+    fix={"seed": "new", "params": {"re_export": True}},
+)
 def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
     """Frames the decoder could not decode, or decoded into garbage.
 
@@ -382,22 +482,39 @@ def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
     s = data.signals
     for issue in data.issues:
         index = min(issue.index, s.n - 1)
-        yield Hit(index, index, f"undecodable data near frame {issue.index}: {issue.message}",
-                  confidence=1.0, evidence={"decoder": issue.message})
+        yield Hit(
+            index,
+            index,
+            f"undecodable data near frame {issue.index}: {issue.message}",
+            confidence=1.0,
+            evidence={"decoder": issue.message},
+        )
     expected = int(s.meta.get("decode", {}).get("expected_frames", 0) or 0)
     if expected and s.n < p.truncated_ratio * expected:
-        yield Hit(s.n - 1, s.n - 1, f"clip ends after {s.n} of {expected} declared frames "
-                  "(truncated file)", confidence=1.0,
-                  evidence={"decoded_frames": s.n, "declared_frames": expected})
+        yield Hit(
+            s.n - 1,
+            s.n - 1,
+            f"clip ends after {s.n} of {expected} declared frames (truncated file)",
+            confidence=1.0,
+            evidence={"decoded_frames": s.n, "declared_frames": expected},
+        )
     smear = np.nan_to_num(s[SMEAR], nan=0.0)
     for start, end in garbage_spans(s, p):
-        baseline = float(np.median(smear[max(0, start - 5):start]))
-        yield Hit(start, end, f"decoded garbage from frame {start} to {end} (concealment "
-                  f"streaks over {smear[start]:.0%} of the picture"
-                  + (", then held)" if end > start else ")"),
-                  peak=start, confidence=min(1.0, smear[start] / (2 * p.smear_fraction)),
-                  evidence={"smear": round(float(smear[start]), 3),
-                            "threshold": p.smear_fraction, "baseline": round(baseline, 3)})
+        baseline = float(np.median(smear[max(0, start - 5) : start]))
+        yield Hit(
+            start,
+            end,
+            f"decoded garbage from frame {start} to {end} (concealment "
+            f"streaks over {smear[start]:.0%} of the picture"
+            + (", then held)" if end > start else ")"),
+            peak=start,
+            confidence=min(1.0, smear[start] / (2 * p.smear_fraction)),
+            evidence={
+                "smear": round(float(smear[start]), 3),
+                "threshold": p.smear_fraction,
+                "baseline": round(baseline, 3),
+            },
+        )
 
 
 def garbage_spans(s: Signals, p: CorruptParams | None = None) -> list[tuple[int, int]]:
@@ -409,7 +526,7 @@ def garbage_spans(s: Signals, p: CorruptParams | None = None) -> list[tuple[int,
     spans = []
     index = 1
     while index < s.n:
-        baseline = float(np.median(smear[max(0, index - 5):index]))
+        baseline = float(np.median(smear[max(0, index - 5) : index]))
         if smear[index] >= p.smear_fraction and smear[index] - baseline >= p.smear_jump:
             end = index
             probe = index + 1
@@ -428,14 +545,23 @@ def garbage_spans(s: Signals, p: CorruptParams | None = None) -> list[tuple[int,
 @dataclass(frozen=True)
 class TimingParams:
     gap_factor: float = param(
-        1.9, "an interval nearly twice the typical one means at least one frame is missing")
+        1.9, "an interval nearly twice the typical one means at least one frame is missing"
+    )
     jitter_cv: float = param(
-        0.25, "intervals varying by more than 25% (coefficient of variation) make uneven "
-              "playback; GIF delays rounded to 1/100 s stay near 0.1")
+        0.25,
+        "intervals varying by more than 25% (coefficient of variation) make uneven "
+        "playback; GIF delays rounded to 1/100 s stay near 0.1",
+    )
 
 
-@rule("TMP006", "timestamp-gaps", severity="warning", requires=["temporal"],
-      params=TimingParams, fix={"params": {"constant_frame_rate": True}})
+@rule(
+    "TMP006",
+    "timestamp-gaps",
+    severity="warning",
+    requires=["temporal"],
+    params=TimingParams,
+    fix={"params": {"constant_frame_rate": True}},
+)
 def timestamp_gaps(data: RuleInput, p: TimingParams) -> Iterator[Hit]:
     """Gaps, repeats or jitter in the frames' presentation times.
 
@@ -460,20 +586,33 @@ def timestamp_gaps(data: RuleInput, p: TimingParams) -> Iterator[Hit]:
         return
     typical = float(np.median(intervals[intervals > 0])) if (intervals > 0).any() else 0.0
     for start, end in runs(intervals <= 0):
-        yield Hit(start + 1, end + 1, f"timestamps do not advance at frames {start + 1}-{end + 1}",
-                  severity="error", evidence={"time_s": round(float(s.time_s[start]), 4)})
+        yield Hit(
+            start + 1,
+            end + 1,
+            f"timestamps do not advance at frames {start + 1}-{end + 1}",
+            severity="error",
+            evidence={"time_s": round(float(s.time_s[start]), 4)},
+        )
     if typical <= 0:
         return
     for index in np.flatnonzero(intervals > p.gap_factor * typical):
         gap = float(intervals[index])
         missing = round(gap / typical) - 1
-        yield Hit(int(index), int(index) + 1, f"timestamp gap of {gap:.3f} s after frame "
-                  f"{int(index)} (~{missing} frame(s) missing)", peak=int(index) + 1,
-                  confidence=min(1.0, gap / (2 * p.gap_factor * typical)),
-                  evidence={"interval_s": round(gap, 4), "typical_s": round(typical, 4)})
+        yield Hit(
+            int(index),
+            int(index) + 1,
+            f"timestamp gap of {gap:.3f} s after frame {int(index)} (~{missing} frame(s) missing)",
+            peak=int(index) + 1,
+            confidence=min(1.0, gap / (2 * p.gap_factor * typical)),
+            evidence={"interval_s": round(gap, 4), "typical_s": round(typical, 4)},
+        )
     positive = intervals[(intervals > 0) & (intervals <= p.gap_factor * typical)]
     cv = float(positive.std() / positive.mean()) if len(positive) > 2 else 0.0
     if cv > p.jitter_cv:
-        yield Hit(0, s.n - 1, f"irregular frame timing (intervals vary by {cv:.0%})",
-                  confidence=min(1.0, cv / (2 * p.jitter_cv)),
-                  evidence={"interval_cv": round(cv, 3), "threshold": p.jitter_cv})
+        yield Hit(
+            0,
+            s.n - 1,
+            f"irregular frame timing (intervals vary by {cv:.0%})",
+            confidence=min(1.0, cv / (2 * p.jitter_cv)),
+            evidence={"interval_cv": round(cv, 3), "threshold": p.jitter_cv},
+        )

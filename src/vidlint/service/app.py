@@ -51,8 +51,9 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
         finally:
             await queue.stop()
 
-    app = FastAPI(title="vidlint QA service", version=__version__, lifespan=lifespan,
-                  description=__doc__)
+    app = FastAPI(
+        title="vidlint QA service", version=__version__, lifespan=lifespan, description=__doc__
+    )
     token = os.environ.get(TOKEN_ENV) or None
     body_limit = settings.max_upload_mb * CHUNK * 2 + FORM_SLACK  # a clip and a reference
 
@@ -63,13 +64,20 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
         if request.url.path.startswith("/v1/"):
             given = request.headers.get("authorization", "")
             if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                return JSONResponse({"detail": "missing or wrong bearer token"}, status_code=401,
-                                    headers={"WWW-Authenticate": "Bearer"})
+                return JSONResponse(
+                    {"detail": "missing or wrong bearer token"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             length = request.headers.get("content-length", "")
             if length.isdigit() and int(length) > body_limit:
-                return JSONResponse({"detail": f"request body larger than "
-                                               f"{settings.max_upload_mb} MB uploads allow"},
-                                    status_code=413)
+                return JSONResponse(
+                    {
+                        "detail": f"request body larger than "
+                        f"{settings.max_upload_mb} MB uploads allow"
+                    },
+                    status_code=413,
+                )
         return await call_next(request)
 
     def jobs() -> JobQueue:
@@ -79,32 +87,46 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
     @app.get("/health", summary="Liveness and load")
     async def health() -> dict[str, Any]:
         q = jobs()
-        return {"status": "ok", "version": __version__, "queued": q.queue.qsize(),
-                "running": q.running, "queue_size": settings.queue_size,
-                "workers": settings.workers}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "queued": q.queue.qsize(),
+            "running": q.running,
+            "queue_size": settings.queue_size,
+            "workers": settings.workers,
+        }
 
-    @app.post("/v1/jobs", status_code=202, summary="Submit a clip to check",
-              responses={400: {"description": "bad request (empty upload, both or neither of "
-                                              "file and path, bad webhook)"},
-                         403: {"description": "path outside the served root, or path "
-                                              "submissions disabled"},
-                         404: {"description": "path not found under the root"},
-                         413: {"description": "upload too large"},
-                         415: {"description": "not a video file type"},
-                         422: {"description": "the file is not a usable video"},
-                         429: {"description": "queue full: retry after Retry-After seconds"}})
+    @app.post(
+        "/v1/jobs",
+        status_code=202,
+        summary="Submit a clip to check",
+        responses={
+            400: {
+                "description": "bad request (empty upload, both or neither of "
+                "file and path, bad webhook)"
+            },
+            403: {"description": "path outside the served root, or path submissions disabled"},
+            404: {"description": "path not found under the root"},
+            413: {"description": "upload too large"},
+            415: {"description": "not a video file type"},
+            422: {"description": "the file is not a usable video"},
+            429: {"description": "queue full: retry after Retry-After seconds"},
+        },
+    )
     async def submit(
         file: Annotated[UploadFile | None, File(description="The clip, uploaded.")] = None,
         path: Annotated[str | None, Form(description="A clip path under the served root.")] = None,
-        reference: Annotated[UploadFile | None, File(
-            description="Source image of an image-to-video clip.")] = None,
+        reference: Annotated[
+            UploadFile | None, File(description="Source image of an image-to-video clip.")
+        ] = None,
         prompt: Annotated[str | None, Form()] = None,
         negative_prompt: Annotated[str | None, Form()] = None,
         mode: Annotated[str | None, Form(description="t2v or i2v.")] = None,
         seed: Annotated[int | None, Form()] = None,
         generator: Annotated[str | None, Form()] = None,
-        webhook_url: Annotated[str | None, Form(
-            description="Called (Standard Webhooks signed) when the job ends.")] = None,
+        webhook_url: Annotated[
+            str | None, Form(description="Called (Standard Webhooks signed) when the job ends.")
+        ] = None,
     ) -> JSONResponse:
         q = jobs()
         if (file is None) == (path is None):
@@ -115,8 +137,9 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
             if not secret:
                 raise HTTPException(400, f"webhooks need {SECRET_ENV} set on the server")
             try:
-                await run_in_threadpool(check_webhook_url, webhook_url,
-                                        settings.allow_private_webhooks)
+                await run_in_threadpool(
+                    check_webhook_url, webhook_url, settings.allow_private_webhooks
+                )
             except WebhookRefused as exc:
                 raise HTTPException(400, str(exc)) from None
         if q.queue.full():
@@ -130,18 +153,30 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
                 temporary.append(clip)
             else:
                 clip, name = _under_root(path or "", settings)
-            context = {"prompt": prompt, "negative_prompt": negative_prompt, "mode": mode,
-                       "seed": seed, "generator": generator}
+            context = {
+                "prompt": prompt,
+                "negative_prompt": negative_prompt,
+                "mode": mode,
+                "seed": seed,
+                "generator": generator,
+            }
             if reference is not None:
                 ref_name = Path(reference.filename or "reference").name
-                ref = await _save_upload(reference, ref_name, f"{job_id}_ref", IMAGE_SUFFIXES,
-                                         settings)
+                ref = await _save_upload(
+                    reference, ref_name, f"{job_id}_ref", IMAGE_SUFFIXES, settings
+                )
                 temporary.append(ref)
                 context["reference"] = str(ref)
             await run_in_threadpool(_probe, clip, name)
-            job = Job(job_id, clip, name, {k: v for k, v in context.items() if v is not None},
-                      webhook_url or None, temporary,
-                      reference_name=ref_name if reference is not None else None)
+            job = Job(
+                job_id,
+                clip,
+                name,
+                {k: v for k, v in context.items() if v is not None},
+                webhook_url or None,
+                temporary,
+                reference_name=ref_name if reference is not None else None,
+            )
             q.submit(job)
         except asyncio.QueueFull:
             _remove(temporary)
@@ -149,18 +184,27 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
         except BaseException:
             _remove(temporary)
             raise
-        return JSONResponse(job.summary(), status_code=202,
-                            headers={"Location": f"/v1/jobs/{job.id}"})
+        return JSONResponse(
+            job.summary(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"}
+        )
 
-    @app.get("/v1/jobs/{job_id}", summary="A job's status and verdict",
-             responses={404: {"description": "unknown job"}})
+    @app.get(
+        "/v1/jobs/{job_id}",
+        summary="A job's status and verdict",
+        responses={404: {"description": "unknown job"}},
+    )
     async def get_job(job_id: str) -> dict[str, Any]:
         return _job(jobs(), job_id).summary()
 
-    @app.get("/v1/jobs/{job_id}/report", summary="A finished job's report (vidlint.report/1)",
-             responses={404: {"description": "unknown job"},
-                        409: {"description": "the job has not finished"},
-                        422: {"description": "the clip could not be checked"}})
+    @app.get(
+        "/v1/jobs/{job_id}/report",
+        summary="A finished job's report (vidlint.report/1)",
+        responses={
+            404: {"description": "unknown job"},
+            409: {"description": "the job has not finished"},
+            422: {"description": "the clip could not be checked"},
+        },
+    )
     async def get_report(job_id: str) -> dict[str, Any]:
         job = _job(jobs(), job_id)
         if not job.done:
@@ -180,18 +224,23 @@ def _job(queue: JobQueue, job_id: str) -> Job:
 
 
 def _queue_full() -> HTTPException:
-    return HTTPException(429, "the queue is full; retry later",
-                         headers={"Retry-After": str(RETRY_AFTER_S)})
+    return HTTPException(
+        429, "the queue is full; retry later", headers={"Retry-After": str(RETRY_AFTER_S)}
+    )
 
 
-async def _save_upload(upload: UploadFile, name: str, stem: str, suffixes: frozenset[str],
-                       settings: ServeSettings) -> Path:
+async def _save_upload(
+    upload: UploadFile, name: str, stem: str, suffixes: frozenset[str], settings: ServeSettings
+) -> Path:
     """Stream an upload to the upload folder under a name of our own (the client's file name
     only lends its suffix, checked against ``suffixes``)."""
     suffix = Path(name).suffix.lower()
     if suffix not in suffixes:
-        raise HTTPException(415, f"{name}: unsupported file type {suffix or '(none)'!r} "
-                                 f"(expected one of {', '.join(sorted(suffixes))})")
+        raise HTTPException(
+            415,
+            f"{name}: unsupported file type {suffix or '(none)'!r} "
+            f"(expected one of {', '.join(sorted(suffixes))})",
+        )
     target = settings.upload_folder() / f"{stem}{suffix}"
     limit = settings.max_upload_mb * CHUNK
     size = 0

@@ -55,12 +55,19 @@ class Job:
         return self.status in ("done", "failed")
 
     def summary(self) -> dict[str, Any]:
-        data = {"id": self.id, "status": self.status, "clip": self.name,
-                "submitted_at": _iso(self.submitted_at), "started_at": _iso(self.started_at),
-                "finished_at": _iso(self.finished_at), "verdict": self.verdict,
-                "score": self.score, "codes": self.codes, "error": self.error,
-                "links": {"self": f"/v1/jobs/{self.id}",
-                          "report": f"/v1/jobs/{self.id}/report"}}
+        data = {
+            "id": self.id,
+            "status": self.status,
+            "clip": self.name,
+            "submitted_at": _iso(self.submitted_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "verdict": self.verdict,
+            "score": self.score,
+            "codes": self.codes,
+            "error": self.error,
+            "links": {"self": f"/v1/jobs/{self.id}", "report": f"/v1/jobs/{self.id}/report"},
+        }
         if self.webhook_url:
             data["webhook"] = self.webhook or {"status": "pending"}
         return data
@@ -91,8 +98,9 @@ class JobQueue:
 
     def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         workers = workers or self.settings.workers
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init_worker)
+        pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+        )
         with single_thread_env():  # start the workers now, with one thread each
             for future in [pool.submit(_ready) for _ in range(workers)]:
                 future.result()
@@ -143,12 +151,14 @@ class JobQueue:
                 batch = BatchJob(self.config, None, ("json",), job.context, keep_reports=True)
                 outcome, report = await self._check(task, batch)
                 if outcome.error:
-                    job.status, job.error = "failed", outcome.error.replace(str(job.clip),
-                                                                            job.name)
+                    job.status, job.error = "failed", outcome.error.replace(str(job.clip), job.name)
                 else:
                     job.status = "done"
-                    job.verdict, job.score, job.codes = (outcome.verdict, outcome.score,
-                                                         outcome.codes)
+                    job.verdict, job.score, job.codes = (
+                        outcome.verdict,
+                        outcome.score,
+                        outcome.codes,
+                    )
                     job.report = report.to_dict() if report is not None else None
                     if job.report is not None:
                         job.report["clip"]["path"] = job.name  # not the server's temp path
@@ -158,8 +168,10 @@ class JobQueue:
                 raise
             except BrokenProcessPool:
                 job.status = "failed"
-                job.error = (f"{job.name}: a worker process died on this clip twice (killed for "
-                             "memory, or a crash in native code)")
+                job.error = (
+                    f"{job.name}: a worker process died on this clip twice (killed for "
+                    "memory, or a crash in native code)"
+                )
             except Exception as exc:  # a bug must fail the job, not the service
                 log.exception("job %s failed", job.id)
                 job.status, job.error = "failed", f"{job.name}: internal error ({exc})"
@@ -180,13 +192,19 @@ class JobQueue:
         payload = {"type": event, "timestamp": _iso(job.finished_at), "data": summary}
         settings = self.settings
         job.webhook = {"status": "sending"}
-        job.webhook = await deliver(job.webhook_url, self.secret, f"msg_{job.id}", payload,
-                                    settings.webhook_attempts, settings.webhook_timeout_s,
-                                    settings.webhook_backoff_s)
+        job.webhook = await deliver(
+            job.webhook_url,
+            self.secret,
+            f"msg_{job.id}",
+            payload,
+            settings.webhook_attempts,
+            settings.webhook_timeout_s,
+            settings.webhook_backoff_s,
+        )
 
     def _forget_old(self) -> None:
         finished = [key for key, job in self.jobs.items() if job.done]
-        for key in finished[:max(0, len(self.jobs) - self.settings.keep_jobs)]:
+        for key in finished[: max(0, len(self.jobs) - self.settings.keep_jobs)]:
             del self.jobs[key]
 
 

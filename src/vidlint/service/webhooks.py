@@ -40,8 +40,10 @@ def check_webhook_url(url: str, allow_private: bool) -> None:
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
-            raise WebhookRefused(f"webhook host {parts.hostname!r} is a private address "
-                                 "(set serve.allow_private_webhooks to allow it)")
+            raise WebhookRefused(
+                f"webhook host {parts.hostname!r} is a private address "
+                "(set serve.allow_private_webhooks to allow it)"
+            )
 
 
 def signed_request(secret: str, msg_id: str, payload: dict[str, Any]) -> tuple[bytes, dict]:
@@ -49,13 +51,24 @@ def signed_request(secret: str, msg_id: str, payload: dict[str, Any]) -> tuple[b
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     now = datetime.now(tz=UTC)
     signature = Webhook(secret).sign(msg_id, now, body)
-    headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
-               "webhook-signature": signature, "content-type": "application/json"}
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
     return body.encode(), headers
 
 
-async def deliver(url: str, secret: str, msg_id: str, payload: dict[str, Any], attempts: int,
-                  timeout_s: float, backoff_s: float) -> dict[str, Any]:
+async def deliver(
+    url: str,
+    secret: str,
+    msg_id: str,
+    payload: dict[str, Any],
+    attempts: int,
+    timeout_s: float,
+    backoff_s: float,
+) -> dict[str, Any]:
     """POST ``payload`` until a 2xx, a 410 or the last attempt; return what happened."""
     last = ""
     async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client:

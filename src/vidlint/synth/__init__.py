@@ -35,9 +35,13 @@ for _module in INJECTION_MODULES:
     importlib.import_module(_module)
 
 LABELS_SCHEMA = "vidlint.synth/1"
-ENCODERS = {".mp4": ("libx264", "yuv420p"), ".mov": ("libx264", "yuv420p"),
-            ".mkv": ("libx264", "yuv420p"), ".webm": ("libvpx-vp9", "yuv420p"),
-            ".avi": ("mpeg4", "yuv420p")}
+ENCODERS = {
+    ".mp4": ("libx264", "yuv420p"),
+    ".mov": ("libx264", "yuv420p"),
+    ".mkv": ("libx264", "yuv420p"),
+    ".webm": ("libvpx-vp9", "yuv420p"),
+    ".avi": ("mpeg4", "yuv420p"),
+}
 
 
 @dataclass
@@ -66,18 +70,26 @@ class SynthSpec:
 
 def render(spec: SynthSpec) -> Iterator[tuple[float, np.ndarray]]:
     """Yield ``(presentation time, RGB frame)`` for each output frame, artifacts applied."""
-    scene = Scene(spec.width, spec.height, seed=spec.seed, camera=spec.camera,
-                  motion=spec.motion, objects=spec.objects)
+    scene = Scene(
+        spec.width,
+        spec.height,
+        seed=spec.seed,
+        camera=spec.camera,
+        motion=spec.motion,
+        objects=spec.objects,
+    )
     ctx = Context(spec.fps, spec.frames, scene)
     for art in spec.artifacts:
         if art.kind not in INJECTIONS:
             raise ValueError(f"unknown artifact {art.kind!r}")
     artifacts = spec.placed()
     for index in range(spec.frames):
-        skipped = sum(a.length for a in artifacts
-                      if INJECTIONS[a.kind].drops_frames and index >= a.start)
-        stalled = sum(a.length - 1 for a in artifacts
-                      if INJECTIONS[a.kind].stalls and index > a.end)
+        skipped = sum(
+            a.length for a in artifacts if INJECTIONS[a.kind].drops_frames and index >= a.start
+        )
+        stalled = sum(
+            a.length - 1 for a in artifacts if INJECTIONS[a.kind].stalls and index > a.end
+        )
         t = (index + skipped) / spec.fps
         state = FrameState(index, t - stalled / spec.fps, scene)
         active = [a for a in artifacts if a.covers(index)]
@@ -97,10 +109,17 @@ def labels(spec: SynthSpec) -> dict[str, Any]:
     return {
         "schema": LABELS_SCHEMA,
         "spec": spec.to_dict(),
-        "artifacts": [{"kind": a.kind, "start": a.start, "end": a.end, "params": a.params,
-                       "expect": list(INJECTIONS[a.kind].expect),
-                       "span": list(INJECTIONS[a.kind].expected_span(a))}
-                      for a in spec.placed()],
+        "artifacts": [
+            {
+                "kind": a.kind,
+                "start": a.start,
+                "end": a.end,
+                "params": a.params,
+                "expect": list(INJECTIONS[a.kind].expect),
+                "span": list(INJECTIONS[a.kind].expected_span(a)),
+            }
+            for a in spec.placed()
+        ],
     }
 
 
@@ -125,8 +144,13 @@ def write_clip(spec: SynthSpec, path: str | Path, write_labels: bool = True) -> 
     return data
 
 
-def _write_video(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: SynthSpec,
-                 codec: str, pixel_format: str) -> None:
+def _write_video(
+    frames: Iterator[tuple[float, np.ndarray]],
+    path: Path,
+    spec: SynthSpec,
+    codec: str,
+    pixel_format: str,
+) -> None:
     rate = Fraction(spec.fps).limit_denominator(1001)
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=rate)
@@ -157,8 +181,10 @@ def yuv420_bt601(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     luma = cv2.LUT(ycrcb[:, :, 0], LUMA_RANGE)
-    chroma = cv2.LUT(cv2.resize(ycrcb[:, :, 1:], (width // 2, height // 2),
-                                interpolation=cv2.INTER_AREA), CHROMA_RANGE)
+    chroma = cv2.LUT(
+        cv2.resize(ycrcb[:, :, 1:], (width // 2, height // 2), interpolation=cv2.INTER_AREA),
+        CHROMA_RANGE,
+    )
     planes = (luma.ravel(), chroma[:, :, 1].ravel(), chroma[:, :, 0].ravel())  # Y, Cb, Cr
     return np.concatenate(planes).reshape(height * 3 // 2, width)
 
@@ -171,12 +197,13 @@ def _write_gif(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: Syn
         stream.width, stream.height = spec.width, spec.height
         stream.pix_fmt = "pal8"
         for t, rgb in frames:
-            image = Image.fromarray(rgb).quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                                                  dither=Image.Dither.NONE)
+            image = Image.fromarray(rgb).quantize(
+                colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+            )
             colours = np.asarray(image.getpalette()[:768], np.uint8).reshape(-1, 3)
             palette = np.zeros((256, 4), np.uint8)
             palette[:, 0] = 255  # PyAV's pal8 palette rows are A, R, G, B
-            palette[:len(colours), 1:] = colours
+            palette[: len(colours), 1:] = colours
             frame = av.VideoFrame.from_ndarray((np.asarray(image), palette), format="pal8")
             frame.pts = round(t * 100)
             frame.time_base = Fraction(1, 100)

@@ -37,15 +37,17 @@ def face_patch(who: str) -> tuple[np.ndarray, np.ndarray]:
         image, (x0, y0, x1, y1) = np.dstack([data.camera()] * 3), CAMERAMAN_FACE
     else:
         raise ValueError(f"unknown face {who!r} (astronaut, cameraman)")
-    crop = cv2.resize(np.ascontiguousarray(image[y0:y1, x0:x1]), (150, 170),
-                      interpolation=cv2.INTER_AREA).astype(np.float32)
+    crop = cv2.resize(
+        np.ascontiguousarray(image[y0:y1, x0:x1]), (150, 170), interpolation=cv2.INTER_AREA
+    ).astype(np.float32)
     mask = np.zeros((170, 150), np.float32)
     cv2.ellipse(mask, (75, 85), (70, 82), 0, 0, 360, 1.0, -1, lineType=cv2.LINE_AA)
     return crop, cv2.GaussianBlur(mask, (0, 0), 4)
 
 
-def face_box(index: int, fps: float, width: int, height: int, size: float,
-             centre_x: float = 0.5) -> tuple[int, int, int, int]:
+def face_box(
+    index: int, fps: float, width: int, height: int, size: float, centre_x: float = 0.5
+) -> tuple[int, int, int, int]:
     """Where the face is drawn at frame ``index``: a slow drift around ``centre_x`` (a share of
     the frame width) at mid-height."""
     t = index / fps
@@ -56,11 +58,23 @@ def face_box(index: int, fps: float, width: int, height: int, size: float,
     return int(cx - face_w / 2), int(cy - face_h / 2), face_w, face_h
 
 
-def draw_face(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, state: FrameState,
-              art: Artifact, ctx: Context) -> np.ndarray:
+def draw_face(
+    frame: np.ndarray,
+    patch: np.ndarray,
+    mask: np.ndarray,
+    state: FrameState,
+    art: Artifact,
+    ctx: Context,
+) -> np.ndarray:
     height, width = frame.shape[:2]
-    x, y, w, h = face_box(state.index, ctx.fps, width, height, float(art.params.get("size", 0.6)),
-                          float(art.params.get("x", 0.5)))
+    x, y, w, h = face_box(
+        state.index,
+        ctx.fps,
+        width,
+        height,
+        float(art.params.get("size", 0.6)),
+        float(art.params.get("x", 0.5)),
+    )
     patch = cv2.resize(patch, (w, h), interpolation=cv2.INTER_AREA)
     alpha = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)[..., None]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
@@ -68,8 +82,8 @@ def draw_face(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, state: Fra
         return frame
     out = frame.copy()
     region = out[y0:y1, x0:x1].astype(np.float32)
-    part = patch[y0 - y:y1 - y, x0 - x:x1 - x]
-    a = alpha[y0 - y:y1 - y, x0 - x:x1 - x]
+    part = patch[y0 - y : y1 - y, x0 - x : x1 - x]
+    a = alpha[y0 - y : y1 - y, x0 - x : x1 - x]
     out[y0:y1, x0:x1] = np.clip(a * part + (1 - a) * region, 0, 255).astype(np.uint8)
     return out
 
@@ -79,8 +93,7 @@ def _face(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> 
     return draw_face(frame, patch, mask, state, art, ctx)
 
 
-def _face_swap(frame: np.ndarray, state: FrameState, art: Artifact,
-               ctx: Context) -> np.ndarray:
+def _face_swap(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> np.ndarray:
     """The astronaut cross-fades into the cameraman over ``fade`` frames from ``start``, then
     stays the cameraman for the rest of the span."""
     first, mask = face_patch("astronaut")
@@ -94,8 +107,7 @@ MELT_COLOUR = np.array([255.0, 120.0, 40.0], np.float32)
 """The orange the face melts into (LongCat-Video's boy turns into an orange blob like this)."""
 
 
-def _face_melt(frame: np.ndarray, state: FrameState, art: Artifact,
-               ctx: Context) -> np.ndarray:
+def _face_melt(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> np.ndarray:
     """The face dissolves over ``melt`` frames from ``start``: its features blur and its colours
     flow into a flat orange, from the chin up (up to ``strength`` of it at the chin, a third of
     that at the forehead, so a blob that still reads as a head remains), and it stays melted for
@@ -115,13 +127,31 @@ def _gone(state: FrameState, art: Artifact, ctx: Context) -> None:
     missing."""
 
 
-injection("face", (), "a real face photo (scikit-image astronaut) drifting in the scene; "
-          "params who=astronaut|cameraman, size=0.6 (of frame height), x=0.5 (centre)",
-          after=_face)
-injection("face_swap", ("FAC001", "FAC002"), "the face cross-fades into another person over "
-          "fade=6 frames and stays them (params into, fade, size)", after=_face_swap)
-injection("face_melt", ("FAC006",), "the face blurs and melts into orange from the chin up over "
-          "melt=12 frames and stays melted (params who, melt, strength=0.7, size, x)",
-          after=_face_melt)
-injection("face_gone", ("FAC003",), "a face drawn before this span is missing in it (put it "
-          "right after a face span: the face vanishes mid-frame)", before=_gone)
+injection(
+    "face",
+    (),
+    "a real face photo (scikit-image astronaut) drifting in the scene; "
+    "params who=astronaut|cameraman, size=0.6 (of frame height), x=0.5 (centre)",
+    after=_face,
+)
+injection(
+    "face_swap",
+    ("FAC001", "FAC002"),
+    "the face cross-fades into another person over "
+    "fade=6 frames and stays them (params into, fade, size)",
+    after=_face_swap,
+)
+injection(
+    "face_melt",
+    ("FAC006",),
+    "the face blurs and melts into orange from the chin up over "
+    "melt=12 frames and stays melted (params who, melt, strength=0.7, size, x)",
+    after=_face_melt,
+)
+injection(
+    "face_gone",
+    ("FAC003",),
+    "a face drawn before this span is missing in it (put it "
+    "right after a face span: the face vanishes mid-frame)",
+    before=_gone,
+)

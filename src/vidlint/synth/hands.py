@@ -47,8 +47,11 @@ def finger_layout(fingers: int) -> list[tuple[float, float, float, float]]:
     """(base x, length, width, spread angle in degrees) of each non-thumb finger, in palm
     widths; ``fingers`` counts the thumb."""
     count = max(1, fingers - 1)
-    lengths = {3: [0.9, 0.95, 0.75], 4: [0.85, 0.95, 0.88, 0.68],
-               5: [0.8, 0.9, 0.95, 0.86, 0.66]}.get(count, [0.85] * count)
+    lengths = {
+        3: [0.9, 0.95, 0.75],
+        4: [0.85, 0.95, 0.88, 0.68],
+        5: [0.8, 0.9, 0.95, 0.86, 0.66],
+    }.get(count, [0.85] * count)
     xs = np.linspace(-0.37, 0.37, count) if count > 1 else np.array([0.0])
     width = min(0.21, 0.8 / count)
     spreads = np.linspace(-14, 14, count) if count > 1 else np.array([0.0])
@@ -78,15 +81,25 @@ def draw_hand(frame: np.ndarray, pose: HandPose) -> np.ndarray:
     # Forearm, palm (rounded block), fingers, thumb. Fingers up, thumb to the right.
     forearm = np.array([point(-0.33, 0.5), point(0.33, 0.5), point(0.36, 2.2), point(-0.36, 2.2)])
     cv2.fillConvexPoly(mask, forearm, 255, lineType=cv2.LINE_AA)
-    cv2.ellipse(mask, point(0, 0.05), (int(0.5 * w), int(0.58 * w)), 0, 0, 360, 255, -1,
-                lineType=cv2.LINE_AA)
+    cv2.ellipse(
+        mask,
+        point(0, 0.05),
+        (int(0.5 * w), int(0.58 * w)),
+        0,
+        0,
+        360,
+        255,
+        -1,
+        lineType=cv2.LINE_AA,
+    )
     cv2.rectangle(mask, point(-0.45, -0.42), point(0.45, 0.3), 255, -1)
     wiggle = list(pose.wiggle) + [0.0] * 8
     for number, (bx, length, width, spread) in enumerate(finger_layout(pose.fingers)):
         a = math.radians(spread + wiggle[number])
         x0, y0 = bx, -0.38
-        capsule(x0, y0, x0 + length * math.sin(a), y0 - length * math.cos(a), width / 2,
-                width * 0.4)
+        capsule(
+            x0, y0, x0 + length * math.sin(a), y0 - length * math.cos(a), width / 2, width * 0.4
+        )
     thumb = math.radians(52 + wiggle[7])
     capsule(0.38, 0.2, 0.38 + 0.72 * math.sin(thumb), 0.2 - 0.72 * math.cos(thumb), 0.13, 0.095)
 
@@ -118,9 +131,15 @@ def hand_pose(state: FrameState, art: Artifact, ctx: Context) -> HandPose:
     y = (float(p.get("y", 0.42)) + float(p.get("vy", 0.0)) * t) * height
     size = float(p.get("size", 0.2)) * min(width, height)
     angle = float(p.get("angle", 0.0)) + 6.0 * math.sin(1.3 * t)
-    return HandPose(x, y, size, int(state.extra.get("hand_fingers", p.get("fingers", 5))), angle,
-                    bool(state.extra.get("hand_mirror", p.get("mirror", 0))),
-                    tuple(state.extra.get("hand_wiggle", ())))
+    return HandPose(
+        x,
+        y,
+        size,
+        int(state.extra.get("hand_fingers", p.get("fingers", 5))),
+        angle,
+        bool(state.extra.get("hand_mirror", p.get("mirror", 0))),
+        tuple(state.extra.get("hand_wiggle", ())),
+    )
 
 
 def _hand(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> np.ndarray:
@@ -132,6 +151,7 @@ def _hand(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> 
 def _setter(key: str, value: object):
     def before(state: FrameState, art: Artifact, ctx: Context) -> None:
         state.extra[key] = art.params.get("fingers", value) if key == "hand_fingers" else value
+
     return before
 
 
@@ -141,17 +161,44 @@ def _jitter(state: FrameState, art: Artifact, ctx: Context) -> None:
     state.extra["hand_wiggle"] = tuple(rng.uniform(-amount, amount, 8))
 
 
-injection("hand", (), "a clean open hand moving over the span (params fingers, x, y, size, vx, "
-          "vy, angle, mirror)", after=_hand)
-injection("hand_pops_in", ("HND001",), "a hand appears at start, mid-frame, and stays",
-          after=_hand, to_end=True)
-injection("hand_vanishes", ("HND001",), "the 'hand' disappears at start, mid-frame",
-          before=_setter("hand_hidden", True), to_end=True)
-injection("extra_finger", ("HND002",), "the 'hand' has 6 fingers over the span",
-          before=_setter("hand_fingers", 6))
-injection("missing_finger", ("HND002",), "the 'hand' has 4 fingers over the span",
-          before=_setter("hand_fingers", 4))
-injection("hand_flips", ("HND003",), "the 'hand' is drawn mirrored (other handedness) over "
-          "the span", before=_setter("hand_mirror", True))
-injection("hand_jitter", ("HND004",), "the 'hand''s fingers shake from frame to frame",
-          before=_jitter)
+injection(
+    "hand",
+    (),
+    "a clean open hand moving over the span (params fingers, x, y, size, vx, vy, angle, mirror)",
+    after=_hand,
+)
+injection(
+    "hand_pops_in",
+    ("HND001",),
+    "a hand appears at start, mid-frame, and stays",
+    after=_hand,
+    to_end=True,
+)
+injection(
+    "hand_vanishes",
+    ("HND001",),
+    "the 'hand' disappears at start, mid-frame",
+    before=_setter("hand_hidden", True),
+    to_end=True,
+)
+injection(
+    "extra_finger",
+    ("HND002",),
+    "the 'hand' has 6 fingers over the span",
+    before=_setter("hand_fingers", 6),
+)
+injection(
+    "missing_finger",
+    ("HND002",),
+    "the 'hand' has 4 fingers over the span",
+    before=_setter("hand_fingers", 4),
+)
+injection(
+    "hand_flips",
+    ("HND003",),
+    "the 'hand' is drawn mirrored (other handedness) over the span",
+    before=_setter("hand_mirror", True),
+)
+injection(
+    "hand_jitter", ("HND004",), "the 'hand''s fingers shake from frame to frame", before=_jitter
+)

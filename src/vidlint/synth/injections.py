@@ -33,8 +33,9 @@ class Artifact:
     def clipped(self, frames: int) -> Artifact:
         """This artifact with its real extent in a clip of ``frames`` frames."""
         length = frames - self.start if INJECTIONS[self.kind].to_end else self.length
-        return Artifact(self.kind, self.start, max(1, min(length, frames - self.start)),
-                        self.params)
+        return Artifact(
+            self.kind, self.start, max(1, min(length, frames - self.start)), self.params
+        )
 
     @classmethod
     def parse(cls, text: str) -> Artifact:
@@ -103,18 +104,27 @@ class Injection:
 INJECTIONS: dict[str, Injection] = {}
 
 
-def injection(name: str, expect: tuple[str, ...], doc: str, before: Before | None = None,
-              after: After | None = None, drops_frames: bool = False,
-              to_end: bool = False, stalls: bool = False,
-              span: Callable[[Artifact], tuple[int, int]] | None = None) -> Injection:
+def injection(
+    name: str,
+    expect: tuple[str, ...],
+    doc: str,
+    before: Before | None = None,
+    after: After | None = None,
+    drops_frames: bool = False,
+    to_end: bool = False,
+    stalls: bool = False,
+    span: Callable[[Artifact], tuple[int, int]] | None = None,
+) -> Injection:
     if name in INJECTIONS:
         raise ValueError(f"injection {name!r} is registered twice")
-    INJECTIONS[name] = Injection(name, expect, doc, before, after, drops_frames, to_end, stalls,
-                                 span)
+    INJECTIONS[name] = Injection(
+        name, expect, doc, before, after, drops_frames, to_end, stalls, span
+    )
     return INJECTIONS[name]
 
 
 # -- temporal integrity (TMP) -------------------------------------------------------------------
+
 
 def _freeze(state: FrameState, art: Artifact, ctx: Context) -> None:
     state.t = art.start / ctx.fps
@@ -133,8 +143,14 @@ def _cut(state: FrameState, art: Artifact, ctx: Context) -> None:
     other = ctx.memory.get("cut_scene")
     if other is None:
         base = ctx.scene
-        other = Scene(base.width, base.height, seed=base.seed + 7919, camera=base.camera,
-                      motion=base.motion, objects=base.objects)
+        other = Scene(
+            base.width,
+            base.height,
+            seed=base.seed + 7919,
+            camera=base.camera,
+            motion=base.motion,
+            objects=base.objects,
+        )
         ctx.memory["cut_scene"] = other
     state.scene = other
 
@@ -154,29 +170,44 @@ def _corrupt(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) 
     broken = frame.copy()
     height, width = broken.shape[:2]
     row = (int(height * art.params.get("from", 0.45)) // 16) * 16
-    broken[row:] = broken[row:row + 1]
+    broken[row:] = broken[row : row + 1]
     rng = np.random.default_rng(art.start)
     for _ in range(12):
         y, x = int(rng.integers(0, max(1, row // 16))) * 16, int(rng.integers(0, width // 16)) * 16
         dy, dx = int(rng.integers(-2, 3)) * 16, int(rng.integers(-2, 3)) * 16
-        src = frame[max(0, y + dy):max(0, y + dy) + 16, max(0, x + dx):max(0, x + dx) + 16]
-        block = broken[y:y + 16, x:x + 16]
+        src = frame[max(0, y + dy) : max(0, y + dy) + 16, max(0, x + dx) : max(0, x + dx) + 16]
+        block = broken[y : y + 16, x : x + 16]
         if src.shape == block.shape:
-            broken[y:y + 16, x:x + 16] = src
+            broken[y : y + 16, x : x + 16] = src
     ctx.memory[("corrupt", art.start)] = broken
     return broken
 
 
-injection("freeze", ("TMP001",), "frames start..end all show frame start, then the world "
-          "resumes where it stopped", before=_freeze, stalls=True)
-injection("cadence", ("TMP002",), "every frame shown k times (param k, default 3)",
-          before=_cadence)
+injection(
+    "freeze",
+    ("TMP001",),
+    "frames start..end all show frame start, then the world resumes where it stopped",
+    before=_freeze,
+    stalls=True,
+)
+injection("cadence", ("TMP002",), "every frame shown k times (param k, default 3)", before=_cadence)
 injection("repeat", ("TMP002",), "frame start repeats the frame before it", before=_repeat)
-injection("cut", ("TMP003",), "from frame start on, a different scene", before=_cut,
-          to_end=True, span=lambda art: (art.start, art.start))
+injection(
+    "cut",
+    ("TMP003",),
+    "from frame start on, a different scene",
+    before=_cut,
+    to_end=True,
+    span=lambda art: (art.start, art.start),
+)
 injection("black", ("TMP004",), "black frames (param value=255 makes them white)", after=_black)
-injection("corrupt", ("TMP005",), "decoder garbage at start, held to the end of the span",
-          after=_corrupt)
-injection("drop", ("TMP006",), "'length' frames removed from the timeline: a timestamp gap "
-          "before output frame start", drops_frames=True,
-          span=lambda art: (art.start - 1, art.start))
+injection(
+    "corrupt", ("TMP005",), "decoder garbage at start, held to the end of the span", after=_corrupt
+)
+injection(
+    "drop",
+    ("TMP006",),
+    "'length' frames removed from the timeline: a timestamp gap before output frame start",
+    drops_frames=True,
+    span=lambda art: (art.start - 1, art.start),
+)

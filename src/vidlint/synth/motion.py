@@ -26,6 +26,7 @@ def _object(art: Artifact, scene: Scene) -> int:
 
 # -- what is filmed (MOT) -----------------------------------------------------------------------
 
+
 def _teleport(state: FrameState, art: Artifact, ctx: Context) -> None:
     """From ``start`` on, the object is drawn mirrored through the frame centre: it jumps there
     in one frame and goes on moving from the new place."""
@@ -86,8 +87,10 @@ def _still(state: FrameState, art: Artifact, ctx: Context) -> None:
 
 # -- the picture (MOT005, FLK, QLT) -------------------------------------------------------------
 
-def _background_warp(frame: np.ndarray, state: FrameState, art: Artifact,
-                     ctx: Context) -> np.ndarray:
+
+def _background_warp(
+    frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context
+) -> np.ndarray:
     """A smooth wave of displacement (``amp``: fraction of the short side, 0.02) travelling
     over the picture: the world bends in a way no camera motion can."""
     height, width = frame.shape[:2]
@@ -152,8 +155,7 @@ def jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if ok else frame
 
 
-def _colour_drift(frame: np.ndarray, state: FrameState, art: Artifact,
-                  ctx: Context) -> np.ndarray:
+def _colour_drift(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> np.ndarray:
     """Red gain rising and blue falling from ``start`` to the end (``amp``: 0.3 at the end)."""
     amp = float(art.params.get("amp", 0.3)) * (state.index - art.start + 1) / art.length
     gains = np.array([1 + amp, 1.0, 1 - amp], np.float32)
@@ -170,36 +172,78 @@ def _degrade(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) 
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-def _still_noise(frame: np.ndarray, state: FrameState, art: Artifact,
-                 ctx: Context) -> np.ndarray:
+def _still_noise(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> np.ndarray:
     """Sensor-like noise so a still clip is not an exact freeze (TMP001 would find that)."""
     rng = np.random.default_rng(state.index * 19 + 1)
     noisy = frame.astype(np.float32) + rng.normal(0, 1.5, frame.shape).astype(np.float32)
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-injection("teleport", ("MOT002",), "object (param object=0) jumps across the frame at start "
-          "and moves on from there", before=_teleport, to_end=True)
-injection("jerk", ("MOT003",), "object kicked sideways over the span, then snaps back "
-          "(param amp=0.06 of the short side)", before=_jerk)
-injection("morph", ("MOT001",), "object's texture turns into another and back over the span",
-          before=_morph)
-injection("vanish", ("MOT006",), "object hidden over the span: it vanishes at start and "
-          "pops back after end, with nothing in front of it", before=_vanish)
-injection("bgwarp", ("MOT005",), "the picture bends in a travelling wave (param amp=0.02): "
-          "non-rigid background motion", after=_background_warp)
-injection("static", ("MOT004",), "nothing moves from start on (only faint sensor noise)",
-          before=_still, after=_still_noise, to_end=True)
-injection("flicker", ("FLK001",), "brightness alternates +-amp (0.07) every frame",
-          after=_flicker)
-injection("flash", ("FLK002",), "the picture flashes towards white every period (3) frames",
-          after=_flash)
-injection("boil", ("FLK003",), "fine texture re-drawn every frame in a fixed box "
-          "(x, y, w, h fractions; default the top-left quarter)", after=_boil)
+injection(
+    "teleport",
+    ("MOT002",),
+    "object (param object=0) jumps across the frame at start and moves on from there",
+    before=_teleport,
+    to_end=True,
+)
+injection(
+    "jerk",
+    ("MOT003",),
+    "object kicked sideways over the span, then snaps back (param amp=0.06 of the short side)",
+    before=_jerk,
+)
+injection(
+    "morph",
+    ("MOT001",),
+    "object's texture turns into another and back over the span",
+    before=_morph,
+)
+injection(
+    "vanish",
+    ("MOT006",),
+    "object hidden over the span: it vanishes at start and "
+    "pops back after end, with nothing in front of it",
+    before=_vanish,
+)
+injection(
+    "bgwarp",
+    ("MOT005",),
+    "the picture bends in a travelling wave (param amp=0.02): non-rigid background motion",
+    after=_background_warp,
+)
+injection(
+    "static",
+    ("MOT004",),
+    "nothing moves from start on (only faint sensor noise)",
+    before=_still,
+    after=_still_noise,
+    to_end=True,
+)
+injection("flicker", ("FLK001",), "brightness alternates +-amp (0.07) every frame", after=_flicker)
+injection(
+    "flash", ("FLK002",), "the picture flashes towards white every period (3) frames", after=_flash
+)
+injection(
+    "boil",
+    ("FLK003",),
+    "fine texture re-drawn every frame in a fixed box "
+    "(x, y, w, h fractions; default the top-left quarter)",
+    after=_boil,
+)
 injection("blur", ("QLT001",), "Gaussian blur (sigma=2.5)", after=_blur)
 injection("noise", ("QLT002",), "Gaussian noise (sigma=14)", after=_noise)
 injection("blocky", ("QLT002",), "JPEG blockiness (q=6)", after=_blocky)
-injection("colordrift", ("QLT003",), "colour cast growing from start to the end "
-          "(red up, blue down, amp=0.3)", after=_colour_drift, to_end=True)
-injection("degrade", ("DRF001", "QLT002"), "from start to the end: blur and noise, "
-          "growing every frame", after=_degrade, to_end=True)
+injection(
+    "colordrift",
+    ("QLT003",),
+    "colour cast growing from start to the end (red up, blue down, amp=0.3)",
+    after=_colour_drift,
+    to_end=True,
+)
+injection(
+    "degrade",
+    ("DRF001", "QLT002"),
+    "from start to the end: blur and noise, growing every frame",
+    after=_degrade,
+    to_end=True,
+)

@@ -56,8 +56,9 @@ class Scene:
     def __post_init__(self) -> None:
         rng = np.random.default_rng(self.seed)
         self.margin = 0.25
-        self.world = texture(int(self.height * (1 + 2 * self.margin)),
-                             int(self.width * (1 + 2 * self.margin)), rng)
+        self.world = texture(
+            int(self.height * (1 + 2 * self.margin)), int(self.width * (1 + 2 * self.margin)), rng
+        )
         if not self.sprites:
             self.sprites = [self._sprite(rng) for _ in range(self.objects)]
 
@@ -67,7 +68,9 @@ class Scene:
         cv2.line(patch, (0, radius), (2 * radius, radius), (255, 255, 255), 2)
         mask = np.zeros((2 * radius + 1, 2 * radius + 1), np.float32)
         cv2.circle(mask, (radius, radius), radius, 1.0, -1, lineType=cv2.LINE_AA)
-        start = np.array([rng.uniform(0.2, 0.8) * self.width, rng.uniform(0.25, 0.75) * self.height])
+        start = np.array(
+            [rng.uniform(0.2, 0.8) * self.width, rng.uniform(0.25, 0.75) * self.height]
+        )
         speed = min(self.width, self.height) * 0.12 * self.motion
         angle = rng.uniform(0, 2 * np.pi)
         return Sprite(patch, mask, start, speed * np.array([np.cos(angle), np.sin(angle)]))
@@ -84,12 +87,21 @@ class Scene:
             tx, ty = self.width / 2 - scale * cx, self.height / 2 - scale * cy
         return np.array([[scale, 0, tx], [0, scale, ty]], np.float32)
 
-    def render(self, t: float, hidden: frozenset[int] = frozenset(),
-               offsets: dict[int, np.ndarray] | None = None) -> np.ndarray:
+    def render(
+        self,
+        t: float,
+        hidden: frozenset[int] = frozenset(),
+        offsets: dict[int, np.ndarray] | None = None,
+    ) -> np.ndarray:
         """The frame at time t (RGB uint8). ``hidden`` sprites are not drawn; ``offsets`` shift
         a sprite's position (for injected jumps)."""
-        frame = cv2.warpAffine(self.world, self.camera_matrix(t), (self.width, self.height),
-                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        frame = cv2.warpAffine(
+            self.world,
+            self.camera_matrix(t),
+            (self.width, self.height),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
         for number, sprite in enumerate(self.sprites):
             if number in hidden:
                 continue
@@ -120,7 +132,7 @@ def paste(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, centre: np.nda
     if fx1 <= fx0 or fy1 <= fy0:
         return
     px0, py0 = fx0 - x0, fy0 - y0
-    alpha = mask[py0:py0 + fy1 - fy0, px0:px0 + fx1 - fx0, None]
+    alpha = mask[py0 : py0 + fy1 - fy0, px0 : px0 + fx1 - fx0, None]
     region = frame[fy0:fy1, fx0:fx1].astype(np.float32)
-    source = patch[py0:py0 + fy1 - fy0, px0:px0 + fx1 - fx0].astype(np.float32)
+    source = patch[py0 : py0 + fy1 - fy0, px0 : px0 + fx1 - fx0].astype(np.float32)
     frame[fy0:fy1, fx0:fx1] = (alpha * source + (1 - alpha) * region).astype(np.uint8)

@@ -10,17 +10,20 @@ point group ``vidlint.writers``."""
 
 from vidlint.registry import Registry
 
-WRITERS = Registry("writer", {
-    "json": "vidlint.writers.json_report",
-    "html": "vidlint.writers.html",
-    "csv": "vidlint.writers.csv",
-    "junit": "vidlint.writers.junit",
-    "github": "vidlint.writers.github",
-    "otio": "vidlint.writers.otio",
-    "fcpxml": "vidlint.writers.fcpxml",
-    "edl": "vidlint.writers.edl",
-    "contact-sheet": "vidlint.writers.contact_sheet",
-    "frames": "vidlint.writers.frames",
-})
+WRITERS = Registry(
+    "writer",
+    {
+        "json": "vidlint.writers.json_report",
+        "html": "vidlint.writers.html",
+        "csv": "vidlint.writers.csv",
+        "junit": "vidlint.writers.junit",
+        "github": "vidlint.writers.github",
+        "otio": "vidlint.writers.otio",
+        "fcpxml": "vidlint.writers.fcpxml",
+        "edl": "vidlint.writers.edl",
+        "contact-sheet": "vidlint.writers.contact_sheet",
+        "frames": "vidlint.writers.frames",
+    },
+)
 
 __all__ = ["WRITERS"]

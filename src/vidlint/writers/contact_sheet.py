@@ -33,8 +33,10 @@ BACKGROUND = (24, 24, 27)
 def chosen(report: Report) -> list[Finding]:
     """Up to :data:`MAX_TILES` findings, the most severe and confident first, shown in time
     order."""
-    ranked = sorted(frame_findings(report),
-                    key=lambda f: (SEVERITIES.index(f.severity), -f.confidence, f.start_frame))
+    ranked = sorted(
+        frame_findings(report),
+        key=lambda f: (SEVERITIES.index(f.severity), -f.confidence, f.start_frame),
+    )
     return sorted(ranked[:MAX_TILES], key=lambda f: (f.peak_frame, f.code))
 
 
@@ -54,16 +56,20 @@ def render(report: Report, store: FrameStore | None = None) -> Image.Image:
     """The sheet; its frames come from ``store`` when given (see :func:`write`)."""
     findings = chosen(report)
     tile_h = tile_height(report)
-    frames = (store or FrameStore.of_report(report)).get({f.peak_frame for f in findings},
-                                                         max(TILE_WIDTH, tile_h))
+    frames = (store or FrameStore.of_report(report)).get(
+        {f.peak_frame for f in findings}, max(TILE_WIDTH, tile_h)
+    )
     columns = min(COLUMNS, len(findings))
     rows = math.ceil(len(findings) / columns)
-    sheet = Image.new("RGB", (columns * TILE_WIDTH, HEADER_HEIGHT + rows * (tile_h + LABEL_HEIGHT)),
-                      BACKGROUND)
+    sheet = Image.new(
+        "RGB", (columns * TILE_WIDTH, HEADER_HEIGHT + rows * (tile_h + LABEL_HEIGHT)), BACKGROUND
+    )
     draw = ImageDraw.Draw(sheet)
     big, small = ImageFont.load_default(size=18), ImageFont.load_default(size=13)
-    title = (f"{Path(report.clip['path']).name}   {report.verdict.upper()}   score "
-             f"{report.score}   {len(report.findings)} finding(s)")
+    title = (
+        f"{Path(report.clip['path']).name}   {report.verdict.upper()}   score "
+        f"{report.score}   {len(report.findings)} finding(s)"
+    )
     draw.text((10, 12), title, fill=(244, 244, 245), font=big)
     for n, finding in enumerate(findings):
         x = (n % columns) * TILE_WIDTH
@@ -77,17 +83,31 @@ def render(report: Report, store: FrameStore | None = None) -> Image.Image:
             draw.text((x + 10, y + tile_h // 2), "frame not decodable", fill=color, font=small)
         if finding.region is not None:
             r = finding.region
-            draw.rectangle((x + r.x * TILE_WIDTH, y + r.y * tile_h,
-                            x + (r.x + r.w) * TILE_WIDTH, y + (r.y + r.h) * tile_h),
-                           outline=color, width=3)
+            draw.rectangle(
+                (
+                    x + r.x * TILE_WIDTH,
+                    y + r.y * tile_h,
+                    x + (r.x + r.w) * TILE_WIDTH,
+                    y + (r.y + r.h) * tile_h,
+                ),
+                outline=color,
+                width=3,
+            )
         draw.rectangle((x, y, x + TILE_WIDTH - 1, y + tile_h - 1), outline=color, width=2)
         label_y = y + tile_h
         draw.rectangle((x, label_y, x + TILE_WIDTH - 1, label_y + LABEL_HEIGHT - 1), fill=color)
-        draw.text((x + 6, label_y + 3),
-                  f"{finding.code}  frame {finding.peak_frame}  {peak_time(report, finding):.2f} s",
-                  fill=(255, 255, 255), font=small)
-        draw.text((x + 6, label_y + 20), _fit(draw, finding.message, small, TILE_WIDTH - 12),
-                  fill=(255, 255, 255), font=small)
+        draw.text(
+            (x + 6, label_y + 3),
+            f"{finding.code}  frame {finding.peak_frame}  {peak_time(report, finding):.2f} s",
+            fill=(255, 255, 255),
+            font=small,
+        )
+        draw.text(
+            (x + 6, label_y + 20),
+            _fit(draw, finding.message, small, TILE_WIDTH - 12),
+            fill=(255, 255, 255),
+            font=small,
+        )
     return sheet
 
 

@@ -18,9 +18,26 @@ from vidlint.report.model import Report
 SUFFIX = ".findings.csv"
 BATCH_NAME = "findings.csv"
 
-FINDING_COLUMNS = ("clip", "code", "name", "family", "severity", "message", "start_frame",
-                   "end_frame", "peak_frame", "start_s", "end_s", "confidence", "region_x",
-                   "region_y", "region_w", "region_h", "evidence", "fix")
+FINDING_COLUMNS = (
+    "clip",
+    "code",
+    "name",
+    "family",
+    "severity",
+    "message",
+    "start_frame",
+    "end_frame",
+    "peak_frame",
+    "start_s",
+    "end_s",
+    "confidence",
+    "region_x",
+    "region_y",
+    "region_w",
+    "region_h",
+    "evidence",
+    "fix",
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A text cell starting with these runs as a formula in a spreadsheet (OWASP CSV injection)."""
 
@@ -44,15 +61,34 @@ def finding_rows(report: Report) -> list[list[Any]]:
     rows = []
     for f in report.findings:
         region = f.region
-        rows.append([
-            report.clip["path"], f.code, f.name, f.family, f.severity, f.message, f.start_frame,
-            f.end_frame, f.peak_frame, round(f.start_s, 4), round(f.end_s, 4),
-            round(f.confidence, 3),
-            *(("", "", "", "") if region is None else
-              (round(region.x, 4), round(region.y, 4), round(region.w, 4), round(region.h, 4))),
-            json.dumps(f.to_dict()["evidence"], sort_keys=True, ensure_ascii=False),
-            json.dumps(f.to_dict()["fix"], sort_keys=True, ensure_ascii=False),
-        ])
+        rows.append(
+            [
+                report.clip["path"],
+                f.code,
+                f.name,
+                f.family,
+                f.severity,
+                f.message,
+                f.start_frame,
+                f.end_frame,
+                f.peak_frame,
+                round(f.start_s, 4),
+                round(f.end_s, 4),
+                round(f.confidence, 3),
+                *(
+                    ("", "", "", "")
+                    if region is None
+                    else (
+                        round(region.x, 4),
+                        round(region.y, 4),
+                        round(region.w, 4),
+                        round(region.h, 4),
+                    )
+                ),
+                json.dumps(f.to_dict()["evidence"], sort_keys=True, ensure_ascii=False),
+                json.dumps(f.to_dict()["fix"], sort_keys=True, ensure_ascii=False),
+            ]
+        )
     return rows
 
 

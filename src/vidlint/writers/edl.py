@@ -24,14 +24,18 @@ from vidlint.writers.otio import TIMELINE_START_S, marker_frames, timeline_rate
 
 SUFFIX = ".markers.edl"
 
-RESOLVE_COLORS = {"error": "ResolveColorRed", "warning": "ResolveColorYellow",
-                  "info": "ResolveColorBlue"}
+RESOLVE_COLORS = {
+    "error": "ResolveColorRed",
+    "warning": "ResolveColorYellow",
+    "info": "ResolveColorBlue",
+}
 
 
 def timecode(frame: int, rate: float) -> str:
     start = round(TIMELINE_START_S * rate)
-    return otio.opentime.to_timecode(otio.opentime.RationalTime(start + frame, rate), rate,
-                                     drop_frame=False)
+    return otio.opentime.to_timecode(
+        otio.opentime.RationalTime(start + frame, rate), rate, drop_frame=False
+    )
 
 
 def plain(text: str) -> str:
@@ -39,23 +43,29 @@ def plain(text: str) -> str:
     return " ".join(text.replace("|", "/").split())
 
 
-def marker_event(number: int, start: int, findings: list[Finding], report: Report,
-                 rate: float) -> str:
+def marker_event(
+    number: int, start: int, findings: list[Finding], report: Report, rate: float
+) -> str:
     """One marker for the findings that start on timeline frame ``start`` (Resolve keeps one
     marker per frame, so findings starting together share one, coloured by the worst)."""
     tc_in, tc_out = timecode(start, rate), timecode(start + 1, rate)
     notes, names = [], []
     for finding in findings:
-        span = (f"frame {finding.start_frame}" if finding.start_frame == finding.end_frame
-                else f"frames {finding.start_frame}-{finding.end_frame}")
+        span = (
+            f"frame {finding.start_frame}"
+            if finding.start_frame == finding.end_frame
+            else f"frames {finding.start_frame}-{finding.end_frame}"
+        )
         # The note starts with the code: a note starting with a digit would read as an event.
         notes.append(f"{finding.code}: {finding.message} ({finding.severity}, {span})")
         names.append(f"{finding.code} {finding.name}")
     worst = min(findings, key=lambda f: SEVERITIES.index(f.severity)).severity
     count = max(marker_frames(report, f, rate)[1] for f in findings)
-    return (f"{number:03d}  001      V     C        {tc_in} {tc_out} {tc_in} {tc_out}\n"
-            f"{plain('; '.join(notes))} |C:{RESOLVE_COLORS[worst]} |M:{plain(' + '.join(names))}"
-            f" |D:{count}\n")
+    return (
+        f"{number:03d}  001      V     C        {tc_in} {tc_out} {tc_in} {tc_out}\n"
+        f"{plain('; '.join(notes))} |C:{RESOLVE_COLORS[worst]} |M:{plain(' + '.join(names))}"
+        f" |D:{count}\n"
+    )
 
 
 def render(report: Report) -> str:
@@ -64,8 +74,10 @@ def render(report: Report) -> str:
     by_start: dict[int, list[Finding]] = {}
     for finding in report.findings:
         by_start.setdefault(marker_frames(report, finding, rate)[0], []).append(finding)
-    events = [marker_event(number, start, by_start[start], report, rate)
-              for number, start in enumerate(sorted(by_start), start=1)]
+    events = [
+        marker_event(number, start, by_start[start], report, rate)
+        for number, start in enumerate(sorted(by_start), start=1)
+    ]
     return f"TITLE: {title}\nFCM: NON-DROP FRAME\n\n" + "\n".join(events)
 
 

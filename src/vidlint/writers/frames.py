@@ -77,9 +77,12 @@ def write(report: Report, path: Path, frames: FrameStore | None = None) -> Path 
             codes[finding.peak_frame].append(finding.code)
     path = Path(path)
     if frames is None or not shares_decode(report):
-        pictures = grab_frames(report.clip["path"], codes,
-                               decoder=report.config.get("decoder", "pyav"),
-                               expect_sha256=report.clip.get("sha256"))
+        pictures = grab_frames(
+            report.clip["path"],
+            codes,
+            decoder=report.config.get("decoder", "pyav"),
+            expect_sha256=report.clip.get("sha256"),
+        )
     else:
         pictures = iter(frames.get(codes).items())
     for index, rgb in pictures:

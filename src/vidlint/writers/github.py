@@ -51,18 +51,35 @@ def repo_path(path: str) -> str:
 
 
 def annotation(report: Report, finding: Finding) -> str:
-    frames = (f"frame {finding.start_frame}" if finding.start_frame == finding.end_frame
-              else f"frames {finding.start_frame}-{finding.end_frame}")
-    message = (f"{finding.message} ({frames}, {finding.start_s:.2f}-{finding.end_s:.2f} s, "
-               f"confidence {finding.confidence:.2f})")
-    return command(LEVELS[finding.severity], message, file=repo_path(str(report.clip["path"])),
-                   title=f"{finding.code} {finding.name}")
+    frames = (
+        f"frame {finding.start_frame}"
+        if finding.start_frame == finding.end_frame
+        else f"frames {finding.start_frame}-{finding.end_frame}"
+    )
+    message = (
+        f"{finding.message} ({frames}, {finding.start_s:.2f}-{finding.end_s:.2f} s, "
+        f"confidence {finding.confidence:.2f})"
+    )
+    return command(
+        LEVELS[finding.severity],
+        message,
+        file=repo_path(str(report.clip["path"])),
+        title=f"{finding.code} {finding.name}",
+    )
 
 
 def render(report: Report) -> str:
     lines = [annotation(report, f) for f in report.findings]
-    lines += [command("error", str(e.get("message", "")), file=repo_path(str(report.clip["path"])),
-                      title="vidlint decode error") for e in report.errors if e.get("fatal")]
+    lines += [
+        command(
+            "error",
+            str(e.get("message", "")),
+            file=repo_path(str(report.clip["path"])),
+            title="vidlint decode error",
+        )
+        for e in report.errors
+        if e.get("fatal")
+    ]
     return "".join(line + "\n" for line in lines)
 
 
@@ -75,8 +92,15 @@ def write_batch(result: Any, out_dir: Path) -> Path:
     for outcome in result.outcomes:
         written = outcome.reports.get("github")
         if outcome.error:
-            lines.append(command("error", outcome.error, file=repo_path(outcome.path),
-                                 title="vidlint could not check this clip") + "\n")
+            lines.append(
+                command(
+                    "error",
+                    outcome.error,
+                    file=repo_path(outcome.path),
+                    title="vidlint could not check this clip",
+                )
+                + "\n"
+            )
         elif written and Path(written).is_file():
             lines.append(Path(written).read_text(encoding="utf-8"))
     return write_text_atomic(Path(out_dir) / BATCH_NAME, "".join(lines))

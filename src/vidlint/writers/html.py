@@ -55,8 +55,10 @@ SEVERITY_COLOR = {"error": "#dc2626", "warning": "#d97706", "info": "#2563eb"}
 POSTER_SIDE = 128
 POSTER_META = "vidlint-poster"
 POSTER_READ_CHARS = 64_000
-POSTER_PATTERN = re.compile(r'<meta name="vidlint-poster" content="(data:image/jpeg;base64,'
-                            r'[A-Za-z0-9+/]+={0,2})">')
+POSTER_PATTERN = re.compile(
+    r'<meta name="vidlint-poster" content="(data:image/jpeg;base64,'
+    r'[A-Za-z0-9+/]+={0,2})">'
+)
 MAX_POINTS = 800
 """Points per curve at most: about one per pixel of the plot."""
 SIGNAL_GAP = 4
@@ -75,8 +77,9 @@ def css() -> str:
 
 
 def jpeg_uri(rgb: np.ndarray) -> str:
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                            [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    ok, data = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+    )
     if not ok:
         return ""
     return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode("ascii")
@@ -85,22 +88,26 @@ def jpeg_uri(rgb: np.ndarray) -> str:
 def span_text(finding: Finding) -> str:
     if finding.start_frame == finding.end_frame:
         return f"frame {finding.start_frame} · {finding.start_s:.2f} s"
-    return (f"frames {finding.start_frame}–{finding.end_frame} · "
-            f"{finding.start_s:.2f}–{finding.end_s:.2f} s")
+    return (
+        f"frames {finding.start_frame}–{finding.end_frame} · "
+        f"{finding.start_s:.2f}–{finding.end_s:.2f} s"
+    )
 
 
 def page(title: str, body: str, csp: str = PAGE_CSP, script: str = "", poster: str = "") -> str:
-    poster_meta = f"<meta name=\"{POSTER_META}\" content=\"{poster}\">\n" if poster else ""
+    poster_meta = f'<meta name="{POSTER_META}" content="{poster}">\n' if poster else ""
     return (
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{h(csp)}\">\n{poster_meta}"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<meta name=\"generator\" content=\"vidlint {h(__version__)}\">\n"
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{h(csp)}">\n{poster_meta}'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="vidlint {h(__version__)}">\n'
         f"<title>{h(title)}</title>\n<style>\n{css()}</style>\n</head>\n<body>\n{body}\n"
-        f"{script}</body>\n</html>\n")
+        f"{script}</body>\n</html>\n"
+    )
 
 
 # -- frames -----------------------------------------------------------------------------------
+
 
 def filmstrip_indices(n: int, count: int = FILMSTRIP_FRAMES) -> list[int]:
     if n <= 0:
@@ -110,8 +117,10 @@ def filmstrip_indices(n: int, count: int = FILMSTRIP_FRAMES) -> list[int]:
 
 def with_frames(report: Report) -> list[Finding]:
     """The findings that get thumbnails: the most severe and confident first."""
-    ranked = sorted((f for f in report.findings if not about_context(f)),
-                    key=lambda f: (SEVERITIES.index(f.severity), -f.confidence, f.start_frame))
+    ranked = sorted(
+        (f for f in report.findings if not about_context(f)),
+        key=lambda f: (SEVERITIES.index(f.severity), -f.confidence, f.start_frame),
+    )
     return ranked[:MAX_FINDINGS_WITH_FRAMES]
 
 
@@ -124,8 +133,9 @@ def wanted_frames(report: Report) -> tuple[set[int], int]:
     return indices, THUMB_SIDE
 
 
-def load_frames(report: Report,
-                store: FrameStore | None = None) -> tuple[dict[int, np.ndarray], str]:
+def load_frames(
+    report: Report, store: FrameStore | None = None
+) -> tuple[dict[int, np.ndarray], str]:
     """Thumbnails by frame index (from ``store`` when writers share one), and why there are
     none if the clip cannot be read again."""
     indices, side = wanted_frames(report)
@@ -149,52 +159,81 @@ def reference_uri(report: Report) -> str:
 
 # -- per-clip page ------------------------------------------------------------------------------
 
+
 def header(report: Report, name: str) -> str:
     clip = report.clip
-    meta = " · ".join(part for part in (
-        f"{clip.get('width')}×{clip.get('height')}", f"{float(clip.get('fps') or 0):g} fps",
-        f"{clip.get('frame_count')} frames", f"{float(clip.get('duration_s') or 0):.2f} s",
-        str(clip.get("codec") or ""), "variable frame rate" if clip.get("vfr") else "") if part)
+    meta = " · ".join(
+        part
+        for part in (
+            f"{clip.get('width')}×{clip.get('height')}",
+            f"{float(clip.get('fps') or 0):g} fps",
+            f"{clip.get('frame_count')} frames",
+            f"{float(clip.get('duration_s') or 0):.2f} s",
+            str(clip.get("codec") or ""),
+            "variable frame rate" if clip.get("vfr") else "",
+        )
+        if part
+    )
     counts = report.counts()
     labels = {"error": "error", "warning": "warning", "info": "note"}
     tally = "".join(
-        f"<span class=\"badge {s}\">{counts[s]} {labels[s]}{'s' if counts[s] != 1 else ''}</span>"
-        for s in SEVERITIES)
+        f'<span class="badge {s}">{counts[s]} {labels[s]}{"s" if counts[s] != 1 else ""}</span>'
+        for s in SEVERITIES
+    )
     verdict = report.verdict
-    return (f"<header class=\"top {verdict}\">\n"
-            f"<div class=\"verdict {verdict}\">{h(verdict)}</div>\n"
-            f"<div class=\"score\" title=\"score 0-100\">{report.score}<small>/100</small></div>\n"
-            f"<div class=\"headline\"><h1>{h(name)}</h1>\n"
-            f"<div class=\"meta mono\">{h(clip.get('path'))}</div>\n"
-            f"<div class=\"meta\">{h(meta)}</div></div>\n"
-            f"<div class=\"tally\">{tally}</div>\n</header>\n")
+    return (
+        f'<header class="top {verdict}">\n'
+        f'<div class="verdict {verdict}">{h(verdict)}</div>\n'
+        f'<div class="score" title="score 0-100">{report.score}<small>/100</small></div>\n'
+        f'<div class="headline"><h1>{h(name)}</h1>\n'
+        f'<div class="meta mono">{h(clip.get("path"))}</div>\n'
+        f'<div class="meta">{h(meta)}</div></div>\n'
+        f'<div class="tally">{tally}</div>\n</header>\n'
+    )
 
 
 def context_section(report: Report) -> str:
-    labels = (("prompt", "Prompt"), ("negative_prompt", "Negative prompt"), ("mode", "Mode"),
-              ("generator", "Generator"), ("seed", "Seed"), ("reference", "Source image"))
-    rows = "".join(f"<dt>{h(label)}</dt><dd>{h(report.context[key])}</dd>\n"
-                   for key, label in labels if report.context.get(key) not in (None, ""))
+    labels = (
+        ("prompt", "Prompt"),
+        ("negative_prompt", "Negative prompt"),
+        ("mode", "Mode"),
+        ("generator", "Generator"),
+        ("seed", "Seed"),
+        ("reference", "Source image"),
+    )
+    rows = "".join(
+        f"<dt>{h(label)}</dt><dd>{h(report.context[key])}</dd>\n"
+        for key, label in labels
+        if report.context.get(key) not in (None, "")
+    )
     if not rows:
         return ""
     image = reference_uri(report)
-    figure = (f"<figure class=\"reference\"><img src=\"{image}\" alt=\"source image\">"
-              "<figcaption class=\"muted\">source image</figcaption></figure>" if image else "")
-    return (f"<section class=\"context\"><div><h2>Context</h2><dl>\n{rows}</dl></div>"
-            f"{figure}</section>\n")
+    figure = (
+        f'<figure class="reference"><img src="{image}" alt="source image">'
+        '<figcaption class="muted">source image</figcaption></figure>'
+        if image
+        else ""
+    )
+    return (
+        f'<section class="context"><div><h2>Context</h2><dl>\n{rows}</dl></div>{figure}</section>\n'
+    )
 
 
 def filmstrip_section(report: Report, frames: dict[int, np.ndarray], missing: str) -> str:
     if missing:
-        return (f"<section><h2>Filmstrip</h2><p class=\"note\">Frames not shown: {h(missing)}"
-                "</p></section>\n")
+        return (
+            f'<section><h2>Filmstrip</h2><p class="note">Frames not shown: {h(missing)}'
+            "</p></section>\n"
+        )
     worst: dict[int, str] = {}
     for finding in report.findings:
         if about_context(finding):
             continue
         for index in range(finding.start_frame, finding.end_frame + 1):
-            if index not in worst or (SEVERITIES.index(finding.severity)
-                                      < SEVERITIES.index(worst[index])):
+            if index not in worst or (
+                SEVERITIES.index(finding.severity) < SEVERITIES.index(worst[index])
+            ):
                 worst[index] = finding.severity
     times = report.frame_time_s
     figures = []
@@ -203,11 +242,16 @@ def filmstrip_section(report: Report, frames: dict[int, np.ndarray], missing: st
             continue
         thumb = jpeg_uri(shrink(frames[index], FILMSTRIP_SIDE))
         time_s = times[index] if index < len(times) else 0.0
-        figures.append(f"<figure class=\"{worst.get(index, '')}\"><img src=\"{thumb}\" "
-                       f"alt=\"frame {index}\"><figcaption>{index} · {time_s:.2f} s"
-                       "</figcaption></figure>")
-    return ("<section><h2>Filmstrip</h2><div class=\"filmstrip\">"
-            + "".join(figures) + "</div></section>\n")
+        figures.append(
+            f'<figure class="{worst.get(index, "")}"><img src="{thumb}" '
+            f'alt="frame {index}"><figcaption>{index} · {time_s:.2f} s'
+            "</figcaption></figure>"
+        )
+    return (
+        '<section><h2>Filmstrip</h2><div class="filmstrip">'
+        + "".join(figures)
+        + "</div></section>\n"
+    )
 
 
 def family_signals(report: Report) -> dict[str, list[str]]:
@@ -234,8 +278,11 @@ def timeline_section(report: Report) -> str:
     n = max(1, len(report.frame_index))
     signals = family_signals(report)
     frame_findings = [f for f in report.findings if not about_context(f)]
-    families = sorted({f.family for f in frame_findings} | (set(signals) - {"other"})
-                      | {k for k in report.badness if any(f.family == k for f in frame_findings)})
+    families = sorted(
+        {f.family for f in frame_findings}
+        | (set(signals) - {"other"})
+        | {k for k in report.badness if any(f.family == k for f in frame_findings)}
+    )
     if "other" in signals:
         families.append("other")
     if not families:
@@ -252,44 +299,53 @@ def timeline_section(report: Report) -> str:
     top = 4.0
     for family in lanes:
         y0 = top
-        parts.append(f"<text class=\"lane-name\" x=\"0\" y=\"{y0 + lane_h / 2 + 4:.1f}\">"
-                     f"{h(family)}</text>")
-        parts.append(f"<rect x=\"{left}\" y=\"{y0}\" width=\"{plot}\" height=\"{lane_h}\" "
-                     "fill=\"#f4f4f5\"/>")
+        parts.append(
+            f'<text class="lane-name" x="0" y="{y0 + lane_h / 2 + 4:.1f}">{h(family)}</text>'
+        )
+        parts.append(f'<rect x="{left}" y="{y0}" width="{plot}" height="{lane_h}" fill="#f4f4f5"/>')
         curve = report.badness.get(family)
         if not any(f.family == family for f in frame_findings):
-            parts.append(f"<text x=\"{left + 8}\" y=\"{y0 + lane_h / 2 + 4:.1f}\">no findings"
-                         "</text>")
+            parts.append(f'<text x="{left + 8}" y="{y0 + lane_h / 2 + 4:.1f}">no findings</text>')
         elif curve:
             points = [f"{x(0):.1f},{y0 + lane_h:.1f}"]
             for first, stop, value in steps(curve):
                 y = y0 + lane_h - lane_h * min(1.0, value)
                 points.append(f"{x(first):.1f},{y:.1f} {x(stop):.1f},{y:.1f}")
             points.append(f"{x(len(curve)):.1f},{y0 + lane_h:.1f}")
-            parts.append(f"<polygon points=\"{' '.join(points)}\" fill=\"#fca5a5\" "
-                         "fill-opacity=\"0.55\" stroke=\"none\"/>")
+            parts.append(
+                f'<polygon points="{" ".join(points)}" fill="#fca5a5" '
+                'fill-opacity="0.55" stroke="none"/>'
+            )
         for number, finding in enumerate(report.findings):
             if finding.family != family or about_context(finding):
                 continue
             x0 = x(finding.start_frame)
             w = max(3.0, x(finding.end_frame + 1) - x0)
             parts.append(
-                f"<a href=\"#finding-{number}\"><rect x=\"{x0:.1f}\" y=\"{y0 + 2}\" "
-                f"width=\"{w:.1f}\" height=\"8\" rx=\"2\" opacity=\"0.85\" "
-                f"fill=\"{SEVERITY_COLOR[finding.severity]}\"><title>{h(finding.code)} "
-                f"{h(finding.message)} ({h(span_text(finding))})</title></rect></a>")
+                f'<a href="#finding-{number}"><rect x="{x0:.1f}" y="{y0 + 2}" '
+                f'width="{w:.1f}" height="8" rx="2" opacity="0.85" '
+                f'fill="{SEVERITY_COLOR[finding.severity]}"><title>{h(finding.code)} '
+                f"{h(finding.message)} ({h(span_text(finding))})</title></rect></a>"
+            )
         top += lane_h + gap
     parts.append(axis(report, x, top, left, plot))
     height = top + 22
-    svg = (f"<svg viewBox=\"0 0 {width:.0f} {height:.0f}\" role=\"img\" "
-           f"aria-label=\"per-family badness timeline\">{''.join(parts)}</svg>")
-    legend = ("<div class=\"legend\"><span><i style=\"background:#fca5a5\"></i>badness "
-              "(worst finding: severity × confidence)</span>"
-              + "".join(f"<span><i style=\"background:{c}\"></i>{s}</span>"
-                        for s, c in SEVERITY_COLOR.items()) + "</div>")
-    details = "".join(signal_details(report, family, signals.get(family, []))
-                      for family in families)
-    return (f"<section class=\"timeline\"><h2>Timeline</h2>{svg}{legend}{details}</section>\n")
+    svg = (
+        f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
+        f'aria-label="per-family badness timeline">{"".join(parts)}</svg>'
+    )
+    legend = (
+        '<div class="legend"><span><i style="background:#fca5a5"></i>badness '
+        "(worst finding: severity × confidence)</span>"
+        + "".join(
+            f'<span><i style="background:{c}"></i>{s}</span>' for s, c in SEVERITY_COLOR.items()
+        )
+        + "</div>"
+    )
+    details = "".join(
+        signal_details(report, family, signals.get(family, [])) for family in families
+    )
+    return f'<section class="timeline"><h2>Timeline</h2>{svg}{legend}{details}</section>\n'
 
 
 def axis(report: Report, x: Any, top: float, left: float, plot: float) -> str:
@@ -299,11 +355,15 @@ def axis(report: Report, x: Any, top: float, left: float, plot: float) -> str:
     ticks = []
     for frame in range(0, n, step):
         time_s = times[frame] if frame < len(times) else 0.0
-        ticks.append(f"<line x1=\"{x(frame):.1f}\" x2=\"{x(frame):.1f}\" y1=\"{top - 6}\" "
-                     f"y2=\"{top}\" stroke=\"#a1a1aa\"/><text x=\"{x(frame) + 2:.1f}\" "
-                     f"y=\"{top + 12}\">{frame} · {time_s:.1f}s</text>")
-    return (f"<line x1=\"{left}\" x2=\"{left + plot}\" y1=\"{top}\" y2=\"{top}\" "
-            f"stroke=\"#a1a1aa\"/>" + "".join(ticks))
+        ticks.append(
+            f'<line x1="{x(frame):.1f}" x2="{x(frame):.1f}" y1="{top - 6}" '
+            f'y2="{top}" stroke="#a1a1aa"/><text x="{x(frame) + 2:.1f}" '
+            f'y="{top + 12}">{frame} · {time_s:.1f}s</text>'
+        )
+    return (
+        f'<line x1="{left}" x2="{left + plot}" y1="{top}" y2="{top}" '
+        f'stroke="#a1a1aa"/>' + "".join(ticks)
+    )
 
 
 def nice_step(raw: float) -> int:
@@ -337,9 +397,11 @@ def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
         y0 = len(rows) * row_h
         scale = (row_h - 6) / (hi - lo) if hi > lo else 0.0
         shade = "".join(
-            f"<rect x=\"{x(f.start_frame):.1f}\" y=\"{y0}\" "
-            f"width=\"{max(2.0, x(f.end_frame + 1) - x(f.start_frame)):.1f}\" height=\"{row_h}\" "
-            f"fill=\"{SEVERITY_COLOR[f.severity]}\" fill-opacity=\"0.15\"/>" for f in spans)
+            f'<rect x="{x(f.start_frame):.1f}" y="{y0}" '
+            f'width="{max(2.0, x(f.end_frame + 1) - x(f.start_frame)):.1f}" height="{row_h}" '
+            f'fill="{SEVERITY_COLOR[f.severity]}" fill-opacity="0.15"/>'
+            for f in spans
+        )
         lines: list[list[str]] = []
         points, gap = sparkline_points(values)
         last = -math.inf
@@ -349,22 +411,32 @@ def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
             y = y0 + row_h - 3 - (value - lo) * scale if scale else y0 + row_h / 2
             lines[-1].append(f"{x(position):.1f},{y:.1f}")
             last = position
-        paths = "".join(f"<polyline points=\"{' '.join(p)}\" fill=\"none\" stroke=\"#3f3f46\" "
-                        "stroke-width=\"1.2\"/>" for p in lines if len(p) > 1)
-        dots = "".join(f"<circle cx=\"{p[0].split(',')[0]}\" cy=\"{p[0].split(',')[1]}\" r=\"1.5\" "
-                       "fill=\"#3f3f46\"/>" for p in lines if len(p) == 1)
-        rows.append(f"<text x=\"0\" y=\"{y0 + 12:.1f}\" class=\"mono\">{h(key)}</text>"
-                    f"<text x=\"0\" y=\"{y0 + 25:.1f}\">{lo:.3g} – {hi:.3g}</text>"
-                    f"<rect x=\"{left}\" y=\"{y0}\" width=\"{plot}\" height=\"{row_h - 1}\" "
-                    f"fill=\"#fafafa\"/>{shade}{paths}{dots}")
+        paths = "".join(
+            f'<polyline points="{" ".join(p)}" fill="none" stroke="#3f3f46" stroke-width="1.2"/>'
+            for p in lines
+            if len(p) > 1
+        )
+        dots = "".join(
+            f'<circle cx="{p[0].split(",")[0]}" cy="{p[0].split(",")[1]}" r="1.5" fill="#3f3f46"/>'
+            for p in lines
+            if len(p) == 1
+        )
+        rows.append(
+            f'<text x="0" y="{y0 + 12:.1f}" class="mono">{h(key)}</text>'
+            f'<text x="0" y="{y0 + 25:.1f}">{lo:.3g} – {hi:.3g}</text>'
+            f'<rect x="{left}" y="{y0}" width="{plot}" height="{row_h - 1}" '
+            f'fill="#fafafa"/>{shade}{paths}{dots}'
+        )
     if not rows:
         return ""
     height = len(rows) * row_h
     # Closed: the lanes above are the overview; the signals are for digging into a finding.
     marked = f", {len(spans)} finding span(s) shaded" if spans else ""
-    return (f"<details><summary>{h(family)} signals ({len(rows)}{marked})</summary>"
-            f"<svg viewBox=\"0 0 {width:.0f} {height:.0f}\" role=\"img\" "
-            f"aria-label=\"{h(family)} signals\">{''.join(rows)}</svg></details>")
+    return (
+        f"<details><summary>{h(family)} signals ({len(rows)}{marked})</summary>"
+        f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
+        f'aria-label="{h(family)} signals">{"".join(rows)}</svg></details>'
+    )
 
 
 def steps(curve: Sequence[Any], max_steps: int = MAX_POINTS) -> list[tuple[int, int, float]]:
@@ -375,12 +447,16 @@ def steps(curve: Sequence[Any], max_steps: int = MAX_POINTS) -> list[tuple[int, 
     if n <= max_steps:
         return [(i, i + 1, float(v)) for i, v in enumerate(values)]
     edges = np.linspace(0, n, max_steps + 1).astype(int)
-    return [(int(a), int(b), float(values[a:b].max()))
-            for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return [
+        (int(a), int(b), float(values[a:b].max()))
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+        if b > a
+    ]
 
 
-def sparkline_points(values: np.ndarray,
-                     max_points: int = MAX_POINTS) -> tuple[list[tuple[float, float]], float]:
+def sparkline_points(
+    values: np.ndarray, max_points: int = MAX_POINTS
+) -> tuple[list[tuple[float, float]], float]:
     """(frame position, value) points of a signal and the frame distance that breaks its line.
     A long clip is reduced to the minimum and maximum of each of ``max_points`` buckets, so the
     page stays small (a 10-minute clip has 14,400 frames) and spikes stay visible."""
@@ -411,8 +487,10 @@ def thresholds_of(report: Report, code: str) -> list[tuple[str, Any, str]]:
         return []
     configured = report.config.get("thresholds", {}).get(code, {})
     reasons = rule.param_reasons()
-    return [(name, configured.get(name, default), reasons.get(name, ""))
-            for name, default in rule.defaults().items()]
+    return [
+        (name, configured.get(name, default), reasons.get(name, ""))
+        for name, default in rule.defaults().items()
+    ]
 
 
 def rule_summary(code: str) -> str:
@@ -450,49 +528,67 @@ def shot(rgb: np.ndarray | None, finding: Finding, caption: str) -> str:
     box = ""
     if finding.region is not None:
         r = finding.region
-        box = (f"<span class=\"region\" style=\"left:{100 * r.x:.2f}%;top:{100 * r.y:.2f}%;"
-               f"width:{100 * r.w:.2f}%;height:{100 * r.h:.2f}%\"></span>")
-    return (f"<figure><span class=\"shot\"><img src=\"{jpeg_uri(rgb)}\" alt=\"{h(caption)}\">"
-            f"{box}</span><figcaption>{h(caption)}</figcaption></figure>")
+        box = (
+            f'<span class="region" style="left:{100 * r.x:.2f}%;top:{100 * r.y:.2f}%;'
+            f'width:{100 * r.w:.2f}%;height:{100 * r.h:.2f}%"></span>'
+        )
+    return (
+        f'<figure><span class="shot"><img src="{jpeg_uri(rgb)}" alt="{h(caption)}">'
+        f"{box}</span><figcaption>{h(caption)}</figcaption></figure>"
+    )
 
 
-def finding_card(report: Report, number: int, finding: Finding,
-                 frames: dict[int, np.ndarray] | None) -> str:
+def finding_card(
+    report: Report, number: int, finding: Finding, frames: dict[int, np.ndarray] | None
+) -> str:
     images = ""
     if frames is not None:
         peak = finding.peak_frame
-        images = "<div class=\"frames\">" + shot(frames.get(peak - 1), finding,
-                                                 f"frame {peak - 1} (before)") + shot(
-            frames.get(peak), finding, f"frame {peak} (peak)") + "</div>"
+        images = (
+            '<div class="frames">'
+            + shot(frames.get(peak - 1), finding, f"frame {peak - 1} (before)")
+            + shot(frames.get(peak), finding, f"frame {peak} (peak)")
+            + "</div>"
+        )
     evidence = finding.to_dict()["evidence"]
-    evidence_rows = "".join(f"<tr><td>{h(k)}</td><td class=\"value\">{h(value_text(v))}</td></tr>"
-                            for k, v in evidence.items())
+    evidence_rows = "".join(
+        f'<tr><td>{h(k)}</td><td class="value">{h(value_text(v))}</td></tr>'
+        for k, v in evidence.items()
+    )
     threshold_rows = "".join(
-        f"<tr title=\"{h(why)}\"><td>{h(name)}</td><td class=\"value\">{h(value_text(value))}</td>"
-        f"<td class=\"muted\">{h(why)}</td></tr>" for name, value, why in thresholds_of(
-            report, finding.code))
+        f'<tr title="{h(why)}"><td>{h(name)}</td><td class="value">{h(value_text(value))}</td>'
+        f'<td class="muted">{h(why)}</td></tr>'
+        for name, value, why in thresholds_of(report, finding.code)
+    )
     tables = ""
     if evidence_rows:
         tables += f"<table><tr><th>evidence</th><th>value</th></tr>{evidence_rows}</table>"
     if threshold_rows:
-        tables += ("<details><summary class=\"muted\">thresholds in force</summary><table><tr>"
-                   "<th>parameter</th><th>value</th><th>why</th></tr>"
-                   f"{threshold_rows}</table></details>")
+        tables += (
+            '<details><summary class="muted">thresholds in force</summary><table><tr>'
+            "<th>parameter</th><th>value</th><th>why</th></tr>"
+            f"{threshold_rows}</table></details>"
+        )
     fix = fix_text(finding.fix)
-    fix_html = f"<div class=\"fix\">Fix: {fix}</div>" if fix else ""
+    fix_html = f'<div class="fix">Fix: {fix}</div>' if fix else ""
     summary = rule_summary(finding.code)
-    where = ("about the whole clip" if about_context(finding) else
-             f"{span_text(finding)} · peak {finding.peak_frame}")
-    return (f"<article class=\"finding {finding.severity}\" id=\"finding-{number}\">\n"
-            f"<header><span class=\"code\">{h(finding.code)}</span>"
-            f"<span class=\"mono muted\">{h(finding.name)}</span>"
-            f"<span class=\"badge {finding.severity}\">{h(finding.severity)}</span>"
-            f"<span class=\"where\">{h(where)} · "
-            f"confidence {finding.confidence:.2f}</span></header>\n"
-            f"<div class=\"message\">{h(finding.message)}</div>"
-            f"<div class=\"muted\">{h(summary)}</div>\n"
-            f"<div class=\"body\">{images}<div class=\"facts\">{tables}{fix_html}</div></div>\n"
-            "</article>\n")
+    where = (
+        "about the whole clip"
+        if about_context(finding)
+        else f"{span_text(finding)} · peak {finding.peak_frame}"
+    )
+    return (
+        f'<article class="finding {finding.severity}" id="finding-{number}">\n'
+        f'<header><span class="code">{h(finding.code)}</span>'
+        f'<span class="mono muted">{h(finding.name)}</span>'
+        f'<span class="badge {finding.severity}">{h(finding.severity)}</span>'
+        f'<span class="where">{h(where)} · '
+        f"confidence {finding.confidence:.2f}</span></header>\n"
+        f'<div class="message">{h(finding.message)}</div>'
+        f'<div class="muted">{h(summary)}</div>\n'
+        f'<div class="body">{images}<div class="facts">{tables}{fix_html}</div></div>\n'
+        "</article>\n"
+    )
 
 
 def findings_section(report: Report, frames: dict[int, np.ndarray]) -> str:
@@ -500,18 +596,23 @@ def findings_section(report: Report, frames: dict[int, np.ndarray]) -> str:
     own section)."""
     numbered = [(n, f) for n, f in enumerate(report.findings) if not about_context(f)]
     if not numbered:
-        return ("<section><h2>Findings in the frames</h2><p>None: every selected frame rule "
-                "passed.</p></section>\n")
+        return (
+            "<section><h2>Findings in the frames</h2><p>None: every selected frame rule "
+            "passed.</p></section>\n"
+        )
     shown = {id(f) for f in with_frames(report)}
-    cards = "".join(finding_card(report, number, f, frames if id(f) in shown else None)
-                    for number, f in numbered)
+    cards = "".join(
+        finding_card(report, number, f, frames if id(f) in shown else None)
+        for number, f in numbered
+    )
     note = ""
     missing = sum(1 for _, f in numbered if id(f) not in shown)
     if missing:
-        note = (f"<p class=\"note\">Thumbnails for the {len(shown)} most severe findings; "
-                f"{missing} more listed without frames.</p>")
-    return (f"<section><h2>Findings in the frames ({len(numbered)})</h2>{note}{cards}"
-            "</section>\n")
+        note = (
+            f'<p class="note">Thumbnails for the {len(shown)} most severe findings; '
+            f"{missing} more listed without frames.</p>"
+        )
+    return f"<section><h2>Findings in the frames ({len(numbered)})</h2>{note}{cards}</section>\n"
 
 
 def context_findings_section(report: Report) -> str:
@@ -519,39 +620,56 @@ def context_findings_section(report: Report) -> str:
     if not numbered:
         return ""
     cards = "".join(finding_card(report, number, f, None) for number, f in numbered)
-    return (f"<section><h2>Findings about the prompt and source ({len(numbered)})</h2>{cards}"
-            "</section>\n")
+    return (
+        f"<section><h2>Findings about the prompt and source ({len(numbered)})</h2>{cards}"
+        "</section>\n"
+    )
 
 
 def errors_section(report: Report) -> str:
     if not report.errors:
         return ""
-    items = "".join(f"<li>frame {h(e.get('frame'))}: {h(e.get('message'))}"
-                    f"{' (fatal)' if e.get('fatal') else ''}</li>" for e in report.errors)
+    items = "".join(
+        f"<li>frame {h(e.get('frame'))}: {h(e.get('message'))}"
+        f"{' (fatal)' if e.get('fatal') else ''}</li>"
+        for e in report.errors
+    )
     return f"<section><h2>Decode issues ({len(report.errors)})</h2><ul>{items}</ul></section>\n"
 
 
 def footer(report: Report) -> str:
     config = report.config
     timings = report.timings
-    return (f"<footer>vidlint {h(__version__)} · select {h(','.join(config.get('select', [])))}"
-            f" · ignore {h(','.join(config.get('ignore', [])) or '-')} · profile "
-            f"{h(config.get('profile', 'default'))} · checked in "
-            f"{h(timings.get('total_s', '?'))} s · sha256 "
-            f"<span class=\"mono\">{h(str(report.clip.get('sha256', ''))[:16])}</span></footer>")
+    return (
+        f"<footer>vidlint {h(__version__)} · select {h(','.join(config.get('select', [])))}"
+        f" · ignore {h(','.join(config.get('ignore', [])) or '-')} · profile "
+        f"{h(config.get('profile', 'default'))} · checked in "
+        f"{h(timings.get('total_s', '?'))} s · sha256 "
+        f'<span class="mono">{h(str(report.clip.get("sha256", ""))[:16])}</span></footer>'
+    )
 
 
 def render(report: Report, store: FrameStore | None = None) -> str:
     """The page; its pictures come from ``store`` when given (see :func:`write`)."""
     name = Path(str(report.clip.get("path", "clip"))).name
     frames, missing = load_frames(report, store)
-    body = ("<main>\n" + header(report, name) + context_section(report)
-            + filmstrip_section(report, frames, missing) + timeline_section(report)
-            + findings_section(report, frames) + context_findings_section(report)
-            + errors_section(report) + footer(report)
-            + "</main>")
-    return page(f"{report.verdict.upper()} {report.score} · {name} · vidlint", body,
-                poster=poster_uri(report, frames))
+    body = (
+        "<main>\n"
+        + header(report, name)
+        + context_section(report)
+        + filmstrip_section(report, frames, missing)
+        + timeline_section(report)
+        + findings_section(report, frames)
+        + context_findings_section(report)
+        + errors_section(report)
+        + footer(report)
+        + "</main>"
+    )
+    return page(
+        f"{report.verdict.upper()} {report.score} · {name} · vidlint",
+        body,
+        poster=poster_uri(report, frames),
+    )
 
 
 def poster_frame(report: Report) -> int:
@@ -616,59 +734,87 @@ def index_row(outcome: Any, out_dir: Path, families: list[str]) -> str:
     name = Path(outcome.path).name
     if page_path:
         href = quote(Path(os.path.relpath(page_path, out_dir)).as_posix())
-        clip = f"<a href=\"{h(href)}\">{h(name)}</a>"
+        clip = f'<a href="{h(href)}">{h(name)}</a>'
     else:
         clip = h(name)
-    detail = (f"<div class=\"muted\">{h(outcome.error)}</div>" if outcome.error
-              else f"<div class=\"muted mono\">{h(outcome.path)}</div>")
+    detail = (
+        f'<div class="muted">{h(outcome.error)}</div>'
+        if outcome.error
+        else f'<div class="muted mono">{h(outcome.path)}</div>'
+    )
     score = -1 if outcome.score is None else outcome.score
     poster = read_poster(page_path) if page_path else ""
-    image = (f"<img class=\"poster\" src=\"{poster}\" alt=\"\">" if poster
-             else "<span class=\"poster\"></span>")
+    image = (
+        f'<img class="poster" src="{poster}" alt="">' if poster else '<span class="poster"></span>'
+    )
     if page_path and poster:
-        image = f"<a href=\"{h(href)}\" tabindex=\"-1\">{image}</a>"
-    cells = [f"<td class=\"clip\" data-sort=\"{h(name.lower())}\"><div class=\"clip-cell\">"
-             f"{image}<div>{clip}{detail}</div></div></td>",
-             (f"<td data-sort=\"{VERDICT_ORDER.get(verdict, 1)}\">"
-              f"<span class=\"badge {verdict}\">{h(verdict)}</span></td>"),
-             f"<td class=\"num\" data-sort=\"{score}\">{'' if score < 0 else score}</td>"]
+        image = f'<a href="{h(href)}" tabindex="-1">{image}</a>'
+    cells = [
+        f'<td class="clip" data-sort="{h(name.lower())}"><div class="clip-cell">'
+        f"{image}<div>{clip}{detail}</div></div></td>",
+        (
+            f'<td data-sort="{VERDICT_ORDER.get(verdict, 1)}">'
+            f'<span class="badge {verdict}">{h(verdict)}</span></td>'
+        ),
+        f'<td class="num" data-sort="{score}">{"" if score < 0 else score}</td>',
+    ]
     for family in families:
         count = outcome.families.get(family, 0)
-        cells.append(f"<td class=\"num\" data-sort=\"{count}\">{count or ''}</td>")
+        cells.append(f'<td class="num" data-sort="{count}">{count or ""}</td>')
     counts = outcome.counts or {}
     for severity in SEVERITIES:
         count = counts.get(severity, 0)
-        cells.append(f"<td class=\"num\" data-sort=\"{count}\">{count or ''}</td>")
-    cells.append(f"<td class=\"num\" data-sort=\"{outcome.seconds}\">{outcome.seconds:.1f}</td>")
+        cells.append(f'<td class="num" data-sort="{count}">{count or ""}</td>')
+    cells.append(f'<td class="num" data-sort="{outcome.seconds}">{outcome.seconds:.1f}</td>')
     return "<tr>" + "".join(cells) + "</tr>"
 
 
 def render_index(result: Any, out_dir: Path) -> str:
-    outcomes = sorted(result.outcomes, key=lambda o: (
-        VERDICT_ORDER.get("error" if o.error else (o.verdict or "error"), 1),
-        o.score if o.score is not None else -1, o.path))
+    outcomes = sorted(
+        result.outcomes,
+        key=lambda o: (
+            VERDICT_ORDER.get("error" if o.error else (o.verdict or "error"), 1),
+            o.score if o.score is not None else -1,
+            o.path,
+        ),
+    )
     families = sorted({family for o in outcomes for family in o.families})
     headers = [("clip", "text", ""), ("verdict", "number", ""), ("score", "number", "num")]
     headers += [(family, "number", "num") for family in families]
-    headers += [("errors", "number", "num"), ("warnings", "number", "num"),
-                ("notes", "number", "num"), ("seconds", "number", "num")]
-    head = "".join(f"<th data-key=\"{h(key)}\" data-type=\"{kind}\" class=\"{cls}\">"
-                   f"<button type=\"button\">{h(key)}</button></th>"
-                   for key, kind, cls in headers)
+    headers += [
+        ("errors", "number", "num"),
+        ("warnings", "number", "num"),
+        ("notes", "number", "num"),
+        ("seconds", "number", "num"),
+    ]
+    head = "".join(
+        f'<th data-key="{h(key)}" data-type="{kind}" class="{cls}">'
+        f'<button type="button">{h(key)}</button></th>'
+        for key, kind, cls in headers
+    )
     rows = "\n".join(index_row(o, out_dir, families) for o in outcomes)
     verdicts = ["error" if o.error else o.verdict for o in outcomes]
-    totals = "".join(f"<span class=\"badge {key}\">{verdicts.count(key)} {key}</span>"
-                     for key in ("fail", "warn", "pass", "error") if verdicts.count(key))
-    body = (f"<main><header class=\"top\"><div class=\"headline\"><h1>vidlint review: "
-            f"{len(outcomes)} clip(s)</h1><div class=\"meta\">Click a column to sort; click a "
-            f"clip for its frames, timeline and findings.</div></div><div class=\"totals\">"
-            f"{totals}</div></header>\n<section><table class=\"clips\"><thead><tr>{head}</tr>"
-            f"</thead><tbody>\n{rows}\n</tbody></table></section>\n"
-            f"<footer>vidlint {h(__version__)}</footer></main>")
+    totals = "".join(
+        f'<span class="badge {key}">{verdicts.count(key)} {key}</span>'
+        for key in ("fail", "warn", "pass", "error")
+        if verdicts.count(key)
+    )
+    body = (
+        f'<main><header class="top"><div class="headline"><h1>vidlint review: '
+        f'{len(outcomes)} clip(s)</h1><div class="meta">Click a column to sort; click a '
+        f'clip for its frames, timeline and findings.</div></div><div class="totals">'
+        f'{totals}</div></header>\n<section><table class="clips"><thead><tr>{head}</tr>'
+        f"</thead><tbody>\n{rows}\n</tbody></table></section>\n"
+        f"<footer>vidlint {h(__version__)}</footer></main>"
+    )
     nonce = secrets.token_urlsafe(16)
     csp = f"{PAGE_CSP}; script-src 'nonce-{nonce}'"
-    return page(f"vidlint review · {len(outcomes)} clip(s)", body, csp=csp,
-                script=f"<script nonce=\"{nonce}\">{SORT_SCRIPT}</script>\n")
+    return page(
+        f"vidlint review · {len(outcomes)} clip(s)",
+        body,
+        csp=csp,
+        script=f'<script nonce="{nonce}">{SORT_SCRIPT}</script>\n',
+    )
 
 
 def write_batch(result: Any, out_dir: Path) -> Path:

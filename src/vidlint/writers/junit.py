@@ -26,26 +26,40 @@ def xml_text(text: Any) -> str:
 
 
 def span(finding: Finding) -> str:
-    frames = (f"frame {finding.start_frame}" if finding.start_frame == finding.end_frame
-              else f"frames {finding.start_frame}-{finding.end_frame}")
+    frames = (
+        f"frame {finding.start_frame}"
+        if finding.start_frame == finding.end_frame
+        else f"frames {finding.start_frame}-{finding.end_frame}"
+    )
     return f"{frames}, {finding.start_s:.2f}-{finding.end_s:.2f} s"
 
 
 def finding_line(finding: Finding) -> str:
-    return (f"{finding.code} {finding.name} [{finding.severity}] {finding.message} "
-            f"({span(finding)}, confidence {finding.confidence:.2f})")
+    return (
+        f"{finding.code} {finding.name} [{finding.severity}] {finding.message} "
+        f"({span(finding)}, confidence {finding.confidence:.2f})"
+    )
 
 
 def testcase(report: Report) -> ET.Element:
     path = xml_text(report.clip["path"])
-    case = ET.Element("testcase", {
-        "classname": SUITE, "name": path, "file": path,
-        "time": f"{float(report.timings.get('total_s', 0.0)):.3f}"})
+    case = ET.Element(
+        "testcase",
+        {
+            "classname": SUITE,
+            "name": path,
+            "file": path,
+            "time": f"{float(report.timings.get('total_s', 0.0)):.3f}",
+        },
+    )
     for finding in report.findings:
         if finding.severity != "error":
             continue
-        failure = ET.SubElement(case, "failure", {
-            "type": finding.code, "message": xml_text(f"{finding.code} {finding.message}")})
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {"type": finding.code, "message": xml_text(f"{finding.code} {finding.message}")},
+        )
         evidence = ", ".join(f"{k}={v}" for k, v in finding.to_dict()["evidence"].items())
         failure.text = xml_text(f"{finding_line(finding)}\nevidence: {evidence}")
     for error in report.errors:
@@ -58,8 +72,10 @@ def testcase(report: Report) -> ET.Element:
 
 
 def error_case(path: str, message: str) -> ET.Element:
-    case = ET.Element("testcase", {"classname": SUITE, "name": xml_text(path),
-                                   "file": xml_text(path), "time": "0.000"})
+    case = ET.Element(
+        "testcase",
+        {"classname": SUITE, "name": xml_text(path), "file": xml_text(path), "time": "0.000"},
+    )
     ET.SubElement(case, "error", {"message": xml_text(message)})
     return case
 
@@ -69,8 +85,13 @@ def document(cases: list[ET.Element]) -> bytes:
     failures = sum(1 for c in cases if c.find("failure") is not None)
     errors = sum(1 for c in cases if c.find("error") is not None)
     seconds = sum(float(c.get("time", 0.0)) for c in cases)
-    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors),
-              "skipped": "0", "time": f"{seconds:.3f}"}
+    counts = {
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": "0",
+        "time": f"{seconds:.3f}",
+    }
     root = ET.Element("testsuites", {"name": SUITE, **counts})
     suite = ET.SubElement(root, "testsuite", {"name": SUITE, **counts})
     suite.extend(cases)

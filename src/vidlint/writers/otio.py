@@ -24,8 +24,25 @@ from vidlint.report.model import Finding, Report
 
 SUFFIX = ".otio"
 
-TIMELINE_RATES = (16.0, 18.0, 24000 / 1001, 24.0, 25.0, 30000 / 1001, 30.0, 48000 / 1001, 48.0,
-                  50.0, 60000 / 1001, 60.0, 72.0, 96.0, 100.0, 120000 / 1001, 120.0)
+TIMELINE_RATES = (
+    16.0,
+    18.0,
+    24000 / 1001,
+    24.0,
+    25.0,
+    30000 / 1001,
+    30.0,
+    48000 / 1001,
+    48.0,
+    50.0,
+    60000 / 1001,
+    60.0,
+    72.0,
+    96.0,
+    100.0,
+    120000 / 1001,
+    120.0,
+)
 """Timeline frame rates DaVinci Resolve offers in its project settings (a superset of Premiere's
 common sequence presets)."""
 DEFAULT_TIMELINE_RATE = 24.0
@@ -34,8 +51,11 @@ rate of generated video."""
 TIMELINE_START_S = 3600.0
 """Timelines start at 01:00:00:00, the default start timecode of Resolve and Premiere sequences."""
 
-MARKER_COLORS = {"error": otio.schema.MarkerColor.RED, "warning": otio.schema.MarkerColor.YELLOW,
-                 "info": otio.schema.MarkerColor.BLUE}
+MARKER_COLORS = {
+    "error": otio.schema.MarkerColor.RED,
+    "warning": otio.schema.MarkerColor.YELLOW,
+    "info": otio.schema.MarkerColor.BLUE,
+}
 
 
 def timeline_rate(fps: float) -> float:
@@ -70,24 +90,38 @@ def marker_name(finding: Finding) -> str:
 
 
 def marker_comment(finding: Finding) -> str:
-    span = (f"frame {finding.start_frame}" if finding.start_frame == finding.end_frame
-            else f"frames {finding.start_frame}-{finding.end_frame}")
-    return (f"{finding.name} ({finding.severity}, confidence {finding.confidence:.2f}); "
-            f"{span}, peak {finding.peak_frame}")
+    span = (
+        f"frame {finding.start_frame}"
+        if finding.start_frame == finding.end_frame
+        else f"frames {finding.start_frame}-{finding.end_frame}"
+    )
+    return (
+        f"{finding.name} ({finding.severity}, confidence {finding.confidence:.2f}); "
+        f"{span}, peak {finding.peak_frame}"
+    )
 
 
 def make_marker(report: Report, finding: Finding, rate: float) -> otio.schema.Marker:
     start, count = marker_frames(report, finding, rate)
-    marked = otio.opentime.TimeRange(otio.opentime.RationalTime(start, rate),
-                                     otio.opentime.RationalTime(count, rate))
+    marked = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(start, rate), otio.opentime.RationalTime(count, rate)
+    )
     comment = marker_comment(finding)
     return otio.schema.Marker(
-        name=marker_name(finding), marked_range=marked, color=MARKER_COLORS[finding.severity],
+        name=marker_name(finding),
+        marked_range=marked,
+        color=MARKER_COLORS[finding.severity],
         comment=comment,
         metadata={
-            "vidlint": {"code": finding.code, "name": finding.name, "severity": finding.severity,
-                        "start_frame": finding.start_frame, "end_frame": finding.end_frame,
-                        "peak_frame": finding.peak_frame, "confidence": finding.confidence},
+            "vidlint": {
+                "code": finding.code,
+                "name": finding.name,
+                "severity": finding.severity,
+                "start_frame": finding.start_frame,
+                "end_frame": finding.end_frame,
+                "peak_frame": finding.peak_frame,
+                "confidence": finding.confidence,
+            },
             "fcp_xml": {"comment": comment},
         },
     )
@@ -98,22 +132,34 @@ def build_timeline(report: Report, sequence_markers: bool = False) -> otio.schem
     marker on the timeline itself (what Premiere keeps from an FCP7 XML import)."""
     path = Path(report.clip["path"])
     rate = timeline_rate(float(report.clip.get("fps") or 0.0))
-    length = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                     otio.opentime.RationalTime(clip_frames(report, rate), rate))
-    reference = otio.schema.ExternalReference(target_url=path.resolve().as_uri(),
-                                              available_range=length)
-    clip = otio.schema.Clip(name=path.name, media_reference=reference, source_range=length,
-                            metadata={"vidlint": {"verdict": report.verdict,
-                                                  "score": report.score,
-                                                  "fps": report.clip.get("fps"),
-                                                  "sha256": report.clip.get("sha256")}})
+    length = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, rate),
+        otio.opentime.RationalTime(clip_frames(report, rate), rate),
+    )
+    reference = otio.schema.ExternalReference(
+        target_url=path.resolve().as_uri(), available_range=length
+    )
+    clip = otio.schema.Clip(
+        name=path.name,
+        media_reference=reference,
+        source_range=length,
+        metadata={
+            "vidlint": {
+                "verdict": report.verdict,
+                "score": report.score,
+                "fps": report.clip.get("fps"),
+                "sha256": report.clip.get("sha256"),
+            }
+        },
+    )
     for finding in report.findings:
         clip.markers.append(make_marker(report, finding, rate))
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     track.append(clip)
     timeline = otio.schema.Timeline(
         name=f"vidlint {path.name}",
-        global_start_time=otio.opentime.RationalTime(round(TIMELINE_START_S * rate), rate))
+        global_start_time=otio.opentime.RationalTime(round(TIMELINE_START_S * rate), rate),
+    )
     timeline.tracks.append(track)
     if sequence_markers:
         for finding in report.findings:
@@ -121,8 +167,9 @@ def build_timeline(report: Report, sequence_markers: bool = False) -> otio.schem
     return timeline
 
 
-def write_timeline(timeline: otio.schema.Timeline, path: Path, adapter: str,
-                   **options: Any) -> Path:
+def write_timeline(
+    timeline: otio.schema.Timeline, path: Path, adapter: str, **options: Any
+) -> Path:
     """Serialize with an OTIO adapter, then write atomically."""
     try:
         text = otio.adapters.write_to_string(timeline, adapter_name=adapter, **options)
