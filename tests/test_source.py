@@ -17,7 +17,7 @@ from vidlint.config import load_config
 from vidlint.errors import InputError
 from vidlint.pipeline import Checker
 from vidlint.report.schema import validate
-from vidlint.source import check_source
+from vidlint import check_source
 from vidlint.synth.scene import texture
 
 skimage_data = pytest.importorskip("skimage.data")  # the sample photo; in the test extra

@@ -602,10 +602,13 @@ def test_frame_store_refuses_a_changed_clip_to_every_writer(flawed):
 def test_a_batch_reads_and_decodes_a_real_clip_once_after_its_check(
     shared_clips, tmp_path, decodes, file_reads
 ):
-    """PIA's GIF (a cut at frame 1): the cache key reads the clip for its sha256; the check and
-    the writers reuse it, and the writers share one decode."""
+    """PIA's GIF (REF001, its first frame departs from the source image, made an error so that
+    the contact sheet is written too): the cache key reads the clip for its sha256; the check
+    and the writers reuse it, and the writers share one decode."""
     clip = shared_clips / "gen_i2v_pia_boy_waving_hand.gif"
-    config = load_config().with_options(select=["TMP", "REF"], formats=FRAME_FORMATS)
+    config = load_config().with_options(
+        select=["TMP", "REF"], formats=FRAME_FORMATS, rules={"REF001": {"severity": "error"}}
+    )
     outcome = run_batch([clip], config, tmp_path, engine="serial").outcomes[0]
     assert outcome.verdict == "fail" and set(outcome.reports) == set(FRAME_FORMATS)
     assert file_reads.count(clip) == 1
@@ -615,8 +618,8 @@ def test_a_batch_reads_and_decodes_a_real_clip_once_after_its_check(
     with open_clip(clip) as opened:
         direct = {f.index: f.rgb.copy() for f in opened.frames() if f.index <= 1}
     folder = Path(outcome.reports["frames"])
-    cut = np.asarray(Image.open(folder / frames.frame_file("TMP003", 1)))
-    assert np.array_equal(cut, direct[1]) and not np.array_equal(cut, direct[0])
+    first = np.asarray(Image.open(folder / frames.frame_file("REF001", 0)))
+    assert np.array_equal(first, direct[0]) and not np.array_equal(first, direct[1])
 
 
 def test_a_file_changed_in_place_is_read_again(tmp_path, monkeypatch, file_reads):

@@ -246,7 +246,7 @@ def rules(
     family: Annotated[Optional[str], typer.Argument(help="Only this family, e.g. TMP.")] = None,
 ) -> None:
     """List every rule with its default thresholds and why."""
-    from vidlint.rules import FAMILY_TITLES, load_rules
+    from vidlint.rules import family_titles, load_rules
 
     table = Table(show_lines=False, box=None, pad_edge=False)
     for column in ("code", "name", "severity", "what", "defaults"):
@@ -257,12 +257,8 @@ def rules(
         defaults = ", ".join(f"{k}={v}" for k, v in rule.defaults().items())
         table.add_row(code, rule.name, rule.severity, rule.summary, defaults)
     out.print(table)
-    families = sorted({code[:3] for code in load_rules()})
-    out.print(
-        "[dim]families: "
-        + ", ".join(f"{f} {FAMILY_TITLES.get(f, '')}" for f in families)
-        + "[/dim]"
-    )
+    titles = family_titles()
+    out.print("[dim]families: " + ", ".join(f"{f} {titles[f]}" for f in sorted(titles)) + "[/dim]")
 
 
 @app.command()

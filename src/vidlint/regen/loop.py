@@ -184,13 +184,11 @@ class Fixer:
             rung,
             parent_report=f"{job}#{base.attempt}",
             clean_frame=clean_frame,
-            config=self.config,
+            checker=self.checker,
         )
-        from vidlint.rules.prompt import lint_prompt
-
         lint = [
             {"code": f.code, "severity": f.severity, "message": f.message}
-            for f in lint_prompt(request.context(), self.config)
+            for f in self.checker.check_prompt(request.context())
         ]
         self.store.add_attempt(
             job, number, "regen", PLANNED, request.to_dict(), request.idempotency_key

@@ -1,7 +1,7 @@
 """SRC: a source image that image-to-video will only make worse (pre-flight).
 
-These rules judge one still image, not frames: they read ``signals.meta["source"]`` (the
-measurements of :func:`vidlint.source.measure_image`) and report on frame 0. They run from
+These rules judge one still image, not frames: they read the source analyzer's output (the
+:class:`~vidlint.analyzers.source.SourceMeasures` of the image) and report on frame 0. They run from
 ``vidlint check-source IMAGE`` and, for a clip with a reference image, inside ``vidlint check``.
 """
 
@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from vidlint.analyzers.base import param
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.analyzers.source import SourceMeasures
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
+from vidlint.settings import param
 
-SOURCE_FIX = {"params": {"source_image": "replace"}}
+family("SRC", "source image")
+
+SOURCE_FIX = Fix(why="a weak source image: replace it; regenerating only reseeds")
 
 
-def measures(data: RuleInput) -> dict[str, Any]:
-    return data.signals.meta.get("source", {})
+def measures(data: RuleInput) -> SourceMeasures:
+    found = data.output(SourceMeasures)
+    assert found is not None, "the SRC rules require the source analyzer"
+    return found
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class BlurParams:
     severity="warning",
     requires=["source"],
     params=BlurParams,
-    fix={**SOURCE_FIX, "prompt_add": ["sharp focus"]},
+    fix=SOURCE_FIX,
 )
 def blurry_source(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     """The source image is blurry.
@@ -61,13 +65,13 @@ def blurry_source(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
         before generation.
     """
     m = measures(data)
-    if m and m["sharpness"] < p.min_sharpness:
+    if m.sharpness < p.min_sharpness:
         yield Hit(
             0,
             0,
-            f"source image is blurry (sharpness {m['sharpness']:.1f} < {p.min_sharpness:g})",
-            confidence=min(1.0, 0.5 + (p.min_sharpness - m["sharpness"]) / p.min_sharpness),
-            evidence={"sharpness": m["sharpness"], "threshold": p.min_sharpness},
+            f"source image is blurry (sharpness {m.sharpness:.1f} < {p.min_sharpness:g})",
+            confidence=min(1.0, 0.5 + (p.min_sharpness - m.sharpness) / p.min_sharpness),
+            evidence={"sharpness": m.sharpness, "threshold": p.min_sharpness},
         )
 
 
@@ -87,7 +91,7 @@ class SizeParams:
     severity="warning",
     requires=["source"],
     params=SizeParams,
-    fix={**SOURCE_FIX, "params": {"source_image": "larger"}},
+    fix=SOURCE_FIX,
 )
 def source_too_small(data: RuleInput, p: SizeParams) -> Iterator[Hit]:
     """The source image is too small for the output resolution.
@@ -110,19 +114,18 @@ def source_too_small(data: RuleInput, p: SizeParams) -> Iterator[Hit]:
         Use a source at least as large as the output; generate or export it at full size.
     """
     m = measures(data)
-    if m and m["upscale"] > p.max_upscale:
-        target = "x".join(map(str, m["target"]))
+    if m.upscale > p.max_upscale:
+        target = "x".join(map(str, m.target))
         yield Hit(
             0,
             0,
-            f"source image {m['width']}x{m['height']} must be enlarged "
-            f"{m['upscale']:.1f}x for {target}",
-            confidence=min(1.0, 0.5 + (m["upscale"] - p.max_upscale) / p.max_upscale),
+            f"source image {m.width}x{m.height} must be enlarged {m.upscale:.1f}x for {target}",
+            confidence=min(1.0, 0.5 + (m.upscale - p.max_upscale) / p.max_upscale),
             evidence={
-                "width": m["width"],
-                "height": m["height"],
-                "target": m["target"],
-                "upscale": m["upscale"],
+                "width": m.width,
+                "height": m.height,
+                "target": m.target,
+                "upscale": m.upscale,
                 "max_upscale": p.max_upscale,
             },
         )
@@ -154,7 +157,7 @@ class NoiseParams:
     severity="warning",
     requires=["source"],
     params=NoiseParams,
-    fix={**SOURCE_FIX, "negative_prompt": ["noise", "grain", "jpeg artifacts"]},
+    fix=SOURCE_FIX,
 )
 def noisy_source(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     """The source image is noisy or heavily compressed.
@@ -180,24 +183,22 @@ def noisy_source(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     if not m:
         return
     problems = []
-    if m["noise"] > p.max_noise:
-        problems.append(f"noisy: sigma {m['noise']:.1f} > {p.max_noise:g}")
-    if m["blockiness"] > p.max_blockiness and m["block_excess"] > p.min_block_excess:
-        problems.append(
-            f"heavily compressed: blockiness {m['blockiness']:.2f} > {p.max_blockiness:g}"
-        )
+    if m.noise > p.max_noise:
+        problems.append(f"noisy: sigma {m.noise:.1f} > {p.max_noise:g}")
+    if m.blockiness > p.max_blockiness and m.block_excess > p.min_block_excess:
+        problems.append(f"heavily compressed: blockiness {m.blockiness:.2f} > {p.max_blockiness:g}")
     if problems:
-        worst = max(m["noise"] / p.max_noise, m["blockiness"] / p.max_blockiness)
+        worst = max(m.noise / p.max_noise, m.blockiness / p.max_blockiness)
         yield Hit(
             0,
             0,
             "source image is " + "; ".join(problems),
             confidence=min(1.0, worst - 0.5),
             evidence={
-                "noise": m["noise"],
+                "noise": m.noise,
                 "max_noise": p.max_noise,
-                "blockiness": m["blockiness"],
-                "block_excess": m["block_excess"],
+                "blockiness": m.blockiness,
+                "block_excess": m.block_excess,
                 "max_blockiness": p.max_blockiness,
             },
         )
@@ -219,7 +220,7 @@ class ClutterParams:
     severity="info",
     requires=["source"],
     params=ClutterParams,
-    fix={**SOURCE_FIX, "prompt_add": ["clear subject", "simple background"]},
+    fix=SOURCE_FIX,
 )
 def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
     """The source image has no clear subject: attention is spread over many regions.
@@ -242,19 +243,19 @@ def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
         Frame one subject against a simpler or defocused background; crop closer.
     """
     m = measures(data)
-    if m and m["saliency_concentration"] < p.min_concentration:
+    if m.saliency_concentration < p.min_concentration:
         yield Hit(
             0,
             0,
             f"no clear subject (strongest region holds "
-            f"{m['saliency_concentration']:.0%} of the saliency, {m['salient_regions']} "
+            f"{m.saliency_concentration:.0%} of the saliency, {m.salient_regions} "
             "regions)",
             confidence=min(
-                1.0, 0.5 + (p.min_concentration - m["saliency_concentration"]) / p.min_concentration
+                1.0, 0.5 + (p.min_concentration - m.saliency_concentration) / p.min_concentration
             ),
             evidence={
-                "concentration": m["saliency_concentration"],
-                "regions": m["salient_regions"],
+                "concentration": m.saliency_concentration,
+                "regions": m.salient_regions,
                 "threshold": p.min_concentration,
             },
         )
