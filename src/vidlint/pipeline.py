@@ -12,7 +12,7 @@ import numpy as np
 
 from vidlint.analyzers import ANALYZERS
 from vidlint.config import Config, load_config
-from vidlint.decode import open_clip
+from vidlint.decode import open_clip, open_frames
 from vidlint.errors import DecodeError, InputError
 from vidlint.gpu import device_label, pipeline_device
 from vidlint.report.model import SEVERITY_WEIGHT, Finding, Report
@@ -38,8 +38,28 @@ class Checker:
         config = self.config.for_clip(path)
         context = complete_context(path, dict(context or {}))
         started = time.perf_counter()
+        clip = open_clip(path, decoder=config.decoder, short_side=config.working_short_side)
+        return self._check(clip, config, context, started)
+
+    def check_frames(
+        self,
+        frames: np.ndarray,
+        fps: float,
+        context: dict[str, Any] | None = None,
+        name: str = "frames",
+    ) -> Report:
+        """Check frames held in memory (RGB uint8, N x H x W x 3) as a clip at ``fps``; ``name``
+        stands for its path in the report."""
+        context = {k: v for k, v in dict(context or {}).items() if v is not None}
+        context.setdefault("mode", "i2v" if context.get("reference") else "t2v")
+        started = time.perf_counter()
+        clip = open_frames(frames, fps, name, short_side=self.config.working_short_side)
+        return self._check(clip, self.config, context, started)
+
+    def _check(self, clip: Any, config: Config, context: dict[str, Any], started: float) -> Report:
+        path = Path(clip.info.path)
         rules = config.enabled_rules()
-        with open_clip(path, decoder=config.decoder, short_side=config.working_short_side) as clip:
+        with clip:
             analyzers = self._analyzers(rules, config, clip.info, context)
             timings = {name: 0.0 for name in analyzers}
             times: list[float] = []
