@@ -11,6 +11,7 @@ from typing import Any
 
 from vidlint.backends.synthetic import SyntheticBackend
 from vidlint.regen import Fixer, RegenSettings
+from vidlint.synth import Artifact
 
 PROMPT = "a few colourful balls roll across a textured floor"
 FAST = RegenSettings(
@@ -20,6 +21,18 @@ FAST = RegenSettings(
     max_poll_interval_s=0.02,
     submit_tries=3,
 )
+
+
+def failing_clip(synth_clip) -> Path:
+    """A small clip that fails TMP: a freeze and a cut (rendered once per session)."""
+    return synth_clip(
+        "backend_bad",
+        artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)],
+        seed=1,
+        width=160,
+        height=120,
+        frames=48,
+    )
 
 
 class Generator:

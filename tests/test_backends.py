@@ -28,9 +28,8 @@ from vidlint.backends.http import HttpBackend
 from vidlint.config import build_config
 from vidlint.errors import BackendError, ConfigError
 from vidlint.regen import RegenRequest
-from vidlint.synth import Artifact
 
-from .loopback import FAST, PROMPT, Generator, Handler, Server, regens, run_loop
+from .loopback import FAST, PROMPT, Generator, Handler, Server, failing_clip, regens, run_loop
 
 SECRET = "whsec_" + base64.b64encode(b"vidlint-test-secret-0123456789ab").decode()
 
@@ -149,14 +148,7 @@ def service(generator):
 
 @pytest.fixture(scope="module")
 def bad_clip(synth_clip) -> Path:
-    return synth_clip(
-        "backend_bad",
-        artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)],
-        seed=1,
-        width=160,
-        height=120,
-        frames=48,
-    )
+    return failing_clip(synth_clip)
 
 
 @pytest.fixture(autouse=True)

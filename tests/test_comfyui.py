@@ -17,10 +17,9 @@ from vidlint.config import build_config
 from vidlint.decode import open_clip
 from vidlint.errors import BackendError, ConfigError
 from vidlint.regen import RegenRequest
-from vidlint.synth import Artifact
 
 from .comfy_fake import DATA, ComfyState, FakeComfy
-from .loopback import FAST, PROMPT, Generator, Server, regens, run_loop
+from .loopback import FAST, PROMPT, Generator, Server, failing_clip, regens, run_loop
 
 LOOP = dataclasses.replace(FAST, salvage=False)  # every rung regenerates, none trims
 ALL_PROBLEMS = ["stall", "cut", "decay", "blank"]
@@ -39,14 +38,7 @@ TEMPLATES = {
 
 @pytest.fixture(scope="module")
 def bad_clip(synth_clip) -> Path:
-    return synth_clip(
-        "backend_bad",
-        artifacts=[Artifact("freeze", 7, 12), Artifact("cut", 33)],
-        seed=1,
-        width=160,
-        height=120,
-        frames=48,
-    )
+    return failing_clip(synth_clip)
 
 
 def fake_comfy(tmp_path: Path, problems: list[str] | None = None) -> tuple[Server, ComfyState]:
