@@ -12,7 +12,7 @@ import numpy as np
 
 from vidlint.analyzers import ANALYZERS
 from vidlint.config import Config, load_config
-from vidlint.decode import open_clip, open_frames
+from vidlint.decode import Clip, open_clip, open_frames
 from vidlint.errors import DecodeError, InputError
 from vidlint.gpu import device_label, pipeline_device
 from vidlint.report.model import SEVERITY_WEIGHT, Finding, Report
@@ -56,7 +56,7 @@ class Checker:
         clip = open_frames(frames, fps, name, short_side=self.config.working_short_side)
         return self._check(clip, self.config, context, started)
 
-    def _check(self, clip: Any, config: Config, context: dict[str, Any], started: float) -> Report:
+    def _check(self, clip: Clip, config: Config, context: dict[str, Any], started: float) -> Report:
         path = Path(clip.info.path)
         rules = config.enabled_rules()
         with clip:

@@ -45,7 +45,10 @@ from vidlint.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
 
-REQUIRED = ("prompt", "seed")
+REQUIRED = {
+    "prompt": "a text encoder behind a sampler's positive input",
+    "seed": "a literal seed or noise_seed input",
+}
 DEFAULT_FPS = 16.0
 """Wan's rate (``sample_fps = 16``), for a workflow whose video node names none."""
 DEFAULTS: dict[str, Any] = {
@@ -107,10 +110,6 @@ class ComfyUIBackend:
         self.client = httpx.Client(
             timeout=float(self.settings["timeout_s"]), transport=transport, follow_redirects=False
         )
-
-    @property
-    def workflow(self) -> dict[str, Any]:
-        return self.t2v.graph
 
     def skipped_rungs(self) -> dict[str, str]:
         """The ladder rungs these workflows cannot apply, with the reason (the loop skips them
@@ -222,9 +221,9 @@ class ComfyUIBackend:
         path = Path(path_text)
         graph = _load_workflow(path)
         found = map_workflow(graph, overrides)
-        for field in REQUIRED:
+        for field, what in REQUIRED.items():
             if not found[field]:
-                how = overrides.get(field) or "a sampler's positive input and its seed"
+                how = overrides.get(field) or what
                 raise ConfigError(
                     f"no node in the workflow matches backend.comfyui.inputs.{field} ({how})",
                     path,
@@ -297,11 +296,11 @@ class ComfyUIBackend:
             return JobStatus(RUNNING)
         outputs = []
         wanted = self.settings["output_node"]
+        sent = entry.get("prompt")  # [number, prompt_id, graph, extra_data, outputs]
+        graph = sent[2] if isinstance(sent, list) and len(sent) > 2 else self.t2v.graph
+        graph = graph if isinstance(graph, dict) else {}
         for node_id, ui in (entry.get("outputs") or {}).items():
-            if (
-                wanted
-                and (self.workflow.get(node_id, {}).get("_meta") or {}).get("title") != wanted
-            ):
+            if wanted and (graph.get(node_id, {}).get("_meta") or {}).get("title") != wanted:
                 continue
             for key in OUTPUT_LISTS:
                 for item in (ui or {}).get(key) or []:
