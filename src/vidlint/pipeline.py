@@ -19,7 +19,7 @@ from vidlint.analyzers.base import Analyzer
 from vidlint.analyzers.reference import image_size
 from vidlint.analyzers.source import DEFAULT_TARGET
 from vidlint.config import Config, load_config
-from vidlint.decode import ClipInfo, DecodeIssue, open_clip, sha256_file
+from vidlint.decode import Clip, ClipInfo, DecodeIssue, open_clip, open_frames, sha256_file
 from vidlint.errors import DecodeError, InputError
 from vidlint.gpu import device_label, pipeline_device
 from vidlint.report.model import SEVERITY_WEIGHT, Finding, Report
@@ -65,9 +65,27 @@ class Checker:
         path = Path(path)
         config = self.config.for_clip(path)
         context = complete_context(path, dict(context or {}))
+        clip = open_clip(path, decoder=config.decoder, short_side=config.working_short_side)
         rules = config.enabled_rules()
-        measured = self._measure_clip(path, rules, config, context)
+        measured = self._measure(clip, rules, config, context)
         return self._report(measured, rules, config, context, started)
+
+    def check_frames(
+        self,
+        frames: np.ndarray,
+        fps: float,
+        context: Mapping[str, Any] | None = None,
+        name: str = "frames",
+    ) -> Report:
+        """Check frames held in memory (RGB uint8, N x H x W x 3) as a clip at ``fps``; ``name``
+        stands for its path in the report."""
+        started = time.perf_counter()
+        context = {k: v for k, v in dict(context or {}).items() if v is not None}
+        context.setdefault("mode", "i2v" if context.get("reference") else "t2v")
+        clip = open_frames(frames, fps, name, short_side=self.config.working_short_side)
+        rules = self.config.enabled_rules()
+        measured = self._measure(clip, rules, self.config, context)
+        return self._report(measured, rules, self.config, context, started)
 
     def check_source(self, path: str | Path, target: tuple[int, int] = DEFAULT_TARGET) -> Report:
         """Lint one image-to-video source image for a clip of ``target`` (width, height)
@@ -110,10 +128,12 @@ class Checker:
         return _judge(measured, rules, self.config, context)[0]
 
     # -- stages ------------------------------------------------------------------------------
-    def _measure_clip(
-        self, path: Path, rules: list[Rule], config: Config, context: Mapping[str, Any]
+    def _measure(
+        self, clip: Clip, rules: list[Rule], config: Config, context: Mapping[str, Any]
     ) -> Measurement:
-        with open_clip(path, decoder=config.decoder, short_side=config.working_short_side) as clip:
+        """Decode once, streaming every frame through the analyzers."""
+        path = Path(clip.info.path)
+        with clip:
             analyzers = self._analyzers(rules, config, clip.info, context)
             timings = {name: 0.0 for name in analyzers}
             times: list[float] = []

@@ -3,14 +3,15 @@
 ``open_clip(path)`` probes the clip (raising :class:`~vidlint.errors.InputError` with a clear cause
 for anything that is not a usable video) and returns a :class:`Clip` whose ``frames()`` streams
 :class:`Frame` values with their presentation time. Undecodable packets become
-:class:`DecodeIssue` values on ``clip.issues``; decoding goes on after them.
+:class:`DecodeIssue` values on ``clip.issues``; decoding goes on after them. ``open_frames(frames,
+fps)`` is the same for frames already in memory (a ComfyUI IMAGE batch): nothing is written.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from vidlint.decode.clip import Clip, open_clip, sha256_file
+from vidlint.decode.clip import Clip, open_clip, open_frames, sha256_file
 from vidlint.decode.frames import (
     WORKING_SHORT_SIDE,
     ClipInfo,
@@ -54,6 +55,7 @@ __all__ = [
     "Frame",
     "is_video_path",
     "open_clip",
+    "open_frames",
     "resize_short_side",
     "sha256_file",
     "working_size",

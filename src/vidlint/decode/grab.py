@@ -134,6 +134,19 @@ class FrameStore:
             self.held.clear()
 
 
+class HeldFrames(FrameStore):
+    """Frames already in memory (RGB, N x H x W x 3), served to the writers the way a
+    :class:`FrameStore` serves decoded ones: for a report of frames that were never a file."""
+
+    def __init__(self, frames: Any) -> None:
+        super().__init__("")
+        self.frames = frames
+
+    def get(self, indices: Iterable[int], max_side: int | None = None) -> dict[int, np.ndarray]:
+        wanted = sorted(i for i in _valid(indices) if i < len(self.frames))
+        return {i: _read_only(shrink(np.asarray(self.frames[i]), max_side)) for i in wanted}
+
+
 def _decoded(
     path: str | Path, indices: Iterable[int], decoder: str, expect_sha256: str | None
 ) -> Iterator[tuple[int, np.ndarray]]:
@@ -166,4 +179,4 @@ def _read_only(rgb: np.ndarray) -> np.ndarray:
     return rgb
 
 
-__all__ = ["FrameStore", "grab_dict", "grab_frames", "shrink"]
+__all__ = ["FrameStore", "HeldFrames", "grab_dict", "grab_frames", "shrink"]

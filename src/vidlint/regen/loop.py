@@ -7,6 +7,7 @@ idempotency key stored before submitting, salvage by trimming, keeping the best 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import random
@@ -87,6 +88,12 @@ class Fixer:
             if isinstance(backend, str)
             else backend
         )
+        self.skipped = dict(getattr(self.backend, "skipped_rungs", dict)())
+        """Rungs the backend cannot apply (e.g. no image input for i2v): left out of the ladder
+        so that they never spend an attempt; each job's history says why."""
+        if self.skipped:
+            ladder = tuple(r for r in self.settings.ladder if r not in self.skipped)
+            self.settings = dataclasses.replace(self.settings, ladder=ladder)
         self.store = StateStore(self.work_dir / STATE_NAME)
         self.checker = Checker(config)
         self.sleep = sleep
@@ -116,6 +123,8 @@ class Fixer:
         if not self.store.attempts(job):
             self.store.add_attempt(job, 0, "original", FETCHED)
             self.store.update_attempt(job, 0, output_path=str(path), output_sha256=sha)
+            for rung, reason in self.skipped.items():
+                self._event(job, None, "skipped", f"the {rung} rung is skipped: {reason}")
         while True:
             attempts = self.store.attempts(job)
             pending = [a for a in attempts if a.status not in (CHECKED, FAILED)]
