@@ -9,8 +9,6 @@ fps)`` is the same for frames already in memory (a ComfyUI IMAGE batch): nothing
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from vidlint.decode.clip import Clip, open_clip, open_frames, sha256_file
 from vidlint.decode.frames import (
     WORKING_SHORT_SIDE,
@@ -20,30 +18,7 @@ from vidlint.decode.frames import (
     resize_short_side,
     working_size,
 )
-
-VIDEO_SUFFIXES = frozenset(
-    {
-        ".mp4",
-        ".mov",
-        ".mkv",
-        ".webm",
-        ".avi",
-        ".gif",
-        ".m4v",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".flv",
-        ".wmv",
-        ".ogv",
-    }
-)
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
-
-
-def is_video_path(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
-
+from vidlint.decode.suffixes import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_video_path
 
 __all__ = [
     "IMAGE_SUFFIXES",

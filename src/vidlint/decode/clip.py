@@ -29,6 +29,7 @@ from vidlint.decode.frames import (
     Picture,
     working_size,
 )
+from vidlint.decode.suffixes import IMAGE_SUFFIXES
 from vidlint.errors import DecodeError, InputError
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,6 @@ def clip_sha256(path: Path) -> str:
 
 def image_files(folder: Path) -> list[Path]:
     """The frames of an image-sequence folder, in order."""
-    from vidlint.decode import IMAGE_SUFFIXES
-
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 

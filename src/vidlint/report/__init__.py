@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from vidlint.errors import VidlintError
-from vidlint.report.model import SCHEMA_ID, Finding, Region, Report, score_of, verdict_of
-from vidlint.report.schema import report_schema, validate
+from vidlint.report.model import Finding, Region, Report, score_of, verdict_of
+from vidlint.report.schema import SCHEMA_ID, report_schema, validate
 
 
 def load_report(path: str | Path) -> Report:

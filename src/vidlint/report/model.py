@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from vidlint._version import __version__
+from vidlint.report.schema import SCHEMA_ID, upgrade
 
-SCHEMA_ID = "vidlint.report/1"
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_WEIGHT = {"error": 1.0, "warning": 0.5, "info": 0.1}
 """How much one finding of each severity counts in the per-frame badness curve and the score."""
@@ -137,8 +137,6 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        from vidlint.report.schema import upgrade
-
         data = upgrade(data)
         frames = data.get("frames", {})
         return cls(

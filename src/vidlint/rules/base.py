@@ -103,9 +103,17 @@ class RuleInput:
     findings: tuple[Finding, ...] = ()
     badness: Mapping[str, Any] = field(default_factory=dict)
 
-    def output(self, kind: type[T]) -> T | None:
-        """The per-clip output of type ``kind`` (an analyzer's declared ``output``), or None
-        when that analyzer did not run (only possible for an analyzer the rule ``uses``)."""
+    def output(self, kind: type[T]) -> T:
+        """The per-clip output of type ``kind`` (the declared ``output`` of an analyzer the rule
+        requires)."""
+        found = self.optional_output(kind)
+        if found is None:
+            raise LookupError(f"no {kind.__name__}: the rule must require its analyzer")
+        return found
+
+    def optional_output(self, kind: type[T]) -> T | None:
+        """The output of type ``kind``, or None when its analyzer did not run (an analyzer the
+        rule ``uses`` but does not require)."""
         for value in self.outputs.values():
             if isinstance(value, kind):
                 return value

@@ -31,14 +31,8 @@ DLIB_SAME_PERSON = 0.6
 dlib.net face_recognition.py example)."""
 
 
-def faces_of(data: RuleInput) -> FacesOutput:
-    faces = data.output(FacesOutput)
-    assert faces is not None, "the FAC rules require the faces analyzer"
-    return faces
-
-
 def tracks_of(data: RuleInput) -> tuple[FaceTrack, ...]:
-    return faces_of(data).tracks
+    return data.output(FacesOutput).tracks
 
 
 def box_at(track: FaceTrack, frame: int) -> Region | None:
@@ -330,7 +324,7 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     Fix hint:
         Regenerate with a new seed; name every person in the prompt so none is invented.
     """
-    stride = faces_of(data).stride
+    stride = data.output(FacesOutput).stride
     first_sampled = 0
     last_sampled = (data.signals.n - 1) // stride * stride
     for track in tracks_of(data):
@@ -667,7 +661,7 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         Regenerate with a new seed and face-deformation negatives; shorten the clip or keep the
         part before the breakdown.
     """
-    anchor_s = faces_of(data).palette_anchor_s
+    anchor_s = data.output(FacesOutput).palette_anchor_s
     for track in tracks_of(data):
         novelty, shift = track.palette_novelty, track.frame_colour_shift
         if not novelty:

@@ -34,12 +34,6 @@ HAND_FIX = Fix(
 )
 
 
-def hands_of(data: RuleInput) -> HandsOutput:
-    hands = data.output(HandsOutput)
-    assert hands is not None, "the HND rules require the hands analyzer"
-    return hands
-
-
 PER_SAMPLE = (
     "frames",
     "boxes",
@@ -176,7 +170,7 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
         Ask for hands that stay in frame (or out of it) and a simpler hand action; add hand
         negatives; new seed.
     """
-    hands = hands_of(data)
+    hands = data.output(HandsOutput)
     stride = hands.stride
     last = data.signals.n - 1
     for track in hands.tracks:
@@ -307,7 +301,7 @@ def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
         Add hand negatives (extra fingers, missing fingers, fused fingers, deformed hands),
         ask for relaxed, still hands or fewer visible hands; new seed.
     """
-    for track in map(measurable, hands_of(data).tracks):
+    for track in map(measurable, data.output(HandsOutput).tracks):
         frames, boxes = track.frames, track.boxes
         counts = [np.nan if c is None else float(c) for c in track.fingers_seen]
         yield from _count_hits(track, frames, boxes, counts, p)
@@ -446,7 +440,7 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
     Fix hint:
         Ask for a simpler hand action and fewer visible hands; new seed.
     """
-    for track in map(measurable, hands_of(data).tracks):
+    for track in map(measurable, data.output(HandsOutput).tracks):
         frames = track.frames
         labels = [
             label if score >= p.min_score else None
@@ -520,7 +514,7 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
     Fix hint:
         Ask for a simpler, slower hand action; new seed.
     """
-    for track in map(measurable, hands_of(data).tracks):
+    for track in map(measurable, data.output(HandsOutput).tracks):
         jitter = np.array([np.nan if j is None else j for j in track.jitter], np.float64)
         high = np.nan_to_num(jitter, nan=0.0) > p.max_jitter
         frames = track.frames

@@ -41,12 +41,6 @@ CALMER = Fix(
 )
 
 
-def flow_of(data: RuleInput) -> FlowOutput:
-    flow = data.output(FlowOutput)
-    assert flow is not None, "the MOT rules require the flow analyzer"
-    return flow
-
-
 def robust_baseline(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Median and MAD (scaled to a standard deviation) ignoring NaN (an all-NaN column, such
     as a grid cell never visible, gives 0 without numpy's warning)."""
@@ -188,7 +182,7 @@ def _unsettled(event: BlobEvent, neighbours: list[BlobEvent]) -> bool:
 
 def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, BlobEvent]]:
     """Each unexplained blob as ``teleport``, ``pop`` or ``explained``."""
-    events = flow_of(data).events
+    events = data.output(FlowOutput).events
     busy = non_rigid(data) | repeats_near(data.signals)
     by_frame: dict[int, list[BlobEvent]] = {}
     for event in events:
@@ -665,7 +659,7 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     Fix hint:
         New seed; name every object that should stay in view in the prompt.
     """
-    events = flow_of(data).events
+    events = data.output(FlowOutput).events
     for kind, event in classify_events(data, p):
         if kind != "pop" or moving_through(event, events, data, p):
             continue

@@ -28,12 +28,6 @@ REFERENCE_FIX = Fix(
 )
 
 
-def reference_of(data: RuleInput) -> ReferenceOutput:
-    reference = data.output(ReferenceOutput)
-    assert reference is not None, "the REF rules require the reference analyzer"
-    return reference
-
-
 @dataclass(frozen=True)
 class FirstFrameParams:
     min_ssim: float = param(
@@ -101,7 +95,7 @@ def first_frame_departs(data: RuleInput, p: FirstFrameParams) -> Iterator[Hit]:
                 "min_ssim": p.min_ssim,
                 "color_delta": round(color0, 2),
                 "max_color_delta": p.max_color_delta,
-                "fit": reference_of(data).fit,
+                "fit": data.output(ReferenceOutput).fit,
             },
         )
 
@@ -147,7 +141,7 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
         Stronger reference conditioning, a sharper and larger face in the source, shorter
         duration, subtler motion prompt.
     """
-    source = reference_of(data).face_descriptor
+    source = data.output(ReferenceOutput).face_descriptor
     if source is None:
         return
     source = np.asarray(source, np.float32)

@@ -19,12 +19,6 @@ family("SRC", "source image")
 SOURCE_FIX = Fix(why="a weak source image: replace it; regenerating only reseeds")
 
 
-def measures(data: RuleInput) -> SourceMeasures:
-    found = data.output(SourceMeasures)
-    assert found is not None, "the SRC rules require the source analyzer"
-    return found
-
-
 @dataclass(frozen=True)
 class BlurParams:
     min_sharpness: float = param(
@@ -64,7 +58,7 @@ def blurry_source(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
         Use a sharper source (original file, not a screenshot or a thumbnail); sharpen it
         before generation.
     """
-    m = measures(data)
+    m = data.output(SourceMeasures)
     if m.sharpness < p.min_sharpness:
         yield Hit(
             0,
@@ -113,7 +107,7 @@ def source_too_small(data: RuleInput, p: SizeParams) -> Iterator[Hit]:
     Fix hint:
         Use a source at least as large as the output; generate or export it at full size.
     """
-    m = measures(data)
+    m = data.output(SourceMeasures)
     if m.upscale > p.max_upscale:
         target = "x".join(map(str, m.target))
         yield Hit(
@@ -179,7 +173,7 @@ def noisy_source(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
         Use the original (PNG or high-quality JPEG); denoise before generation; add noise and
         JPEG artifacts to the negative prompt.
     """
-    m = measures(data)
+    m = data.output(SourceMeasures)
     if not m:
         return
     problems = []
@@ -242,7 +236,7 @@ def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
     Fix hint:
         Frame one subject against a simpler or defocused background; crop closer.
     """
-    m = measures(data)
+    m = data.output(SourceMeasures)
     if m.saliency_concentration < p.min_concentration:
         yield Hit(
             0,
