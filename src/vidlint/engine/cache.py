@@ -78,8 +78,8 @@ class ResultCache:
         except (OSError, ValueError, TypeError, KeyError) as exc:
             log.warning("%s: ignoring unreadable cache entry (%s)", entry_path, exc)
             return None
-        if not all(Path(p).is_file() for p in outcome.reports.values()):
-            return None
+        if not all(Path(p).exists() for p in outcome.reports.values()):
+            return None  # a report was deleted (the frame export is a folder, the rest files)
         return outcome
 
     def store(self, stem: str, key: str | None, outcome: ClipOutcome) -> None:
