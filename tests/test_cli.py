@@ -127,3 +127,21 @@ def test_native_library_logs_stay_off_the_terminal(clips):
     assert "XNNPACK" not in result.stderr and "W0000" not in result.stderr
     assert "inference_feedback_manager" not in result.stderr
 
+
+def test_the_library_keeps_native_logs_off_stderr_too(clips):
+    """``vidlint.check()`` from a script: MediaPipe's TFLite/absl lines stay off its stderr, and
+    what the script itself writes there still gets through."""
+    script = (
+        "import sys, vidlint\n"
+        f"report = vidlint.check({str(clips['clean'])!r}, select=['FAC', 'HND'])\n"
+        "print('script line', file=sys.stderr)\n"
+        "print(report.verdict)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "pass"
+    assert "script line" in result.stderr
+    assert "XNNPACK" not in result.stderr and "W0000" not in result.stderr
+    assert "inference_feedback_manager" not in result.stderr

@@ -15,6 +15,7 @@ from vidlint.config import Config, load_config
 from vidlint.decode import open_clip
 from vidlint.errors import DecodeError, InputError
 from vidlint.gpu import device_label, pipeline_device
+from vidlint.native_logs import quiet_native_logs
 from vidlint.report.model import SEVERITY_WEIGHT, Finding, Report
 from vidlint.rules.base import Rule, RuleInput
 from vidlint.signals import Signals
@@ -34,7 +35,10 @@ class Checker:
 
     def check(self, path: str | Path, context: dict[str, Any] | None = None) -> Report:
         """Check one clip. Raises :class:`~vidlint.errors.InputError` if it cannot be used."""
-        path = Path(path)
+        with quiet_native_logs():  # MediaPipe's log lines stay off the caller's stderr
+            return self._check(Path(path), context)
+
+    def _check(self, path: Path, context: dict[str, Any] | None) -> Report:
         config = self.config.for_clip(path)
         context = complete_context(path, dict(context or {}))
         started = time.perf_counter()
