@@ -116,6 +116,12 @@ def test_page_escapes_user_text_and_loads_nothing(page):
     assert "default-src 'none'" in csp and "script-src" not in csp
 
 
+def test_footer_rounds_the_check_time(report, page):
+    total = float(report.timings["total_s"])
+    assert re.search(r"checked in \d+\.\d\d s", page.read_text())
+    assert f"checked in {total:.2f} s" in page.read_text()
+
+
 def test_page_carries_its_poster_for_the_index(report, page):
     poster = html_writer.read_poster(page)
     assert poster.startswith("data:image/jpeg;base64,")
@@ -203,7 +209,7 @@ def batch(flawed, synth_clip, tmp_path_factory) -> Path:
 def test_index_lists_every_clip_with_links(batch):
     text = (batch / "index.html").read_text()
     tags = elements(text)
-    rows = re.findall(r"<tr>", text)
+    rows = re.findall(r"<tr[ >]", text)
     assert len(rows) == 1 + 4  # header + clips
     links = {a["href"] for t, a in tags if t == "a"}
     assert links == {"flawed.html", "clean.html", "odd%20%3Cb%3E%26name.html"}
@@ -218,6 +224,20 @@ def test_index_lists_every_clip_with_links(batch):
     (script,) = [a for t, a in tags if t == "script"]
     csp = next(a["content"] for t, a in tags if a.get("http-equiv") == "Content-Security-Policy")
     assert f"script-src 'nonce-{script['nonce']}'" in csp  # only the index's own script runs
+
+
+def test_index_marks_the_clips_taken_from_the_cache(batch, tmp_path):
+    """A re-run into the same folder takes the clips from the cache: the index says so."""
+    config = load_config().with_options(select=["TMP"], formats=["json", "html"])
+    clips = [batch.parent / "clips" / "flawed.mp4", batch.parent / "clips" / "clean.mp4"]
+    run_batch(clips, config, tmp_path, engine="serial")
+    again = run_batch(clips, config, tmp_path, engine="serial")
+    assert all(o.cached for o in again.outcomes)
+    text = (tmp_path / "index.html").read_text()
+    rows = re.findall(r"<tr[ >].*?</tr>", text, re.S)[1:]
+    assert len(rows) == 2
+    for row in rows:
+        assert 'class="cached"' in row and ">cached<" in row, row
 
 
 # -- in a real browser --------------------------------------------------------------------------
@@ -388,6 +408,18 @@ def test_clip_page_in_chromium(browser, page):
     assert browser.evaluate("document.querySelectorAll('.timeline a').length") >= 3
     shot = browser.screenshot(ARTIFACTS / "html-report.png")
     assert shot.stat().st_size > 20_000
+
+
+def test_clip_page_at_700_px_keeps_its_pictures_inside_the_cards(browser, page):
+    browser.open(page.as_uri(), width=700)
+    overflow = browser.evaluate(
+        "Array.from(document.querySelectorAll('.finding')).map(function (card) {"
+        " var right = card.getBoundingClientRect().right;"
+        " return Array.from(card.querySelectorAll('img')).filter(function (i) {"
+        "  return i.getBoundingClientRect().right > right + 0.5; }).length; })"
+    )
+    assert overflow and not any(overflow), overflow
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 700
 
 
 def test_index_page_in_chromium_sorts(browser, batch):

@@ -637,6 +637,13 @@ def errors_section(report: Report) -> str:
     return f"<section><h2>Decode issues ({len(report.errors)})</h2><ul>{items}</ul></section>\n"
 
 
+def seconds_text(value: Any) -> str:
+    try:
+        return f"{float(value):.2f} s"
+    except (TypeError, ValueError):
+        return "? s"
+
+
 def footer(report: Report) -> str:
     config = report.config
     timings = report.timings
@@ -644,7 +651,7 @@ def footer(report: Report) -> str:
         f"<footer>vidlint {h(__version__)} · select {h(','.join(config.get('select', [])))}"
         f" · ignore {h(','.join(config.get('ignore', [])) or '-')} · profile "
         f"{h(config.get('profile', 'default'))} · checked in "
-        f"{h(timings.get('total_s', '?'))} s · sha256 "
+        f"{seconds_text(timings.get('total_s'))} · sha256 "
         f'<span class="mono">{h(str(report.clip.get("sha256", ""))[:16])}</span></footer>'
     )
 
@@ -765,8 +772,16 @@ def index_row(outcome: Any, out_dir: Path, families: list[str]) -> str:
     for severity in SEVERITIES:
         count = counts.get(severity, 0)
         cells.append(f'<td class="num" data-sort="{count}">{count or ""}</td>')
-    cells.append(f'<td class="num" data-sort="{outcome.seconds}">{outcome.seconds:.1f}</td>')
-    return "<tr>" + "".join(cells) + "</tr>"
+    cached = (
+        ' <span class="badge none" title="not checked again: the cached report is up to date">'
+        "cached</span>"
+        if outcome.cached
+        else ""
+    )
+    cells.append(
+        f'<td class="num" data-sort="{outcome.seconds}">{outcome.seconds:.1f}{cached}</td>'
+    )
+    return f'<tr class="{"cached" if outcome.cached else ""}">' + "".join(cells) + "</tr>"
 
 
 def render_index(result: Any, out_dir: Path) -> str:
