@@ -446,6 +446,32 @@ def test_batch_writes_every_format_and_the_batch_files(flawed, synth_clip, tmp_p
     }
 
 
+def test_batch_files_list_the_clips_of_every_run_into_the_folder(flawed, synth_clip, tmp_path):
+    """Two runs into one folder, one clip each: index.html, summary.json, findings.csv and
+    junit.xml list both clips (the first from its cache entry), not just the last run's."""
+    clean = synth_clip("writers-clean", ".mp4", [])
+    config = load_config().with_options(select=["TMP"], formats=["json", "html", "csv", "junit"])
+    run_batch([flawed], config, tmp_path, engine="serial")
+    second = run_batch([clean], config, tmp_path, engine="serial")
+    assert [Path(o.path).name for o in second.outcomes] == ["writers-clean.mp4"]
+    assert second.exit_code == 0  # the run's own exit code: its one clip passes
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    rows = {Path(c["path"]).name: c for c in summary["clips"]}
+    assert set(rows) == {"writers-flawed.mp4", "writers-clean.mp4"}
+    assert rows["writers-flawed.mp4"]["verdict"] == "fail" and rows["writers-flawed.mp4"]["cached"]
+    assert summary["totals"] == {"clips": 2, "pass": 1, "warn": 0, "fail": 1, "error": 0}
+    assert summary["last_run"] == {"clips": 1, "exit_code": 0}
+    index = (tmp_path / "index.html").read_text()
+    assert 'href="writers-flawed.html"' in index and 'href="writers-clean.html"' in index
+    codes = [r["code"] for r in csv.DictReader((tmp_path / "findings.csv").open(newline=""))]
+    assert sorted(codes) == ["TMP001", "TMP003", "TMP004"]
+    cases = [case for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for case in suite]
+    assert sorted(Path(c.name).name for c in cases) == ["writers-clean.mp4", "writers-flawed.mp4"]
+    third = run_batch([clean], config, tmp_path, engine="serial")  # nothing listed twice
+    assert len(json.loads((tmp_path / "summary.json").read_text())["clips"]) == 2
+    assert third.outcomes[0].cached
+
+
 def test_cli_save_frames(flawed, tmp_path):
     import subprocess
     import sys

@@ -218,16 +218,25 @@ def run_batch(
     )
     result = BatchResult(outcomes, out_dir, kept or {})
     if out_dir is not None:
-        write_summary(result, config)
+        from vidlint.engine.cache import ResultCache
+
+        # The batch files list every clip whose reports are in the folder: this run's, then
+        # those earlier runs left there (from their cache entries).
+        earlier = ResultCache(out_dir).earlier({stem for _, stem in named})
+        listed = BatchResult(outcomes + earlier, out_dir)
+        write_summary(listed, config, last_run=result)
         for name in config.formats:
             writer = WRITERS.get(name)
             if hasattr(writer, "write_batch"):
-                writer.write_batch(result, out_dir)
+                writer.write_batch(listed, out_dir)
     return result
 
 
-def write_summary(result: BatchResult, config: Config) -> Path:
+def write_summary(result: BatchResult, config: Config, last_run: BatchResult | None = None) -> Path:
+    """``summary.json``: totals and a row per clip of ``result``, and the clip count and exit
+    code of ``last_run`` (the run that wrote it, when ``result`` lists earlier clips too)."""
     assert result.out_dir is not None
+    last_run = last_run or result
     verdicts = [o.verdict for o in result.outcomes]
     summary = {
         "schema": SUMMARY_SCHEMA,
@@ -241,6 +250,7 @@ def write_summary(result: BatchResult, config: Config) -> Path:
             "error": sum(1 for o in result.outcomes if o.error),
         },
         "exit_code": result.exit_code,
+        "last_run": {"clips": len(last_run.outcomes), "exit_code": last_run.exit_code},
         "clips": [o.to_dict() for o in result.outcomes],
     }
     return write_json_atomic(result.out_dir / SUMMARY_NAME, summary)

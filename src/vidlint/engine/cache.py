@@ -82,6 +82,25 @@ class ResultCache:
             return None  # a report was deleted (the frame export is a folder, the rest files)
         return outcome
 
+    def earlier(self, skip: set[str]) -> list[ClipOutcome]:
+        """The outcomes of clips an earlier run wrote into the folder, whose reports are still
+        there, by clip path (``skip``: report stems of this run, listed from this run)."""
+        found = []
+        for entry_path in sorted(self.folder.glob("*.json")):
+            if entry_path.stem in skip:
+                continue
+            try:
+                entry = json.loads(entry_path.read_text(encoding="utf-8"))
+                if entry.get("schema") != CACHE_SCHEMA:
+                    continue
+                outcome = ClipOutcome(**entry["outcome"])
+            except (OSError, ValueError, TypeError, KeyError):
+                continue
+            if outcome.reports and all(Path(p).exists() for p in outcome.reports.values()):
+                outcome.cached = True
+                found.append(outcome)
+        return sorted(found, key=lambda o: o.path)
+
     def store(self, stem: str, key: str | None, outcome: ClipOutcome) -> None:
         if key is None or outcome.error or outcome.verdict is None:
             return
