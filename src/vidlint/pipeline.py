@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from vidlint.analyzers import ANALYZERS
+from vidlint.clip_context import complete_context
 from vidlint.config import Config, load_config
 from vidlint.decode import open_clip
 from vidlint.errors import DecodeError, InputError
@@ -155,19 +156,6 @@ def badness_curves(findings: list[Finding], n: int) -> dict[str, list[float]]:
         lo, hi = max(0, finding.start_frame), min(n - 1, finding.end_frame)
         curve[lo : hi + 1] = np.maximum(curve[lo : hi + 1], value)
     return {family: np.round(curve, 3).tolist() for family, curve in sorted(curves.items())}
-
-
-def complete_context(path: Path, context: dict[str, Any]) -> dict[str, Any]:
-    """Fill in the source image of an image-to-video clip from its sidecar
-    ``<clip>_source.png|jpg`` when none was given, and the mode from whether there is one."""
-    if not context.get("reference"):
-        for suffix in (".png", ".jpg", ".jpeg", ".webp"):
-            sidecar = path.with_name(f"{path.stem}_source{suffix}")
-            if sidecar.is_file():
-                context["reference"] = str(sidecar)
-                break
-    context.setdefault("mode", "i2v" if context.get("reference") else "t2v")
-    return {k: v for k, v in context.items() if v is not None}
 
 
 def _is_reportable(value: Any) -> bool:

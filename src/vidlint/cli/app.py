@@ -16,6 +16,7 @@ from rich.table import Table
 
 from vidlint._version import __version__
 from vidlint.batch import ClipOutcome, run_batch
+from vidlint.clip_context import MANIFEST_KEY, MODES, load_manifest
 from vidlint.config import load_config
 from vidlint.engine import batch_settings, make_engine
 from vidlint.errors import VidlintError
@@ -81,6 +82,19 @@ def check(
     prompt: Annotated[
         Optional[str], typer.Option(help="The prompt the clip was made from.")
     ] = None,
+    negative_prompt: Annotated[Optional[str], typer.Option(help="Its negative prompt.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Its seed.")] = None,
+    mode: Annotated[
+        Optional[str],
+        typer.Option(help="t2v or i2v (default: i2v with a source image, else the file name's)."),
+    ] = None,
+    manifest: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="CSV or JSONL: clip, prompt, negative_prompt, seed, mode, reference, generator "
+            "per clip (options given here win over it)."
+        ),
+    ] = None,
     no_write: Annotated[
         bool, typer.Option("--no-write", help="Print only; write no reports.")
     ] = False,
@@ -143,7 +157,21 @@ def check(
         raise fail(str(exc)) from None
     if reference is not None and not reference.is_file():
         raise fail(f"{reference}: reference image not found")
-    context = {"prompt": prompt, "reference": str(reference) if reference else None}
+    if mode is not None and mode.lower() not in MODES:
+        raise fail(f"--mode {mode!r}: choose t2v or i2v")
+    try:
+        if manifest is not None:
+            load_manifest(manifest)  # a bad manifest: one line before any clip is checked
+    except VidlintError as exc:
+        raise fail(str(exc)) from None
+    context = {
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "seed": seed,
+        "mode": mode.lower() if mode else None,
+        "reference": str(reference) if reference else None,
+        MANIFEST_KEY: str(manifest) if manifest else None,
+    }
     show_progress = sys.stderr.isatty() and not quiet
     progress = Progress(
         TextColumn("{task.description}"),

@@ -22,10 +22,11 @@ from typing import Any
 
 from vidlint._version import __version__
 from vidlint.batch import ClipOutcome
+from vidlint.clip_context import complete_context
 from vidlint.config import Config
 from vidlint.decode.clip import clip_sha256, sha256_file
+from vidlint.errors import VidlintError
 from vidlint.fileio import write_json_atomic
-from vidlint.pipeline import complete_context
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def cache_key(
         reference = full_context.get("reference")
         if reference and Path(reference).is_file():
             full_context["reference"] = sha256_file(Path(reference))
-    except OSError:
+    except (OSError, VidlintError):  # the check reports it as the clip's error
         return None
     material = {
         "clip": clip,

@@ -258,3 +258,44 @@ def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
                 "threshold": p.min_concentration,
             },
         )
+
+
+@rule(
+    "SRC005",
+    "source-image-missing",
+    severity="info",
+    fix={"reference": "give the source image"},
+)
+def source_image_missing(data: RuleInput, p: Any) -> Iterator[Hit]:
+    """An image-to-video clip checked without its source image.
+
+    What it detects:
+        A clip whose mode is ``i2v`` (given, from a manifest or sidecar, or said by its file
+        name, e.g. ``gen_i2v_...``) while no source image was found: no ``--reference``, no
+        manifest or sidecar ``reference`` and no ``<clip>_source.png|jpg`` beside it.
+    Why it matters:
+        Without the source image the REF rules (first frame, identity, fidelity decay) and the
+        other SRC rules cannot run: the clip is checked as if it were text-to-video, and a
+        report that passes says nothing about faithfulness to the source.
+    Known false positives:
+        A file name that says ``i2v`` for another reason; set ``--mode t2v`` (or the mode in a
+        manifest or sidecar) to check it as text-to-video without this note.
+    Example:
+        An image-to-video clip checked on its own: ``SRC005 image-to-video clip (its file name
+        says i2v) without its source image: REF and SRC rules did not run``.
+    Thresholds:
+        None: it reads the context only.
+    Fix hint:
+        Give the source image: ``--reference IMAGE``, a ``reference`` column in the manifest,
+        or ``<clip>_source.png`` beside the clip.
+    """
+    context = data.context
+    if context.get("mode") == "i2v" and not context.get("reference"):
+        said = "its file name says i2v" if context.get("mode_from") == "name" else "mode i2v"
+        yield Hit(
+            0,
+            0,
+            f"image-to-video clip ({said}) without its source image: REF and SRC rules did not run",
+            confidence=0.9 if context.get("mode_from") == "name" else 1.0,
+            evidence={"mode": "i2v", "mode_from": context.get("mode_from", "given")},
+        )
