@@ -21,6 +21,7 @@ from vidlint.decode.grab import FrameStore
 from vidlint.errors import InputError, VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.pipeline import Checker
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
 from vidlint.writers import WRITERS
 
@@ -46,6 +47,8 @@ class ClipOutcome:
     seconds: float = 0.0
     cached: bool = False
     """True when a re-run took this row from the resumable cache instead of checking again."""
+    waived: int = 0
+    """Findings a baseline waived (not in ``counts`` or ``codes``)."""
 
     @property
     def failed(self) -> bool:
@@ -126,12 +129,16 @@ def check_clip(
     formats: Iterable[str] = ("json",),
     context: dict[str, Any] | None = None,
     keep: dict[str, Report] | None = None,
+    baseline: Baseline | None = None,
 ) -> ClipOutcome:
-    """Check one clip and write its reports; a bad clip gives an outcome with ``error``."""
+    """Check one clip and write its reports; a bad clip gives an outcome with ``error``. The
+    findings ``baseline`` waives are kept in the report as waived."""
     started = time.perf_counter()
     outcome = ClipOutcome(str(path))
     try:
         report = checker.check(path, context=context)
+        if baseline is not None:
+            report = baseline.apply(report)
     except VidlintError as exc:
         outcome.error = str(exc) if exc.path else f"{path}: {exc}"
     except MemoryError:
@@ -143,6 +150,7 @@ def check_clip(
         outcome.verdict, outcome.score = report.verdict, report.score
         outcome.counts = report.counts()
         outcome.codes = sorted({f.code for f in report.findings})
+        outcome.waived = len(report.waived)
         for finding in report.findings:
             outcome.families[finding.family] = outcome.families.get(finding.family, 0) + 1
         if out_dir is not None:
@@ -186,11 +194,13 @@ def run_batch(
     engine: str | Any = "serial",
     jobs: int | None = None,
     force: bool = False,
+    baseline: Baseline | None = None,
 ) -> BatchResult:
     """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``.
 
     ``engine`` (serial, pool, ray) and ``jobs`` choose how clips run (vidlint.engine); with an
     ``out_dir``, clips already checked with the same bytes and config are skipped unless ``force``.
+    Findings ``baseline`` accepts are reported as waived and do not count.
     """
     from vidlint.engine import run_clips
 
@@ -215,6 +225,7 @@ def run_batch(
         jobs=jobs,
         force=force,
         on_result=on_result,
+        baseline=baseline,
     )
     result = BatchResult(outcomes, out_dir, kept or {})
     if out_dir is not None:

@@ -21,6 +21,7 @@ from vidlint.config import load_config
 from vidlint.engine import batch_settings, make_engine
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
+from vidlint.report.baseline import load_baseline
 
 app = typer.Typer(
     add_completion=False,
@@ -122,6 +123,13 @@ def check(
     force: Annotated[
         bool, typer.Option("--force", help="Check again clips whose cached reports are up to date.")
     ] = False,
+    baseline: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Accepted findings (vidlint baseline writes them): report only new ones; the "
+            "waived ones are kept in the reports as waived and do not fail the clip."
+        ),
+    ] = None,
     save_frames: Annotated[
         bool,
         typer.Option(
@@ -159,9 +167,10 @@ def check(
         raise fail(f"{reference}: reference image not found")
     if mode is not None and mode.lower() not in MODES:
         raise fail(f"--mode {mode!r}: choose t2v or i2v")
-    try:
+    try:  # a bad manifest or baseline: one line before any clip is checked
         if manifest is not None:
-            load_manifest(manifest)  # a bad manifest: one line before any clip is checked
+            load_manifest(manifest)
+        waivers = load_baseline(baseline) if baseline is not None else None
     except VidlintError as exc:
         raise fail(str(exc)) from None
     context = {
@@ -208,6 +217,7 @@ def check(
                 on_result=finished,
                 engine=runner,
                 force=force,
+                baseline=waivers,
             )
         except VidlintError as exc:
             raise fail(str(exc)) from None
@@ -229,9 +239,12 @@ def print_outcome(outcome: ClipOutcome) -> None:
         return
     style = VERDICT_STYLE[outcome.verdict or "pass"]
     codes = ", ".join(outcome.codes) or "-"
+    notes = [f"{outcome.seconds:.1f} s"]
+    notes += [f"{outcome.waived} waived"] if outcome.waived else []
+    notes += ["cached"] if outcome.cached else []
     out.print(
         f"[{style}]{outcome.verdict:4}[/{style}] {outcome.score:3d}  {escape(outcome.path)}"
-        f"  [dim]{codes}  ({outcome.seconds:.1f} s)[/dim]"
+        f"  [dim]{codes}  ({', '.join(notes)})[/dim]"
     )
 
 
@@ -335,6 +348,7 @@ def version() -> None:
 def register_commands() -> None:
     """Commands that live in their own modules add themselves to ``app`` on import."""
     from vidlint.cli import (
+        baseline,  # noqa: F401
         fix,  # noqa: F401
         frames,  # noqa: F401
         serve,  # noqa: F401

@@ -4,8 +4,9 @@ clip bytes, configuration and vidlint version.
 One small JSON entry per clip in ``<out>/.vidlint-cache/<stem>.json``, written atomically right
 after the clip's reports, so an interrupted batch keeps every finished clip. The key hashes the
 clip's sha256, the digest of the configuration that applies to that clip (per-glob overrides
-included), the vidlint version, the context (prompt, seed...; the reference image by its sha256)
-and the report formats. Clips that ended in an error are not cached: a re-run tries them again.
+included), the vidlint version, the context (prompt, seed...; the reference image by its sha256),
+the report formats and the baseline's waivers for the clip. Clips that ended in an error are
+not cached: a re-run tries them again.
 
 The clip's sha256 comes from :func:`vidlint.decode.clip.clip_sha256`, which remembers what this
 process has read: in the same process, the check and the report writers then reuse the hash
@@ -27,6 +28,7 @@ from vidlint.config import Config
 from vidlint.decode.clip import clip_sha256, sha256_file
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_json_atomic
+from vidlint.report.baseline import Baseline
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,11 @@ CACHE_DIR = ".vidlint-cache"
 
 
 def cache_key(
-    path: Path, config: Config, context: dict[str, Any] | None, formats: tuple[str, ...]
+    path: Path,
+    config: Config,
+    context: dict[str, Any] | None,
+    formats: tuple[str, ...],
+    baseline: Baseline | None = None,
 ) -> str | None:
     """The key of one clip's result, or None when the clip cannot be read (it is then checked,
     and its error reported, as usual)."""
@@ -54,6 +60,8 @@ def cache_key(
         "context": full_context,
         "formats": sorted(formats),
     }
+    if baseline is not None:  # the waivers that may apply to this clip
+        material["waivers"] = [w.to_dict() for w in baseline.for_clip(path.name, clip)]
     text = json.dumps(material, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -35,7 +35,7 @@ from vidlint._version import __version__
 from vidlint.decode.grab import FrameStore, shrink
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
-from vidlint.report.model import SEVERITIES, Finding, Report
+from vidlint.report.model import SEVERITIES, Finding, Report, Waived
 from vidlint.writers.frames import about_context
 
 log = logging.getLogger(__name__)
@@ -539,7 +539,11 @@ def shot(rgb: np.ndarray | None, finding: Finding, caption: str) -> str:
 
 
 def finding_card(
-    report: Report, number: int, finding: Finding, frames: dict[int, np.ndarray] | None
+    report: Report,
+    number: int | str,
+    finding: Finding,
+    frames: dict[int, np.ndarray] | None,
+    waiver: Waived | None = None,
 ) -> str:
     images = ""
     if frames is not None:
@@ -577,13 +581,21 @@ def finding_card(
         if about_context(finding)
         else f"{span_text(finding)} · peak {finding.peak_frame}"
     )
+    waived = (
+        f'<div class="waiver">Waived: {h(waiver.reason)}'
+        f'<span class="muted mono"> ({h(waiver.baseline)})</span></div>'
+        if waiver
+        else ""
+    )
     return (
-        f'<article class="finding {finding.severity}" id="finding-{number}">\n'
+        f'<article class="finding {finding.severity}{" waived" if waiver else ""}" '
+        f'id="finding-{number}">\n'
         f'<header><span class="code">{h(finding.code)}</span>'
         f'<span class="mono muted">{h(finding.name)}</span>'
         f'<span class="badge {finding.severity}">{h(finding.severity)}</span>'
-        f'<span class="where">{h(where)} · '
-        f"confidence {finding.confidence:.2f}</span></header>\n"
+        + ('<span class="badge none">waived</span>' if waiver else "")
+        + f'<span class="where">{h(where)} · '
+        f"confidence {finding.confidence:.2f}</span></header>\n{waived}"
         f'<div class="message">{h(finding.message)}</div>'
         f'<div class="muted">{h(summary)}</div>\n'
         f'<div class="body">{images}<div class="facts">{tables}{fix_html}</div></div>\n'
@@ -623,6 +635,21 @@ def context_findings_section(report: Report) -> str:
     return (
         f"<section><h2>Findings about the prompt and source ({len(numbered)})</h2>{cards}"
         "</section>\n"
+    )
+
+
+def waived_section(report: Report) -> str:
+    """The findings a baseline accepts, marked as waived with the reason (they do not count)."""
+    if not report.waived:
+        return ""
+    cards = "".join(
+        finding_card(report, f"waived-{n}", w.finding, None, waiver=w)
+        for n, w in enumerate(report.waived)
+    )
+    return (
+        f'<section><h2>Waived by the baseline ({len(report.waived)})</h2><p class="note">'
+        "Accepted findings: they do not count in the verdict, the score or the exit code."
+        f"</p>{cards}</section>\n"
     )
 
 
@@ -668,6 +695,7 @@ def render(report: Report, store: FrameStore | None = None) -> str:
         + timeline_section(report)
         + findings_section(report, frames)
         + context_findings_section(report)
+        + waived_section(report)
         + errors_section(report)
         + footer(report)
         + "</main>"
