@@ -349,6 +349,7 @@ def register_commands() -> None:
     """Commands that live in their own modules add themselves to ``app`` on import."""
     from vidlint.cli import (
         baseline,  # noqa: F401
+        diff,  # noqa: F401
         fix,  # noqa: F401
         frames,  # noqa: F401
         serve,  # noqa: F401
