@@ -72,6 +72,9 @@ class Rule:
     params: type = NoParams
     fix: dict[str, Any] = field(default_factory=dict)
     stage: str = "signals"
+    thresholds: dict[str, str] = field(default_factory=dict)
+    """Per-frame signals the rule compares with one of its parameters (signal key: parameter
+    name): the HTML report draws that parameter as a line on the signal's plot."""
 
     @property
     def family(self) -> str:
@@ -154,17 +157,32 @@ def rule(
     params: type = NoParams,
     fix: dict[str, Any] | None = None,
     stage: str = "signals",
+    thresholds: dict[str, str] | None = None,
 ) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule function under ``code``."""
     if not CODE_PATTERN.match(code):
         raise ValueError(f"rule code {code!r} must be three capitals and three digits")
     if severity not in SEVERITIES:
         raise ValueError(f"{code}: severity {severity!r} is not one of {SEVERITIES}")
+    fields = {f.name for f in dataclasses.fields(params)}
+    for signal, parameter in (thresholds or {}).items():
+        if parameter not in fields:
+            raise ValueError(f"{code}: threshold on {signal} names no parameter {parameter!r}")
 
     def register(func: RuleFunc) -> RuleFunc:
         if code in RULES and RULES[code].func.__qualname__ != func.__qualname__:
             raise ValueError(f"rule code {code} is registered twice")
-        RULES[code] = Rule(code, name, severity, tuple(requires), func, params, fix or {}, stage)
+        RULES[code] = Rule(
+            code,
+            name,
+            severity,
+            tuple(requires),
+            func,
+            params,
+            fix or {},
+            stage,
+            dict(thresholds or {}),
+        )
         return func
 
     return register

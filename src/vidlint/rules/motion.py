@@ -376,7 +376,13 @@ class JerkParams:
 
 
 @rule(
-    "MOT003", "motion-jerks", severity="warning", requires=["flow"], params=JerkParams, fix=CALMER
+    "MOT003",
+    "motion-jerks",
+    severity="warning",
+    requires=["flow"],
+    params=JerkParams,
+    fix=CALMER,
+    thresholds={"flow.jerk_points": "min_points"},
 )
 def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
     """An object's motion changes abruptly: an acceleration spike no smooth motion explains.
@@ -442,6 +448,7 @@ class StaticParams:
     severity="warning",
     requires=["flow"],
     params=StaticParams,
+    thresholds={"flow.motion_p99": "max_motion"},
     fix={
         "seed": "new",
         "params": {"motion_strength": "higher"},

@@ -308,6 +308,7 @@ class CutParams:
     requires=["temporal"],
     params=CutParams,
     fix={"prompt_add": ["single continuous shot"], "negative_prompt": ["scene change", "cut"]},
+    thresholds={"temporal.content": "content_threshold"},
 )
 def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     """A hard cut or scene jump inside what should be one shot.
@@ -386,6 +387,7 @@ class BlankParams:
     requires=["temporal"],
     params=BlankParams,
     fix=RESEED,
+    thresholds={"temporal.dark_fraction": "black_fraction", "temporal.luma_std": "blank_std"},
 )
 def blank_frames(data: RuleInput, p: BlankParams) -> Iterator[Hit]:
     """Black or blank (flat single-colour) frames.
@@ -457,6 +459,7 @@ class CorruptParams:
     requires=["temporal"],
     params=CorruptParams,
     fix={"seed": "new", "params": {"re_export": True}},
+    thresholds={"temporal.smear": "smear_fraction"},
 )
 def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
     """Frames the decoder could not decode, or decoded into garbage.
