@@ -45,3 +45,16 @@ def synth_clip(tmp_path_factory):
 
 def labels_of(path: Path) -> dict:
     return json.loads(path.with_name(path.name + ".labels.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every test that looks at a page (skipped without one)."""
+    from .browser import Browser, chromium_binary
+
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium)")
+    session = Browser(binary)
+    yield session
+    session.close()

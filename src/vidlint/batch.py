@@ -154,7 +154,7 @@ def check_clip(
         for finding in report.findings:
             outcome.families[finding.family] = outcome.families.get(finding.family, 0) + 1
         if out_dir is not None:
-            outcome.reports = write_reports(report, out_dir, stem, formats)
+            outcome.reports = write_reports(report, out_dir, stem, formats, in_batch=True)
         if keep is not None:
             keep[str(path)] = report
     outcome.seconds = round(time.perf_counter() - started, 3)
@@ -162,21 +162,26 @@ def check_clip(
 
 
 def write_reports(
-    report: Report, out_dir: Path, stem: str, formats: Iterable[str]
+    report: Report, out_dir: Path, stem: str, formats: Iterable[str], in_batch: bool = False
 ) -> dict[str, str]:
     """Write ``report`` in every format as ``<out_dir>/<stem><suffix>``; returns what was
     written by format (a writer returns None when it has nothing for this clip).
 
     Writers that show frames of the clip (they offer ``wanted_frames(report)``) share one
-    :class:`~vidlint.decode.grab.FrameStore`: the clip is decoded once for all of them."""
+    :class:`~vidlint.decode.grab.FrameStore`: the clip is decoded once for all of them.
+    ``in_batch``: a batch writes its index into ``out_dir``, and pages link back to it."""
     writers = {name: WRITERS.get(name) for name in formats}
     store = FrameStore.of_report(report)
     for writer in writers.values():
         if hasattr(writer, "wanted_frames"):
-            store.want(*writer.wanted_frames(report))
+            wanted = writer.wanted_frames(report)
+            for indices, side in wanted if isinstance(wanted, list) else [wanted]:
+                store.want(indices, side)
     written = {}
     for name, writer in writers.items():
-        shared = {"frames": store} if hasattr(writer, "wanted_frames") else {}
+        shared: dict[str, Any] = {"frames": store} if hasattr(writer, "wanted_frames") else {}
+        if in_batch and getattr(writer, "LINKS_INDEX", False):
+            shared["index"] = True
         path = writer.write(report, Path(out_dir) / f"{stem}{writer.SUFFIX}", **shared)
         if path is not None:
             written[name] = str(path)

@@ -147,7 +147,7 @@ class AppearParams:
     fix={**HAND_FIX, "prompt_add": ["hands stay in frame"]},
 )
 def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
-    """A hand appears from nowhere or vanishes in the middle of the picture.
+    """A hand appears from nowhere or vanishes without crossing the frame edge.
 
     What it detects:
         A hand track that starts after the first frame or ends before the last, when (1) a
