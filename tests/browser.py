@@ -147,7 +147,9 @@ class Browser:
         )
         x, y, width, height = box
         clip = {"x": x, "y": y, "width": width, "height": height, "scale": 1}
-        data = self.call("Page.captureScreenshot", format="png", clip=clip)["data"]
+        data = self.call(
+            "Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True
+        )["data"]
         return base64.b64decode(data)
 
     def screenshot(self, path: Path, full_page: bool = True) -> Path:

@@ -36,8 +36,10 @@ MAX_PLAYER_FRAMES = 36
 """Frames per player at most (1.5 s at 24 fps): a longer span is shown around its peak."""
 MAX_PLAYERS = 8
 """Findings that get a player (the most severe); the others keep their stills."""
-PLAYER_CRF = 30
-PLAYER_PRESET = "veryfast"
+PLAYER_CRF = 32
+PLAYER_PRESET = "superfast"
+"""x264 settings: about 1 kB a frame at 320 px and 3 ms to encode it (veryfast at CRF 30 is as
+small but takes 5 ms, ultrafast three times the size)."""
 MIN_FRAME_MS = 20
 """Frames shorter than this play this long (browsers slow down faster frames anyway)."""
 
@@ -171,7 +173,8 @@ def encode_mp4(pictures: list[np.ndarray], times_s: list[float], fps: float) -> 
         stream.options = {"crf": str(PLAYER_CRF), "preset": PLAYER_PRESET}
         last = -MIN_FRAME_MS
         for picture, time_s in zip(pictures, times_s, strict=True):
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            yuv = cv2.cvtColor(picture, cv2.COLOR_RGB2YUV_I420)  # 20x faster than libswscale
+            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             frame.pts = last = max(last + MIN_FRAME_MS, round((time_s - times_s[0]) * 1000))
             frame.time_base = base
             for packet in stream.encode(frame):
