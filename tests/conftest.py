@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,17 @@ def synth_clip(tmp_path_factory):
         return made[key]
 
     return make
+
+
+def run_cli(*args: object) -> subprocess.CompletedProcess:
+    """``python -m vidlint ARGS`` in a fresh process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "vidlint", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def labels_of(path: Path) -> dict:

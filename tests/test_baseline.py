@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,15 +15,7 @@ from vidlint.report.baseline import load_baseline
 from vidlint.report.schema import validate
 from vidlint.synth import Artifact
 
-
-def run(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "vidlint", *map(str, args)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+from .conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +35,10 @@ def clip(synth_clip, tmp_path_factory) -> Path:
 
 
 def test_baseline_round_trip(clip, tmp_path):
-    first = run("check", clip, "--out", tmp_path / "r1", "--select", "TMP001", "-f", "json")
+    first = run_cli("check", clip, "--out", tmp_path / "r1", "--select", "TMP001", "-f", "json")
     assert first.returncode == 1, first.stderr
     baseline = tmp_path / "accepted.json"
-    wrote = run("baseline", tmp_path / "r1", "-o", baseline, "--reason", "the hold is wanted")
+    wrote = run_cli("baseline", tmp_path / "r1", "-o", baseline, "--reason", "the hold is wanted")
     assert wrote.returncode == 0, wrote.stderr
     (waiver,) = load_baseline(baseline).waivers
     report = load_report(tmp_path / "r1" / "shot.vidlint.json")
@@ -61,7 +51,7 @@ def test_baseline_round_trip(clip, tmp_path):
         "the hold is wanted",
     )
     # re-checked with the baseline: passes, the finding kept as waived
-    again = run(
+    again = run_cli(
         "check", clip, "--out", tmp_path / "r2", "--select", "TMP001", "-f", "json,html",
         "--baseline", baseline,
     )  # fmt: skip
@@ -77,7 +67,7 @@ def test_baseline_round_trip(clip, tmp_path):
     page = (tmp_path / "r2" / "shot.html").read_text()
     assert f'class="finding {freeze.severity} waived"' in page and "the hold is wanted" in page
     # a new finding still fails: the cut, which the baseline does not know
-    more = run(
+    more = run_cli(
         "check", clip, "--out", tmp_path / "r3", "--select", "TMP001,TMP003", "-f", "json",
         "--baseline", baseline,
     )  # fmt: skip
@@ -89,7 +79,7 @@ def test_baseline_round_trip(clip, tmp_path):
     other = tmp_path / "other" / "shot.mp4"
     other.parent.mkdir()
     other.write_bytes(clip.read_bytes() + b"\0")
-    changed = run("check", other, "--no-write", "--select", "TMP001", "--baseline", baseline)
+    changed = run_cli("check", other, "--no-write", "--select", "TMP001", "--baseline", baseline)
     assert changed.returncode == 1 and "waived" not in changed.stdout
 
 
@@ -115,33 +105,41 @@ def test_waivers_match_code_or_family_clip_and_overlapping_frames(clip, tmp_path
     assert kept.verdict == "fail" and [f.code for f in kept.findings] == ["TMP001"]
 
 
+def baseline_text(*waivers: dict) -> str:
+    return json.dumps({"schema": "vidlint.baseline/1", "waivers": list(waivers)})
+
+
 @pytest.mark.parametrize(
     "content, cause",
     [
-        ("{", "baseline is not JSON"),
+        ("{", "not JSON"),
         ('{"schema": "other"}', "not a baseline (expected schema 'vidlint.baseline/1')"),
         ('{"schema": "vidlint.baseline/1", "waivers": {}}', "'waivers' must be a list"),
-        ('{"schema": "vidlint.baseline/1", "waivers": [{"code": "TMP1", "clip": "a.mp4", '
-         '"reason": "x"}]}', "waiver 1: code 'TMP1' is not a rule code (TMP001) or family (TMP)"),
-        ('{"schema": "vidlint.baseline/1", "waivers": [{"code": "TMP001", "clip": "a.mp4"}]}',
-         "waiver 1: needs a reason"),
-        ('{"schema": "vidlint.baseline/1", "waivers": [{"code": "TMP001", "reason": "x"}]}',
-         "waiver 1: needs the clip (file name) or its sha256"),
-        ('{"schema": "vidlint.baseline/1", "waivers": [{"code": "TMP001", "clip": "a.mp4", '
-         '"reason": "x", "frames": [9, 3]}]}',
-         "waiver 1: frames [9, 3] must be [first, last], whole frames, first <= last"),
-        (None, "baseline not found"),
+        (
+            baseline_text({"code": "TMP1", "clip": "a.mp4", "reason": "x"}),
+            "waiver 1: code 'TMP1' is not a rule code (TMP001) or family (TMP)",
+        ),
+        (baseline_text({"code": "TMP001", "clip": "a.mp4"}), "waiver 1: needs a reason"),
+        (
+            baseline_text({"code": "TMP001", "reason": "x"}),
+            "waiver 1: needs the clip (file name) or its sha256",
+        ),
+        (
+            baseline_text({"code": "TMP001", "clip": "a.mp4", "reason": "x", "frames": [9, 3]}),
+            "waiver 1: frames [9, 3] must be [first, last], whole frames, first <= last",
+        ),
+        (None, "no such file"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_baseline_is_one_line_naming_it(clip, tmp_path, content, cause):
     baseline = tmp_path / "b.json"
     if content is not None:
         baseline.write_text(content)
-    result = run("check", clip, "--no-write", "--select", "TMP001", "--baseline", baseline)
+    result = run_cli("check", clip, "--no-write", "--select", "TMP001", "--baseline", baseline)
     assert result.returncode == 2
     assert result.stderr.strip().startswith(f"error: {baseline}: {cause}")
 
 
 def test_baseline_of_nothing_is_refused(tmp_path):
-    result = run("baseline", tmp_path)
+    result = run_cli("baseline", tmp_path)
     assert result.returncode == 2 and "folder holds no reports" in result.stderr

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +18,7 @@ from vidlint.config import load_config
 from vidlint.report.schema import validate
 from vidlint.synth import Artifact
 
-
-def run(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "vidlint", *map(str, args)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+from .conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +49,7 @@ def test_manifest_rows_give_each_clip_its_context(folder, tmp_path):
         'gen_t2v_a.mp4,"a red ball, rolling",blurry,7,t2v,,model A,ignored\n'
         "gen_i2v_b.mp4,a box,,12,,images/b_source.png,model B,\n"
     )
-    result = run(
+    result = run_cli(
         "check", folder, "--out", tmp_path, "--select", "TMP,SRC", "--manifest", manifest, "-q"
     )
     assert result.returncode == 1, result.stderr  # the cut in gen_i2v_b
@@ -78,7 +68,7 @@ def test_manifest_rows_give_each_clip_its_context(folder, tmp_path):
         validate(document)
     # the context is part of the cache key: a changed row re-checks that clip only
     manifest.write_text(manifest.read_text().replace("a box", "a blue box"))
-    again = run(
+    again = run_cli(
         "check", folder, "--out", tmp_path, "--select", "TMP,SRC", "--manifest", manifest, "-q"
     )
     assert again.returncode == 1, again.stderr
@@ -118,7 +108,7 @@ def test_sidecar_and_options_win_over_the_manifest(folder, tmp_path):
 
 
 def test_check_takes_mode_negative_prompt_and_seed(folder, tmp_path):
-    result = run(
+    result = run_cli(
         "check",
         folder / "gen_t2v_a.mp4",
         "--out",
@@ -137,7 +127,7 @@ def test_check_takes_mode_negative_prompt_and_seed(folder, tmp_path):
     assert result.returncode == 0, result.stderr
     context = reports_of(tmp_path)["gen_t2v_a.mp4"]["context"]
     assert context == {"prompt": "a ball", "negative_prompt": "no text", "seed": 42, "mode": "i2v"}
-    bad = run("check", folder / "gen_t2v_a.mp4", "--no-write", "--mode", "v2v")
+    bad = run_cli("check", folder / "gen_t2v_a.mp4", "--no-write", "--mode", "v2v")
     assert bad.returncode == 2 and "--mode 'v2v'" in bad.stderr
 
 
@@ -172,6 +162,6 @@ def test_a_bad_manifest_is_one_line_naming_it(folder, tmp_path, name, content, c
     manifest = tmp_path / name
     if content is not None:
         manifest.write_text(content)
-    result = run("check", folder / "gen_t2v_a.mp4", "--no-write", "--manifest", manifest)
+    result = run_cli("check", folder / "gen_t2v_a.mp4", "--no-write", "--manifest", manifest)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {manifest}: {cause}"

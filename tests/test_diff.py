@@ -5,8 +5,6 @@ history page showing the same comparison between attempts."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,15 +17,7 @@ from vidlint.report.diff import diff_findings
 from vidlint.synth import Artifact
 from vidlint.writers import WRITERS
 
-
-def run(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "vidlint", *map(str, args)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+from .conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +52,7 @@ def test_diff_of_two_attempts(attempts):
     history = result.history["attempts"]
     codes = [{f["code"] for f in a["findings"]} for a in history[:2]]
     assert codes[0] != codes[1], "the loop changed what is wrong"
-    shown = run("diff", first, second, "--json")
+    shown = run_cli("diff", first, second, "--json")
     document = json.loads(shown.stdout)
     (clip,) = document["clips"]
     lost = {m["code"] for m in clip["lost"]} | {m["from"]["code"] for m in clip["moved"]}
@@ -72,14 +62,14 @@ def test_diff_of_two_attempts(attempts):
     assert clip["score_change"] == history[1]["score"] - history[0]["score"]
     new_errors = any(m["severity"] == "error" for m in clip["gained"])
     assert shown.returncode == (1 if new_errors else 0)
-    text = run("diff", first, second).stdout
+    text = run_cli("diff", first, second).stdout
     assert f"({clip['score_change']:+d})" in text
     for mark in clip["lost"]:
         assert f"- {mark['code']}" in text
     for mark in clip["gained"]:
         assert f"+ {mark['code']}" in text
     # the other way round, what was lost is gained
-    back = json.loads(run("diff", second, first, "--json").stdout)["clips"][0]
+    back = json.loads(run_cli("diff", second, first, "--json").stdout)["clips"][0]
     assert {m["code"] for m in back["gained"]} == {m["code"] for m in clip["lost"]}
 
 
@@ -111,14 +101,14 @@ def test_a_moved_artifact_and_folders_compared_clip_by_clip(synth_clip, tmp_path
             report.clip["path"] = f"/clips/{'shot' if report is not clean else 'other'}.mp4"
             name = Path(report.clip["path"]).stem
             WRITERS.get("json").write(report, tmp_path / folder / f"{name}.vidlint.json")
-    shown = run("diff", tmp_path / "a", tmp_path / "b", "--json")
+    shown = run_cli("diff", tmp_path / "a", tmp_path / "b", "--json")
     assert shown.returncode == 0, shown.stderr  # nothing new: the cut only moved
     clips = {c["clip"]: c for c in json.loads(shown.stdout)["clips"]}
     assert clips["other.mp4"]["b"] is None and clips["other.mp4"]["a"]["verdict"] == "pass"
     (moved,) = clips["shot.mp4"]["moved"]
     assert (moved["from"]["start_frame"], moved["to"]["start_frame"]) == (20, 26)
     assert clips["shot.mp4"]["gained"] == clips["shot.mp4"]["lost"] == []
-    text = run("diff", tmp_path / "a", tmp_path / "b").stdout
+    text = run_cli("diff", tmp_path / "a", tmp_path / "b").stdout
     assert "~ TMP003 frame 20 -> frame 26" in text and "other.mp4: only in A" in text
     far = diff_findings(early.findings, late.findings, move_frames=3)  # too far apart to be one
     assert [m.start for m in far.lost] == [20] and [m.start for m in far.gained] == [26]
@@ -126,7 +116,7 @@ def test_a_moved_artifact_and_folders_compared_clip_by_clip(synth_clip, tmp_path
 
 def test_diff_of_what_is_not_a_report(tmp_path):
     (tmp_path / "x.vidlint.json").write_text("[]")
-    result = run("diff", tmp_path / "x.vidlint.json", tmp_path / "missing")
+    result = run_cli("diff", tmp_path / "x.vidlint.json", tmp_path / "missing")
     assert result.returncode == 2
     assert (
         result.stderr.strip()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from vidlint.errors import VidlintError
+from vidlint.fileio import read_json
 from vidlint.report.model import SCHEMA_ID, Finding, Region, Report, Waived, score_of, verdict_of
 from vidlint.report.schema import report_schema, validate
 
@@ -13,14 +13,7 @@ from vidlint.report.schema import report_schema, validate
 def load_report(path: str | Path) -> Report:
     """A ``vidlint.report/1`` JSON file; :class:`VidlintError` naming the file otherwise."""
     path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VidlintError("no such file", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VidlintError(f"cannot read ({exc})", path) from exc
-    except json.JSONDecodeError as exc:
-        raise VidlintError(f"not JSON ({exc.msg} at line {exc.lineno})", path) from exc
+    document = read_json(path)
     if not isinstance(document, dict):
         raise VidlintError("not a vidlint report (not a JSON object)", path)
     try:

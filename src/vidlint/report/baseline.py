@@ -18,7 +18,6 @@ exit code, and the HTML page shows them as waived.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from vidlint.errors import InputError
-from vidlint.fileio import write_json_atomic
+from vidlint.fileio import read_json, write_json_atomic
 from vidlint.report.model import Finding, Report, Waived
 
 BASELINE_SCHEMA = "vidlint.baseline/1"
@@ -91,14 +90,7 @@ class Baseline:
 def load_baseline(path: str | Path) -> Baseline:
     """Read and check a baseline; an :class:`InputError` naming the file and the waiver."""
     path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("baseline not found", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the baseline ({exc})", path) from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"baseline is not JSON ({exc.msg} at line {exc.lineno})", path) from None
+    document = read_json(path)
     if not isinstance(document, dict) or document.get("schema") != BASELINE_SCHEMA:
         raise InputError(f"not a baseline (expected schema {BASELINE_SCHEMA!r})", path)
     entries = document.get("waivers")
