@@ -74,9 +74,7 @@ def test_each_card_plays_its_span_at_the_clip_timing(review):
     clip, report, text = review
     rich = html_writer.with_media(report)
     assert {f.code for f in rich} >= {"MOT001", "TMP003", "DRF001"}
-    sources = dict(
-        (a["aria-label"].split()[0], a["src"]) for t, a in elements(text) if t == "video"
-    )
+    sources = {a["aria-label"].split()[0]: a["src"] for t, a in elements(text) if t == "video"}
     assert set(sources) == {f.code for f in rich}
     for finding in rich:
         window = media.player_window(report, finding)
@@ -90,7 +88,7 @@ def test_each_card_plays_its_span_at_the_clip_timing(review):
         direct = grab_dict(clip, window, max_side=media.PLAYER_SIDE)
         height = pictures[0].shape[0]
 
-        def smooth(rgb: np.ndarray) -> np.ndarray:  # H.264 keeps the picture, not the noise
+        def smooth(rgb: np.ndarray, height: int = height) -> np.ndarray:  # H.264 drops noise
             return cv2.GaussianBlur(rgb[24 : height - 12], (7, 7), 0).astype(int)
 
         nearest = []

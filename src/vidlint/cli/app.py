@@ -83,14 +83,14 @@ def check(
     prompt: Annotated[
         Optional[str], typer.Option(help="The prompt the clip was made from.")
     ] = None,
-    negative_prompt: Annotated[Optional[str], typer.Option(help="Its negative prompt.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Its seed.")] = None,
+    negative_prompt: Annotated[str | None, typer.Option(help="Its negative prompt.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Its seed.")] = None,
     mode: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="t2v or i2v (default: i2v with a source image, else the file name's)."),
     ] = None,
     manifest: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             help="CSV or JSONL: clip, prompt, negative_prompt, seed, mode, reference, generator "
             "per clip (options given here win over it)."
@@ -124,7 +124,7 @@ def check(
         bool, typer.Option("--force", help="Check again clips whose cached reports are up to date.")
     ] = False,
     baseline: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             help="Accepted findings (vidlint baseline writes them): report only new ones; the "
             "waived ones are kept in the reports as waived and do not fail the clip."
