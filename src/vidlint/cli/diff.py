@@ -55,8 +55,10 @@ def print_clip(clip) -> None:
         out.print(f"[bold]{escape(clip.clip)}[/bold]: only in {side} ({verdict_text(report)})")
         return
     change = clip.after.score - clip.before.score
+    names = [Path(str(r.clip.get("path", ""))).name for r in (clip.before, clip.after)]
+    title = names[1] if names[0] == names[1] else f"{names[0]} -> {names[1]}"
     out.print(
-        f"[bold]{escape(clip.clip)}[/bold]: {verdict_text(clip.before)} -> "
+        f"[bold]{escape(title)}[/bold]: {verdict_text(clip.before)} -> "
         f"{verdict_text(clip.after)} ({change:+d})"
     )
     found = clip.findings
