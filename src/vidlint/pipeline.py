@@ -18,18 +18,18 @@ from vidlint.analyzers import ANALYZERS
 from vidlint.analyzers.base import Analyzer
 from vidlint.analyzers.reference import image_size
 from vidlint.analyzers.source import DEFAULT_TARGET
+from vidlint.clip_context import complete_context
 from vidlint.config import Config, load_config
 from vidlint.decode import Clip, ClipInfo, DecodeIssue, open_clip, open_frames, sha256_file
 from vidlint.errors import DecodeError, InputError
 from vidlint.gpu import device_label, pipeline_device
+from vidlint.native_logs import quiet_native_logs
 from vidlint.report.model import SEVERITY_WEIGHT, Finding, Report
 from vidlint.rules import load_rules
 from vidlint.rules.base import Rule, RuleInput
 from vidlint.signals import Signals
 
 MIN_FRAMES = 2
-SOURCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-"""Suffixes of a clip's source-image sidecar ``<clip>_source.<suffix>``."""
 INPUT_FAMILIES = ("PRM", "SRC")
 """Families about the inputs (the prompt, the source image), not about frames: no badness curve,
 so they cannot make frames look bad to the aggregate rules."""
@@ -133,7 +133,7 @@ class Checker:
     ) -> Measurement:
         """Decode once, streaming every frame through the analyzers."""
         path = Path(clip.info.path)
-        with clip:
+        with clip, quiet_native_logs():  # MediaPipe's log lines stay off the caller's stderr
             analyzers = self._analyzers(rules, config, clip.info, context)
             timings = {name: 0.0 for name in analyzers}
             times: list[float] = []
@@ -284,16 +284,3 @@ def badness_curves(findings: list[Finding], n: int) -> dict[str, list[float]]:
         lo, hi = max(0, finding.start_frame), min(n - 1, finding.end_frame)
         curve[lo : hi + 1] = np.maximum(curve[lo : hi + 1], value)
     return {family: np.round(curve, 3).tolist() for family, curve in sorted(curves.items())}
-
-
-def complete_context(path: Path, context: dict[str, Any]) -> dict[str, Any]:
-    """Fill in the source image of an image-to-video clip from its sidecar
-    ``<clip>_source.png|jpg`` when none was given, and the mode from whether there is one."""
-    if not context.get("reference"):
-        for suffix in SOURCE_SUFFIXES:
-            sidecar = path.with_name(f"{path.stem}_source{suffix}")
-            if sidecar.is_file():
-                context["reference"] = str(sidecar)
-                break
-    context.setdefault("mode", "i2v" if context.get("reference") else "t2v")
-    return {k: v for k, v in context.items() if v is not None}

@@ -16,10 +16,12 @@ from rich.table import Table
 
 from vidlint._version import __version__
 from vidlint.batch import ClipOutcome, run_batch
+from vidlint.clip_context import MANIFEST_KEY, MODES, load_manifest
 from vidlint.config import load_config
 from vidlint.engine import batch_settings, make_engine
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
+from vidlint.report.baseline import load_baseline
 
 app = typer.Typer(
     add_completion=False,
@@ -81,6 +83,19 @@ def check(
     prompt: Annotated[
         Optional[str], typer.Option(help="The prompt the clip was made from.")
     ] = None,
+    negative_prompt: Annotated[str | None, typer.Option(help="Its negative prompt.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Its seed.")] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(help="t2v or i2v (default: i2v with a source image, else the file name's)."),
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV or JSONL: clip, prompt, negative_prompt, seed, mode, reference, generator "
+            "per clip (options given here win over it)."
+        ),
+    ] = None,
     no_write: Annotated[
         bool, typer.Option("--no-write", help="Print only; write no reports.")
     ] = False,
@@ -108,6 +123,13 @@ def check(
     force: Annotated[
         bool, typer.Option("--force", help="Check again clips whose cached reports are up to date.")
     ] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Accepted findings (vidlint baseline writes them): report only new ones; the "
+            "waived ones are kept in the reports as waived and do not fail the clip."
+        ),
+    ] = None,
     save_frames: Annotated[
         bool,
         typer.Option(
@@ -143,7 +165,22 @@ def check(
         raise fail(str(exc)) from None
     if reference is not None and not reference.is_file():
         raise fail(f"{reference}: reference image not found")
-    context = {"prompt": prompt, "reference": str(reference) if reference else None}
+    if mode is not None and mode.lower() not in MODES:
+        raise fail(f"--mode {mode!r}: choose t2v or i2v")
+    try:  # a bad manifest or baseline: one line before any clip is checked
+        if manifest is not None:
+            load_manifest(manifest)
+        waivers = load_baseline(baseline) if baseline is not None else None
+    except VidlintError as exc:
+        raise fail(str(exc)) from None
+    context = {
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "seed": seed,
+        "mode": mode.lower() if mode else None,
+        "reference": str(reference) if reference else None,
+        MANIFEST_KEY: str(manifest) if manifest else None,
+    }
     show_progress = sys.stderr.isatty() and not quiet
     progress = Progress(
         TextColumn("{task.description}"),
@@ -180,6 +217,7 @@ def check(
                 on_result=finished,
                 engine=runner,
                 force=force,
+                baseline=waivers,
             )
         except VidlintError as exc:
             raise fail(str(exc)) from None
@@ -201,9 +239,12 @@ def print_outcome(outcome: ClipOutcome) -> None:
         return
     style = VERDICT_STYLE[outcome.verdict or "pass"]
     codes = ", ".join(outcome.codes) or "-"
+    notes = [f"{outcome.seconds:.1f} s"]
+    notes += [f"{outcome.waived} waived"] if outcome.waived else []
+    notes += ["cached"] if outcome.cached else []
     out.print(
         f"[{style}]{outcome.verdict:4}[/{style}] {outcome.score:3d}  {escape(outcome.path)}"
-        f"  [dim]{codes}  ({outcome.seconds:.1f} s)[/dim]"
+        f"  [dim]{codes}  ({', '.join(notes)})[/dim]"
     )
 
 
@@ -248,35 +289,52 @@ def rules(
     """List every rule with its default thresholds and why."""
     from vidlint.rules import family_titles, load_rules
 
+    # Codes, names and severities are never broken (piped output is 80 columns wide); the
+    # summary and the defaults under it wrap between words.
     table = Table(show_lines=False, box=None, pad_edge=False)
-    for column in ("code", "name", "severity", "what", "defaults"):
-        table.add_column(column, overflow="fold")
+    for column in ("code", "name", "severity"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("what (defaults)", overflow="fold", ratio=1)
     for code, rule in load_rules().items():
         if family and not code.startswith(family.upper()):
             continue
         defaults = ", ".join(f"{k}={v}" for k, v in rule.defaults().items())
-        table.add_row(code, rule.name, rule.severity, rule.summary, defaults)
+        what = escape(rule.summary) + (f"\n[dim]{escape(defaults)}[/dim]" if defaults else "")
+        table.add_row(code, rule.name, rule.severity, what)
     out.print(table)
     titles = family_titles()
-    out.print("[dim]families: " + ", ".join(f"{f} {titles[f]}" for f in sorted(titles)) + "[/dim]")
+    out.print(
+        "[dim]families: " + ", ".join(f"{f} {titles[f]}" for f in sorted(titles)) + "[/dim]",
+        soft_wrap=False,
+    )
 
 
 @app.command()
-def explain(code: Annotated[str, typer.Argument(help="A rule code, e.g. TMP001.")]) -> None:
+def explain(
+    code: Annotated[
+        str, typer.Argument(help="A rule code (TMP001) or a family (TMP): every rule of it.")
+    ],
+) -> None:
     """Print a rule's documentation and its parameters with their reasons."""
     from vidlint.rules import load_rules
 
     table = load_rules()
-    rule = table.get(code.upper())
-    if rule is None:
-        raise fail(f"unknown rule code {code!r} (see 'vidlint rules')")
-    out.print(f"[bold]{rule.code} {rule.name}[/bold] ({rule.severity})\n")
-    out.print(escape(rule.doc))
-    reasons = rule.param_reasons()
-    if reasons:
-        out.print(f"\n[bold]Parameters[/bold] ({escape(f'[rules.{rule.code}]')} in vidlint.toml)")
-        for name, value in rule.defaults().items():
-            out.print(f"  {name} = {value!r}: {escape(reasons[name])}")
+    wanted = code.upper()
+    chosen = [rule for key, rule in table.items() if key == wanted or key[:3] == wanted]
+    if not chosen:
+        raise fail(f"unknown rule code or family {code!r} (see 'vidlint rules')")
+    for number, rule in enumerate(chosen):
+        if number:
+            out.print()
+        out.print(f"[bold]{rule.code} {rule.name}[/bold] ({rule.severity})\n")
+        out.print(escape(rule.doc))
+        reasons = rule.param_reasons()
+        if reasons:
+            out.print(
+                f"\n[bold]Parameters[/bold] ({escape(f'[rules.{rule.code}]')} in vidlint.toml)"
+            )
+            for name, value in rule.defaults().items():
+                out.print(f"  {name} = {value!r}: {escape(reasons[name])}")
 
 
 @app.command()
@@ -288,6 +346,8 @@ def version() -> None:
 def register_commands() -> None:
     """Commands that live in their own modules add themselves to ``app`` on import."""
     from vidlint.cli import (
+        baseline,  # noqa: F401
+        diff,  # noqa: F401
         fix,  # noqa: F401
         frames,  # noqa: F401
         serve,  # noqa: F401

@@ -19,6 +19,7 @@ from vidlint.engine.cache import ResultCache, cache_key
 from vidlint.engine.pool import PoolEngine, SerialEngine
 from vidlint.engine.work import BatchJob, ClipTask, clip_size, run_task
 from vidlint.errors import ConfigError
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
 
 ENGINES = ("serial", "pool", "ray")
@@ -67,6 +68,7 @@ def run_clips(
     jobs: int | None = None,
     force: bool = False,
     on_result: Callable[[ClipOutcome], None] | None = None,
+    baseline: Baseline | None = None,
 ) -> list[ClipOutcome]:
     """Check ``clips`` (path, report stem) and return their outcomes in input order.
 
@@ -75,7 +77,7 @@ def run_clips(
     clip, read back from its JSON report when there is one).
     """
     runner = make_engine(engine, jobs) if isinstance(engine, str) else engine
-    job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None)
+    job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None, baseline)
     cache = ResultCache(out_dir) if out_dir is not None else None
     outcomes: dict[int, ClipOutcome] = {}
     keys: dict[int, str | None] = {}
@@ -83,7 +85,7 @@ def run_clips(
     for order, (path, stem) in enumerate(clips):
         task = ClipTask(Path(path), stem, order, clip_size(Path(path)))
         if cache is not None:
-            keys[order] = cache_key(task.path, config, context, job.formats)
+            keys[order] = cache_key(task.path, config, context, job.formats, baseline)
             hit = None if force else cache.lookup(stem, keys[order])
             if hit is not None:
                 hit.cached = True

@@ -18,6 +18,7 @@ from typing import Any
 from vidlint.batch import ClipOutcome, check_clip
 from vidlint.config import Config
 from vidlint.pipeline import Checker
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
 
 SINGLE_THREAD_ENV = {
@@ -52,6 +53,7 @@ class BatchJob:
     formats: tuple[str, ...] = ("json",)
     context: dict[str, Any] | None = None
     keep_reports: bool = False
+    baseline: Baseline | None = None
 
 
 def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]:
@@ -59,7 +61,14 @@ def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]
     reports, its report."""
     kept: dict[str, Report] | None = {} if job.keep_reports else None
     outcome = check_clip(
-        task.path, Checker(job.config), job.out_dir, task.stem, job.formats, job.context, kept
+        task.path,
+        Checker(job.config),
+        job.out_dir,
+        task.stem,
+        job.formats,
+        job.context,
+        kept,
+        job.baseline,
     )
     return outcome, (kept or {}).get(str(task.path))
 

@@ -10,6 +10,7 @@ fixed headings (``vidlint explain CODE``). A rule reads per-frame signals from
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -134,6 +135,9 @@ class Rule:
     fix: Fix = Fix()
     stage: str = "signals"
     uses: tuple[str, ...] = ()
+    thresholds: dict[str, str] = field(default_factory=dict)
+    """Per-frame signals the rule compares with one of its parameters (signal key: parameter
+    name): the HTML report draws that parameter as a line on the signal's plot."""
 
     @property
     def analyzers(self) -> tuple[str, ...]:
@@ -222,6 +226,7 @@ def rule(
     params: type = NoParams,
     fix: Fix | None = None,
     stage: str = "signals",
+    thresholds: dict[str, str] | None = None,
 ) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule function under ``code``."""
     if not CODE_PATTERN.match(code):
@@ -230,12 +235,25 @@ def rule(
         raise ValueError(f"{code}: severity {severity!r} is not one of {SEVERITIES}")
     if fix is not None and not isinstance(fix, Fix):
         raise TypeError(f"{code}: fix must be a Fix")
+    fields = {f.name for f in dataclasses.fields(params)}
+    for signal, parameter in (thresholds or {}).items():
+        if parameter not in fields:
+            raise ValueError(f"{code}: threshold on {signal} names no parameter {parameter!r}")
 
     def register(func: RuleFunc) -> RuleFunc:
         if code in RULES and RULES[code].func.__qualname__ != func.__qualname__:
             raise ValueError(f"rule code {code} is registered twice")
         RULES[code] = Rule(
-            code, name, severity, tuple(requires), func, params, fix or Fix(), stage, tuple(uses)
+            code,
+            name,
+            severity,
+            tuple(requires),
+            func,
+            params,
+            fix or Fix(),
+            stage,
+            tuple(uses),
+            dict(thresholds or {}),
         )
         return func
 

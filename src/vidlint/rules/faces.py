@@ -87,6 +87,7 @@ class DriftParams:
     requires=["faces"],
     params=DriftParams,
     fix=FACE_FIX,
+    thresholds={"faces.identity_distance": "same_person"},
 )
 def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
     """A face stops being the person it was at the start of its track.

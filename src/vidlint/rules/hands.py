@@ -146,7 +146,7 @@ class AppearParams:
     fix=HAND_FIX,
 )
 def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
-    """A hand appears from nowhere or vanishes in the middle of the picture.
+    """A hand appears from nowhere or vanishes without crossing the frame edge.
 
     What it detects:
         A hand track that starts after the first frame or ends before the last, when (1) a
@@ -161,8 +161,9 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
         A hand that goes behind an object or the body (occlusion is not modelled beyond the
         detector re-check); a hand that closes into a fist so fast the detector loses it.
     Example:
-        ``gen_i2v_pia_boy_waving_hand.gif``: a raised hand is there at frame 1, not at frame 0:
-        ``HND001 hand appears at frame 1 (not from the frame edge)``.
+        A raised open hand is there at frame 1, not at frame 0, its box against the left edge
+        though no arm comes in: ``HND001 hand appears at frame 1 at the left edge of the
+        picture, without moving in from outside``.
     Thresholds:
         ``edge_cut`` = 0.15 of the hand's box outside the picture, ``edge_beyond`` = 0.5 after
         one sample of its own motion, ``min_samples`` = 2 (measured on the evaluation set).
@@ -196,11 +197,7 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
             edge, cut = edge_explains(*_from_event(track, side), stride, p.edge_cut, p.edge_beyond)
             if edge:
                 continue
-            where = (
-                "in the middle of the picture (not from the frame edge)"
-                if event == "appears"
-                else f"in the middle of the picture (last seen at frame {frame - 1})"
-            )
+            where = event_place(box, event, frame)
             yield Hit(
                 frame,
                 frame,
@@ -220,6 +217,38 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
                     "track": track.id,
                 },
             )
+
+
+EDGE_TOUCH = 0.01
+"""A box within 1% of the picture's side touches that edge."""
+
+
+def touched_edges(box: list[float]) -> list[str]:
+    """The picture edges a normalized (x, y, w, h) box touches or crosses."""
+    x, y, w, h = box
+    edges = {
+        "left": x <= EDGE_TOUCH,
+        "right": x + w >= 1 - EDGE_TOUCH,
+        "top": y <= EDGE_TOUCH,
+        "bottom": y + h >= 1 - EDGE_TOUCH,
+    }
+    return [edge for edge, touches in edges.items() if touches]
+
+
+def event_place(box: list[float], event: str, frame: int) -> str:
+    """Where a hand appears or vanishes, as its box shows it: at an edge it touches (its own
+    motion does not carry it through that edge, or there would be no finding), else in the
+    middle of the picture."""
+    edges = touched_edges(box)
+    if edges:
+        side = " and ".join(edges)
+        place = f"at the {side} edge of the picture"
+        if event == "appears":
+            return f"{place}, without moving in from outside"
+        return f"{place}, without moving out (last seen at frame {frame - 1})"
+    if event == "appears":
+        return "in the middle of the picture (not from the frame edge)"
+    return f"in the middle of the picture (last seen at frame {frame - 1})"
 
 
 def _from_event(track: HandTrack, side: int) -> tuple[list[list[float]], list[int]]:

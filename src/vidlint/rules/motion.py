@@ -385,7 +385,13 @@ class JerkParams:
 
 
 @rule(
-    "MOT003", "motion-jerks", severity="warning", requires=["flow"], params=JerkParams, fix=CALMER
+    "MOT003",
+    "motion-jerks",
+    severity="warning",
+    requires=["flow"],
+    params=JerkParams,
+    fix=CALMER,
+    thresholds={"flow.jerk_points": "min_points"},
 )
 def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
     """An object's motion changes abruptly: an acceleration spike no smooth motion explains.
@@ -452,6 +458,7 @@ class StaticParams:
     requires=["flow"],
     params=StaticParams,
     fix=CALMER,
+    thresholds={"flow.motion_p99": "max_motion"},
 )
 def clip_is_static(data: RuleInput, p: StaticParams) -> Iterator[Hit]:
     """The clip barely moves: an image-to-video output that did not animate.

@@ -52,6 +52,7 @@ class FirstFrameParams:
     requires=["reference"],
     params=FirstFrameParams,
     fix=REFERENCE_FIX,
+    thresholds={"reference.ssim": "min_ssim", "reference.color_delta": "max_color_delta"},
 )
 def first_frame_departs(data: RuleInput, p: FirstFrameParams) -> Iterator[Hit]:
     """The first frame of an image-to-video clip does not reproduce the source image.
@@ -238,6 +239,11 @@ class DecayParams:
     requires=["reference"],
     params=DecayParams,
     fix=REFERENCE_FIX,
+    thresholds={
+        "reference.ssim": "min_ssim",
+        "reference.color_delta": "max_color_delta",
+        "reference.palette_delta": "max_palette_delta",
+    },
 )
 def fidelity_decays(data: RuleInput, p: DecayParams) -> Iterator[Hit]:
     """The clip starts like the source image and drifts away from it.

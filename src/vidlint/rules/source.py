@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from vidlint.analyzers.source import SourceMeasures
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
-from vidlint.settings import param
+from vidlint.settings import NoParams, param
 
 family("SRC", "source image")
 
@@ -252,4 +252,45 @@ def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
                 "regions": m.salient_regions,
                 "threshold": p.min_concentration,
             },
+        )
+
+
+@rule(
+    "SRC005",
+    "source-image-missing",
+    severity="info",
+    fix=Fix(why="give the source image: --reference IMAGE, a manifest column or a sidecar"),
+)
+def source_image_missing(data: RuleInput, p: NoParams) -> Iterator[Hit]:
+    """An image-to-video clip checked without its source image.
+
+    What it detects:
+        A clip whose mode is ``i2v`` (given, from a manifest or sidecar, or said by its file
+        name, e.g. ``gen_i2v_...``) while no source image was found: no ``--reference``, no
+        manifest or sidecar ``reference`` and no ``<clip>_source.png|jpg`` beside it.
+    Why it matters:
+        Without the source image the REF rules (first frame, identity, fidelity decay) and the
+        other SRC rules cannot run: the clip is checked as if it were text-to-video, and a
+        report that passes says nothing about faithfulness to the source.
+    Known false positives:
+        A file name that says ``i2v`` for another reason; set ``--mode t2v`` (or the mode in a
+        manifest or sidecar) to check it as text-to-video without this note.
+    Example:
+        An image-to-video clip checked on its own: ``SRC005 image-to-video clip (its file name
+        says i2v) without its source image: REF and SRC rules did not run``.
+    Thresholds:
+        None: it reads the context only.
+    Fix hint:
+        Give the source image: ``--reference IMAGE``, a ``reference`` column in the manifest,
+        or ``<clip>_source.png`` beside the clip.
+    """
+    context = data.context
+    if context.get("mode") == "i2v" and not context.get("reference"):
+        said = "its file name says i2v" if context.get("mode_from") == "name" else "mode i2v"
+        yield Hit(
+            0,
+            0,
+            f"image-to-video clip ({said}) without its source image: REF and SRC rules did not run",
+            confidence=0.9 if context.get("mode_from") == "name" else 1.0,
+            evidence={"mode": "i2v", "mode_from": context.get("mode_from", "given")},
         )

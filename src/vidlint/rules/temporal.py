@@ -322,6 +322,7 @@ class CutParams:
         why="unwanted cuts: say 'single continuous shot', drop multi-shot wording "
         "(integrations research, section 5)",
     ),
+    thresholds={"temporal.content": "content_threshold"},
 )
 def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     """A hard cut or scene jump inside what should be one shot.
@@ -404,6 +405,7 @@ class BlankParams:
         negative_prompt=("black frames", "fade to black"),
         why="blank frames: a new seed; the constrain rung keeps the scene lit",
     ),
+    thresholds={"temporal.dark_fraction": "black_fraction", "temporal.luma_std": "blank_std"},
 )
 def blank_frames(data: RuleInput, p: BlankParams) -> Iterator[Hit]:
     """Black or blank (flat single-colour) frames.
@@ -478,6 +480,7 @@ class CorruptParams:
         negative_prompt=("glitch", "corrupted", "compression artifacts"),
         why="garbage frames: new seed; generation length is the usual cause",
     ),
+    thresholds={"temporal.smear": "smear_fraction"},
 )
 def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
     """Frames the decoder could not decode, or decoded into garbage.
