@@ -218,9 +218,8 @@ def test_bad_regen_config_names_key_and_file(tmp_path, table, message) -> None:
 
 def test_cli_fix_with_the_synthetic_backend(bad_clip, tmp_path, monkeypatch) -> None:
     """The README's example."""
-    from vidlint.cli.app import app, register_commands
+    from vidlint.cli.app import app
 
-    register_commands()
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from vidlint.cli.app import app, register_commands
+from vidlint.cli.app import app
 from vidlint.config import load_config
 from vidlint.errors import InputError
 from vidlint.pipeline import Checker
@@ -85,7 +85,6 @@ def test_missing_and_unreadable_images_are_input_errors(tmp_path):
 
 @pytest.fixture(scope="module")
 def cli():
-    register_commands()
     return CliRunner()
 
 

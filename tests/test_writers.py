@@ -240,9 +240,8 @@ def test_frames_csv_has_every_frame_and_the_codes_covering_it(report):
 
 @pytest.fixture(scope="module")
 def cli():
-    from vidlint.cli.app import app, register_commands
+    from vidlint.cli.app import app
 
-    register_commands()
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
 

@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vidlint.cli.app import app, fail, out
+from vidlint.cli.console import fail, out
 from vidlint.errors import VidlintError
 
 
-@app.command("baseline")
 def baseline_command(
     reports: Annotated[
         list[Path], typer.Argument(help="Reports (.vidlint.json) or folders holding them.")

@@ -13,11 +13,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vidlint.cli.app import SEVERITY_STYLE, VERDICT_STYLE, app, fail, out
+from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, fail, out
 from vidlint.errors import VidlintError
 
 
-@app.command()
 def diff(
     a: Annotated[Path, typer.Argument(help="A report (.vidlint.json) or a folder of reports.")],
     b: Annotated[Path, typer.Argument(help="The report or folder to compare with A.")],

@@ -10,13 +10,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from vidlint.cli.app import app, fail, out, split_list
+from vidlint.cli.console import fail, out, split_list
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
 from vidlint.report import load_report
 
 
-@app.command()
 def frames(
     report_path: Annotated[
         Path, typer.Argument(metavar="REPORT", help="A report written by check (.vidlint.json).")

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vidlint.cli.app import SEVERITY_STYLE, VERDICT_STYLE, app, err, fail, out
+from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, err, fail, out
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -25,7 +25,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-@app.command("check-source")
 def check_source_command(
     images: Annotated[list[Path], typer.Argument(help="Source images (png, jpg, webp...).")],
     target: Annotated[
