@@ -8,6 +8,7 @@ import base64
 import dataclasses
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -479,3 +480,22 @@ def test_unknown_backend_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError) as info:
         make_backend("synthetic", typo)
     assert "unknown key 'backend.comfy'" in str(info.value) and "vidlint.toml" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "refusal"),
+    [
+        ("synthetic", {"problems": ["stall", "melt"]}, "backend.synthetic.problems"),
+        ("synthetic", {"fps": "24"}, "'backend.synthetic.fps' = '24': expected a number"),
+        ("command", {"command": "gen.sh", "timeout_s": 0}, "must be above 0"),
+        ("http", {"url": "http://127.0.0.1:9", "inline_reference": "yes"}, "true or false"),
+        ("comfyui", {"workflow": "w.json", "length_step": -4}, "between 0 and 1024"),
+    ],
+)
+def test_backend_tables_are_checked_like_every_other_table(name, table, refusal) -> None:
+    """Each backend reads its table through the one settings validator: a string is never a
+    number, choices and bounds hold, and the error names the key and the file."""
+    config = build_config({"backend": {name: table}}, sources=("vidlint.toml",))
+    with pytest.raises(ConfigError, match=re.escape(refusal)) as refused:
+        make_backend(name, config)
+    assert "vidlint.toml" in str(refused.value)
