@@ -265,6 +265,12 @@ def test_serve_table_is_validated(tmp_path):
         serve_settings(build_config({"serve": {"queue_size": "many"}}))
     with pytest.raises(ConfigError, match="not a folder"):
         serve_settings(build_config({}), root=str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match="'serve.queue_size' = 0: must be between 1"):
+        serve_settings(build_config({"serve": {"queue_size": 0}}))
+    with pytest.raises(ConfigError, match="'serve.webhook_timeout_s' = '15': expected a number"):
+        serve_settings(build_config({"serve": {"webhook_timeout_s": "15"}}))
+    with pytest.raises(ConfigError, match="'serve.keep_jobs' = -1: must be above 0"):
+        serve_settings(build_config({"serve": {"keep_jobs": -1}}))
     assert json.loads(json.dumps(ServeSettings().__dict__))["root"] is None
 
 

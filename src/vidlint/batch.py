@@ -196,14 +196,15 @@ def run_batch(
     keep_reports: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[ClipOutcome], None] | None = None,
-    engine: str | Any = "serial",
+    engine: str | Any | None = None,
     jobs: int | None = None,
     force: bool = False,
     baseline: Baseline | None = None,
 ) -> BatchResult:
     """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``.
 
-    ``engine`` (serial, pool, ray) and ``jobs`` choose how clips run (vidlint.engine); with an
+    ``engine`` (serial, pool, ray; default: the config's ``[batch]`` table, else pool) and
+    ``jobs`` choose how clips run (vidlint.engine); with an
     ``out_dir``, clips already checked with the same bytes and config are skipped unless ``force``.
     Findings ``baseline`` accepts are reported as waived and do not count.
     """

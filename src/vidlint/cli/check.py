@@ -16,7 +16,7 @@ from vidlint.batch import ClipOutcome, run_batch
 from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, err, fail, out, split_list
 from vidlint.clip_context import MANIFEST_KEY, MODES, load_manifest
 from vidlint.config import load_config
-from vidlint.engine import batch_settings, make_engine
+from vidlint.engine import batch_settings
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
 from vidlint.report.baseline import load_baseline
@@ -129,12 +129,7 @@ def check(
         pipeline_device(settings.device)  # "cuda" without a GPU: one clear line, no worker
         if save_frames and "frames" not in settings.formats:
             settings = settings.with_options(formats=[*settings.formats, "frames"])
-        batch = batch_settings(settings)
-        runner = make_engine(
-            engine or batch.get("engine", "pool"),
-            jobs if jobs is not None else batch.get("jobs") or None,
-            batch.get("address"),
-        )
+        runner = batch_settings(settings).make_engine(engine, jobs)
     except VidlintError as exc:
         raise fail(str(exc)) from None
     if reference is not None and not reference.is_file():

@@ -27,7 +27,7 @@ class SerialEngine:
 
     name = "serial"
 
-    def __init__(self, jobs: int | None = None) -> None:
+    def __init__(self, jobs: int | None = None, address: str | None = None) -> None:
         self.jobs = 1
 
     def run(self, tasks: list[ClipTask], job: BatchJob) -> Iterator[Result]:
@@ -52,7 +52,9 @@ class PoolEngine:
 
     name = "pool"
 
-    def __init__(self, jobs: int | None = None, function: Callable = run_task) -> None:
+    def __init__(
+        self, jobs: int | None = None, address: str | None = None, function: Callable = run_task
+    ) -> None:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.function = function
         """The per-clip function, ``(task, job) -> (outcome, report)``."""
