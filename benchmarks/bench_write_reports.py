@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import vidlint
-from vidlint.batch import write_reports
 from vidlint.decode import clip as decode_clip
 from vidlint.decode import grab
+from vidlint.engine.work import write_reports
 from vidlint.synth import Artifact, SynthSpec, write_clip
 from vidlint.writers import WRITERS
 

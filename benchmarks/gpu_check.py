@@ -34,9 +34,9 @@ from vidlint.pipeline import Checker
 
 torch = require_torch()
 
+from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow
 from vidlint.gpu import ops
 from vidlint.gpu.decode import frame_batches, torchcodec_available
-from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow
 
 TOLERANCE = {
     "temporal.": 1e-9,

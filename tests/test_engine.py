@@ -233,7 +233,9 @@ def test_a_worker_that_dies_costs_only_its_own_clip(clips, config, tmp_path):
     poison = tmp_path / "poison.mp4"
     poison.write_bytes(clips[3].read_bytes())  # the biggest: it starts first, with a neighbour
     inputs = [clips[0], poison, clips[1], clips[2]]
-    result = run_batch(inputs, config, tmp_path / "out", engine=PoolEngine(2, function=die_on_poison))
+    result = run_batch(
+        inputs, config, tmp_path / "out", engine=PoolEngine(2, function=die_on_poison)
+    )
     errors = [o for o in result.outcomes if o.error]
     assert [Path(o.path).name for o in errors] == ["poison.mp4"]
     assert (

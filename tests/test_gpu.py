@@ -15,13 +15,13 @@ torch = pytest.importorskip("torch")  # the gpu extra is in the test extra
 import subprocess
 import sys
 
+from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow, remap_position
 from vidlint.analyzers.temporal import block_means as cv_block_means
 from vidlint.config import load_config
 from vidlint.decode import open_clip
 from vidlint.errors import ConfigError
 from vidlint.gpu import ops, pipeline_device, select_device
 from vidlint.gpu.decode import frame_batches
-from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow, remap_position
 from vidlint.pipeline import Checker
 from vidlint.synth import Artifact
 

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from vidlint.errors import InputError
+
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     path = Path(path)
@@ -40,8 +42,6 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
 def read_json(path: str | Path) -> Any:
     """A JSON file's document; :class:`~vidlint.errors.InputError` naming the file and the
     cause (missing, unreadable, not JSON) otherwise."""
-    from vidlint.errors import InputError
-
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:

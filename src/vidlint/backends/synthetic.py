@@ -127,7 +127,7 @@ class SyntheticBackend:
         return None
 
     def _render(self, data: dict[str, Any], problems: list[str], target: Path) -> None:
-        from vidlint.synth import Artifact, SynthSpec, write_clip
+        from vidlint.synth import Artifact, SynthSpec, write_clip  # 60 ms, for renders only
 
         params = data.get("params") or {}
         fps = float(params.get("fps") or self.settings.fps)

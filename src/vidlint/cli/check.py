@@ -12,11 +12,12 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from vidlint.batch import ClipOutcome, run_batch
+from vidlint.batch import run_batch
 from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, err, fail, out, split_list
 from vidlint.clip_context import MANIFEST_KEY, MODES, load_manifest
 from vidlint.config import load_config
 from vidlint.engine import batch_settings
+from vidlint.engine.work import ClipOutcome
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
 from vidlint.report.baseline import load_baseline

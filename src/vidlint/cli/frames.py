@@ -14,6 +14,7 @@ from vidlint.cli.console import fail, out, split_list
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
 from vidlint.report import load_report
+from vidlint.writers.csv import frame_columns, frame_rows, to_csv
 
 
 def frames(
@@ -36,7 +37,6 @@ def frames(
     ] = False,
 ) -> None:
     """Per-frame signals, badness per family and the codes flagging each frame."""
-    from vidlint.writers.csv import frame_columns, frame_rows, to_csv
 
     try:
         report = load_report(report_path)

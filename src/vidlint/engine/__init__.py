@@ -1,5 +1,5 @@
 """Engines run a batch's clips through the one per-clip function
-(:func:`vidlint.batch.check_clip`): ``serial`` in this process, ``pool`` with one
+(:func:`vidlint.engine.work.check_clip`): ``serial`` in this process, ``pool`` with one
 single-threaded worker process per core, ``ray`` as Ray tasks on a local or remote cluster.
 
 :func:`run_clips` adds what every engine shares: the resumable cache (finished clips are skipped
@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidlint.batch import ClipOutcome
 from vidlint.config import Config
 from vidlint.engine.cache import ResultCache, cache_key
-from vidlint.engine.work import BatchJob, ClipTask, clip_size, run_task
+from vidlint.engine.work import BatchJob, ClipOutcome, ClipTask, clip_size, run_task
 from vidlint.errors import ConfigError
 from vidlint.registry import Registry
 from vidlint.report.baseline import Baseline

@@ -13,8 +13,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from vidlint.batch import ClipOutcome
-from vidlint.engine.work import BatchJob, ClipTask, init_worker, run_task, single_thread_env
+from vidlint.engine.work import (
+    BatchJob,
+    ClipOutcome,
+    ClipTask,
+    init_worker,
+    run_task,
+    single_thread_env,
+)
 from vidlint.report.model import Report
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from typing import Any
 
 from vidlint.backends import FAILED as JOB_FAILED
 from vidlint.backends import Backend, JobStatus, make_backend
-from vidlint.batch import write_reports
 from vidlint.config import Config
 from vidlint.decode.clip import sha256_file
+from vidlint.engine.work import write_reports
 from vidlint.errors import BackendError, InputError, VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.pipeline import Checker
@@ -357,7 +357,11 @@ class Fixer:
             self.store.update_attempt(job, number, status=FAILED, error=str(exc))
             return True
         self.store.update_attempt(
-            job, number, status=FETCHED, output_path=str(target), output_sha256=sha256_file(Path(target))
+            job,
+            number,
+            status=FETCHED,
+            output_path=str(target),
+            output_sha256=sha256_file(Path(target)),
         )
         return True
 
