@@ -132,7 +132,7 @@ def compare_pipeline(clip: Path, device_name: str) -> None:
 
 def op_timings(clip: Path, device, batch: int) -> None:
     with open_clip(clip) as opened:
-        frames = [f for _, f in zip(range(batch), opened.frames())]
+        frames = [f for _, f in zip(range(batch), opened.frames(), strict=False)]
     gray = np.stack([f.gray for f in frames])
     gray_t = ops.as_batch(gray, device)
     n = len(frames)

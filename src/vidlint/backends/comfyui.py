@@ -1,4 +1,4 @@
-"""``comfyui``: run an API-format ComfyUI workflow with the request's prompt, seed, length and image.
+"""``comfyui``: run an API-format ComfyUI workflow with a request's prompt, seed, length and image.
 
 The workflow is a file exported with *File -> Export (API)*: ``{node_id: {"class_type",
 "inputs", "_meta": {"title"}}}``. Where each request field goes is found from the graph
@@ -17,6 +17,7 @@ carries a new seed: an unchanged graph is served from ComfyUI's cache.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -182,10 +183,8 @@ class ComfyUIBackend:
 
     def cancel(self, job_id: str) -> None:
         for path, body in (("/queue", {"delete": [job_id]}), ("/interrupt", {"prompt_id": job_id})):
-            try:
+            with contextlib.suppress(BackendError):
                 self._send("POST", path, json=body)
-            except BackendError:
-                pass
 
     def close(self) -> None:
         self.client.close()

@@ -21,6 +21,7 @@ other 4xx and unparseable answers are final.
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import json
 import logging
@@ -165,10 +166,8 @@ class HttpBackend:
         return download(self.client, url, target, limit, headers=self._auth())
 
     def cancel(self, job_id: str) -> None:
-        try:
+        with contextlib.suppress(BackendError):  # one that cannot be cancelled has finished
             self._send("POST", self._job_url("cancel_url", job_id), headers=self._auth())
-        except BackendError:
-            pass  # a job that cannot be cancelled has usually finished already
 
     def close(self) -> None:
         self.client.close()

@@ -5,7 +5,7 @@ deterministically, the way practitioners describe real generators:
 
 | problem | injected as | goes away when |
 |---|---|---|
-| ``stall`` | a freeze (TMP001) | the negative prompt names it (``still frame``, ``static``, ``frozen``) |
+| ``stall`` | a freeze (TMP001) | the negative prompt says ``still frame``, ``static``, ``frozen`` |
 | ``cut`` | a scene cut (TMP003) | the prompt asks for a ``continuous shot`` |
 | ``decay`` | garbage from ``decay_after_s`` on (TMP005) | the clip is no longer than that |
 | ``blank`` | black frames mid-clip (TMP004) | the request is image-to-video |

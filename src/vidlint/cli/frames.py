@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -25,11 +25,11 @@ def frames(
         bool, typer.Option("--csv", help="Write CSV: every signal of every frame.")
     ] = False,
     output: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--out", "-o", help="Write to this file instead of standard output."),
     ] = None,
     signal: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--signal", "-s", help="Only these signals, e.g. temporal.diff (repeatable)."),
     ] = None,
     flagged: Annotated[

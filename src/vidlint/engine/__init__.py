@@ -9,6 +9,7 @@ outcomes returned in input order.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,16 +134,14 @@ def _read_back(outcome: ClipOutcome, kept: dict[str, Report]) -> None:
 
     path = outcome.reports.get("json")
     if path:
-        try:
+        with contextlib.suppress(OSError, ValueError, KeyError):
             kept[outcome.path] = Report.from_dict(json.loads(Path(path).read_text("utf-8")))
-        except (OSError, ValueError, KeyError):
-            pass
 
 
 __all__ = [
-    "BatchSettings",
     "ENGINES",
     "BatchJob",
+    "BatchSettings",
     "ClipTask",
     "batch_settings",
     "make_engine",

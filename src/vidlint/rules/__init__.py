@@ -50,7 +50,7 @@ __all__ = [
     "RuleInput",
     "family_titles",
     "load_rules",
-    "rules_for_reports",
     "rule",
+    "rules_for_reports",
     "runs",
 ]

@@ -156,7 +156,8 @@ def signal_plots(report: Report, family: str, keys: Sequence[str], spans: Sequen
             return y0 + ROW_H - PLOT_PAD - (value - lo) / (hi - lo) * inner
 
         parts = [
-            f'<rect x="{LABEL_W}" y="{y0 + 1}" width="{plot_w}" height="{ROW_H - 2}" fill="#fafafa"/>'
+            f'<rect x="{LABEL_W}" y="{y0 + 1}" width="{plot_w}" height="{ROW_H - 2}" '
+            'fill="#fafafa"/>'
         ]
         parts += [
             f'<rect x="{x(f.start_frame):.1f}" y="{y0 + 1}" '
