@@ -453,3 +453,16 @@ def test_requests_for_a_real_generated_clip(shared_clips, tmp_path) -> None:
     assert third.duration_s == pytest.approx(base.duration_s * 0.6, abs=0.01)
     frame = best_clean_frame(shared_clips / name, report, tmp_path / "reference.png")
     assert frame is not None and frame.stat().st_size > 10_000
+
+
+def test_a_static_clip_is_asked_for_motion_never_for_less(synth_clip) -> None:
+    """MOT004 (the clip barely moves) must not get the physics rules' calmer request: the
+    regeneration asks for visible motion and keeps the motion strength."""
+    still = synth_clip("regen_still", artifacts=[Artifact("static", 0)], camera="static", **SMALL)
+    report = vidlint.check(still, select=["MOT004"])
+    assert [f.code for f in report.findings] == ["MOT004"]
+    strict = dataclasses.replace(FAST, pass_verdicts=("pass",))  # warnings regenerate too
+    base = initial_request("job", {"prompt": PROMPT}, report, strict)
+    asked = build_request(base, report, 2, strict, rung=1)
+    assert asked.params["motion_strength"] == base.params["motion_strength"] == 1.0
+    assert "static" in asked.negative_prompt and "moves clearly" in asked.prompt

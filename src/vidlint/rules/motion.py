@@ -41,6 +41,12 @@ CALMER = Fix(
     why="physics: one action per shot, slower motion, shorter clip (research, sec. 5)",
 )
 
+LIVELIER = Fix(
+    negative_prompt=("static", "still frame", "frozen"),
+    prompt=("the subject moves clearly through the shot",),
+    why="a clip that barely moves: ask for visible motion; never lower the motion strength",
+)
+
 
 def robust_baseline(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Median and MAD (scaled to a standard deviation) ignoring NaN (an all-NaN column, such
@@ -458,7 +464,7 @@ class StaticParams:
     severity="warning",
     requires=["flow"],
     params=StaticParams,
-    fix=CALMER,
+    fix=LIVELIER,
     thresholds={"flow.motion_p99": "max_motion"},
 )
 def clip_is_static(data: RuleInput, p: StaticParams) -> Iterator[Hit]:
@@ -477,8 +483,8 @@ def clip_is_static(data: RuleInput, p: StaticParams) -> Iterator[Hit]:
     Thresholds:
         ``max_motion`` = 0.4 px/frame at 360p, ``share`` = 0.9.
     Fix hint:
-        Raise motion strength, add explicit motion and camera verbs, add "static, still frame"
-        to the negative prompt.
+        Ask for explicit motion (and camera verbs), add "static, still frame" to the negative
+        prompt; the motion strength is never lowered for it.
     """
     motion = data.signals[MOTION_P99][1:]
     motion = motion[np.isfinite(motion)]
