@@ -300,6 +300,8 @@ class FacesAnalyzer(Analyzer):
         self.counts[frame.index] = len(detections)
         self.frame_scores[frame.index] = max((d[4] for d in detections), default=np.nan)
         self._close_stale(frame.time_s)
+        if frame_lab is None:
+            return  # no face in this frame: nothing to match
         unmatched = list(range(len(detections)))
         aspect = frame.small.shape[1] / frame.small.shape[0]
         pairs = sorted(
@@ -347,7 +349,8 @@ class FacesAnalyzer(Analyzer):
         return found
 
     def _extend(self, track: Track, frame: Frame, detection: tuple, frame_lab: np.ndarray) -> None:
-        box, score = tuple(float(v) for v in detection[:4]), float(detection[4])
+        x, y, w, h = (float(v) for v in detection[:4])
+        box, score = (x, y, w, h), float(detection[4])
         track.frames.append(frame.index)
         track.boxes.append(box)
         track.scores.append(score)
@@ -414,6 +417,7 @@ class FacesAnalyzer(Analyzer):
         self._measure_palette(track, face, frame_colour)
 
     def _measure_palette(self, track: Track, face: np.ndarray, frame_colour: np.ndarray) -> None:
+        assert track.palette is not None  # measured only once the anchor samples are in
         track.novelty.append(novelty(face, track.palette))
         track.frame_shift.append(float(np.linalg.norm(frame_colour - track.frame_colour)))
 
@@ -463,6 +467,7 @@ class FacesAnalyzer(Analyzer):
         self._bisect(track, frame, hi, between[middle + 1 :], depth - 1)
 
     def _landmark_features(self, rgb: np.ndarray, box: tuple) -> dict[str, float]:
+        assert self.mesh is not None  # called only when FaceMesh runs
         crop = square_crop(rgb, box, 1.6, self.params.crop_size)
         result = self.mesh.process(crop)
         if not result.multi_face_landmarks:

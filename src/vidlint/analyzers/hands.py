@@ -374,7 +374,7 @@ def detect(model: Any, rgb: np.ndarray) -> list[Hand]:
     """Run a MediaPipe Hands model on a frame; measure each hand's crop."""
     height, width = rgb.shape[:2]
     result = model.process(rgb)
-    hands = []
+    hands: list[Hand] = []
     if not result.multi_hand_landmarks:
         return hands
     worlds = result.multi_hand_world_landmarks or [None] * len(result.multi_hand_landmarks)

@@ -93,7 +93,7 @@ class ReferenceAnalyzer(Analyzer):
     def update(self, frame: Frame) -> None:
         picture = prepare(frame.small, self.params.size, self.params.grid)
         if self.fit is None:
-            self._choose_fit(frame.small, picture.gray)
+            self.fit = self._choose_fit(frame.small, picture.gray)
         source = self.targets[self.fit]
         self.series.append(
             **{
@@ -104,7 +104,7 @@ class ReferenceAnalyzer(Analyzer):
             }
         )
 
-    def _choose_fit(self, first: np.ndarray, first_gray: np.ndarray) -> None:
+    def _choose_fit(self, first: np.ndarray, first_gray: np.ndarray) -> str:
         """Generators either stretch the source to the output size or crop its centre to the
         output's aspect ratio: keep whichever matches the first frame better."""
         height, width = first.shape[:2]
@@ -115,10 +115,11 @@ class ReferenceAnalyzer(Analyzer):
         for fit, image in images.items():
             self.targets[fit] = prepare(image, self.params.size, self.params.grid)
         scores = {fit: ssim(first_gray, target.gray) for fit, target in self.targets.items()}
-        self.fit = max(scores, key=scores.get)
-        source_gray = cv2.cvtColor(images[self.fit], cv2.COLOR_RGB2GRAY)
+        fit = max(scores, key=scores.__getitem__)
+        source_gray = cv2.cvtColor(images[fit], cv2.COLOR_RGB2GRAY)
         # floored: against a flat source any detail is more
         self.source_detail = max(detail(source_gray, self.params.detail_size), 1e-3)
+        return fit
 
     def finish(self) -> Measured:
         height, width = self.source.shape[:2]

@@ -129,7 +129,7 @@ def text_targets(graph: dict[str, Any]) -> tuple[list[Target], list[Target]]:
         inputs = node["inputs"]
         if not _is_link(inputs.get("latent_image")):
             continue  # not a sampler
-        roots = {"positive": [], "negative": []}
+        roots: dict[str, list[list[Any]]] = {"positive": [], "negative": []}
         sources = [inputs]
         guider = inputs.get("guider")
         if _is_link(guider) and str(guider[0]) in graph:

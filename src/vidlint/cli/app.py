@@ -9,6 +9,7 @@ the service) when it runs, which keeps ``vidlint check`` from loading them.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 from rich.markup import escape
@@ -32,7 +33,7 @@ def version() -> None:
     out.print(f"vidlint {__version__}")
 
 
-for name, command in {
+COMMANDS: dict[str, Callable[..., None]] = {
     "check": check.check,
     "check-source": source.check_source_command,
     "fix": fix.fix,
@@ -44,7 +45,8 @@ for name, command in {
     "serve": serve.serve,
     "synth": synth.synth,
     "version": version,
-}.items():
+}
+for name, command in COMMANDS.items():
     app.command(name)(command)
 
 

@@ -20,6 +20,7 @@ from vidlint.engine import batch_settings
 from vidlint.engine.work import ClipOutcome
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
+from vidlint.report import Report
 from vidlint.report.baseline import load_baseline
 
 
@@ -216,7 +217,7 @@ def print_outcome(outcome: ClipOutcome) -> None:
     )
 
 
-def print_findings(report, verbose: bool) -> None:
+def print_findings(report: Report, verbose: bool) -> None:
     path = report.clip["path"]
     for finding in report.findings:
         if finding.severity == "info" and not verbose:

@@ -15,8 +15,8 @@ from rich.markup import escape
 
 from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, fail, out
 from vidlint.errors import VidlintError
-from vidlint.report import load_report, report_files
-from vidlint.report.diff import diff_sets
+from vidlint.report import Report, load_report, report_files
+from vidlint.report.diff import ClipDiff, diff_sets
 
 
 def diff(
@@ -42,15 +42,16 @@ def diff(
     raise typer.Exit(1 if any(c.regressed for c in clips) else 0)
 
 
-def verdict_text(report) -> str:
+def verdict_text(report: Report) -> str:
     style = VERDICT_STYLE[report.verdict]
     return f"[{style}]{report.verdict}[/{style}] {report.score}"
 
 
-def print_clip(clip) -> None:
+def print_clip(clip: ClipDiff) -> None:
     if clip.before is None or clip.after is None:
         side = "B" if clip.before is None else "A"
         report = clip.after or clip.before
+        assert report is not None  # diff_sets pairs names found on one side at least
         out.print(f"[bold]{escape(clip.clip)}[/bold]: only in {side} ({verdict_text(report)})")
         return
     change = clip.after.score - clip.before.score

@@ -126,7 +126,7 @@ def fix(
                 err.print(f"[red]error[/red] {escape(str(exc))}")
                 exit_code = 2
                 continue
-            final = next(
+            final: dict[str, Any] = next(
                 (a for a in result.history["attempts"] if a["attempt"] == result.final_attempt), {}
             )
             style = STATUS_STYLE.get(result.status, "red")

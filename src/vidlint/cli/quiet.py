@@ -17,12 +17,15 @@ import threading
 
 from vidlint.native_logs import NATIVE_NOISE
 
+_installed = False
+
 
 def filter_native_logs() -> None:
     """Install the filter once per process (the CLI's entry point calls it)."""
-    if getattr(filter_native_logs, "installed", False):
+    global _installed
+    if _installed:
         return
-    filter_native_logs.installed = True  # type: ignore[attr-defined]
+    _installed = True
     sys.stderr.flush()
     original = os.dup(2)
     read_end, write_end = os.pipe()

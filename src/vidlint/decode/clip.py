@@ -274,6 +274,9 @@ class _Source:
     declared_end_s = 0.0
     start_s = 0.0
 
+    def probe(self) -> ClipInfo:
+        raise NotImplementedError
+
     def read(self) -> Iterator[tuple[float, np.ndarray | av.VideoFrame] | str]:
         raise NotImplementedError
 
@@ -687,7 +690,7 @@ def open_frames(
 def _probed(source: _Source, path: Path) -> ClipInfo:
     """The source's clip info, refused (and the source closed) when its frames cannot be
     checked."""
-    info = source.probe()  # type: ignore[attr-defined]
+    info = source.probe()
     problem = None
     if info.width <= 0 or info.height <= 0:
         source.close()

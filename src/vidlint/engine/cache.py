@@ -53,7 +53,7 @@ def cache_key(
             full_context["reference"] = sha256_file(Path(reference))
     except (OSError, VidlintError):  # the check reports it as the clip's error
         return None
-    material = {
+    material: dict[str, Any] = {
         "clip": clip,
         "config": config.for_clip(path).digest(),
         "version": __version__,

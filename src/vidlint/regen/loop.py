@@ -216,7 +216,7 @@ class Fixer:
         """Move one unfinished attempt on by as many steps as it can go."""
         number = attempt.attempt
         s = self.settings
-        retry = {
+        retry: dict[str, Any] = {
             "tries": s.submit_tries,
             "base_s": s.retry_base_s,
             "cap_s": s.retry_cap_s,

@@ -173,7 +173,8 @@ def diff_reports(before: Report | None, after: Report | None, clip: str = "") ->
     findings = diff_findings(
         before.findings if before else [], after.findings if after else [], MOVE_S * fps
     )
-    name = clip or Path(str((after or before).clip.get("path", ""))).name  # type: ignore[union-attr]
+    either = after or before
+    name = clip or (Path(str(either.clip.get("path", ""))).name if either else "")
     return ClipDiff(name, before, after, findings)
 
 

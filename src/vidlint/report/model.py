@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -110,7 +111,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     frame_index: list[int] = field(default_factory=list)
     frame_time_s: list[float] = field(default_factory=list)
-    signals: dict[str, list[float | None]] = field(default_factory=dict)
+    signals: Mapping[str, np.ndarray | list[float | None]] = field(default_factory=dict)
+    """Per-frame values: arrays from a check, lists (None where not measured) from JSON."""
     badness: dict[str, list[float]] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)

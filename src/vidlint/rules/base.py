@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -203,7 +203,7 @@ class Rule:
         return findings
 
 
-def runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
+def runs(mask: np.ndarray | Sequence[bool]) -> Iterator[tuple[int, int]]:
     """Inclusive (start, end) of each run of True in ``mask``."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():

@@ -8,7 +8,7 @@ scores, landmark measures and dlib descriptors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,7 +158,7 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
 def drift_limits(track: FaceTrack, p: DriftParams) -> list[float]:
     """Per descriptor, the anchor distance beyond which the face is someone else: dlib's
     same-person distance, plus ``dim_margin`` where this chip or the anchor's was dim."""
-    lumas = track.descriptor_luma or [None] * len(track.descriptor_frames)
+    lumas: Sequence[float | None] = track.descriptor_luma or [None] * len(track.descriptor_frames)
 
     def dim(luma: float | None) -> bool:
         return luma is not None and luma < p.dim_luma
@@ -550,7 +550,9 @@ def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
             mouth = features["mouth_to_eyes"][i]
             eyes = features["eye_width_ratio"][i]
             turn = features["nose_offset"][i]
-            if height is None or mouth is None or eyes is None or abs(turn) > p.max_turn:
+            if height is None or mouth is None or eyes is None or turn is None:
+                continue
+            if abs(turn) > p.max_turn:
                 continue
             measured += 1
             problems = {}

@@ -64,9 +64,8 @@ def measurable(track: HandTrack) -> HandTrack:
         for i, (small, box) in enumerate(zip(track.small, track.boxes, strict=True))
         if not small and outside_fraction(box) <= MAX_CUT
     ]
-    return dataclasses.replace(
-        track, **{key: [getattr(track, key)[i] for i in keep] for key in PER_SAMPLE}
-    )
+    samples: dict[str, Any] = {key: [getattr(track, key)[i] for i in keep] for key in PER_SAMPLE}
+    return dataclasses.replace(track, **samples)
 
 
 def outside_fraction(box: list[float] | np.ndarray) -> float:
@@ -261,7 +260,7 @@ def _from_event(track: HandTrack, side: int) -> tuple[list[list[float]], list[in
         exact = (track.last_box, track.last_frame)
     else:
         exact = (track.start_box, track.start)
-    if exact[0] is not None and exact[1] != frames[0]:
+    if exact[0] is not None and exact[1] is not None and exact[1] != frames[0]:
         boxes, frames = [exact[0], *boxes], [int(exact[1]), *frames]
     return boxes, frames
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -616,7 +616,7 @@ class PopParams(EventParams):
 
 
 def moving_through(
-    event: BlobEvent, events: list[BlobEvent], data: RuleInput, p: PopParams
+    event: BlobEvent, events: Sequence[BlobEvent], data: RuleInput, p: PopParams
 ) -> bool:
     """True when other unexplained change (by ``min_change`` or more) lies on or near the
     event's box in the frames just before or after it: something moving fast passes there (too

@@ -8,7 +8,7 @@ data (``Params`` fields) so a team can extend them in config.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,7 +245,7 @@ def _input_span(data: RuleInput) -> tuple[int, int]:
     return 0, 0
 
 
-def requested_duration(context: dict[str, Any], clip_duration: float | None) -> float | None:
+def requested_duration(context: Mapping[str, Any], clip_duration: float | None) -> float | None:
     """The duration the generator was asked for: ``duration_s`` in the context (or its
     ``params``), else the clip's own duration."""
     params = context.get("params") or {}

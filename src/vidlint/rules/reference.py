@@ -142,10 +142,10 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
         Stronger reference conditioning, a sharper and larger face in the source, shorter
         duration, subtler motion prompt.
     """
-    source = data.output(ReferenceOutput).face_descriptor
-    if source is None:
+    descriptor = data.output(ReferenceOutput).face_descriptor
+    if descriptor is None:
         return
-    source = np.asarray(source, np.float32)
+    source = np.asarray(descriptor, np.float32)
     best = None
     for track in tracks_of(data):
         if not track.descriptors:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from vidlint._version import __version__
 from vidlint.config import Config
@@ -42,7 +43,7 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
     queue: JobQueue | None = None
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         nonlocal queue
         queue = JobQueue(config, settings, secret)
         queue.start()
@@ -58,7 +59,9 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
     body_limit = settings.max_upload_mb * CHUNK * 2 + FORM_SLACK  # a clip and a reference
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         """A bearer token on /v1 when one is set; a declared body larger than the uploads may
         be is refused before it is read."""
         if request.url.path.startswith("/v1/"):

@@ -112,6 +112,7 @@ class JobQueue:
         so only the clip that kills its worker again fails."""
         loop = asyncio.get_running_loop()
         pool = self._pool
+        assert pool is not None  # start() makes the pool before it starts the runners
         try:
             return await loop.run_in_executor(pool, self.function, task, batch)
         except BrokenProcessPool:
@@ -181,11 +182,11 @@ class JobQueue:
                 _remove(job.temporary)
                 self.queue.task_done()
             if job.webhook_url and self.secret:
-                delivery = asyncio.create_task(self._notify(job))
+                delivery = asyncio.create_task(self._notify(job, job.webhook_url, self.secret))
                 self._deliveries.add(delivery)
                 delivery.add_done_callback(self._deliveries.discard)
 
-    async def _notify(self, job: Job) -> None:
+    async def _notify(self, job: Job, url: str, secret: str) -> None:
         event = "vidlint.job.completed" if job.status == "done" else "vidlint.job.failed"
         summary = job.summary()
         summary.pop("webhook", None)
@@ -193,8 +194,8 @@ class JobQueue:
         settings = self.settings
         job.webhook = {"status": "sending"}
         job.webhook = await deliver(
-            job.webhook_url,
-            self.secret,
+            url,
+            secret,
             f"msg_{job.id}",
             payload,
             settings.webhook_attempts,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import cv2
@@ -35,7 +35,8 @@ for _module in INJECTION_MODULES:
     importlib.import_module(_module)
 
 LABELS_SCHEMA = "vidlint.synth/1"
-ENCODERS = {
+VideoCodec = Literal["libx264", "libvpx-vp9", "mpeg4"]
+ENCODERS: dict[str, tuple[VideoCodec, str]] = {
     ".mp4": ("libx264", "yuv420p"),
     ".mov": ("libx264", "yuv420p"),
     ".mkv": ("libx264", "yuv420p"),
@@ -99,9 +100,9 @@ def render(spec: SynthSpec) -> Iterator[tuple[float, np.ndarray]]:
                 hook(state, art, ctx)
         frame = state.scene.render(state.t, frozenset(state.hidden), state.offsets)
         for art in active:
-            hook = INJECTIONS[art.kind].after
-            if hook:
-                frame = hook(frame, state, art, ctx)
+            after = INJECTIONS[art.kind].after
+            if after:
+                frame = after(frame, state, art, ctx)
         yield t, frame  # presentation time; the world's time may differ (state.t)
 
 
@@ -148,7 +149,7 @@ def _write_video(
     frames: Iterator[tuple[float, np.ndarray]],
     path: Path,
     spec: SynthSpec,
-    codec: str,
+    codec: VideoCodec,
     pixel_format: str,
 ) -> None:
     rate = Fraction(spec.fps).limit_denominator(1001)
@@ -200,11 +201,16 @@ def _write_gif(frames: Iterator[tuple[float, np.ndarray]], path: Path, spec: Syn
             image = Image.fromarray(rgb).quantize(
                 colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
             )
-            colours = np.asarray(image.getpalette()[:768], np.uint8).reshape(-1, 3)
+            rows = image.getpalette()
+            assert rows is not None  # quantize() returns a "P" image, which has a palette
+            colours = np.asarray(rows[:768], np.uint8).reshape(-1, 3)
             palette = np.zeros((256, 4), np.uint8)
             palette[:, 0] = 255  # PyAV's pal8 palette rows are A, R, G, B
             palette[: len(colours), 1:] = colours
-            frame = av.VideoFrame.from_ndarray((np.asarray(image), palette), format="pal8")
+            # PyAV takes an (image, palette) pair for pal8 (VideoFrame.from_ndarray's docstring);
+            # its stub admits a single array only.
+            pair = (np.asarray(image), palette)
+            frame = av.VideoFrame.from_ndarray(pair, format="pal8")  # type: ignore[arg-type]
             frame.pts = round(t * 100)
             frame.time_base = Fraction(1, 100)
             container.mux(stream.encode(frame))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vidlint.synth.injections import Artifact, Context, FrameState, injection
+from vidlint.synth.injections import Artifact, Before, Context, FrameState, injection
 
 SKIN = np.array([224, 172, 140], np.float32)
 """A light skin tone (RGB)."""
@@ -151,7 +151,7 @@ def _hand(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> 
     return draw_hand(frame, hand_pose(state, art, ctx))
 
 
-def _setter(key: str, value: object):
+def _setter(key: str, value: object) -> Before:
     def before(state: FrameState, art: Artifact, ctx: Context) -> None:
         state.extra[key] = art.params.get("fingers", value) if key == "hand_fingers" else value
 

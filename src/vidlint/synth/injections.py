@@ -78,7 +78,8 @@ class Context:
     fps: float
     frames: int
     scene: Scene
-    memory: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str | tuple[str, int], Any] = field(default_factory=dict)
+    """Keyed by name, or by (name, artifact start) where one clip may hold several."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vidlint.fileio import write_text_atomic
 from vidlint.report.model import Report
 
@@ -149,7 +151,7 @@ def frames_csv(report: Report, signals: Sequence[str] | None = None) -> str:
     return to_csv(frame_columns(report, signals), frame_rows(report, signals))
 
 
-def _value(values: Sequence[Any], i: int) -> Any:
+def _value(values: Sequence[Any] | np.ndarray, i: int) -> Any:
     """A cell: empty for not measured (None in a loaded report, NaN in a fresh one)."""
     value = values[i] if i < len(values) else None
     if value is None or (isinstance(value, float) and math.isnan(value)):

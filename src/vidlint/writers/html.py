@@ -155,7 +155,7 @@ def zoomed(report: Report, finding: Finding) -> bool:
     return media.zoom_factor(finding, width, height, THUMB_SIDE) is not None
 
 
-def wanted_frames(report: Report) -> list[tuple[set[int], int]]:
+def wanted_frames(report: Report) -> list[tuple[set[int], int | None]]:
     """The frames the page shows, by the longer side they are grabbed at: thumbnails (filmstrip,
     poster, each shown finding's peak and the frame before it), the span players' frames and the
     frames zoomed crops are cut from."""

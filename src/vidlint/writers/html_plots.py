@@ -132,7 +132,7 @@ def signal_plots(report: Report, family: str, keys: Sequence[str], spans: Sequen
     def x(frame: float) -> float:
         return LABEL_W + plot_w * frame / n
 
-    rows = []
+    rows: list[str] = []
     for key in keys:
         values = np.array([np.nan if v is None else float(v) for v in report.signals[key]])
         finite = values[np.isfinite(values)]

@@ -184,12 +184,12 @@ class FlowAnalyzer(Analyzer):
         if self.check_size is None:
             self.check_size = check_size_of(gray.shape, self.params.check_side)
         check = at_check_size(gray, self.check_size)
-        if self.previous is None:
+        if self.previous is None or self.previous_check is None:  # the first frame
             height, width = check.shape
             self.unit = REFERENCE_SIDE / min(height, width)
             self.grid_xy = pixel_grid(check.shape)
             self.tracks = _Tracks(
-                self.params.track_points, check.shape, self.params.jerk_level / self.unit
+                self.params.track_points, (height, width), self.params.jerk_level / self.unit
             )
             self.tracks.seed(check)
             self.rows.append({})
@@ -248,6 +248,7 @@ class FlowAnalyzer(Analyzer):
         """The per-pixel checks of one pair with cv2: forward-backward consistency, motion
         boundaries, the brightness-compensated warp error and its grids."""
         p = self.params
+        assert self.grid_xy is not None  # set on the first frame, before any pair
         c = consistency(forward, backward, self.grid_xy, p)
         fx, fy, map_x, map_y, forward_sq, occluded = (
             c.fx,
@@ -298,6 +299,7 @@ class FlowAnalyzer(Analyzer):
     ) -> dict[str, Any]:
         """One pair's row: the dense checks' values, then the camera fit, the tracks and the
         search for unexplained blobs, which read the masks."""
+        assert self.tracks is not None  # set on the first frame, before any pair
         camera, residual_grid, static_grid, residual_px = self._camera(
             forward, checks.valid, self.params.grid
         )
