@@ -105,6 +105,11 @@ class Config:
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.sections.get(name, {}))
 
+    @property
+    def origin(self) -> str:
+        """The files this config was read from, for error messages (``options`` if none)."""
+        return ", ".join(self.sources) or "options"
+
     # -- derived -----------------------------------------------------------------------------
     def for_clip(self, path: str | Path) -> Config:
         """This config with the ``overrides`` whose glob matches ``path`` applied."""

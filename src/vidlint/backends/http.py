@@ -120,7 +120,7 @@ class HttpBackend:
         if urlsplit(url).scheme not in ("http", "https"):
             raise ConfigError(
                 "'backend.http.url' must be an http(s) URL",
-                ", ".join(getattr(config, "sources", ())) or "config",
+                config_origin(config),
             )
         self.url = url
         if not os.environ.get(self.settings.secret_env or ""):

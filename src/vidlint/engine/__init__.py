@@ -62,7 +62,7 @@ def make_engine(name: str, jobs: int | None = None, address: str | None = None) 
 
 def batch_settings(config: Config) -> BatchSettings:
     """The validated ``[batch]`` table of ``config``."""
-    origin = ", ".join(config.sources) or "options"
+    origin = config.origin
     settings = read_settings(BatchSettings, config.section("batch"), "batch", origin)
     if settings.engine not in ENGINES:
         raise ConfigError(

@@ -58,7 +58,7 @@ class ServeSettings:
 def serve_settings(config: Config, **options: Any) -> ServeSettings:
     """The ``serve`` table of ``config`` checked against :class:`ServeSettings`, then the
     options that are not None (CLI flags) on top."""
-    origin = ", ".join(config.sources) or "options"
+    origin = config.origin
     table = config.section("serve")
     table.update({k: v for k, v in options.items() if v is not None})
     settings = read_settings(ServeSettings, table, "serve", origin, positive=True)
