@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from vidlint import crashpoints
 from vidlint.backends import (
     DONE,
     JobStatus,
@@ -157,6 +158,7 @@ class SyntheticBackend:
             write_clip(spec, temp, write_labels=False)
         except (ValueError, OSError) as exc:
             raise BackendError(f"synthetic render failed: {exc}") from exc
+        crashpoints.reached("synthetic.rendered")
         temp.replace(target)
         (target.with_suffix(".json")).write_text(json.dumps({"problems": problems}))
         self.renders += 1

@@ -1,0 +1,189 @@
+"""Crash consistency, the way databases test it: run a command once and record every step where
+it writes state (vidlint.crashpoints), then, for each step in turn, kill -9 the command there,
+run it again, and check that nothing was lost or done twice, no temp file and no process is
+left, and the result is the one an uninterrupted run gives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.crashrun import steps, temp_files, vidlint
+from tests.test_backends import SECRET, Generator, HttpService, HttpState, Server
+from vidlint.backends.synthetic import SyntheticBackend
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="kill -9 and /proc: Linux")
+
+PROMPT = "a few colourful balls roll across a textured floor"
+SMALL = {"width": 160, "height": 120, "frames": 48}
+CONFIG = """\
+select = ["TMP"]
+
+[regen]
+retry_base_s = 0.01
+retry_cap_s = 0.05
+poll_interval_s = 0.01
+max_poll_interval_s = 0.02
+
+[backend.synthetic]
+problems = ["stall"]
+
+[backend.http]
+url = "{url}/jobs"
+timeout_s = 10.0
+"""
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- vidlint fix ---------------------------------------------------------------------------------
+
+
+def fix_outcome(folder: Path, stem: str) -> dict[str, Any]:
+    """What a finished ``vidlint fix`` leaves, in the terms a re-run must reproduce."""
+    out = folder / "out"
+    history = json.loads((out / f"{stem}.regen.json").read_text())
+    report = json.loads((out / f"{stem}.vidlint.json").read_text())
+    final = folder / history["final_path"]  # relative to where the command ran
+    return {
+        "status": history["status"],
+        "final_attempt": history["final_attempt"],
+        "final_sha256": sha(final),
+        "attempts": [
+            (
+                a["attempt"],
+                a["kind"],
+                a["status"],
+                a["verdict"],
+                a["score"],
+                a["idempotency_key"],
+                a["sha256"],
+                [f["code"] for f in a["findings"]],
+            )
+            for a in history["attempts"]
+        ],
+        # a resumed submit says so; every other event is told exactly once
+        "events": [(e["attempt"], e["kind"]) for e in history["events"] if e["kind"] != "resubmit"],
+        "report": (report["verdict"], report["score"], report["extra"]["regen"]["status"]),
+        "html": (out / f"{stem}.regen.html").is_file(),
+    }
+
+
+def fix_scenario(
+    tmp_path: Path,
+    clip: Path,
+    backend: str,
+    jobs_started: Callable[[Path], int],
+    url: str = "",
+    reset: Callable[[], None] = lambda: None,
+    env: dict[str, str] | None = None,
+) -> int:
+    """Kill ``vidlint fix`` at every step it reaches, then re-run; returns the number of
+    steps. ``jobs_started(folder)`` counts the jobs the backend started for the run in
+    ``folder`` (a duplicate submission shows there); ``reset()`` gives the backend a fresh
+    memory before each run."""
+    config = tmp_path / "vidlint.toml"
+    config.write_text(CONFIG.format(url=url))
+    argv = ["fix", str(clip), "--backend", backend, "--config", str(config)]
+    argv += ["--out", "out", "--prompt", PROMPT]
+    log = tmp_path / "reference.log"
+    reference_dir = tmp_path / "reference"
+    reference_dir.mkdir()
+    reset()
+    reference = vidlint(argv, reference_dir, log=log, env=env)
+    expected = fix_outcome(reference_dir, clip.stem)
+    jobs = jobs_started(reference_dir)
+    assert jobs == sum(a[1] == "regen" for a in expected["attempts"])
+    points = steps(log)
+    assert len(points) > 10, points
+    for number, point in enumerate(points):
+        folder = tmp_path / f"crash-{number}"
+        folder.mkdir()
+        reset()
+        crashed = vidlint(argv, folder, crash_at=point, env=env)
+        assert crashed.code == -9, f"{point} was not reached: {crashed.output}"
+        again = vidlint(argv, folder, env=env)
+        where = f"killed at {point}; re-run said:\n{again.output}"
+        assert again.code == reference.code, where
+        assert fix_outcome(folder, clip.stem) == expected, where
+        assert temp_files(folder) == [], where
+        assert jobs_started(folder) == jobs, f"{where}\njobs started: {jobs_started(folder)}"
+        shutil.rmtree(folder)
+    return len(points)
+
+
+@pytest.fixture(scope="module")
+def stalled(synth_clip) -> Path:
+    """A stall the synthetic generator also makes until the negative prompt names it."""
+    from vidlint.synth import Artifact
+
+    return synth_clip("crash_stall", artifacts=[Artifact("freeze", 7, 12)], seed=3, **SMALL)
+
+
+def rendered(folder: Path) -> int:
+    """The synthetic backend renders one file per job it starts, named by its key."""
+    return sum(1 for _ in folder.rglob("synthetic/*.mp4"))
+
+
+def test_fix_synthetic_survives_kill_9_at_every_step(stalled, tmp_path) -> None:
+    points = fix_scenario(tmp_path, stalled, "synthetic", rendered)
+    print(f"vidlint fix --backend synthetic: {points} crash points")
+
+
+@pytest.fixture(scope="module")
+def bad_tail(synth_clip) -> Path:
+    """Only the tail is bad: the loop keeps the clean prefix instead of regenerating."""
+    from vidlint.synth import Artifact
+
+    return synth_clip("crash_tail", artifacts=[Artifact("corrupt", 30, 18)], seed=4, **SMALL)
+
+
+def test_kill_during_the_salvage_trim_keeps_the_salvage(bad_tail, tmp_path) -> None:
+    """A re-run after a kill -9 in the middle of the trim trims again and salvages after 0
+    regenerations (it used to fail the trim attempt with a TypeError, then regenerate)."""
+    (tmp_path / "vidlint.toml").write_text(CONFIG.format(url=""))
+    argv = ["fix", str(bad_tail), "--backend", "synthetic", "--config", "vidlint.toml"]
+    argv += ["--out", "fixed", "--prompt", PROMPT]
+    assert vidlint(argv, tmp_path, crash_at="salvage.trimmed").code == -9
+    assert list(tmp_path.glob("fixed/.vidlint-fix/*/attempt-1/.trimmed.mp4.part.mp4"))
+    again = vidlint(argv, tmp_path)
+    assert again.code == 0, again.output
+    assert "salvaged after 0 regeneration(s): attempt 1 pass 100" in again.output
+    assert rendered(tmp_path) == 0 and temp_files(tmp_path) == []
+
+
+def test_fix_salvage_survives_kill_9_at_every_step(bad_tail, tmp_path) -> None:
+    points = fix_scenario(tmp_path, bad_tail, "synthetic", rendered)
+    print(f"vidlint fix (salvage): {points} crash points")
+
+
+def test_fix_http_survives_kill_9_at_every_step(stalled, tmp_path) -> None:
+    generator = Generator(tmp_path / "generator")
+    generator.synthetic = SyntheticBackend({"problems": ["stall"]}, work_dir=tmp_path / "gen")
+    server = Server(HttpService, HttpState(generator, sync=False))
+
+    def reset() -> None:  # a fresh service: the same requests must start new jobs
+        HttpService.state = HttpState(generator, sync=False)
+
+    try:
+        points = fix_scenario(
+            tmp_path,
+            stalled,
+            "http",
+            lambda _: len(HttpService.state.created),
+            server.url,
+            reset,
+            {"VIDLINT_HTTP_SECRET": SECRET},
+        )
+    finally:
+        server.close()
+    print(f"vidlint fix --backend http: {points} crash points")
