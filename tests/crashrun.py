@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pkgutil
+import signal
 import sys
 import time
 import uuid
@@ -115,6 +116,8 @@ def wait_no_processes(token: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while left := processes_with(token):
         if time.monotonic() > deadline:
+            for pid in left:  # leave no process behind, then fail
+                os.kill(pid, signal.SIGKILL)
             raise AssertionError(f"orphan processes left: {left}")
         time.sleep(0.05)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.crashrun import steps, temp_files, vidlint
+from tests.crashrun import steps, temp_files, vidlint, wait_no_processes
 from tests.test_backends import SECRET, Generator, HttpService, HttpState, Server
 from vidlint.backends.synthetic import SyntheticBackend
 
@@ -187,3 +187,60 @@ def test_fix_http_survives_kill_9_at_every_step(stalled, tmp_path) -> None:
     finally:
         server.close()
     print(f"vidlint fix --backend http: {points} crash points")
+
+
+# -- vidlint check --jobs 2 ----------------------------------------------------------------------
+
+
+def check_outcome(folder: Path) -> tuple[int, list[tuple]]:
+    summary = json.loads((folder / "out" / "summary.json").read_text())
+    rows = [(c["path"], c["verdict"], c["score"], c["codes"], c["error"]) for c in summary["clips"]]
+    return summary["exit_code"], rows
+
+
+def cached_stems(folder: Path) -> set[str]:
+    return {p.stem for p in (folder / "out" / ".vidlint-cache").glob("*.json")}
+
+
+def report_stems(folder: Path) -> set[str]:
+    return {p.name.removesuffix(".vidlint.json") for p in (folder / "out").glob("*.vidlint.json")}
+
+
+def test_check_jobs_2_survives_kill_9_at_every_step(synth_clip, tmp_path) -> None:
+    """The command is killed at each step (a step a worker reaches kills the command, not the
+    worker): the workers finish the clip in hand, store it in the cache and exit; the re-run
+    takes every finished clip from the cache and writes the same summary."""
+    from vidlint.synth import Artifact
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name, artifacts in [("frozen", [Artifact("freeze", 7, 12)]), ("clean", [])]:
+        source = synth_clip(f"crash_check_{name}", artifacts=artifacts, seed=5, **SMALL)
+        shutil.copyfile(source, clips / f"{name}.mp4")
+    argv = ["check", str(clips), "--jobs", "2", "--select", "TMP", "--out", "out"]
+    log = tmp_path / "reference.log"
+    reference_dir = tmp_path / "reference"
+    reference_dir.mkdir()
+    reference = vidlint(argv, reference_dir, log=log)
+    expected = check_outcome(reference_dir)
+    assert reference.code == expected[0] == 1 and len(expected[1]) == 2
+    points = steps(log)
+    assert any("summary.json" in p for p in points) and any("cache" not in p for p in points)
+    for number, point in enumerate(points):
+        folder = tmp_path / f"crash-{number}"
+        folder.mkdir()
+        crashed = vidlint(argv, folder, crash_at=point)
+        assert crashed.code == -9, f"{point} was not reached: {crashed.output}"
+        wait_no_processes(crashed.token)
+        finished = report_stems(folder)
+        assert finished <= cached_stems(folder), f"killed at {point}: finished work not cached"
+        again = vidlint(argv, folder)
+        where = f"killed at {point}; re-run said:\n{again.output}"
+        assert again.code == reference.code, where
+        assert check_outcome(folder) == expected, where
+        summary = json.loads((folder / "out" / "summary.json").read_text())
+        assert {Path(c["path"]).stem for c in summary["clips"] if c["cached"]} >= finished, where
+        assert temp_files(folder) == [], where
+        wait_no_processes(again.token)
+        shutil.rmtree(folder)
+    print(f"vidlint check --jobs 2: {len(points)} crash points")

@@ -15,10 +15,11 @@ from typing import Any
 
 from vidlint.batch import ClipOutcome
 from vidlint.config import Config
-from vidlint.engine.cache import ResultCache, cache_key
+from vidlint.engine.cache import CACHE_DIR, ResultCache, cache_key
 from vidlint.engine.pool import PoolEngine, SerialEngine
 from vidlint.engine.work import BatchJob, ClipTask, clip_size, run_task
 from vidlint.errors import ConfigError
+from vidlint.fileio import remove_stale_temps
 from vidlint.report.model import Report
 
 ENGINES = ("serial", "pool", "ray")
@@ -78,13 +79,15 @@ def run_clips(
     job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None)
     cache = ResultCache(out_dir) if out_dir is not None else None
     outcomes: dict[int, ClipOutcome] = {}
-    keys: dict[int, str | None] = {}
     todo: list[ClipTask] = []
+    if out_dir is not None:
+        remove_stale_temps(out_dir)  # left by a killed run
+        remove_stale_temps(Path(out_dir) / CACHE_DIR)
     for order, (path, stem) in enumerate(clips):
-        task = ClipTask(Path(path), stem, order, clip_size(Path(path)))
+        key = cache_key(Path(path), config, context, job.formats) if cache is not None else None
+        task = ClipTask(Path(path), stem, order, clip_size(Path(path)), key)
         if cache is not None:
-            keys[order] = cache_key(task.path, config, context, job.formats)
-            hit = None if force else cache.lookup(stem, keys[order])
+            hit = None if force else cache.lookup(stem, key)
             if hit is not None:
                 hit.cached = True
                 outcomes[order] = hit
@@ -97,9 +100,7 @@ def run_clips(
     todo.sort(key=lambda t: (-t.size, t.order))  # largest first: no long clip left for last
     results = runner.run(todo, job)
     try:
-        for task, outcome, report in results:
-            if cache is not None:
-                cache.store(task.stem, keys.get(task.order), outcome)
+        for task, outcome, report in results:  # the cache entry is stored by run_task
             if kept is not None and report is not None:
                 kept[str(task.path)] = report
             outcomes[task.order] = outcome

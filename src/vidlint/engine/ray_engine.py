@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from vidlint.batch import ClipOutcome, write_reports
+from vidlint.engine.cache import ResultCache
 from vidlint.engine.work import BatchJob, ClipTask, run_task
 from vidlint.errors import ConfigError
 from vidlint.report.model import Report
@@ -66,6 +67,7 @@ class RayEngine:
                     )
                 if report is not None and job.out_dir is not None:
                     outcome.reports = write_reports(report, job.out_dir, task.stem, job.formats)
+                    ResultCache(job.out_dir).store(task.stem, task.cache_key, outcome)
                 yield task, outcome, report if job.keep_reports else None
         except BaseException:
             for ref in pending:

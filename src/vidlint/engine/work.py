@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidlint import crashpoints
 from vidlint.batch import ClipOutcome, check_clip
 from vidlint.config import Config
+from vidlint.engine.cache import ResultCache
+from vidlint.engine.watchdog import one_clip, watch_parent
 from vidlint.pipeline import Checker
 from vidlint.report.model import Report
 
@@ -35,12 +38,14 @@ thread, scales 1.97x on 2 cores where threaded libraries fight each other
 @dataclass(frozen=True)
 class ClipTask:
     """One clip of a batch: where it is, the report stem it writes under, its place in the
-    input order (the summary keeps that order) and its size (the pool starts big clips first)."""
+    input order (the summary keeps that order), its size (the pool starts big clips first) and
+    its cache key (None: not cached)."""
 
     path: Path
     stem: str
     order: int
     size: int = 0
+    cache_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,16 @@ class BatchJob:
 
 
 def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]:
-    """Check one clip with :func:`check_clip`; return its outcome and, when the job keeps
-    reports, its report."""
+    """Check one clip with :func:`check_clip` and store it in the cache where its reports are
+    written (a worker whose parent died still leaves a finished clip in the cache; Ray's driver
+    writes both itself); return its outcome and, when the job keeps reports, its report."""
     kept: dict[str, Report] | None = {} if job.keep_reports else None
-    outcome = check_clip(
-        task.path, Checker(job.config), job.out_dir, task.stem, job.formats, job.context, kept
-    )
+    with one_clip():
+        outcome = check_clip(
+            task.path, Checker(job.config), job.out_dir, task.stem, job.formats, job.context, kept
+        )
+        if job.out_dir is not None:
+            ResultCache(job.out_dir).store(task.stem, task.cache_key, outcome)
     return outcome, (kept or {}).get(str(task.path))
 
 
@@ -69,11 +78,14 @@ def init_worker() -> None:
     ignored, so the parent decides what stops. SIGTERM keeps its default (the process ends at
     once): the pool's worker loop would catch the SystemExit a handler raises and go on to the
     next clip. A report being written at that instant leaves only a temp file, never a torn
-    report (fileio writes to a temp file, then renames), and the pool deletes it."""
+    report (fileio writes to a temp file, then renames), and the pool deletes it. A worker
+    exits when its parent dies (:mod:`vidlint.engine.watchdog`)."""
     import cv2
 
     cv2.setNumThreads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()
+    crashpoints.kill_parent_instead()
 
 
 @contextmanager
