@@ -50,13 +50,14 @@ def remove_stale_temps(folder: str | Path, recursive: bool = False) -> int:
     removed = 0
     for temp in folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp"):
         match = TEMP_NAME.match(temp.name)
-        if match and not _running(int(match.group(1))):
+        if match and not is_running(int(match.group(1))):
             temp.unlink(missing_ok=True)
             removed += 1
     return removed
 
 
-def _running(pid: int) -> bool:
+def is_running(pid: int) -> bool:
+    """Whether process ``pid`` exists (this one included)."""
     if pid == os.getpid():
         return True
     try:
