@@ -17,10 +17,15 @@ from pathlib import Path
 import vidlint
 from vidlint import crashpoints
 
-PRELOAD = ["pytest", "httpx", "standardwebhooks"] + [  # pytest: each child runs its script again
+PRELOAD = [
+    "pytest",
+    "httpx",
+    "standardwebhooks",
+    "uvicorn",
+] + [  # pytest: each child runs its script again
     module.name
     for module in pkgutil.walk_packages(vidlint.__path__, "vidlint.")
-    if not module.name.startswith(("vidlint.gpu", "vidlint.engine.ray", "vidlint.service"))
+    if not module.name.startswith(("vidlint.gpu", "vidlint.engine.ray"))
     and not module.name.endswith("__main__")
 ]
 """Imported once by the fork server (installed modules: it does not see the tests' path)."""
@@ -52,6 +57,43 @@ def _command(argv: list[str], env: dict[str, str], cwd: str, output: str) -> Non
     main()
 
 
+class Command:
+    """``vidlint ARGV`` running in ``cwd``; with ``crash_at`` it kills itself at that step,
+    with ``log`` it records the steps it reaches."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        cwd: Path,
+        crash_at: str | None = None,
+        log: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        self.token = uuid.uuid4().hex
+        variables = {RUN_ENV: self.token, **(env or {})}
+        if crash_at:
+            variables[crashpoints.AT_ENV] = crash_at
+        if log:
+            variables[crashpoints.LOG_ENV] = str(log)
+        self.output = cwd / f".vidlint-output-{self.token[:8]}.txt"
+        self.process = context.Process(
+            target=_command, args=(argv, variables, str(cwd), str(self.output))
+        )
+        self.process.start()
+
+    def wait(self, timeout: float = 120.0) -> Run:
+        self.process.join(timeout)
+        if self.process.exitcode is None:
+            self.process.kill()
+            self.process.join()
+            raise AssertionError(f"the command did not finish in {timeout:.0f} s")
+        text = self.output.read_text(errors="replace") if self.output.is_file() else ""
+        self.output.unlink(missing_ok=True)
+        return Run(self.process.exitcode, text, self.token)
+
+
 def vidlint(
     argv: list[str],
     cwd: Path,
@@ -60,26 +102,8 @@ def vidlint(
     env: dict[str, str] | None = None,
     timeout: float = 120.0,
 ) -> Run:
-    """Run ``vidlint ARGV`` in ``cwd``; with ``crash_at`` it kills itself at that step."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    token = uuid.uuid4().hex
-    variables = {RUN_ENV: token, **(env or {})}
-    if crash_at:
-        variables[crashpoints.AT_ENV] = crash_at
-    if log:
-        variables[crashpoints.LOG_ENV] = str(log)
-    output = cwd / f".vidlint-output-{token[:8]}.txt"
-    process = context.Process(target=_command, args=(argv, variables, str(cwd), str(output)))
-    process.start()
-    process.join(timeout)
-    if process.exitcode is None:
-        process.kill()
-        process.join()
-        raise AssertionError(f"vidlint {' '.join(argv)} did not finish in {timeout:.0f} s")
-    text = output.read_text(errors="replace") if output.is_file() else ""
-    output.unlink(missing_ok=True)
-    return Run(process.exitcode, text, token)
+    """Run ``vidlint ARGV`` in ``cwd`` to its end (see :class:`Command`)."""
+    return Command(argv, cwd, crash_at, log, env).wait(timeout)
 
 
 def steps(log: Path) -> list[str]:

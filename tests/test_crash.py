@@ -8,16 +8,23 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import socket
 import sys
+import threading
+import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from tests.crashrun import steps, temp_files, vidlint, wait_no_processes
+from tests.crashrun import Command, Run, steps, temp_files, vidlint, wait_no_processes
 from tests.test_backends import SECRET, Generator, HttpService, HttpState, Server
 from vidlint.backends.synthetic import SyntheticBackend
+from vidlint.service import SECRET_ENV
+
+httpx = pytest.importorskip("httpx")
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="kill -9 and /proc: Linux")
 
@@ -244,3 +251,159 @@ def test_check_jobs_2_survives_kill_9_at_every_step(synth_clip, tmp_path) -> Non
         wait_no_processes(again.token)
         shutil.rmtree(folder)
     print(f"vidlint check --jobs 2: {len(points)} crash points")
+
+
+# -- vidlint serve: the job store ------------------------------------------------------------------
+
+
+class Hooks(BaseHTTPRequestHandler):
+    """Records webhook deliveries by their webhook-id."""
+
+    received: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        Hooks.received.append(self.headers["webhook-id"])
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Service:
+    """``vidlint serve`` in a process of its own, and a client that retries a submission that
+    got no answer with the same Idempotency-Key, as the API asks clients to."""
+
+    def __init__(self, folder: Path, crash_at: str | None = None, log: Path | None = None):
+        self.port = free_port()
+        argv = ["serve", "--port", str(self.port), "--config", str(folder / "serve.toml")]
+        self.command = Command(argv, folder, crash_at, log, {SECRET_ENV: HOOK_SECRET})
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while not self._up():
+            assert time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.05)
+
+    def _up(self) -> bool:
+        if self.command.process.exitcode is not None:
+            return True  # it died starting: the caller sees the exit code
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    @property
+    def alive(self) -> bool:
+        return self.command.process.exitcode is None
+
+    def submit(self, clip: Path, hook: str) -> str | None:
+        """The job id, or None when the service died before it answered."""
+        try:
+            answer = httpx.post(
+                f"{self.url}/v1/jobs",
+                files={"file": ("clip.mp4", clip.read_bytes())},
+                data={"webhook_url": hook, "prompt": PROMPT},
+                headers={"Idempotency-Key": "job-a"},
+                timeout=30,
+            )
+        except httpx.HTTPError:
+            return None
+        assert answer.status_code == 202, answer.text
+        return answer.json()["id"]
+
+    def finished(self, job_id: str, timeout: float = 60) -> dict[str, Any] | None:
+        """The job once it ended and its webhook is delivered, or None if the service died."""
+        deadline = time.monotonic() + timeout
+        while self.alive and time.monotonic() < deadline:
+            try:
+                job = httpx.get(f"{self.url}/v1/jobs/{job_id}", timeout=5).json()
+                if job["status"] in ("done", "failed") and job["webhook"]["status"] not in (
+                    "pending",
+                    "sending",
+                ):
+                    report = httpx.get(f"{self.url}/v1/jobs/{job_id}/report", timeout=5).json()
+                    return job | {"findings": [f["code"] for f in report["findings"]]}
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        assert not self.alive, f"job {job_id} did not end"
+        return None
+
+    def stop(self) -> Run:
+        if self.alive:
+            self.command.process.terminate()  # uvicorn's graceful shutdown
+        return self.command.wait(60)
+
+
+def serve_outcome(job: dict[str, Any]) -> tuple:
+    return (
+        job["status"],
+        job["verdict"],
+        job["score"],
+        job["codes"],
+        job["findings"],
+        job["webhook"]["status"],
+    )
+
+
+HOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def test_serve_job_store_survives_kill_9_at_every_step(stalled, tmp_path) -> None:
+    """kill -9 the service at each step its job store, its uploads and its webhooks go
+    through, start it again, and let the client retry what got no answer: one job, the same
+    result, the webhook delivered, no upload left behind and no worker process alive."""
+    uploads = tmp_path / "uploads"
+    (tmp_path / "serve.toml").write_text(
+        f'select = ["TMP"]\n\n[serve]\nupload_dir = "{uploads}"\nconcurrency = 1\n'
+        "allow_private_webhooks = true\nwebhook_backoff_s = 0.05\n"
+    )
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+
+    def run(folder: Path, crash_at: str | None = None, log: Path | None = None):
+        uploads.mkdir(exist_ok=True)
+        Hooks.received.clear()
+        service = Service(folder, crash_at, log)
+        job_id = service.submit(stalled, hook) if service.alive else None
+        job = service.finished(job_id) if job_id else None
+        tokens = [service.command.token]
+        if crash_at:
+            assert service.stop().code == -9, f"{crash_at} was not reached"
+            wait_no_processes(tokens[-1])
+            service = Service(folder)  # started again: the client retries with its key
+            retried = service.submit(stalled, hook)
+            assert job_id in (None, retried), "a retry with the same key made a second job"
+            job = service.finished(retried)
+        stopped = service.stop()  # uvicorn ends by raising the signal again, after shutdown
+        assert stopped.code == -15 and "shutdown complete" in stopped.output, stopped.output
+        wait_no_processes(service.command.token)
+        left = [p.name for p in uploads.iterdir() if not p.name.startswith("jobs.")]
+        shutil.rmtree(uploads)
+        return job, left
+
+    try:
+        log = tmp_path / "reference.log"
+        job, left = run(tmp_path, log=log)
+        expected = serve_outcome(job)
+        assert expected[0] == "done" and expected[-1] == "delivered" and left == []
+        assert Hooks.received == [f"msg_{job['id']}"]
+        points = steps(log)
+        assert len(points) >= 5, points
+        for point in points:
+            job, left = run(tmp_path, crash_at=point)
+            where = f"killed at {point}"
+            assert serve_outcome(job) == expected, where
+            assert set(Hooks.received) <= {f"msg_{job['id']}"}, where
+            assert left == [], f"{where}: uploads left {left}"
+    finally:
+        receiver.shutdown()
+    print(f"vidlint serve: {len(points)} crash points")
