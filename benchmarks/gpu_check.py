@@ -36,7 +36,7 @@ torch = require_torch()
 
 from vidlint.gpu import ops
 from vidlint.gpu.decode import frame_batches, torchcodec_available
-from vidlint.gpu.flow import find_raft_weights, load_raft, raft_flow
+from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow
 
 TOLERANCE = {
     "temporal.": 1e-9,

@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from vidlint.cli.app import app, register_commands
+from vidlint.cli.app import app
 from vidlint.config import load_config
 from vidlint.errors import InputError
 from vidlint.pipeline import Checker
 from vidlint.report.schema import validate
-from vidlint.source import check_source
+from vidlint import check_source
 from vidlint.synth.scene import texture
 
 skimage_data = pytest.importorskip("skimage.data")  # the sample photo; in the test extra
@@ -85,7 +85,6 @@ def test_missing_and_unreadable_images_are_input_errors(tmp_path):
 
 @pytest.fixture(scope="module")
 def cli():
-    register_commands()
     return CliRunner()
 
 

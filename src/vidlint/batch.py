@@ -21,6 +21,7 @@ from vidlint.decode.grab import FrameStore
 from vidlint.errors import InputError, VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.pipeline import Checker
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
 from vidlint.writers import WRITERS
 
@@ -46,6 +47,8 @@ class ClipOutcome:
     seconds: float = 0.0
     cached: bool = False
     """True when a re-run took this row from the resumable cache instead of checking again."""
+    waived: int = 0
+    """Findings a baseline waived (not in ``counts`` or ``codes``)."""
 
     @property
     def failed(self) -> bool:
@@ -126,12 +129,16 @@ def check_clip(
     formats: Iterable[str] = ("json",),
     context: dict[str, Any] | None = None,
     keep: dict[str, Report] | None = None,
+    baseline: Baseline | None = None,
 ) -> ClipOutcome:
-    """Check one clip and write its reports; a bad clip gives an outcome with ``error``."""
+    """Check one clip and write its reports; a bad clip gives an outcome with ``error``. The
+    findings ``baseline`` waives are kept in the report as waived."""
     started = time.perf_counter()
     outcome = ClipOutcome(str(path))
     try:
         report = checker.check(path, context=context)
+        if baseline is not None:
+            report = baseline.apply(report)
     except VidlintError as exc:
         outcome.error = str(exc) if exc.path else f"{path}: {exc}"
     except MemoryError:
@@ -143,10 +150,11 @@ def check_clip(
         outcome.verdict, outcome.score = report.verdict, report.score
         outcome.counts = report.counts()
         outcome.codes = sorted({f.code for f in report.findings})
+        outcome.waived = len(report.waived)
         for finding in report.findings:
             outcome.families[finding.family] = outcome.families.get(finding.family, 0) + 1
         if out_dir is not None:
-            outcome.reports = write_reports(report, out_dir, stem, formats)
+            outcome.reports = write_reports(report, out_dir, stem, formats, in_batch=True)
         if keep is not None:
             keep[str(path)] = report
     outcome.seconds = round(time.perf_counter() - started, 3)
@@ -154,21 +162,26 @@ def check_clip(
 
 
 def write_reports(
-    report: Report, out_dir: Path, stem: str, formats: Iterable[str]
+    report: Report, out_dir: Path, stem: str, formats: Iterable[str], in_batch: bool = False
 ) -> dict[str, str]:
     """Write ``report`` in every format as ``<out_dir>/<stem><suffix>``; returns what was
     written by format (a writer returns None when it has nothing for this clip).
 
     Writers that show frames of the clip (they offer ``wanted_frames(report)``) share one
-    :class:`~vidlint.decode.grab.FrameStore`: the clip is decoded once for all of them."""
+    :class:`~vidlint.decode.grab.FrameStore`: the clip is decoded once for all of them.
+    ``in_batch``: a batch writes its index into ``out_dir``, and pages link back to it."""
     writers = {name: WRITERS.get(name) for name in formats}
     store = FrameStore.of_report(report)
     for writer in writers.values():
         if hasattr(writer, "wanted_frames"):
-            store.want(*writer.wanted_frames(report))
+            wanted = writer.wanted_frames(report)
+            for indices, side in wanted if isinstance(wanted, list) else [wanted]:
+                store.want(indices, side)
     written = {}
     for name, writer in writers.items():
-        shared = {"frames": store} if hasattr(writer, "wanted_frames") else {}
+        shared: dict[str, Any] = {"frames": store} if hasattr(writer, "wanted_frames") else {}
+        if in_batch and getattr(writer, "LINKS_INDEX", False):
+            shared["index"] = True
         path = writer.write(report, Path(out_dir) / f"{stem}{writer.SUFFIX}", **shared)
         if path is not None:
             written[name] = str(path)
@@ -186,11 +199,13 @@ def run_batch(
     engine: str | Any = "serial",
     jobs: int | None = None,
     force: bool = False,
+    baseline: Baseline | None = None,
 ) -> BatchResult:
     """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``.
 
     ``engine`` (serial, pool, ray) and ``jobs`` choose how clips run (vidlint.engine); with an
     ``out_dir``, clips already checked with the same bytes and config are skipped unless ``force``.
+    Findings ``baseline`` accepts are reported as waived and do not count.
     """
     from vidlint.engine import run_clips
 
@@ -215,19 +230,29 @@ def run_batch(
         jobs=jobs,
         force=force,
         on_result=on_result,
+        baseline=baseline,
     )
     result = BatchResult(outcomes, out_dir, kept or {})
     if out_dir is not None:
-        write_summary(result, config)
+        from vidlint.engine.cache import ResultCache
+
+        # The batch files list every clip whose reports are in the folder: this run's, then
+        # those earlier runs left there (from their cache entries).
+        earlier = ResultCache(out_dir).earlier({stem for _, stem in named})
+        listed = BatchResult(outcomes + earlier, out_dir)
+        write_summary(listed, config, last_run=result)
         for name in config.formats:
             writer = WRITERS.get(name)
             if hasattr(writer, "write_batch"):
-                writer.write_batch(result, out_dir)
+                writer.write_batch(listed, out_dir)
     return result
 
 
-def write_summary(result: BatchResult, config: Config) -> Path:
+def write_summary(result: BatchResult, config: Config, last_run: BatchResult | None = None) -> Path:
+    """``summary.json``: totals and a row per clip of ``result``, and the clip count and exit
+    code of ``last_run`` (the run that wrote it, when ``result`` lists earlier clips too)."""
     assert result.out_dir is not None
+    last_run = last_run or result
     verdicts = [o.verdict for o in result.outcomes]
     summary = {
         "schema": SUMMARY_SCHEMA,
@@ -241,6 +266,7 @@ def write_summary(result: BatchResult, config: Config) -> Path:
             "error": sum(1 for o in result.outcomes if o.error),
         },
         "exit_code": result.exit_code,
+        "last_run": {"clips": len(last_run.outcomes), "exit_code": last_run.exit_code},
         "clips": [o.to_dict() for o in result.outcomes],
     }
     return write_json_atomic(result.out_dir / SUMMARY_NAME, summary)

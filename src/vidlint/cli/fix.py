@@ -9,14 +9,13 @@ from typing import Annotated, Any, Optional
 import typer
 from rich.markup import escape
 
-from vidlint.cli.app import VERDICT_STYLE, app, err, fail, out, split_list
+from vidlint.cli.console import VERDICT_STYLE, err, fail, out, split_list
 from vidlint.config import load_config
 from vidlint.errors import VidlintError
 
 STATUS_STYLE = {"passed": "green", "salvaged": "green", "exhausted": "red"}
 
 
-@app.command()
 def fix(
     paths: Annotated[list[str], typer.Argument(help="Clips, folders or globs.")],
     backend: Annotated[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,35 +10,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from vidlint.cli.app import app, fail, out, split_list
+from vidlint.cli.console import fail, out, split_list
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
-from vidlint.report.model import Report
+from vidlint.report import load_report
 
 
-def load_report(path: Path) -> Report:
-    """A ``vidlint.report/1`` JSON file; :class:`VidlintError` naming the file otherwise."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VidlintError("no such file", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VidlintError(f"cannot read ({exc})", path) from exc
-    except json.JSONDecodeError as exc:
-        raise VidlintError(f"not JSON ({exc.msg} at line {exc.lineno})", path) from exc
-    if not isinstance(document, dict):
-        raise VidlintError("not a vidlint report (not a JSON object)", path)
-    try:
-        return Report.from_dict(document)
-    except VidlintError as exc:
-        raise VidlintError(exc.cause, path) from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise VidlintError(
-            f"not a valid vidlint report ({type(exc).__name__}: {exc})", path
-        ) from exc
-
-
-@app.command()
 def frames(
     report_path: Annotated[
         Path, typer.Argument(metavar="REPORT", help="A report written by check (.vidlint.json).")

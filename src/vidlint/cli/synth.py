@@ -7,10 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from vidlint.cli.app import app, fail, out
+from vidlint.cli.console import fail, out
 
 
-@app.command()
 def synth(
     path: Annotated[
         Optional[Path],

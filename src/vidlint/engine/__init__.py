@@ -20,6 +20,7 @@ from vidlint.engine.pool import PoolEngine, SerialEngine
 from vidlint.engine.work import BatchJob, ClipTask, clip_size, run_task
 from vidlint.errors import ConfigError
 from vidlint.fileio import remove_stale_temps
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
 
 ENGINES = ("serial", "pool", "ray")
@@ -68,6 +69,7 @@ def run_clips(
     jobs: int | None = None,
     force: bool = False,
     on_result: Callable[[ClipOutcome], None] | None = None,
+    baseline: Baseline | None = None,
 ) -> list[ClipOutcome]:
     """Check ``clips`` (path, report stem) and return their outcomes in input order.
 
@@ -76,7 +78,7 @@ def run_clips(
     clip, read back from its JSON report when there is one).
     """
     runner = make_engine(engine, jobs) if isinstance(engine, str) else engine
-    job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None)
+    job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None, baseline)
     cache = ResultCache(out_dir) if out_dir is not None else None
     outcomes: dict[int, ClipOutcome] = {}
     todo: list[ClipTask] = []
@@ -84,7 +86,11 @@ def run_clips(
         remove_stale_temps(out_dir)  # left by a killed run
         remove_stale_temps(Path(out_dir) / CACHE_DIR)
     for order, (path, stem) in enumerate(clips):
-        key = cache_key(Path(path), config, context, job.formats) if cache is not None else None
+        key = (
+            cache_key(Path(path), config, context, job.formats, baseline)
+            if cache is not None
+            else None
+        )
         task = ClipTask(Path(path), stem, order, clip_size(Path(path)), key)
         if cache is not None:
             hit = None if force else cache.lookup(stem, key)

@@ -21,6 +21,7 @@ from vidlint.config import Config
 from vidlint.engine.cache import ResultCache
 from vidlint.engine.watchdog import one_clip, watch_parent
 from vidlint.pipeline import Checker
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
 
 SINGLE_THREAD_ENV = {
@@ -57,6 +58,7 @@ class BatchJob:
     formats: tuple[str, ...] = ("json",)
     context: dict[str, Any] | None = None
     keep_reports: bool = False
+    baseline: Baseline | None = None
 
 
 def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]:
@@ -66,7 +68,14 @@ def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]
     kept: dict[str, Report] | None = {} if job.keep_reports else None
     with one_clip():
         outcome = check_clip(
-            task.path, Checker(job.config), job.out_dir, task.stem, job.formats, job.context, kept
+            task.path,
+            Checker(job.config),
+            job.out_dir,
+            task.stem,
+            job.formats,
+            job.context,
+            kept,
+            job.baseline,
         )
         if job.out_dir is not None:
             ResultCache(job.out_dir).store(task.stem, task.cache_key, outcome)

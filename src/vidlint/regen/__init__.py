@@ -9,10 +9,9 @@ backend, checked again, until the clip passes or the budget is spent (``vidlint 
 
 from vidlint.regen.loop import Fixer, FixResult, best_attempt
 from vidlint.regen.request import RegenRequest, build_request, initial_request
-from vidlint.regen.settings import DEFAULT_CHANGES, LADDER, RegenSettings, regen_settings
+from vidlint.regen.settings import LADDER, RegenSettings, regen_settings
 
 __all__ = [
-    "DEFAULT_CHANGES",
     "LADDER",
     "FixResult",
     "Fixer",

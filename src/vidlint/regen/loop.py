@@ -7,6 +7,7 @@ idempotency key stored before submitting, salvage by trimming, keeping the best 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import random
@@ -88,6 +89,12 @@ class Fixer:
             if isinstance(backend, str)
             else backend
         )
+        self.skipped = dict(getattr(self.backend, "skipped_rungs", dict)())
+        """Rungs the backend cannot apply (e.g. no image input for i2v): left out of the ladder
+        so that they never spend an attempt; each job's history says why."""
+        if self.skipped:
+            ladder = tuple(r for r in self.settings.ladder if r not in self.skipped)
+            self.settings = dataclasses.replace(self.settings, ladder=ladder)
         self.store = StateStore(self.work_dir / STATE_NAME)
         remove_stale_temps(self.work_dir, recursive=True)  # left by a killed run
         if self.out_dir is not None:
@@ -121,6 +128,8 @@ class Fixer:
             with self.store.transaction():
                 self.store.add_attempt(job, 0, "original", FETCHED)
                 self.store.update_attempt(job, 0, output_path=str(path), output_sha256=sha)
+                for rung, reason in self.skipped.items():
+                    self._event(job, None, "skipped", f"the {rung} rung is skipped: {reason}")
         while True:
             attempts = self.store.attempts(job)
             pending = [a for a in attempts if a.status not in (CHECKED, FAILED)]
@@ -187,13 +196,11 @@ class Fixer:
             rung,
             parent_report=f"{job}#{base.attempt}",
             clean_frame=clean_frame,
-            config=self.config,
+            checker=self.checker,
         )
-        from vidlint.rules.prompt import lint_prompt
-
         lint = [
             {"code": f.code, "severity": f.severity, "message": f.message}
-            for f in lint_prompt(request.context(), self.config)
+            for f in self.checker.check_prompt(request.context())
         ]
         with self.store.transaction():
             self.store.add_attempt(

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidlint.analyzers.base import param
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
+from vidlint.settings import param
+
+family("DRF", "degradation")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class OnsetParams:
     severity="warning",
     params=OnsetParams,
     stage="aggregate",
-    fix={"params": {"duration_s": "shorter", "trim_to_clean_prefix": True}},
+    fix=Fix(why="degradation with length: the shorten rung cuts the clip at the onset"),
 )
 def degradation_onset(data: RuleInput, p: OnsetParams) -> Iterator[Hit]:
     """From some frame on, the clip keeps getting worse: artifacts accumulate with length.
