@@ -11,6 +11,7 @@ import shutil
 import socket
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -75,10 +76,7 @@ def client(folders):
         app = create_app(build_config({"select": ["TMP"]}), serving)
         with TestClient(app, raise_server_exceptions=False) as test_client:
             yield test_client
-            deadline = time.monotonic() + 120
-            while (health := test_client.get("/health").json())["queued"] or health["running"]:
-                assert time.monotonic() < deadline, health
-                time.sleep(0.1)
+            wait_idle(test_client)
         left = sorted(p.name for p in folders["uploads"].iterdir())
         assert set(left) <= {"jobs.sqlite", "jobs.sqlite-wal", "jobs.sqlite-shm", "jobs.lock"}
         assert tree(folders["root"]) == root_before, "the served root was written to"
@@ -121,6 +119,31 @@ def test_idempotency_key_returns_the_same_job(client, folders) -> None:
     again = client.post("/v1/jobs", files={"file": ("a.mp4", data)}, headers=headers)
     assert first.status_code == again.status_code == 202
     assert first.json()["id"] == again.json()["id"]
+
+
+def test_racing_retries_with_one_key_make_one_job(client, folders) -> None:
+    """Retries that race (the first has not been stored when the others arrive) get the one
+    job; the others' uploads are deleted (they once answered 500: the key is unique)."""
+    data = folders["clip"].read_bytes()
+    headers = {**AUTH, "Idempotency-Key": "raced-retries"}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(
+            pool.map(
+                lambda _: client.post("/v1/jobs", files={"file": ("a.mp4", data)}, headers=headers),
+                range(6),
+            )
+        )
+    assert [a.status_code for a in answers] == [202] * 6, [a.text[:200] for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    wait_idle(client)
+    assert [p.name for p in folders["uploads"].iterdir() if p.suffix == ".mp4"] == []
+
+
+def wait_idle(client, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while (health := client.get("/health").json())["queued"] or health["running"]:
+        assert time.monotonic() < deadline, health
+        time.sleep(0.1)
 
 
 def test_a_chunked_upload_stops_at_the_limit(folders, monkeypatch) -> None:

@@ -167,14 +167,15 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
         )
         try:
             job = await _job_from_form(form, job_id, key, settings, secret)
-            q.submit(job)
+            if (accepted := q.submit(job)) is not job:
+                form.remove_files()
         except asyncio.QueueFull:
             form.remove_files()
             raise _queue_full() from None
         except BaseException:
             form.remove_files()
             raise
-        return _accepted(job)
+        return _accepted(accepted)
 
     @app.get(
         "/v1/jobs/{job_id}",

@@ -196,15 +196,19 @@ class JobQueue:
         if not self.durable:  # nothing outlives this service
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def submit(self, job: Job) -> None:
-        """Store and queue ``job``; raises :class:`asyncio.QueueFull` when the queue is at its
-        bound."""
+    def submit(self, job: Job) -> Job:
+        """Store and queue ``job``, or return the job already submitted with its
+        Idempotency-Key (two requests with one key raced); raises :class:`asyncio.QueueFull`
+        when the queue is at its bound."""
+        if job.idempotency_key and (earlier := self.job_for_key(job.idempotency_key)):
+            return earlier
         if self.full():
             raise asyncio.QueueFull
         self._save(job)
         self.queue.put_nowait(job)
         self.jobs[job.id] = job
         self._forget_old()
+        return job
 
     async def _run(self) -> None:
         while True:
