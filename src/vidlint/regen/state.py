@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vidlint import crashpoints
+from vidlint.database import open_database
 
 SCHEMA_VERSION = 1
 PLANNED, SUBMITTING, SUBMITTED, FETCHED, CHECKED, FAILED = (
@@ -76,12 +77,8 @@ class StateStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db = open_database(self.path, _TABLES)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_TABLES)
         self.db.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )

@@ -13,13 +13,13 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from vidlint import crashpoints
-from vidlint.errors import ConfigError
+from vidlint.database import open_database
+from vidlint.errors import ConfigError, InputError
 from vidlint.fileio import is_running
 
 STORE_NAME = "jobs.sqlite"
@@ -27,6 +27,10 @@ LOCK_NAME = "jobs.lock"
 UPLOAD_NAME = re.compile(r"^\.?[0-9a-f]{32}(_ref)?\.[a-z0-9]+(\.part)?$")
 """Uploads are named ``<job id>[_ref]<suffix>`` (``.<that>.part`` while they stream in)."""
 PRIVATE_PREFIX = "vidlint-serve-"
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, key TEXT UNIQUE, "
+    "submitted REAL NOT NULL, record TEXT NOT NULL)"
+)
 
 
 def service_folder(upload_dir: str) -> tuple[Path, bool]:
@@ -35,7 +39,11 @@ def service_folder(upload_dir: str) -> tuple[Path, bool]:
     Private folders that a killed service left are removed."""
     if upload_dir:
         folder = Path(upload_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            cause = "not a folder" if isinstance(exc, FileExistsError) else exc.strerror
+            raise ConfigError(f"'serve.upload_dir' = {upload_dir!r}: {cause}") from None
         return folder, True
     temp = Path(tempfile.gettempdir())
     for old in temp.glob(f"{PRIVATE_PREFIX}*-*"):
@@ -45,19 +53,21 @@ def service_folder(upload_dir: str) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")), False
 
 
+def check_folder(upload_dir: str) -> None:
+    """Open and close the job store in ``upload_dir``: a folder or store that cannot be used,
+    or one another service holds, stops ``vidlint serve`` with one line before it starts."""
+    JobStore(service_folder(upload_dir)[0]).close()
+
+
 class JobStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = _lock(folder / LOCK_NAME)
-        self.db = sqlite3.connect(
-            str(folder / STORE_NAME), timeout=30, isolation_level=None, check_same_thread=False
-        )
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, key TEXT UNIQUE, "
-            "submitted REAL NOT NULL, record TEXT NOT NULL)"
-        )
+        try:
+            self.db = open_database(folder / STORE_NAME, TABLES, check_same_thread=False)
+        except InputError:
+            self._unlock()
+            raise
 
     def save(self, record: dict[str, Any], key: str | None = None) -> None:
         self.db.execute(
@@ -86,8 +96,12 @@ class JobStore:
 
     def close(self) -> None:
         self.db.close()
+        self._unlock()
+
+    def _unlock(self) -> None:
         if self._lock is not None:
             os.close(self._lock)
+            self._lock = None
 
 
 def _lock(path: Path) -> int | None:
@@ -95,7 +109,10 @@ def _lock(path: Path) -> int | None:
         import fcntl
     except ImportError:  # not on POSIX: no lock
         return None
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(f"'serve.upload_dir' = {str(path.parent)!r}: {exc.strerror}") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
