@@ -19,8 +19,11 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tests.comfy_fake import DATA as COMFY_DATA
+from tests.comfy_fake import ComfyState, FakeComfy
 from tests.crashrun import Command, Run, steps, temp_files, vidlint, wait_no_processes
-from tests.test_backends import SECRET, Generator, HttpService, HttpState, Server
+from tests.loopback import Generator, Server
+from tests.test_backends import SECRET, HttpService, HttpState
 from vidlint.backends.synthetic import SyntheticBackend
 from vidlint.service import SECRET_ENV
 
@@ -29,7 +32,7 @@ httpx = pytest.importorskip("httpx")
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="kill -9 and /proc: Linux")
 
 PROMPT = "a few colourful balls roll across a textured floor"
-SMALL = {"width": 160, "height": 120, "frames": 48}
+SMALL = {"width": 160, "height": 120, "frames": 24}
 CONFIG = """\
 select = ["TMP"]
 
@@ -45,7 +48,21 @@ problems = ["stall"]
 [backend.http]
 url = "{url}/jobs"
 timeout_s = 10.0
+
+[backend.comfyui]
+url = "{url}"
+workflow = "{workflow}"
+timeout_s = 10.0
 """
+HEAD = {"state.create_job#1", "state.add_attempt+update_attempt#1", "state.update_attempt+event#1"}
+TAIL = ("regen.final-copied", "state.finish_job", "fileio.")
+"""The steps before the first plan (the job, the original attempt, its check) and after the
+last check (the final copy, the job's end, the outputs) are the loop's own and the same whatever
+the backend: only the synthetic backend's scenario kills at each of them."""
+
+
+def backend_steps(points: list[str]) -> list[str]:
+    return [p for p in points if p not in HEAD and not p.startswith(TAIL)]
 
 
 def sha(path: Path) -> str:
@@ -93,13 +110,14 @@ def fix_scenario(
     url: str = "",
     reset: Callable[[], None] = lambda: None,
     env: dict[str, str] | None = None,
+    every_step: bool = False,
 ) -> int:
-    """Kill ``vidlint fix`` at every step it reaches, then re-run; returns the number of
-    steps. ``jobs_started(folder)`` counts the jobs the backend started for the run in
-    ``folder`` (a duplicate submission shows there); ``reset()`` gives the backend a fresh
-    memory before each run."""
+    """Kill ``vidlint fix`` at every step it reaches (with ``every_step``; else at the
+    :func:`backend_steps`), then re-run; returns the number of steps killed at. ``jobs_started(folder)`` counts the jobs the
+    backend started for the run in ``folder`` (a duplicate submission shows there); ``reset()``
+    gives the backend a fresh memory before each run."""
     config = tmp_path / "vidlint.toml"
-    config.write_text(CONFIG.format(url=url))
+    config.write_text(CONFIG.format(url=url, workflow=COMFY_DATA / "text_to_video_wan.json"))
     argv = ["fix", str(clip), "--backend", backend, "--config", str(config)]
     argv += ["--out", "out", "--prompt", PROMPT]
     log = tmp_path / "reference.log"
@@ -110,8 +128,8 @@ def fix_scenario(
     expected = fix_outcome(reference_dir, clip.stem)
     jobs = jobs_started(reference_dir)
     assert jobs == sum(a[1] == "regen" for a in expected["attempts"])
-    points = steps(log)
-    assert len(points) > 10, points
+    points = steps(log) if every_step else backend_steps(steps(log))
+    assert len(points) >= 3, points
     for number, point in enumerate(points):
         folder = tmp_path / f"crash-{number}"
         folder.mkdir()
@@ -142,7 +160,7 @@ def rendered(folder: Path) -> int:
 
 
 def test_fix_synthetic_survives_kill_9_at_every_step(stalled, tmp_path) -> None:
-    points = fix_scenario(tmp_path, stalled, "synthetic", rendered)
+    points = fix_scenario(tmp_path, stalled, "synthetic", rendered, every_step=True)
     print(f"vidlint fix --backend synthetic: {points} crash points")
 
 
@@ -151,13 +169,14 @@ def bad_tail(synth_clip) -> Path:
     """Only the tail is bad: the loop keeps the clean prefix instead of regenerating."""
     from vidlint.synth import Artifact
 
-    return synth_clip("crash_tail", artifacts=[Artifact("corrupt", 30, 18)], seed=4, **SMALL)
+    tail = {**SMALL, "frames": 48}  # a clean prefix of 1.25 s
+    return synth_clip("crash_tail", artifacts=[Artifact("corrupt", 30, 18)], seed=4, **tail)
 
 
 def test_kill_during_the_salvage_trim_keeps_the_salvage(bad_tail, tmp_path) -> None:
     """A re-run after a kill -9 in the middle of the trim trims again and salvages after 0
     regenerations (it used to fail the trim attempt with a TypeError, then regenerate)."""
-    (tmp_path / "vidlint.toml").write_text(CONFIG.format(url=""))
+    (tmp_path / "vidlint.toml").write_text(CONFIG.format(url="", workflow=""))
     argv = ["fix", str(bad_tail), "--backend", "synthetic", "--config", "vidlint.toml"]
     argv += ["--out", "fixed", "--prompt", PROMPT]
     assert vidlint(argv, tmp_path, crash_at="salvage.trimmed").code == -9
@@ -194,6 +213,22 @@ def test_fix_http_survives_kill_9_at_every_step(stalled, tmp_path) -> None:
     finally:
         server.close()
     print(f"vidlint fix --backend http: {points} crash points")
+
+
+def test_fix_comfyui_survives_kill_9_at_every_step(stalled, tmp_path) -> None:
+    generator = Generator(tmp_path / "generator", ["stall"])
+    server = Server(FakeComfy, ComfyState(generator, tmp_path / "comfy"))
+
+    def reset() -> None:  # a fresh ComfyUI: an empty queue and history
+        FakeComfy.state = ComfyState(generator, tmp_path / "comfy")
+
+    try:
+        points = fix_scenario(
+            tmp_path, stalled, "comfyui", lambda _: len(FakeComfy.state.prompts), server.url, reset
+        )
+    finally:
+        server.close()
+    print(f"vidlint fix --backend comfyui: {points} crash points")
 
 
 # -- vidlint check --jobs 2 ----------------------------------------------------------------------
