@@ -113,9 +113,10 @@ def fix_scenario(
     every_step: bool = False,
 ) -> int:
     """Kill ``vidlint fix`` at every step it reaches (with ``every_step``; else at the
-    :func:`backend_steps`), then re-run; returns the number of steps killed at. ``jobs_started(folder)`` counts the jobs the
-    backend started for the run in ``folder`` (a duplicate submission shows there); ``reset()``
-    gives the backend a fresh memory before each run."""
+    :func:`backend_steps`), then re-run; returns the number of steps killed at.
+    ``jobs_started(folder)`` counts the jobs the backend started for the run in ``folder`` (a
+    duplicate submission shows there); ``reset()`` gives the backend a fresh memory before each
+    run."""
     config = tmp_path / "vidlint.toml"
     config.write_text(CONFIG.format(url=url, workflow=COMFY_DATA / "text_to_video_wan.json"))
     argv = ["fix", str(clip), "--backend", backend, "--config", str(config)]

@@ -6,6 +6,8 @@ weights placed in models/."""
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -15,13 +17,13 @@ torch = pytest.importorskip("torch")  # the gpu extra is in the test extra
 import subprocess
 import sys
 
+from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow, remap_position
 from vidlint.analyzers.temporal import block_means as cv_block_means
 from vidlint.config import load_config
 from vidlint.decode import open_clip
 from vidlint.errors import ConfigError
 from vidlint.gpu import ops, pipeline_device, select_device
 from vidlint.gpu.decode import frame_batches
-from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow, remap_position
 from vidlint.pipeline import Checker
 from vidlint.synth import Artifact
 
@@ -256,7 +258,9 @@ def test_flow_analyzer_runs_raft_on_the_torch_path(synth_clip, tmp_path, monkeyp
     path = synth_clip("gpu-raft-static", ".mp4", [], width=320, height=240, frames=20)
     raft = {"flow": {"model": "raft"}}
     monkeypatch.setenv("VIDLINT_MODELS", str(tmp_path))  # an empty models/ folder
-    with pytest.raises(ConfigError, match="needs raft_large.pth or raft_small.pth") as error:
+    with pytest.raises(
+        ConfigError, match=re.escape("needs raft_large.pth or raft_small.pth")
+    ) as error:
         Checker(
             load_config().with_options(select=["MOT"], device="torch-cpu", analyzers=raft)
         ).check(path)

@@ -157,9 +157,9 @@ def test_page_written_with_other_frame_writers_shows_the_right_frames(
     """Written beside the contact sheet and the frame export, the page's pictures come from one
     shared decode: the same page as alone, and each thumbnail is, of all the clip's frames
     decoded directly, closest to the frame it is captioned with."""
-    from vidlint.batch import write_reports
     from vidlint.decode import grab
     from vidlint.decode.grab import grab_dict, shrink
+    from vidlint.engine.work import write_reports
 
     direct = grab_dict(flawed, range(48), max_side=html_writer.THUMB_SIDE)
     opened: list[str] = []

@@ -6,8 +6,8 @@ import pytest
 
 import vidlint
 from vidlint.config import load_config
-from vidlint.rules import load_rules
 from vidlint.pipeline import Checker
+from vidlint.rules import load_rules
 
 SHOT = (
     "Medium tracking shot, a woman in a red jacket sprinting through a dense pine forest, "

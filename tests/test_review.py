@@ -300,8 +300,10 @@ def test_real_clip_page_in_chromium(browser, shared_clips, tmp_path):
     card_selector = f"#finding-{report.findings.index(hand)}"
     assert browser.evaluate(f"document.querySelector('{card_selector} video').readyState") >= 2
     shots = {"review-card.png": browser.element_png(card_selector)}
-    browser.evaluate("document.querySelectorAll('.timeline details').forEach(function (d) {"
-                     " d.open = ['HND', 'REF'].indexOf(d.textContent.slice(0, 3)) >= 0; })")  # fmt: skip
+    browser.evaluate(
+        "document.querySelectorAll('.timeline details').forEach(function (d) {"
+        " d.open = ['HND', 'REF'].indexOf(d.textContent.slice(0, 3)) >= 0; })"
+    )
     shots["review-timeline.png"] = browser.element_png(".timeline")
     assert browser.problems() == []
     for name, png in shots.items():

@@ -20,13 +20,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import vidlint
-from vidlint.batch import run_batch, write_reports
+from vidlint.batch import run_batch
 from vidlint.config import load_config
 from vidlint.decode import clip as decode_clip
 from vidlint.decode import grab as grab_module
 from vidlint.decode import open_clip
 from vidlint.decode.clip import sha256_file
 from vidlint.decode.grab import FrameStore, grab_dict, grab_frames
+from vidlint.engine.work import write_reports
 from vidlint.errors import InputError
 from vidlint.report.model import Report
 from vidlint.synth import Artifact

@@ -1,8 +1,11 @@
 """vidlint: a linter for AI-generated video.
 
 >>> import vidlint
->>> report = vidlint.check("clip.mp4", select=["TMP"])     # doctest: +SKIP
->>> report.verdict, [f.code for f in report.findings]      # doctest: +SKIP
+>>> report = vidlint.check("sample_clips/frozen_stall.mp4", select=["TMP"])
+>>> report.verdict, report.score
+('fail', 65)
+>>> [(f.code, f.start_frame, f.end_frame, f.message) for f in report.findings]
+[('TMP001', 30, 41, 'picture frozen for 12 frames (0.50 s)')]
 """
 
 from __future__ import annotations

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from vidlint.config import build_config
+from vidlint.decode.grab import HeldFrames
 from vidlint.pipeline import Checker
 from vidlint.report.model import Report
+from vidlint.writers import html
 
 CATEGORY = "vidlint"
 _CHECKERS: dict[tuple[str, ...], Checker] = {}
@@ -156,8 +158,6 @@ def finding_row(finding: Any) -> dict[str, Any]:
 
 
 def write_html(report: Report, frames: np.ndarray) -> str:
-    from vidlint.decode.grab import HeldFrames
-    from vidlint.writers import html
 
     target = output_folder() / "vidlint" / f"vidlint_{report.clip['sha256'][:12]}.html"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -18,30 +18,45 @@ from typing import Any
 
 from vidlint.analyzers import ANALYZERS
 from vidlint.decode import WORKING_SHORT_SIDE
+from vidlint.decode.clip import DECODERS
 from vidlint.errors import ConfigError
 from vidlint.gpu import check_device_name
 from vidlint.rules import load_rules
 from vidlint.rules.base import Rule
-from vidlint.settings import check_values
+from vidlint.settings import check_values, param
 
 PROFILES = ("fast", "default", "thorough")
 FEATURE_SECTIONS = ("regen", "backend", "serve", "batch")
 """Tables owned by features (regeneration, backends, the QA service, batches); each feature
 validates its own table when it is used."""
-TOP_LEVEL_KEYS = {
-    "select",
-    "ignore",
-    "profile",
-    "formats",
-    "decoder",
-    "device",
-    "working_short_side",
-    "rules",
-    "analyzers",
-    "overrides",
-    *FEATURE_SECTIONS,
-}
 OVERRIDE_KEYS = {"glob", "select", "ignore", "rules"}
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The top-level scalar keys, read by the one validator like every table."""
+
+    profile: str = param(
+        "default",
+        "fast skips the face and hand models; thorough samples them densely",
+        choices=PROFILES,
+    )
+    formats: tuple[str, ...] = param(("json",), "the per-frame JSON report every tool reads")
+    decoder: str = param(
+        "pyav", "FFmpeg through PyAV, which every install has", choices=tuple(DECODERS)
+    )
+    device: str = param("auto", "a CUDA GPU when torch sees one, else the CPU")
+    working_short_side: int = param(
+        WORKING_SHORT_SIDE,
+        "analyzers see frames with this short side: artifacts a viewer notices survive it and "
+        "the per-frame cost stays flat across source sizes",
+        bounds=(64, 4320),
+    )
+
+
+SCALAR_KEYS = tuple(f.name for f in dataclasses.fields(CheckSettings))
+TOP_LEVEL_KEYS = {"select", "ignore", *SCALAR_KEYS, "rules", "analyzers", "overrides"}
+TOP_LEVEL_KEYS |= set(FEATURE_SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -169,9 +184,10 @@ def build_config(
     rules = load_rules()
     select = _selectors(data.get("select", ("ALL",)), "select", origin)
     ignore = _selectors(data.get("ignore", ()), "ignore", origin)
-    profile = data.get("profile", "default")
-    if profile not in PROFILES:
-        raise ConfigError(f"profile {profile!r} is not one of {', '.join(PROFILES)}", origin)
+    scalars = {key: data[key] for key in SCALAR_KEYS if key in data}
+    if isinstance(scalars.get("formats"), str):
+        scalars["formats"] = [scalars["formats"]]
+    top = CheckSettings(**check_values(CheckSettings, scalars, "", origin))
     rule_tables = {
         code: _rule_table(code, values, rules, origin)
         for code, values in data.get("rules", {}).items()
@@ -196,21 +212,18 @@ def build_config(
             code: _rule_table(code, v, rules, origin) for code, v in item.get("rules", {}).items()
         }
         overrides.append(entry)
-    device = str(data.get("device", "auto"))
     try:
-        check_device_name(device)
+        check_device_name(top.device)
     except ConfigError as exc:
         raise ConfigError(exc.cause, origin) from None
-    formats = data.get("formats", ("json",))
-    formats = tuple([formats] if isinstance(formats, str) else formats)
     return Config(
         select=select,
         ignore=ignore,
-        profile=profile,
-        formats=formats,
-        decoder=str(data.get("decoder", "pyav")),
-        device=device,
-        working_short_side=int(data.get("working_short_side", WORKING_SHORT_SIDE)),
+        profile=top.profile,
+        formats=top.formats,
+        decoder=top.decoder,
+        device=top.device,
+        working_short_side=top.working_short_side,
         rules=rule_tables,
         analyzers=analyzer_tables,
         overrides=tuple(overrides),

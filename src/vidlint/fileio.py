@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vidlint import crashpoints
+from vidlint.errors import InputError
 
 TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[a-z0-9_]+\.tmp$")
 
@@ -80,8 +81,6 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
 def read_json(path: str | Path) -> Any:
     """A JSON file's document; :class:`~vidlint.errors.InputError` naming the file and the
     cause (missing, unreadable, not JSON) otherwise."""
-    from vidlint.errors import InputError
-
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO
 
 NATIVE_NOISE = re.compile(
@@ -65,10 +65,8 @@ def _leave() -> None:
         if _depth or _saved is None or _capture is None:
             return
         saved, capture, _saved, _capture = _saved, _capture, None, None
-        try:
+        with suppress(OSError, ValueError):
             sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
         os.dup2(saved, 2)
         os.close(saved)
         with capture:

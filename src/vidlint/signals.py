@@ -60,4 +60,4 @@ class Signals(Mapping[str, np.ndarray]):
 
     def frames(self, seconds: float) -> int:
         """Seconds to a whole number of frames (at least 1) at the clip's rate."""
-        return max(1, int(round(seconds * self.fps)))
+        return max(1, round(seconds * self.fps))

@@ -378,7 +378,9 @@ def detect(model: Any, rgb: np.ndarray) -> list[Hand]:
     if not result.multi_hand_landmarks:
         return hands
     worlds = result.multi_hand_world_landmarks or [None] * len(result.multi_hand_landmarks)
-    for marks, world, handed in zip(result.multi_hand_landmarks, worlds, result.multi_handedness):
+    for marks, world, handed in zip(
+        result.multi_hand_landmarks, worlds, result.multi_handedness, strict=True
+    ):
         points = np.array([[p.x * width, p.y * height] for p in marks.landmark], np.float32)
         metres = (
             np.array([[p.x, p.y, p.z] for p in world.landmark], np.float32)
@@ -499,7 +501,7 @@ def finger_ratios(world: np.ndarray) -> np.ndarray:
         return np.full(5, np.nan)
     lengths = []
     for number, chain in enumerate(FINGER_CHAINS):
-        joints = ((WRIST,) + chain) if number == 0 else chain
+        joints = ((WRIST, *chain)) if number == 0 else chain
         lengths.append(
             sum(float(np.linalg.norm(world[b] - world[a])) for a, b in itertools.pairwise(joints))
         )
@@ -555,7 +557,7 @@ def hand_mask(crop: np.ndarray, local: np.ndarray) -> np.ndarray | None:
     height, width = lab.shape[:2]
     samples = []
     for chain in FINGER_CHAINS[1:]:
-        for a, b in zip((WRIST,) + chain[:-1], chain):
+        for a, b in zip((WRIST, *chain[:-1]), chain, strict=True):
             for f in (0.25, 0.5, 0.75):
                 x, y = (local[a] * (1 - f) + local[b] * f).astype(int)
                 if 0 <= x < width and 0 <= y < height:

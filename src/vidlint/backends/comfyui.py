@@ -1,4 +1,4 @@
-"""``comfyui``: run an API-format ComfyUI workflow with the request's prompt, seed, length and image.
+"""``comfyui``: run an API-format ComfyUI workflow with a request's prompt, seed, length and image.
 
 The workflow is a file exported with *File -> Export (API)*: ``{node_id: {"class_type",
 "inputs", "_meta": {"title"}}}``. Where each request field goes is found from the graph
@@ -17,6 +17,7 @@ carries a new seed: an unchanged graph is served from ComfyUI's cache.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -32,16 +33,17 @@ from vidlint.backends import (
     FAILED,
     QUEUED,
     RUNNING,
-    VIDEO_SUFFIXES,
     JobStatus,
     Submission,
     TransientBackendError,
-    check_settings,
+    config_origin,
     safe_output_path,
 )
 from vidlint.backends.comfyui_graph import FIELDS, WorkflowMap, map_workflow
 from vidlint.backends.http import download, httpx_module, read_json, send
+from vidlint.decode.suffixes import VIDEO_SUFFIXES
 from vidlint.errors import BackendError, ConfigError
+from vidlint.settings import param, read_settings
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +53,33 @@ REQUIRED = {
 }
 DEFAULT_FPS = 16.0
 """Wan's rate (``sample_fps = 16``), for a workflow whose video node names none."""
-DEFAULTS: dict[str, Any] = {
-    "url": "http://127.0.0.1:8188",
-    "workflow": "",
-    "workflow_i2v": "",
-    "inputs": {},
-    "fps": 0.0,
-    "length_step": 0,
-    "output_node": "",
-    "timeout_s": 30.0,
-    "max_output_mb": 2048,
-}
-"""``workflow_i2v``: the image-to-video workflow used when a request has a reference image
-(default: ``workflow``, if it has a LoadImage). ``fps`` and ``length_step`` 0: read from the
-workflow (its video node's frame rate; its latent-video node's frame step, 4 for Wan and
-Hunyuan, 8 for LTX)."""
+
+
+@dataclass(frozen=True)
+class ComfyUISettings:
+    """``[backend.comfyui]``."""
+
+    url: str = param("http://127.0.0.1:8188", "ComfyUI's default listen address and port")
+    workflow: str = param("", "an API-format workflow JSON (required)")
+    workflow_i2v: str = param(
+        "",
+        "the image-to-video workflow for requests with a reference image (default: workflow, "
+        "if it has a LoadImage)",
+    )
+    inputs: dict[str, Any] = param(
+        {}, "field: 'node_id.input' overrides for what the graph reading cannot find"
+    )
+    fps: float = param(0.0, "0: the workflow's video node's frame rate", bounds=(0.0, 1000.0))
+    length_step: int = param(
+        0,
+        "0: the workflow's latent-video frame step (4 for Wan and Hunyuan, 8 for LTX)",
+        bounds=(0, 1024),
+    )
+    output_node: str = param("", "the node whose output is the clip (default: found in the graph)")
+    timeout_s: float = param(30.0, "per HTTP request; generation itself is polled")
+    max_output_mb: int = param(2048, "a returned file larger than this is refused")
+
+
 OUTPUT_LISTS = ("images", "gifs", "videos")
 
 
@@ -86,20 +100,22 @@ class ComfyUIBackend:
         work_dir: Path | None = None,
         transport: Any = None,
     ) -> None:
-        self.settings = check_settings(self.name, settings or {}, DEFAULTS, config)
-        self.origin = ", ".join(getattr(config, "sources", ())) or "config"
-        self.url = str(self.settings["url"]).rstrip("/")
+        self.origin = config_origin(config)
+        self.settings = read_settings(
+            ComfyUISettings, settings, f"backend.{self.name}", self.origin, positive=True
+        )
+        self.url = str(self.settings.url).rstrip("/")
         if urlsplit(self.url).scheme not in ("http", "https"):
             raise ConfigError("'backend.comfyui.url' must be an http(s) URL", self.origin)
-        if not self.settings["workflow"]:
+        if not self.settings.workflow:
             raise ConfigError(
                 "'backend.comfyui.workflow' (an API-format workflow JSON) is not set", self.origin
             )
-        overrides = _overrides(self.settings["inputs"], self.origin)
-        self.t2v = self._workflow(str(self.settings["workflow"]), overrides)
+        overrides = _overrides(self.settings.inputs, self.origin)
+        self.t2v = self._workflow(str(self.settings.workflow), overrides)
         self.i2v = (
-            self._workflow(str(self.settings["workflow_i2v"]), overrides)
-            if self.settings["workflow_i2v"]
+            self._workflow(str(self.settings.workflow_i2v), overrides)
+            if self.settings.workflow_i2v
             else (self.t2v if self.t2v.map["image"] else None)
         )
         self.notes = self._notes()
@@ -108,7 +124,7 @@ class ComfyUIBackend:
         self.client_id = str(uuid.uuid4())
         httpx = httpx_module()
         self.client = httpx.Client(
-            timeout=float(self.settings["timeout_s"]), transport=transport, follow_redirects=False
+            timeout=float(self.settings.timeout_s), transport=transport, follow_redirects=False
         )
 
     def skipped_rungs(self) -> dict[str, str]:
@@ -162,15 +178,13 @@ class ComfyUIBackend:
         record = json.loads(status.outputs[0])
         params = {k: str(record.get(k, "")) for k in ("filename", "subfolder", "type")}
         target = safe_output_path(dest, params["filename"])
-        limit = int(self.settings["max_output_mb"]) * 1024 * 1024
+        limit = int(self.settings.max_output_mb) * 1024 * 1024
         return download(self.client, f"{self.url}/view", target, limit, params=params)
 
     def cancel(self, job_id: str) -> None:
         for path, body in (("/queue", {"delete": [job_id]}), ("/interrupt", {"prompt_id": job_id})):
-            try:
+            with contextlib.suppress(BackendError):
                 self._send("POST", path, json=body)
-            except BackendError:
-                pass
 
     def close(self) -> None:
         self.client.close()
@@ -210,9 +224,9 @@ class ComfyUIBackend:
         """Frames for a duration at the workflow's frame rate; with a length step k the count
         is k*n + 1 (Wan and Hunyuan: 4n + 1, LTX: 8n + 1)."""
         found = (workflow or self.t2v).map
-        fps = float(self.settings["fps"]) or found.fps or DEFAULT_FPS
+        fps = float(self.settings.fps) or found.fps or DEFAULT_FPS
         frames = max(1, round(duration_s * fps))
-        step = int(self.settings["length_step"]) or found.length_step
+        step = int(self.settings.length_step) or found.length_step
         if step > 1:
             frames = step * max(1, round((frames - 1) / step)) + 1
         return frames
@@ -240,7 +254,7 @@ class ComfyUIBackend:
                     f"{name}: no text encoder behind a sampler's negative input: negative "
                     "terms are not sent (map one with backend.comfyui.inputs.negative_prompt)"
                 )
-            if found["length"] and not (self.settings["fps"] or found.fps):
+            if found["length"] and not (self.settings.fps or found.fps):
                 notes.append(f"{name}: no frame rate found: the length assumes {DEFAULT_FPS} fps")
         for rung, reason in self.skipped_rungs().items():
             notes.append(f"{reason}: the {rung} rung is skipped")
@@ -295,7 +309,7 @@ class ComfyUIBackend:
         if not status.get("completed", True):
             return JobStatus(RUNNING)
         outputs = []
-        wanted = self.settings["output_node"]
+        wanted = self.settings.output_node
         sent = entry.get("prompt")  # [number, prompt_id, graph, extra_data, outputs]
         graph = sent[2] if isinstance(sent, list) and len(sent) > 2 else self.t2v.graph
         graph = graph if isinstance(graph, dict) else {}
@@ -328,7 +342,7 @@ class ComfyUIBackend:
                 self.client,
                 method,
                 f"{self.url}{path}",
-                float(self.settings["timeout_s"]),
+                float(self.settings.timeout_s),
                 **kwargs,
             )
         except TransientBackendError as exc:

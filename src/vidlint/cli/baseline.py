@@ -11,6 +11,8 @@ from rich.markup import escape
 
 from vidlint.cli.console import fail, out
 from vidlint.errors import VidlintError
+from vidlint.report import load_report, report_files
+from vidlint.report.baseline import DEFAULT_REASON, waivers_of, write_baseline
 
 
 def baseline_command(
@@ -25,8 +27,6 @@ def baseline_command(
     ] = None,
 ) -> None:
     """Accept every finding of the reports: write them as a baseline of waivers."""
-    from vidlint.report import load_report, report_files
-    from vidlint.report.baseline import DEFAULT_REASON, waivers_of, write_baseline
 
     try:
         loaded = [load_report(path) for given in reports for path in report_files(given)]

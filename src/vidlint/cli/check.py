@@ -6,17 +6,18 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from vidlint.batch import ClipOutcome, run_batch
+from vidlint.batch import run_batch
 from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, err, fail, out, split_list
 from vidlint.clip_context import MANIFEST_KEY, MODES, load_manifest
 from vidlint.config import load_config
-from vidlint.engine import batch_settings, make_engine
+from vidlint.engine import batch_settings
+from vidlint.engine.work import ClipOutcome
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
 from vidlint.report.baseline import load_baseline
@@ -28,35 +29,33 @@ def check(
         "reports"
     ),
     formats: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--format", "-f", help="Report formats, e.g. json,html (repeatable)."),
     ] = None,
     select: Annotated[
-        Optional[list[str]], typer.Option(help="Rule families or codes to run, e.g. TMP,FLK001.")
+        list[str] | None, typer.Option(help="Rule families or codes to run, e.g. TMP,FLK001.")
     ] = None,
     ignore: Annotated[
-        Optional[list[str]], typer.Option(help="Rule families or codes to skip.")
+        list[str] | None, typer.Option(help="Rule families or codes to skip.")
     ] = None,
-    profile: Annotated[Optional[str], typer.Option(help="fast, default or thorough.")] = None,
+    profile: Annotated[str | None, typer.Option(help="fast, default or thorough.")] = None,
     device: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Where the temporal and flow analyzers compute: auto (a CUDA GPU when torch sees "
             "one, else cpu), cpu, cuda, cuda:N, or torch-cpu."
         ),
     ] = None,
     config: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             help="A vidlint.toml or pyproject.toml (default: found from the current folder)."
         ),
     ] = None,
     reference: Annotated[
-        Optional[Path], typer.Option(help="Source image of an image-to-video clip.")
+        Path | None, typer.Option(help="Source image of an image-to-video clip.")
     ] = None,
-    prompt: Annotated[
-        Optional[str], typer.Option(help="The prompt the clip was made from.")
-    ] = None,
+    prompt: Annotated[str | None, typer.Option(help="The prompt the clip was made from.")] = None,
     negative_prompt: Annotated[str | None, typer.Option(help="Its negative prompt.")] = None,
     seed: Annotated[int | None, typer.Option(help="Its seed.")] = None,
     mode: Annotated[
@@ -84,11 +83,11 @@ def check(
         ),
     ] = False,
     jobs: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--jobs", "-j", min=0, help="Worker processes (0 or default: one per core)."),
     ] = None,
     engine: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="pool (default: one process per core), serial, or ray (RAY_ADDRESS picks the "
             "cluster)."
@@ -129,12 +128,7 @@ def check(
         pipeline_device(settings.device)  # "cuda" without a GPU: one clear line, no worker
         if save_frames and "frames" not in settings.formats:
             settings = settings.with_options(formats=[*settings.formats, "frames"])
-        batch = batch_settings(settings)
-        runner = make_engine(
-            engine or batch.get("engine", "pool"),
-            jobs if jobs is not None else batch.get("jobs") or None,
-            batch.get("address"),
-        )
+        runner = batch_settings(settings).make_engine(engine, jobs)
     except VidlintError as exc:
         raise fail(str(exc)) from None
     if reference is not None and not reference.is_file():

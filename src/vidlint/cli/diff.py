@@ -15,6 +15,8 @@ from rich.markup import escape
 
 from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, fail, out
 from vidlint.errors import VidlintError
+from vidlint.report import load_report, report_files
+from vidlint.report.diff import diff_sets
 
 
 def diff(
@@ -23,8 +25,6 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Findings gained, lost and moved from A to B, and the score change."""
-    from vidlint.report import load_report, report_files
-    from vidlint.report.diff import diff_sets
 
     try:
         before = [load_report(path) for path in report_files(a)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,7 @@ from vidlint.cli.console import fail, out, split_list
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
 from vidlint.report import load_report
+from vidlint.writers.csv import frame_columns, frame_rows, to_csv
 
 
 def frames(
@@ -24,11 +25,11 @@ def frames(
         bool, typer.Option("--csv", help="Write CSV: every signal of every frame.")
     ] = False,
     output: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--out", "-o", help="Write to this file instead of standard output."),
     ] = None,
     signal: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--signal", "-s", help="Only these signals, e.g. temporal.diff (repeatable)."),
     ] = None,
     flagged: Annotated[
@@ -36,7 +37,6 @@ def frames(
     ] = False,
 ) -> None:
     """Per-frame signals, badness per family and the codes flagging each frame."""
-    from vidlint.writers.csv import frame_columns, frame_rows, to_csv
 
     try:
         report = load_report(report_path)

@@ -28,11 +28,11 @@ def filter_native_logs() -> None:
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
     os.close(write_end)
-    sys.stderr = open(
+    sys.stderr = open(  # noqa: SIM115 (stderr for the rest of the process, never closed)
         original,
         "w",
         buffering=1,
-        encoding="utf-8",  # noqa: SIM115
+        encoding="utf-8",
         errors="backslashreplace",
         closefd=False,
     )

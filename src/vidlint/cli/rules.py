@@ -3,7 +3,7 @@ with its parameters and their reasons."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -14,7 +14,7 @@ from vidlint.rules import family_titles, load_rules
 
 
 def rules(
-    family: Annotated[Optional[str], typer.Argument(help="Only this family, e.g. TMP.")] = None,
+    family: Annotated[str | None, typer.Argument(help="Only this family, e.g. TMP.")] = None,
 ) -> None:
     """List every rule with its default thresholds and why."""
     # Codes, names and severities are never broken (piped output is 80 columns wide); the

@@ -13,6 +13,10 @@ import typer
 from rich.markup import escape
 
 from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, err, fail, out
+from vidlint.config import load_config
+from vidlint.errors import VidlintError
+from vidlint.pipeline import Checker
+from vidlint.writers import WRITERS
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -43,10 +47,6 @@ def check_source_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show measurements.")] = False,
 ) -> None:
     """Lint image-to-video source images before generating: blur, size, noise, clutter."""
-    from vidlint.config import load_config
-    from vidlint.errors import VidlintError
-    from vidlint.pipeline import Checker
-    from vidlint.writers import WRITERS
 
     size = parse_size(target)
     try:

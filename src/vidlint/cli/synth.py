@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,13 +12,13 @@ from vidlint.cli.console import fail, out
 
 def synth(
     path: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Argument(
             help="Output clip: .mp4 .mov .mkv .webm .avi .gif, or a folder for PNG frames."
         ),
     ] = None,
     artifact: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--artifact",
             "-a",

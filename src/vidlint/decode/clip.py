@@ -1,4 +1,4 @@
-"""Open a clip once, probe it, and stream its frames (PyAV by default, decord or an image folder)."""
+"""Open a clip once, probe it and stream its frames (PyAV by default, decord, an image folder)."""
 
 from __future__ import annotations
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from vidlint._version import __version__
-from vidlint.batch import ClipOutcome
 from vidlint.clip_context import complete_context
 from vidlint.config import Config
 from vidlint.decode.clip import clip_sha256, sha256_file
+from vidlint.engine.outcome import ClipOutcome
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.report.baseline import Baseline

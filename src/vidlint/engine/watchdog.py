@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 POLL_S = 0.5
 PR_SET_PDEATHSIG = 1
@@ -36,10 +36,8 @@ def watch_parent() -> None:
     woken = threading.Event()
     if sys.platform.startswith("linux"):
         signal.signal(signal.SIGUSR1, lambda *_: woken.set())
-        try:
+        with suppress(OSError, AttributeError):  # the pid watch below still works
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGUSR1)
-        except (OSError, AttributeError):
-            pass  # the pid watch below still works
 
     def watch() -> None:
         # the signal also comes when the thread that started this worker ends while its

@@ -82,7 +82,8 @@ def render(history: dict[str, Any]) -> str:
             f"<tr><td>{attempt['attempt']}</td><td>{escape(attempt['kind'])}</td>"
             f"<td class={escape(attempt['status'])}>{escape(attempt['status'])}"
             f"{'<br>' + escape(attempt['error']) if attempt.get('error') else ''}</td>"
-            f"<td class={escape(verdict)}>{escape(verdict)} {escape(str(attempt.get('score') or ''))}"
+            f"<td class={escape(verdict)}>{escape(verdict)} "
+            f"{escape(str(attempt.get('score') or ''))}"
             f"</td><td><ul>{changes}</ul>{'<br>prompt lint: ' + escape(lint) if lint else ''}"
             f"</td><td><ul>{findings}</ul></td><td>{compared(attempt, previous)}</td></tr>"
         )

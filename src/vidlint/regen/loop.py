@@ -8,7 +8,6 @@ idempotency key stored before submitting, salvage by trimming, keeping the best 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import random
 import shutil
@@ -21,8 +20,9 @@ from typing import Any
 from vidlint import crashpoints
 from vidlint.backends import FAILED as JOB_FAILED
 from vidlint.backends import Backend, JobStatus, make_backend
-from vidlint.batch import write_reports
 from vidlint.config import Config
+from vidlint.decode.clip import sha256_file
+from vidlint.engine.work import write_reports
 from vidlint.errors import BackendError, InputError, VidlintError
 from vidlint.fileio import remove_stale_temps, write_json_atomic
 from vidlint.pipeline import Checker
@@ -116,7 +116,7 @@ class Fixer:
         path = Path(path)
         if not path.is_file():
             raise InputError("no such file", path)
-        sha = file_sha256(path)
+        sha = sha256_file(path)
         job = f"{_safe_stem(path)}-{sha[:12]}"
         self.store.create_job(job, str(path), sha, self.backend.name, dict(context or {}))
         row = self.store.job(job)
@@ -271,7 +271,7 @@ class Fixer:
                     number,
                     status=FETCHED,
                     output_path=str(output),
-                    output_sha256=file_sha256(output),
+                    output_sha256=sha256_file(Path(output)),
                 )
                 attempt = self._reload(job, number)
             if attempt.status == FETCHED:
@@ -368,7 +368,7 @@ class Fixer:
             attempt.attempt,
             status=FETCHED,
             output_path=str(target),
-            output_sha256=file_sha256(target),
+            output_sha256=sha256_file(target),
         )
         return self._reload(job, attempt.attempt)
 
@@ -503,14 +503,6 @@ def summary_of(history: dict[str, Any]) -> dict[str, Any]:
 def best_attempt(checked: list[Attempt]) -> Attempt:
     """The highest score; on a tie the earlier attempt (fewer changes from what was asked)."""
     return max(checked, key=lambda a: (a.score if a.score is not None else -1, -a.attempt))
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _safe_stem(path: Path) -> str:

@@ -191,12 +191,13 @@ def verdict_of(findings: list[Finding], failed: bool = False) -> str:
 
 def score_of(findings: list[Finding]) -> int:
     """0-100. Each finding removes a share of what is left, by severity and confidence, so one
-    certain error costs 35 points, a warning 12, and many findings approach 0 without going under."""
+    certain error costs 35 points, a warning 12, and many findings approach 0 without going
+    under."""
     penalty = {"error": 0.35, "warning": 0.12, "info": 0.02}
     score = 100.0
     for finding in findings:
         score *= 1.0 - penalty[finding.severity] * min(1.0, max(0.0, finding.confidence))
-    return int(round(score))
+    return round(score)
 
 
 def _jsonable(value: Any) -> Any:

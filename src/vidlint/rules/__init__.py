@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 
+from vidlint.errors import VidlintError
 from vidlint.registry import Registry, package_modules
 from vidlint.rules.base import DOC_HEADINGS, FAMILIES, RULES, Fix, Hit, Rule, RuleInput, rule, runs
 
@@ -17,6 +18,15 @@ def load_rules() -> dict[str, Rule]:
     distributions for entry points takes milliseconds, and every config build asks)."""
     _import_rule_modules()
     return dict(sorted(RULES.items()))
+
+
+def rules_for_reports() -> dict[str, Rule]:
+    """The code table for writers: empty when a plugin fails to load, so a report about a clip
+    is still written (the check itself reports the broken plugin)."""
+    try:
+        return load_rules()
+    except VidlintError:
+        return {}
 
 
 def family_titles() -> dict[str, str]:
@@ -41,5 +51,6 @@ __all__ = [
     "family_titles",
     "load_rules",
     "rule",
+    "rules_for_reports",
     "runs",
 ]

@@ -68,8 +68,8 @@ def degradation_onset(data: RuleInput, p: OnsetParams) -> Iterator[Hit]:
         Blur and noise from frame 24 of 48: ``DRF001 the clip degrades from frame 24 (clean
         prefix 24 frames, 1.00 s)``.
     Thresholds:
-        ``bad_level`` = 0.3, ``min_bad_share`` = 0.75, ``end_share`` = 0.5, ``max_clean_share`` = 0.1, ``min_tail_s``
-        and ``min_prefix_s`` = 0.5 s.
+        ``bad_level`` = 0.3, ``min_bad_share`` = 0.75, ``end_share`` = 0.5,
+        ``max_clean_share`` = 0.1, ``min_tail_s`` and ``min_prefix_s`` = 0.5 s.
     Fix hint:
         Keep the clean prefix, or regenerate with a shorter duration.
     """

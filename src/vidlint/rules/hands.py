@@ -430,7 +430,7 @@ def _flips(
 ) -> Iterator[tuple[int, Any, Any]]:
     """(frame, before, after) where a stable label (``min_samples`` in a row) turns into
     another stable one. ``labels`` holds None where the label is not sure."""
-    sure = [(f, label) for f, label in zip(frames, labels) if label is not None]
+    sure = [(f, label) for f, label in zip(frames, labels, strict=True) if label is not None]
     for k in range(min_samples, len(sure) - min_samples + 1):
         before = {label for _, label in sure[k - min_samples : k]}
         after = {label for _, label in sure[k : k + min_samples]}
@@ -473,7 +473,7 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
         frames = track.frames
         labels = [
             label if score >= p.min_score else None
-            for label, score in zip(track.handedness, track.scores)
+            for label, score in zip(track.handedness, track.scores, strict=True)
         ]
         sides = [
             None if abs(c) < p.min_chirality else ("thumb left" if c > 0 else "thumb right")

@@ -27,6 +27,7 @@ from vidlint.analyzers.flow.keys import (
     BlobEvent,
     FlowOutput,
 )
+from vidlint.decode import WORKING_SHORT_SIDE
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
 from vidlint.settings import param
@@ -618,7 +619,7 @@ def moving_through(
     s = data.signals
     frame, times = int(event.frame), s.time_s
     width, height = (s.width, s.height) if s.width and s.height else (1, 1)
-    unit = 360.0 / min(width, height)  # pixels of a 360-pixel short side, as the flow's
+    unit = WORKING_SHORT_SIDE / min(width, height)  # pixels of the working copy, as the flow's
     x, y, w, h = event.box
     for other in events:
         apart = int(other.frame) - frame

@@ -14,6 +14,7 @@ from vidlint.errors import VidlintError
 from vidlint.fileio import write_bytes_atomic
 from vidlint.pipeline import INPUT_FAMILIES
 from vidlint.report.model import Finding, Report
+from vidlint.rules import rules_for_reports
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,7 @@ def about_context(finding: Finding) -> bool:
     aggregate rule (DRF001, which reads the other families' findings) is about frames."""
     if finding.family in INPUT_FAMILIES:
         return True
-    try:
-        from vidlint.rules import load_rules
-
-        rule = load_rules().get(finding.code)
-    except VidlintError:
-        return False
+    rule = rules_for_reports().get(finding.code)
     return rule is not None and not rule.requires and rule.stage != "aggregate"
 
 

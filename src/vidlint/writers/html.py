@@ -41,6 +41,7 @@ from vidlint.decode.grab import FrameStore, shrink
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
 from vidlint.report.model import SEVERITIES, Finding, Report, Waived
+from vidlint.rules import rules_for_reports
 from vidlint.writers import html_media as media
 from vidlint.writers.frames import about_context
 from vidlint.writers.html_plots import (
@@ -413,12 +414,7 @@ def signal_details(
 def thresholds_of(report: Report, code: str) -> list[tuple[str, Any, str]]:
     """(parameter, value in force, why) for the rule ``code``: its defaults with the report's
     configured overrides."""
-    try:
-        from vidlint.rules import load_rules
-
-        rule = load_rules().get(code)
-    except VidlintError:
-        rule = None
+    rule = rules_for_reports().get(code)
     if rule is None:
         return []
     configured = report.config.get("thresholds", {}).get(code, {})
@@ -430,12 +426,7 @@ def thresholds_of(report: Report, code: str) -> list[tuple[str, Any, str]]:
 
 
 def rule_summary(code: str) -> str:
-    try:
-        from vidlint.rules import load_rules
-
-        rule = load_rules().get(code)
-    except VidlintError:
-        return ""
+    rule = rules_for_reports().get(code)
     return rule.summary if rule else ""
 
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from vidlint.errors import VidlintError
+from vidlint.config import Config
 from vidlint.report.model import Finding, Report
+from vidlint.rules import rules_for_reports
 
 WIDTH = 1000.0
 LABEL_W = 200.0
@@ -41,19 +42,10 @@ def h(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def load_rules_safely() -> dict[str, Any]:
-    try:
-        from vidlint.rules import load_rules
-
-        return load_rules()
-    except VidlintError:
-        return {}
-
-
 def signal_owners(report: Report) -> dict[str, str]:
     """The family each of the report's signals is plotted under (``other`` when no rule reads
     it)."""
-    rules = load_rules_safely()
+    rules = rules_for_reports()
     readers: dict[str, dict[str, int]] = {}
     drawn: dict[str, str] = {}
     for rule in rules.values():
@@ -74,15 +66,13 @@ def signal_owners(report: Report) -> dict[str, str]:
 def threshold_lines(report: Report, key: str) -> list[tuple[str, str, float, str]]:
     """(code, parameter, value in force, severity) of each rule that draws a threshold on the
     signal ``key`` and ran (it is selected)."""
-    from vidlint.config import Config
-
     ran = Config(
         select=tuple(report.config.get("select") or ("ALL",)),
         ignore=tuple(report.config.get("ignore") or ()),
     )
     configured = report.config.get("thresholds", {})
     lines = []
-    for code, rule in load_rules_safely().items():
+    for code, rule in rules_for_reports().items():
         name = rule.thresholds.get(key)
         if name is None or not ran.is_selected(code):
             continue
@@ -166,7 +156,8 @@ def signal_plots(report: Report, family: str, keys: Sequence[str], spans: Sequen
             return y0 + ROW_H - PLOT_PAD - (value - lo) / (hi - lo) * inner
 
         parts = [
-            f'<rect x="{LABEL_W}" y="{y0 + 1}" width="{plot_w}" height="{ROW_H - 2}" fill="#fafafa"/>'
+            f'<rect x="{LABEL_W}" y="{y0 + 1}" width="{plot_w}" height="{ROW_H - 2}" '
+            'fill="#fafafa"/>'
         ]
         parts += [
             f'<rect x="{x(f.start_frame):.1f}" y="{y0 + 1}" '

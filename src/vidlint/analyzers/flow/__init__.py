@@ -233,7 +233,7 @@ class FlowAnalyzer(Analyzer):
             return
         from vidlint.analyzers.flow.batched import dense_checks, raft_pairs
 
-        prev, cur, forward, backward, indices = zip(*self.pending)
+        prev, cur, forward, backward, indices = zip(*self.pending, strict=True)
         self.pending = []
         if self.raft is not None:
             forward, backward = raft_pairs(self.raft, prev, cur, self.device)
