@@ -221,6 +221,7 @@ def test_batch_reports_every_bad_input_and_goes_on(bad_inputs, tmp_path, synth_c
             "--select",
             "TMP",
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -287,6 +288,7 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path, synth_clip):
             "--config",
             str(config),
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -344,3 +346,54 @@ def test_unicode_path_with_spaces_is_checked_and_printed(tmp_path):
     )
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr
     assert str(path) in result.stdout
+
+
+def test_a_fix_state_that_is_no_database_is_one_line(tmp_path, synth_clip):
+    from typer.testing import CliRunner
+
+    from vidlint.cli.app import app
+
+    state = tmp_path / "fixed" / ".vidlint-fix" / "state.sqlite"
+    state.parent.mkdir(parents=True)
+    state.write_text("not sqlite\n")
+    clip = synth_clip("good-batch", ".mp4", [])
+    argv = ["fix", str(clip), "--backend", "synthetic", "--out", str(tmp_path / "fixed")]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"error: {state}: not a vidlint database (file is not a database); "
+        "move it aside to start afresh\n"
+    )
+    assert state.read_text() == "not sqlite\n"  # nothing written over it
+
+
+@pytest.mark.parametrize("case", ["store-no-database", "folder-a-file", "folder-in-use"])
+def test_a_serve_upload_folder_that_cannot_be_used_is_one_line(tmp_path, case):
+    pytest.importorskip("fastapi")
+    from typer.testing import CliRunner
+
+    from vidlint.cli.app import app
+    from vidlint.service.store import JobStore
+
+    folder = tmp_path / "uploads"
+    holder = None
+    if case == "store-no-database":
+        folder.mkdir()
+        (folder / "jobs.sqlite").write_text("not sqlite\n")
+        says = f"{folder}/jobs.sqlite: not a vidlint database (file is not a database)"
+    elif case == "folder-a-file":
+        folder.write_text("a file\n")
+        says = f"'serve.upload_dir' = '{folder}': not a folder"
+    else:
+        folder.mkdir()
+        holder = JobStore(folder)
+        says = f"{folder}: another vidlint serve uses this upload folder (serve.upload_dir)"
+    config = tmp_path / "vidlint.toml"
+    config.write_text(f'[serve]\nupload_dir = "{folder}"\n')
+    try:
+        result = CliRunner().invoke(app, ["serve", "--config", str(config)])
+    finally:
+        if holder is not None:
+            holder.close()
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {says}") and result.output.count("\n") == 1

@@ -267,47 +267,6 @@ def test_report_round_trip_keeps_findings(bad_clip) -> None:
     assert load_config(start="/").section("regen") == {}
 
 
-def test_readme_fix_example_runs_as_shown(tmp_path) -> None:
-    """The README's `vidlint fix` session, run command by command in a fresh process as a user
-    would, prints what it shows."""
-    import shlex
-    import subprocess
-    import sys
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split("## Regenerate failing clips", 1)[1].split("```console\n", 1)[1]
-    block = block.split("```", 1)[0].replace("\\\n", " ")
-    commands, expected = [], []
-    for line in block.splitlines():
-        if line.startswith("$ "):
-            commands.append(shlex.split(line[2:])[1:])
-        elif commands:
-            expected.append(line.strip())
-    main = "from vidlint.cli.app import main; main()"
-    results = [
-        subprocess.run(
-            [sys.executable, "-c", main, *command],
-            cwd=tmp_path,
-            text=True,
-            capture_output=True,
-            timeout=300,
-            check=False,
-        )
-        for command in commands
-    ]
-    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
-    printed = [line.strip() for line in results[-1].stdout.splitlines() if line.strip()]
-    # scores depend on the exact pixels, which another engineer's threshold change may move;
-    # everything else (codes, rungs, the outcome) must match exactly
-    assert mask_scores(printed) == mask_scores(expected)
-
-
-def mask_scores(lines: list[str]) -> list[str]:
-    import re
-
-    return [re.sub(r"\b(pass|warn|fail) \d+", r"\1 N", line) for line in lines]
-
-
 def test_docs_list_every_setting_and_every_rules_fix() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "regeneration.md").read_text()
     for name in [f.name for f in dataclasses.fields(RegenSettings)]:

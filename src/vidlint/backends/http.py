@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from vidlint import crashpoints
 from vidlint.backends import (
     DONE,
     FAILED,
@@ -282,6 +283,7 @@ def download(client: Any, url: str, target: Path, max_bytes: int, **kwargs: Any)
     if size == 0:
         temp.unlink(missing_ok=True)
         raise BackendError("the returned file is empty")
+    crashpoints.reached("download.before-rename")
     temp.replace(target)
     return target
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidlint import crashpoints
 from vidlint.backends import (
     DONE,
     JobStatus,
@@ -167,6 +168,7 @@ class SyntheticBackend:
             write_clip(spec, temp, write_labels=False)
         except (ValueError, OSError) as exc:
             raise BackendError(f"synthetic render failed: {exc}") from exc
+        crashpoints.reached("synthetic.rendered")
         temp.replace(target)
         (target.with_suffix(".json")).write_text(json.dumps({"problems": problems}))
         self.renders += 1

@@ -63,6 +63,13 @@ def serve(
     if openapi:
         out.print_json(json.dumps(application.openapi()))
         raise typer.Exit(0)
+    if serving.upload_dir:
+        from vidlint.service.store import check_folder
+
+        try:
+            check_folder(serving.upload_dir)
+        except VidlintError as exc:
+            raise fail(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     out.print(
         f"vidlint serve on http://{host}:{port} ({serving.workers} workers, queue "

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from vidlint.config import Config
-from vidlint.engine.cache import ResultCache, cache_key
+from vidlint.engine.cache import CACHE_DIR, ResultCache, cache_key
 from vidlint.engine.work import BatchJob, ClipOutcome, ClipTask, clip_size, run_task
 from vidlint.errors import ConfigError
+from vidlint.fileio import remove_stale_temps
 from vidlint.registry import Registry
 from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
@@ -97,13 +98,19 @@ def run_clips(
     job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None, baseline)
     cache = ResultCache(out_dir) if out_dir is not None else None
     outcomes: dict[int, ClipOutcome] = {}
-    keys: dict[int, str | None] = {}
     todo: list[ClipTask] = []
+    if out_dir is not None:
+        remove_stale_temps(out_dir)  # left by a killed run
+        remove_stale_temps(Path(out_dir) / CACHE_DIR)
     for order, (path, stem) in enumerate(clips):
-        task = ClipTask(Path(path), stem, order, clip_size(Path(path)))
+        key = (
+            cache_key(Path(path), config, context, job.formats, baseline)
+            if cache is not None
+            else None
+        )
+        task = ClipTask(Path(path), stem, order, clip_size(Path(path)), key)
         if cache is not None:
-            keys[order] = cache_key(task.path, config, context, job.formats, baseline)
-            hit = None if force else cache.lookup(stem, keys[order])
+            hit = None if force else cache.lookup(stem, key)
             if hit is not None:
                 hit.cached = True
                 outcomes[order] = hit
@@ -116,9 +123,7 @@ def run_clips(
     todo.sort(key=lambda t: (-t.size, t.order))  # largest first: no long clip left for last
     results = runner.run(todo, job)
     try:
-        for task, outcome, report in results:
-            if cache is not None:
-                cache.store(task.stem, keys.get(task.order), outcome)
+        for task, outcome, report in results:  # the cache entry is stored by run_task
             if kept is not None and report is not None:
                 kept[str(task.path)] = report
             outcomes[task.order] = outcome

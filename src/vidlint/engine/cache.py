@@ -25,7 +25,7 @@ from vidlint._version import __version__
 from vidlint.clip_context import complete_context
 from vidlint.config import Config
 from vidlint.decode.clip import clip_sha256, sha256_file
-from vidlint.engine.work import ClipOutcome
+from vidlint.engine.outcome import ClipOutcome
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.report.baseline import Baseline

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from vidlint.engine.cache import ResultCache
 from vidlint.engine.work import BatchJob, ClipOutcome, ClipTask, run_task, write_reports
 from vidlint.errors import ConfigError
 from vidlint.report.model import Report
@@ -65,6 +66,7 @@ class RayEngine:
                     )
                 if report is not None and job.out_dir is not None:
                     outcome.reports = write_reports(report, job.out_dir, task.stem, job.formats)
+                    ResultCache(job.out_dir).store(task.stem, task.cache_key, outcome)
                 yield task, outcome, report if job.keep_reports else None
         except BaseException:
             for ref in pending:

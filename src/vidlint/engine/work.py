@@ -14,12 +14,16 @@ import signal
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidlint import crashpoints
 from vidlint.config import Config
 from vidlint.decode.grab import FrameStore
+from vidlint.engine.cache import ResultCache
+from vidlint.engine.outcome import ClipOutcome
+from vidlint.engine.watchdog import one_clip, watch_parent
 from vidlint.errors import VidlintError
 from vidlint.pipeline import Checker
 from vidlint.report.baseline import Baseline
@@ -27,33 +31,6 @@ from vidlint.report.model import Report
 from vidlint.writers import WRITERS
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ClipOutcome:
-    """One row of the batch summary: a verdict, or the error that stopped the clip."""
-
-    path: str
-    verdict: str | None = None
-    score: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    codes: list[str] = field(default_factory=list)
-    families: dict[str, int] = field(default_factory=dict)
-    """Findings per rule family (the batch index and summary show them)."""
-    reports: dict[str, str] = field(default_factory=dict)
-    error: str | None = None
-    seconds: float = 0.0
-    cached: bool = False
-    """True when a re-run took this row from the resumable cache instead of checking again."""
-    waived: int = 0
-    """Findings a baseline waived (not in ``counts`` or ``codes``)."""
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "fail"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def check_clip(
@@ -138,12 +115,14 @@ thread, scales 1.97x on 2 cores where threaded libraries fight each other
 @dataclass(frozen=True)
 class ClipTask:
     """One clip of a batch: where it is, the report stem it writes under, its place in the
-    input order (the summary keeps that order) and its size (the pool starts big clips first)."""
+    input order (the summary keeps that order), its size (the pool starts big clips first) and
+    its cache key (None: not cached)."""
 
     path: Path
     stem: str
     order: int
     size: int = 0
+    cache_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,19 +138,23 @@ class BatchJob:
 
 
 def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]:
-    """Check one clip with :func:`check_clip`; return its outcome and, when the job keeps
-    reports, its report."""
+    """Check one clip with :func:`check_clip` and store it in the cache where its reports are
+    written (a worker whose parent died still leaves a finished clip in the cache; Ray's driver
+    writes both itself); return its outcome and, when the job keeps reports, its report."""
     kept: dict[str, Report] | None = {} if job.keep_reports else None
-    outcome = check_clip(
-        task.path,
-        Checker(job.config),
-        job.out_dir,
-        task.stem,
-        job.formats,
-        job.context,
-        kept,
-        job.baseline,
-    )
+    with one_clip():
+        outcome = check_clip(
+            task.path,
+            Checker(job.config),
+            job.out_dir,
+            task.stem,
+            job.formats,
+            job.context,
+            kept,
+            job.baseline,
+        )
+        if job.out_dir is not None:
+            ResultCache(job.out_dir).store(task.stem, task.cache_key, outcome)
     return outcome, (kept or {}).get(str(task.path))
 
 
@@ -180,11 +163,14 @@ def init_worker() -> None:
     ignored, so the parent decides what stops. SIGTERM keeps its default (the process ends at
     once): the pool's worker loop would catch the SystemExit a handler raises and go on to the
     next clip. A report being written at that instant leaves only a temp file, never a torn
-    report (fileio writes to a temp file, then renames), and the pool deletes it."""
+    report (fileio writes to a temp file, then renames), and the pool deletes it. A worker
+    exits when its parent dies (:mod:`vidlint.engine.watchdog`)."""
     import cv2
 
     cv2.setNumThreads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()
+    crashpoints.kill_parent_instead()
 
 
 @contextmanager

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vidlint import crashpoints
 from vidlint.backends import FAILED as JOB_FAILED
 from vidlint.backends import Backend, JobStatus, make_backend
 from vidlint.config import Config
 from vidlint.decode.clip import sha256_file
 from vidlint.engine.work import write_reports
 from vidlint.errors import BackendError, InputError, VidlintError
-from vidlint.fileio import write_json_atomic
+from vidlint.fileio import remove_stale_temps, write_json_atomic
 from vidlint.pipeline import Checker
 from vidlint.regen import history_html
 from vidlint.regen.request import RegenRequest, build_request, initial_request, passes
@@ -95,6 +96,9 @@ class Fixer:
             ladder = tuple(r for r in self.settings.ladder if r not in self.skipped)
             self.settings = dataclasses.replace(self.settings, ladder=ladder)
         self.store = StateStore(self.work_dir / STATE_NAME)
+        remove_stale_temps(self.work_dir, recursive=True)  # left by a killed run
+        if self.out_dir is not None:
+            remove_stale_temps(self.out_dir)
         self.checker = Checker(config)
         self.sleep = sleep
         self.rng = random.Random(seed)
@@ -121,10 +125,11 @@ class Fixer:
             return self._result(job, path)
         started = time.monotonic()
         if not self.store.attempts(job):
-            self.store.add_attempt(job, 0, "original", FETCHED)
-            self.store.update_attempt(job, 0, output_path=str(path), output_sha256=sha)
-            for rung, reason in self.skipped.items():
-                self._event(job, None, "skipped", f"the {rung} rung is skipped: {reason}")
+            with self.store.transaction():
+                self.store.add_attempt(job, 0, "original", FETCHED)
+                self.store.update_attempt(job, 0, output_path=str(path), output_sha256=sha)
+                for rung, reason in self.skipped.items():
+                    self._event(job, None, "skipped", f"the {rung} rung is skipped: {reason}")
         while True:
             attempts = self.store.attempts(job)
             pending = [a for a in attempts if a.status not in (CHECKED, FAILED)]
@@ -143,13 +148,11 @@ class Fixer:
                 continue
             regens = [a for a in attempts if a.kind == "regen"]
             if len(regens) >= self.settings.max_attempts:
-                self._event(job, None, "budget", f"{len(regens)} attempts spent")
-                return self._finish(job, path, EXHAUSTED, best_attempt(checked))
+                spent = f"{len(regens)} attempts spent"
+                return self._finish(job, path, EXHAUSTED, best_attempt(checked), spent)
             if time.monotonic() - started > self.settings.max_wall_s:
-                self._event(
-                    job, None, "budget", f"wall time {self.settings.max_wall_s:.0f} s spent"
-                )
-                return self._finish(job, path, EXHAUSTED, best_attempt(checked))
+                spent = f"wall time {self.settings.max_wall_s:.0f} s spent"
+                return self._finish(job, path, EXHAUSTED, best_attempt(checked), spent)
             self._plan(job, attempts, dict(row["context"] or {}))
 
     def _plan(self, job: str, attempts: list[Attempt], context: dict[str, Any]) -> None:
@@ -199,18 +202,19 @@ class Fixer:
             {"code": f.code, "severity": f.severity, "message": f.message}
             for f in self.checker.check_prompt(request.context())
         ]
-        self.store.add_attempt(
-            job, number, "regen", PLANNED, request.to_dict(), request.idempotency_key
-        )
-        self.store.update_attempt(job, number, prompt_lint=lint)
-        self._event(
-            job,
-            number,
-            "planned",
-            f"rung {min(rung, len(ladder) - 1) + 1} "
-            f"({', '.join(sorted({c['rung'] for c in request.changes}))}); "
-            f"reasons {', '.join(request.reasons) or '-'}",
-        )
+        with self.store.transaction():
+            self.store.add_attempt(
+                job, number, "regen", PLANNED, request.to_dict(), request.idempotency_key
+            )
+            self._record(
+                job,
+                number,
+                "planned",
+                f"rung {min(rung, len(ladder) - 1) + 1} "
+                f"({', '.join(sorted({c['rung'] for c in request.changes}))}); "
+                f"reasons {', '.join(request.reasons) or '-'}",
+                prompt_lint=lint,
+            )
 
     def _advance(self, job: str, attempt: Attempt, context: dict[str, Any]) -> None:
         """Move one unfinished attempt on by as many steps as it can go."""
@@ -228,6 +232,8 @@ class Fixer:
             ),
         }
         try:
+            if attempt.kind == "trim" and attempt.status == PLANNED:
+                attempt = self._trim(job, attempt)
             if attempt.status in (PLANNED, SUBMITTING):
                 request = RegenRequest.from_dict(attempt.request or {})
                 if attempt.status == SUBMITTING:
@@ -239,15 +245,17 @@ class Fixer:
                     )
                 self.store.update_attempt(job, number, status=SUBMITTING)
                 submission = call_with_retries(lambda: self.backend.submit(request), **retry)
-                self.store.update_attempt(
+                crashpoints.reached("regen.submitted")
+                self._record(
                     job,
                     number,
+                    "submitted",
+                    f"backend job {submission.job_id}",
                     status=SUBMITTED,
                     backend_job_id=submission.job_id,
                     response=submission.response,
                     job_status=submission.status.to_dict() if submission.status else None,
                 )
-                self._event(job, number, "submitted", f"backend job {submission.job_id}")
                 attempt = self._reload(job, number)
             if attempt.status == SUBMITTED:
                 status = JobStatus.from_dict(attempt.job_status) if attempt.job_status else None
@@ -257,6 +265,7 @@ class Fixer:
                     raise BackendError(f"the backend reports the job failed: {status.detail}")
                 dest = self.work_dir / job / f"attempt-{number}"
                 output = call_with_retries(lambda: self.backend.fetch(status, dest), **retry)
+                crashpoints.reached("regen.fetched")
                 self.store.update_attempt(
                     job,
                     number,
@@ -268,13 +277,11 @@ class Fixer:
             if attempt.status == FETCHED:
                 self._check(job, attempt, context)
         except VidlintError as exc:
-            self.store.update_attempt(job, number, status=FAILED, error=str(exc))
-            self._event(job, number, "failed", str(exc))
+            self._record(job, number, "failed", str(exc), status=FAILED, error=str(exc))
         except Exception as exc:  # a backend bug must not kill the batch; the row says why
             log.exception("internal error in attempt %s of %s", number, job)
             error = f"internal error ({type(exc).__name__}: {exc})"
-            self.store.update_attempt(job, number, status=FAILED, error=error)
-            self._event(job, number, "failed", error)
+            self._record(job, number, "failed", error, status=FAILED, error=error)
 
     def _wait(self, job: str, attempt: Attempt, retry: dict[str, Any]) -> JobStatus:
         job_id = attempt.backend_job_id or ""
@@ -312,20 +319,16 @@ class Fixer:
             if attempt.kind == "original":
                 raise
             raise BackendError(f"the returned file is not a usable video ({exc.cause})") from exc
-        self.store.update_attempt(
-            job,
-            attempt.attempt,
-            status=CHECKED,
-            report=report.to_dict(),
-            verdict=report.verdict,
-            score=report.score,
-        )
-        self._event(
+        self._record(
             job,
             attempt.attempt,
             "checked",
             f"{report.verdict} {report.score} "
             f"{', '.join(sorted({f.code for f in report.findings})) or '-'}",
+            status=CHECKED,
+            report=report.to_dict(),
+            verdict=report.verdict,
+            score=report.score,
         )
 
     def _try_salvage(
@@ -341,32 +344,42 @@ class Fixer:
         if cut is None:
             return False
         number = attempts[-1].attempt + 1
-        self.store.add_attempt(
-            job, number, "trim", PLANNED, {"trim_of": last.attempt, "frames": cut}
-        )
-        self._event(
-            job,
-            number,
-            "salvage",
-            f"only frames {cut}+ of attempt {last.attempt} are bad: keeping the first {cut} frames",
-        )
-        target = self.work_dir / job / f"attempt-{number}" / "trimmed.mp4"
-        try:
-            trim_clip(Path(last.output_path), cut, target)
-        except VidlintError as exc:
-            self.store.update_attempt(job, number, status=FAILED, error=str(exc))
-            return True
+        with self.store.transaction():
+            self.store.add_attempt(
+                job, number, "trim", PLANNED, {"trim_of": last.attempt, "frames": cut}
+            )
+            self._event(
+                job,
+                number,
+                "salvage",
+                f"only frames {cut}+ of attempt {last.attempt} are bad: "
+                f"keeping the first {cut} frames",
+            )
+        return True
+
+    def _trim(self, job: str, attempt: Attempt) -> Attempt:
+        """Write the trimmed clip of a planned salvage (the same file again on a resume)."""
+        request = attempt.request or {}
+        source = self._reload(job, int(request["trim_of"]))
+        target = self.work_dir / job / f"attempt-{attempt.attempt}" / "trimmed.mp4"
+        trim_clip(Path(source.output_path or ""), int(request["frames"]), target)
         self.store.update_attempt(
             job,
-            number,
+            attempt.attempt,
             status=FETCHED,
             output_path=str(target),
-            output_sha256=sha256_file(Path(target)),
+            output_sha256=sha256_file(target),
         )
-        return True
+        return self._reload(job, attempt.attempt)
 
     def _reload(self, job: str, number: int) -> Attempt:
         return next(a for a in self.store.attempts(job) if a.attempt == number)
+
+    def _record(self, job: str, attempt: int, kind: str, detail: str, **values: Any) -> None:
+        """A change to an attempt and the event that tells of it, committed together."""
+        with self.store.transaction():
+            self.store.update_attempt(job, attempt, **values)
+            self._event(job, attempt, kind, detail)
 
     def _event(self, job: str, attempt: int | None, kind: str, detail: str) -> None:
         self.store.event(job, attempt, kind, detail)
@@ -375,7 +388,9 @@ class Fixer:
             self.on_event(kind, {"job": job, "attempt": attempt, "detail": detail})
 
     # -- outputs ------------------------------------------------------------------------------
-    def _finish(self, job: str, path: Path, status: str, final: Attempt) -> FixResult:
+    def _finish(
+        self, job: str, path: Path, status: str, final: Attempt, spent: str | None = None
+    ) -> FixResult:
         final_path = None
         if self.out_dir is not None and final.output_path:
             label = "fixed" if status in (PASSED, SALVAGED) else "best"
@@ -384,15 +399,19 @@ class Fixer:
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_name(f".{target.name}.part")
             shutil.copyfile(final.output_path, temp)
+            crashpoints.reached("regen.final-copied")
             temp.replace(target)
             final_path = str(target)
-        self.store.finish_job(job, status, final.attempt, final_path or final.output_path)
-        self._event(
-            job,
-            final.attempt,
-            status,
-            f"final attempt {final.attempt} ({final.verdict} {final.score})",
-        )
+        with self.store.transaction():
+            if spent:
+                self._event(job, None, "budget", spent)
+            self.store.finish_job(job, status, final.attempt, final_path or final.output_path)
+            self._event(
+                job,
+                final.attempt,
+                status,
+                f"final attempt {final.attempt} ({final.verdict} {final.score})",
+            )
         return self._result(job, path)
 
     def _result(self, job: str, path: Path) -> FixResult:

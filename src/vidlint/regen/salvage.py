@@ -10,6 +10,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from vidlint import crashpoints
 from vidlint.decode import open_clip
 from vidlint.errors import InputError
 from vidlint.regen.request import FRAMELESS_FAMILIES, blocking_findings
@@ -67,6 +68,7 @@ def trim_clip(source: Path, frames: int, target: Path) -> Path:
     if written < 2:
         temp.unlink(missing_ok=True)
         raise InputError(f"cannot trim to {frames} frames: only {written} decoded", source)
+    crashpoints.reached("salvage.trimmed")
     temp.replace(target)
     return target
 

@@ -12,9 +12,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from vidlint import crashpoints
+from vidlint.database import open_database
 
 SCHEMA_VERSION = 1
 PLANNED, SUBMITTING, SUBMITTED, FETCHED, CHECKED, FAILED = (
@@ -67,22 +72,47 @@ class Attempt:
 
 
 class StateStore:
-    """One SQLite file per work folder. Each write is its own committed transaction."""
+    """One SQLite file per work folder. Each write is its own committed transaction, or part of
+    the one :meth:`transaction` opens (a state change and the event that tells of it)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db = open_database(self.path, _TABLES)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(_TABLES)
         self.db.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
+        self._pending: list[str] | None = None
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit every write inside the block together, or none of them (a block inside
+        another joins it)."""
+        if self._pending is not None:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._pending = []
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+            crashpoints.reached("state." + "+".join(self._pending))
+        finally:
+            self._pending = None
+
+    def _write(self, step: str, sql: str, params: Any) -> None:
+        self.db.execute(sql, params)
+        if self._pending is None:
+            crashpoints.reached(f"state.{step}")
+        else:
+            self._pending.append(step)
 
     # -- jobs ---------------------------------------------------------------------------------
     def job(self, job: str) -> dict[str, Any] | None:
@@ -93,7 +123,8 @@ class StateStore:
         self, job: str, clip: str, sha256: str, backend: str, context: dict[str, Any]
     ) -> None:
         now = time.time()
-        self.db.execute(
+        self._write(
+            "create_job",
             "INSERT OR IGNORE INTO jobs VALUES (?, ?, ?, ?, ?, 'running', NULL, NULL, ?, ?)",
             (job, clip, sha256, backend, json.dumps(context, default=str), now, now),
         )
@@ -101,7 +132,8 @@ class StateStore:
     def finish_job(
         self, job: str, status: str, final_attempt: int | None, final_path: str | None
     ) -> None:
-        self.db.execute(
+        self._write(
+            "finish_job",
             "UPDATE jobs SET status = ?, final_attempt = ?, final_path = ?, "
             "updated = ? WHERE job = ?",
             (status, final_attempt, final_path, time.time(), job),
@@ -124,7 +156,8 @@ class StateStore:
         idempotency_key: str | None = None,
     ) -> None:
         now = time.time()
-        self.db.execute(
+        self._write(
+            "add_attempt",
             "INSERT INTO attempts (job, attempt, kind, idempotency_key, request, status, "
             "started, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -151,12 +184,15 @@ class StateStore:
             )
         columns.append("updated = ?")
         params += [time.time(), job, attempt]
-        self.db.execute(
-            f"UPDATE attempts SET {', '.join(columns)} WHERE job = ? AND attempt = ?", params
+        self._write(
+            "update_attempt",
+            f"UPDATE attempts SET {', '.join(columns)} WHERE job = ? AND attempt = ?",
+            params,
         )
 
     def event(self, job: str, attempt: int | None, kind: str, detail: str) -> None:
-        self.db.execute(
+        self._write(
+            "event",
             "INSERT INTO events (job, attempt, time, kind, detail) VALUES (?, ?, ?, ?, ?)",
             (job, attempt, time.time(), kind, detail),
         )

@@ -12,21 +12,24 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from vidlint._version import __version__
 from vidlint.config import Config
-from vidlint.decode import IMAGE_SUFFIXES, VIDEO_SUFFIXES, open_clip
+from vidlint.decode import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_video_path, open_clip
+from vidlint.decode.clip import image_files
 from vidlint.errors import VidlintError
 from vidlint.service.jobs import Job, JobQueue
 from vidlint.service.settings import SECRET_ENV, TOKEN_ENV, ServeSettings
+from vidlint.service.upload import Form, read_form
 from vidlint.service.webhooks import WebhookRefused, check_webhook_url
 
 CHUNK = 1 << 20
@@ -34,6 +37,36 @@ FORM_SLACK = 1 << 20
 """Room for the form's other fields and multipart boundaries."""
 RETRY_AFTER_S = 5
 MODES = ("t2v", "i2v")
+_TEXT = {"type": "string"}
+SUBMIT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "The clip."},
+                    "path": {"type": "string", "description": "A clip path under the root."},
+                    "reference": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "Source image of an image-to-video clip.",
+                    },
+                    "prompt": _TEXT,
+                    "negative_prompt": _TEXT,
+                    "mode": {"type": "string", "enum": list(MODES)},
+                    "seed": {"type": "integer"},
+                    "generator": _TEXT,
+                    "webhook_url": {
+                        "type": "string",
+                        "description": "Called (Standard Webhooks signed) when the job ends.",
+                    },
+                },
+            }
+        }
+    },
+}
+"""The form of POST /v1/jobs (read by :func:`vidlint.service.upload.read_form`, not FastAPI)."""
 
 
 def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI:
@@ -115,81 +148,37 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
             422: {"description": "the file is not a usable video"},
             429: {"description": "queue full: retry after Retry-After seconds"},
         },
+        openapi_extra={"requestBody": SUBMIT_BODY},
     )
-    async def submit(
-        file: Annotated[UploadFile | None, File(description="The clip, uploaded.")] = None,
-        path: Annotated[str | None, Form(description="A clip path under the served root.")] = None,
-        reference: Annotated[
-            UploadFile | None, File(description="Source image of an image-to-video clip.")
-        ] = None,
-        prompt: Annotated[str | None, Form()] = None,
-        negative_prompt: Annotated[str | None, Form()] = None,
-        mode: Annotated[str | None, Form(description="t2v or i2v.")] = None,
-        seed: Annotated[int | None, Form()] = None,
-        generator: Annotated[str | None, Form()] = None,
-        webhook_url: Annotated[
-            str | None, Form(description="Called (Standard Webhooks signed) when the job ends.")
-        ] = None,
-    ) -> JSONResponse:
+    async def submit(request: Request) -> JSONResponse:
         q = jobs()
-        if (file is None) == (path is None):
-            raise HTTPException(400, "send exactly one of 'file' (an upload) or 'path'")
-        if mode is not None and mode not in MODES:
-            raise HTTPException(400, f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if webhook_url:
-            if not secret:
-                raise HTTPException(400, f"webhooks need {SECRET_ENV} set on the server")
-            try:
-                await run_in_threadpool(
-                    check_webhook_url, webhook_url, settings.allow_private_webhooks
-                )
-            except WebhookRefused as exc:
-                raise HTTPException(400, str(exc)) from None
-        if q.queue.full():
+        key = request.headers.get("idempotency-key")
+        if key is not None:
+            if not 0 < len(key) <= 255 or not key.isprintable():
+                raise HTTPException(400, "Idempotency-Key must be 1 to 255 printable characters")
+            if (earlier := q.job_for_key(key)) is not None:  # a retry: the same job again
+                return _accepted(earlier)
+        if q.full():
             raise _queue_full()
         job_id = q.new_id()
-        temporary: list[Path] = []
+        form = await read_form(
+            request,
+            q.folder,
+            {"file": job_id, "reference": f"{job_id}_ref"},
+            {"file": VIDEO_SUFFIXES, "reference": IMAGE_SUFFIXES},
+            settings.max_upload_mb * CHUNK,
+        )
         try:
-            if file is not None:
-                name = Path(file.filename or "upload").name
-                clip = await _save_upload(file, name, job_id, VIDEO_SUFFIXES, settings)
-                temporary.append(clip)
-            else:
-                clip, name = _under_root(path or "", settings)
-            context = {
-                "prompt": prompt,
-                "negative_prompt": negative_prompt,
-                "mode": mode,
-                "seed": seed,
-                "generator": generator,
-            }
-            if reference is not None:
-                ref_name = Path(reference.filename or "reference").name
-                ref = await _save_upload(
-                    reference, ref_name, f"{job_id}_ref", IMAGE_SUFFIXES, settings
-                )
-                temporary.append(ref)
-                context["reference"] = str(ref)
-            await run_in_threadpool(_probe, clip, name)
-            job = Job(
-                job_id,
-                clip,
-                name,
-                {k: v for k, v in context.items() if v is not None},
-                webhook_url or None,
-                temporary,
-                reference_name=ref_name if reference is not None else None,
-            )
-            q.submit(job)
+            job = await _job_from_form(form, job_id, key, settings, secret)
+            if (accepted := q.submit(job)) is not job:
+                form.remove_files()
         except asyncio.QueueFull:
-            _remove(temporary)
+            form.remove_files()
             raise _queue_full() from None
         except BaseException:
-            _remove(temporary)
+            form.remove_files()
             raise
-        return JSONResponse(
-            job.summary(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"}
-        )
+        return _accepted(accepted)
 
     @app.get(
         "/v1/jobs/{job_id}",
@@ -219,6 +208,60 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> FastAPI
     return app
 
 
+async def _job_from_form(
+    form: Form, job_id: str, key: str | None, settings: ServeSettings, secret: str | None
+) -> Job:
+    """Check the form's fields and build the job (its clip probed: 422 if not a video)."""
+    fields = form.fields
+    upload = form.files.get("file")
+    path = fields.get("path")
+    if (upload is None) == (path is None):
+        raise HTTPException(400, "send exactly one of 'file' (an upload) or 'path'")
+    mode = fields.get("mode")
+    if mode is not None and mode not in MODES:
+        raise HTTPException(400, f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    seed = fields.get("seed")
+    if seed is not None and not re.fullmatch(r"-?\d{1,19}", seed.strip()):
+        raise HTTPException(400, f"seed must be an integer, not {seed[:40]!r}")
+    webhook_url = fields.get("webhook_url") or None
+    if webhook_url:
+        if not secret:
+            raise HTTPException(400, f"webhooks need {SECRET_ENV} set on the server")
+        try:
+            await run_in_threadpool(check_webhook_url, webhook_url, settings.allow_private_webhooks)
+        except WebhookRefused as exc:
+            raise HTTPException(400, str(exc)) from None
+    if upload is not None:
+        clip, name = upload
+    else:
+        clip, name = _under_root(path or "", settings)
+    context: dict[str, Any] = {
+        "prompt": fields.get("prompt"),
+        "negative_prompt": fields.get("negative_prompt"),
+        "mode": mode,
+        "seed": int(seed) if seed is not None else None,
+        "generator": fields.get("generator"),
+    }
+    reference = form.files.get("reference")
+    if reference is not None:
+        context["reference"] = str(reference[0])
+    await run_in_threadpool(_probe, clip, name)
+    return Job(
+        job_id,
+        clip,
+        name,
+        {k: v for k, v in context.items() if v is not None},
+        webhook_url,
+        [path for path, _ in form.files.values()],
+        reference_name=reference[1] if reference is not None else None,
+        idempotency_key=key,
+    )
+
+
+def _accepted(job: Job) -> JSONResponse:
+    return JSONResponse(job.summary(), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
 def _job(queue: JobQueue, job_id: str) -> Job:
     job = queue.jobs.get(job_id)
     if job is None:
@@ -232,47 +275,30 @@ def _queue_full() -> HTTPException:
     )
 
 
-async def _save_upload(
-    upload: UploadFile, name: str, stem: str, suffixes: frozenset[str], settings: ServeSettings
-) -> Path:
-    """Stream an upload to the upload folder under a name of our own (the client's file name
-    only lends its suffix, checked against ``suffixes``)."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in suffixes:
-        raise HTTPException(
-            415,
-            f"{name}: unsupported file type {suffix or '(none)'!r} "
-            f"(expected one of {', '.join(sorted(suffixes))})",
-        )
-    target = settings.upload_folder() / f"{stem}{suffix}"
-    limit = settings.max_upload_mb * CHUNK
-    size = 0
-    try:
-        with target.open("wb") as handle:
-            while chunk := await upload.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise HTTPException(413, f"{name}: larger than {settings.max_upload_mb} MB")
-                handle.write(chunk)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    if size == 0:
-        target.unlink(missing_ok=True)
-        raise HTTPException(400, f"{name}: empty upload (0 bytes)")
-    return target
-
-
 def _under_root(path: str, settings: ServeSettings) -> tuple[Path, str]:
     if settings.root is None:
         raise HTTPException(403, "path submissions are disabled (set serve.root)")
+    if "\0" in path:
+        raise HTTPException(400, "path must not contain a NUL character")
     root = Path(settings.root).resolve()
-    target = (root / path).resolve()
-    if not target.is_relative_to(root):
-        raise HTTPException(403, f"{path}: outside the served root")
-    if not target.exists():
-        raise HTTPException(404, f"{path}: no such clip under the served root")
-    return target, str(target.relative_to(root))
+    try:
+        target = (root / path).resolve()
+        if not target.is_relative_to(root):
+            raise HTTPException(403, f"{path}: outside the served root")
+        if not target.exists():
+            raise HTTPException(404, f"{path}: no such clip under the served root")
+        name = str(target.relative_to(root))
+        if target.is_dir() and not image_files(target):
+            videos = sorted(p for p in target.rglob("*") if p.is_file() and is_video_path(p))
+            if videos:
+                raise HTTPException(
+                    400,
+                    f"{path}: a folder of {len(videos)} video(s), not a clip: submit one clip "
+                    f"by its path, e.g. {videos[0].relative_to(root)}",
+                )
+    except OSError as exc:
+        raise HTTPException(400, f"{path[:200]}: cannot be used ({exc.strerror})") from None
+    return target, name
 
 
 def _probe(clip: Path, name: str) -> None:
@@ -282,8 +308,3 @@ def _probe(clip: Path, name: str) -> None:
             pass
     except VidlintError as exc:
         raise HTTPException(422, f"{name}: {exc.cause}") from None
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)

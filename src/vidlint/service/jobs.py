@@ -1,5 +1,6 @@
 """Jobs of the QA service: a bounded queue, a fixed number of runners, and the finished jobs
-kept (up to a limit) with their reports.
+kept (up to a limit) with their reports, all of it in a job store that survives a restart
+(:mod:`vidlint.service.store`).
 
 Each runner hands its clip to a pool of single-threaded worker processes that run the same
 per-clip function as ``vidlint check`` (:func:`vidlint.engine.work.run_task`).
@@ -8,8 +9,10 @@ per-clip function as ``vidlint check`` (:func:`vidlint.engine.work.run_task`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
+import shutil
 import time
 import uuid
 from collections import OrderedDict
@@ -23,9 +26,13 @@ from vidlint.config import Config
 from vidlint.engine.pool import stop_pool
 from vidlint.engine.work import BatchJob, ClipTask, init_worker, run_task, single_thread_env
 from vidlint.service.settings import ServeSettings
+from vidlint.service.store import JobStore, service_folder
 from vidlint.service.webhooks import deliver
 
 log = logging.getLogger(__name__)
+
+OWED = (None, "pending", "sending")
+"""Webhook states of a finished job whose callback has not been delivered yet."""
 
 
 @dataclass
@@ -49,10 +56,25 @@ class Job:
     error: str | None = None
     report: dict[str, Any] | None = None
     webhook: dict[str, Any] | None = None
+    idempotency_key: str | None = None
 
     @property
     def done(self) -> bool:
         return self.status in ("done", "failed")
+
+    def record(self) -> dict[str, Any]:
+        """The job as the store keeps it."""
+        return dataclasses.asdict(self) | {
+            "clip": str(self.clip),
+            "temporary": [str(p) for p in self.temporary],
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Job:
+        return cls(
+            **record
+            | {"clip": Path(record["clip"]), "temporary": [Path(p) for p in record["temporary"]]}
+        )
 
     def summary(self) -> dict[str, Any]:
         data = {
@@ -82,7 +104,10 @@ class JobQueue:
         self.settings = settings
         self.secret = secret
         self.jobs: OrderedDict[str, Job] = OrderedDict()
-        self.queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=settings.queue_size)
+        self.queue: asyncio.Queue[Job] = asyncio.Queue()  # bounded by submit()
+        self.folder, self.durable = service_folder(settings.upload_dir)
+        """Uploads and the job store; ``durable``: the configured folder, not a temp one."""
+        self.store: JobStore | None = None
         self.running = 0
         self._runners: list[asyncio.Task] = []
         self._deliveries: set[asyncio.Task] = set()
@@ -93,8 +118,42 @@ class JobQueue:
         return uuid.uuid4().hex
 
     def start(self) -> None:
+        """Open the store and pick up where the last run stopped: jobs that had not ended are
+        queued again (in their order), webhooks still owed are sent, stray uploads deleted."""
+        self.store = JobStore(self.folder)
+        owed = []
+        for record in self.store.records():
+            job = Job.from_record(record)
+            self.jobs[job.id] = job
+            if job.done:
+                if job.webhook_url and (job.webhook or {}).get("status") in OWED:
+                    owed.append(job)
+            elif all(p.is_file() for p in job.temporary) and job.clip.exists():
+                job.status, job.started_at = "queued", None
+                self.queue.put_nowait(job)
+            else:
+                job.status, job.finished_at = "failed", time.time()
+                job.error = f"{job.name}: its upload was lost while the service was down"
+                self._save(job)
+        waiting = [job for job in self.jobs.values() if not job.done]
+        self.store.remove_uploads({path for job in waiting for path in job.temporary})
         self._pool = self._new_pool()
         self._runners = [asyncio.create_task(self._run()) for _ in range(self.settings.workers)]
+        for job in owed:
+            self._send_webhook(job)
+
+    def _save(self, job: Job) -> None:
+        assert self.store is not None, "the service has not started"
+        self.store.save(job.record(), job.idempotency_key)
+
+    def full(self) -> bool:
+        return self.queue.qsize() >= self.settings.queue_size
+
+    def job_for_key(self, key: str) -> Job | None:
+        """The job submitted earlier with this Idempotency-Key, if it is still kept."""
+        assert self.store is not None
+        job_id = self.store.by_key(key)
+        return self.jobs.get(job_id) if job_id else None
 
     def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         workers = workers or self.settings.workers
@@ -133,19 +192,30 @@ class JobQueue:
         await asyncio.gather(*self._runners, *self._deliveries, return_exceptions=True)
         if self._pool is not None:
             stop_pool(self._pool)
-        for job in self.jobs.values():
-            _remove(job.temporary)
+        if self.store is not None:
+            self.store.close()
+        if not self.durable:  # nothing outlives this service
+            shutil.rmtree(self.folder, ignore_errors=True)
 
-    def submit(self, job: Job) -> None:
-        """Queue ``job``; raises :class:`asyncio.QueueFull` when the queue is at its bound."""
+    def submit(self, job: Job) -> Job:
+        """Store and queue ``job``, or return the job already submitted with its
+        Idempotency-Key (two requests with one key raced); raises :class:`asyncio.QueueFull`
+        when the queue is at its bound."""
+        if job.idempotency_key and (earlier := self.job_for_key(job.idempotency_key)):
+            return earlier
+        if self.full():
+            raise asyncio.QueueFull
+        self._save(job)
         self.queue.put_nowait(job)
         self.jobs[job.id] = job
         self._forget_old()
+        return job
 
     async def _run(self) -> None:
         while True:
             job = await self.queue.get()
             job.status, job.started_at = "running", time.time()
+            self._save(job)
             self.running += 1
             try:
                 task = ClipTask(job.clip, job.id, 0)
@@ -178,13 +248,18 @@ class JobQueue:
                 job.status, job.error = "failed", f"{job.name}: internal error ({exc})"
             finally:
                 self.running -= 1
-                job.finished_at = time.time()
-                _remove(job.temporary)
                 self.queue.task_done()
-            if job.webhook_url and self.secret:
-                delivery = asyncio.create_task(self._notify(job, job.webhook_url, self.secret))
-                self._deliveries.add(delivery)
-                delivery.add_done_callback(self._deliveries.discard)
+                if job.done:  # not when the service stops mid-job: a restart runs it again
+                    job.finished_at = time.time()
+                    self._save(job)
+                    _remove(job.temporary)
+            self._send_webhook(job)
+
+    def _send_webhook(self, job: Job) -> None:
+        if job.webhook_url and self.secret:
+            delivery = asyncio.create_task(self._notify(job, job.webhook_url, self.secret))
+            self._deliveries.add(delivery)
+            delivery.add_done_callback(self._deliveries.discard)
 
     async def _notify(self, job: Job, url: str, secret: str) -> None:
         event = "vidlint.job.completed" if job.status == "done" else "vidlint.job.failed"
@@ -193,6 +268,7 @@ class JobQueue:
         payload = {"type": event, "timestamp": _iso(job.finished_at), "data": summary}
         settings = self.settings
         job.webhook = {"status": "sending"}
+        self._save(job)
         job.webhook = await deliver(
             url,
             secret,
@@ -202,11 +278,15 @@ class JobQueue:
             settings.webhook_timeout_s,
             settings.webhook_backoff_s,
         )
+        self._save(job)
 
     def _forget_old(self) -> None:
         finished = [key for key, job in self.jobs.items() if job.done]
-        for key in finished[: max(0, len(self.jobs) - self.settings.keep_jobs)]:
+        old = finished[: max(0, len(self.jobs) - self.settings.keep_jobs)]
+        for key in old:
             del self.jobs[key]
+        if old and self.store is not None:
+            self.store.forget(old)
 
 
 def _ready() -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,11 +47,6 @@ class ServeSettings:
     @property
     def workers(self) -> int:
         return self.concurrency or os.cpu_count() or 1
-
-    def upload_folder(self) -> Path:
-        folder = Path(self.upload_dir or Path(tempfile.gettempdir()) / "vidlint-uploads")
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
 
 
 def serve_settings(config: Config, **options: Any) -> ServeSettings:
