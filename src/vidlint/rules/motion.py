@@ -607,9 +607,9 @@ class PopParams(EventParams):
         500.0,
         "how far that other change may be, in px per second at 360p, times the time "
         "between the two frames (so the reach grows with the frame interval: 62 px a "
-        "frame at 8 fps, 21 px at 24 fps). Fast real motion measured: the CogVideoX "
+        "frame at 8 fps, 21 px at 24 fps). Fast real motion measured: a generated "
         "street artist's arm 60 px in one frame at 8 fps (480 px/s); a passer-by behind "
-        "Will Smith uncovering another (FastHunyuan, 24 fps) 36 px in two frames "
+        "a diner uncovering another (24 fps) 36 px in two frames "
         "(432 px/s)",
         bounds=(0.0, 100000.0),
     )
