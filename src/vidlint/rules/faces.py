@@ -589,7 +589,7 @@ class BreakdownParams:
         "share of the face's inner pixels in colours new to its first 0.5 s "
         "(analyzers.faces.palette_radius = 3). Measured on the evaluation clips in the "
         "default profile: honest faces at most 0.057 (a talking profile, a woman "
-        "reading lifted into blue light; strong expressions and head turns 0.042), noodles "
+        "reading lifted into blue light; strong expressions and head turns 0.042), food "
         "held to a man's mouth 0.26; a generated boy's melting face 0.13 at frame 24, "
         "0.34 at 28, 0.41-0.73 from 30 (every frame sampled: 0.34 at 28, honest 0.062)",
     )
@@ -645,8 +645,8 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
     Known false positives:
         Something of a new colour held in front of the face while the face also turns away or is
         half hidden (food, a coloured mask, paint or make-up applied on camera); coloured light
-        on the face alone while the head turns to profile. Noodles held to a mouth measure 0.26
-        on a detection score that falls only 0.07 and are not reported. Missed: a face that
+        on the face alone while the head turns to profile. Food held to a mouth measures 0.26
+        on a detection score that falls only 0.07 and is not reported. Missed: a face that
         breaks down in its own colours (a smear or blur that keeps the palette), a face broken
         from its first samples (the anchor is already broken), a breakdown while the whole
         frame's colour moves (a pan into differently coloured surroundings).

@@ -596,7 +596,7 @@ class PopParams(EventParams):
     settle_frames: int = param(
         2,
         "the place must be free of other unexplained change (by min_change gray levels or "
-        "more) this many frames before and after the pop: a limb or a noodle strand moving "
+        "more) this many frames before and after the pop: a limb or a food strand moving "
         "too fast for the flow leaves such blobs along its path on neighbouring frames "
         "(every MOT006 warning on the real clips had one 1-2 frames away, changing by 24-43 "
         "gray levels); a vanishing object leaves none (synthetic vanishings at 8-24 fps: "
