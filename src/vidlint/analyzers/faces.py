@@ -84,7 +84,7 @@ class FacesParams:
         0.75,
         "a detection not overlapping enough still continues a track when its centre moved "
         "less than this many face sizes since the track's last sample (fast turns in a "
-        "dance at 8-10 fps, measured on the MimicMotion clip)",
+        "dance at 8-10 fps, measured on a generated dance)",
         bounds=(0.0, 10.0),
     )
     max_gap_s: float = param(
@@ -103,7 +103,7 @@ class FacesParams:
     refine_distance: float = param(
         0.45,
         "two descriptors further apart than this are bisected over the frames between "
-        "them; same-person samples 0.7 s apart stay under 0.45 on the LivePortrait "
+        "them; same-person samples 0.7 s apart stay under 0.45 on a real "
         "expression clip (measured)",
         bounds=(0.0, 2.0),
     )
@@ -116,7 +116,7 @@ class FacesParams:
     min_describe_score: float = param(
         0.7,
         "descriptors only on confidently detected faces: a hand over half the face (real "
-        "eye-makeup clip) or a face in profile scores 0.6-0.68 and gives descriptors up to "
+        "footage, a brush) or a face in profile scores 0.6-0.68 and gives descriptors up to "
         "0.72 from the same person; unoccluded faces score 0.75-0.95 (measured)",
         bounds=(0.0, 1.0),
     )
@@ -124,7 +124,7 @@ class FacesParams:
         0.75,
         "no descriptor on a face in near profile: nose tip further than 0.75 eye distances "
         "off the eyes' midpoint (dlib's model is trained on near-frontal faces; a woman "
-        "turning to profile in the LTX-2 backyard clip measured 0.75 from herself)",
+        "turning to profile in a generated clip measured 0.75 from herself)",
         bounds=(0.0, 10.0),
     )
     min_face_px: int = param(
@@ -143,16 +143,16 @@ class FacesParams:
         0.5,
         "a track's palette anchor is the colours of its samples in its first 0.5 s (3 at "
         "6 fps): enough for the face's own shading and a few words' mouth movements, early "
-        "enough to come before a breakdown (the LongCat boy's face starts melting 1.5 s "
-        "in). Sampling every frame, 3 frames (0.125 s) let a talking profile (LTX-2 "
-        "backyard) reach 0.23 new colours; 0.5 s keeps it at 0.06",
+        "enough to come before a breakdown (a generated boy's face starts melting 1.5 s "
+        "in). Sampling every frame, 3 frames (0.125 s) let a talking profile (a "
+        "generated couple) reach 0.23 new colours; 0.5 s keeps it at 0.06",
         bounds=(0.0, 60.0),
     )
     palette_radius: int = param(
         3,
         "a colour is new when its a*, b* lie more than this many Lab units from every colour "
         "of the anchor. Measured over the evaluation clips (highest new share of an honest "
-        "face / noodles at Will Smith's mouth / the LongCat boy's face at frames 24, 28, 30): "
+        "face / food at a man's mouth / a melting boy's face at frames 24, 28, 30): "
         "radius 2: 0.085 / 0.29 / 0.24, 0.47, 0.54; 3: 0.057 / 0.26 / 0.13, 0.34, 0.41; "
         "4: 0.057 / 0.25 / 0.06, 0.22, 0.35; 6: 0.052 / 0.22 / 0.03, 0.08, 0.23. 3 keeps "
         "honest faces far under FAC006's 0.3 and still sees the melt at 28",

@@ -40,8 +40,8 @@ FINGER_CHAINS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), 
 """Landmark indices of each finger from its base to its tip: thumb, index, middle, ring, pinky."""
 REFERENCE_FINGER_RATIOS = np.array([1.35, 0.85, 0.97, 0.90, 0.74])
 """Each finger's length (thumb from the wrist) over the wrist to middle-knuckle distance, on
-MediaPipe's 3-D world landmarks: medians measured on the open five-finger hand of
-gen_i2v_pia_boy_waving_hand.gif (docs/hands.md). They agree with hand anthropometry: the middle
+MediaPipe's 3-D world landmarks: medians measured on the open five-finger hand of a
+generated waving boy (docs/hands.md). They agree with hand anthropometry: the middle
 finger about as long as the palm, the little finger about three quarters of it."""
 
 
@@ -68,8 +68,8 @@ class HandsParams:
     )
     min_detection_confidence: float = param(
         0.3,
-        "MediaPipe's default 0.5 misses the partly visible hand of "
-        "gen_i2v_dynamicrafter_girl_talking.gif on every frame; 0.3 finds it (measured)",
+        "MediaPipe's default 0.5 misses a partly visible hand at the frame edge of a "
+        "256 px generated talking clip on every frame; 0.3 finds it (measured)",
         bounds=(0.0, 1.0),
     )
     min_tracking_confidence: float = param(0.5, "MediaPipe's default", bounds=(0.0, 1.0))
@@ -90,7 +90,7 @@ class HandsParams:
         48,
         "hands whose landmark box is under 48 px on its long side are marked small and left "
         "out by the rules: MediaPipe's landmarks on them come and go and wobble from frame "
-        "to frame (the 22-47 px swinging fists of gen_t2v_videocrafter2_woman_jogging.gif, "
+        "to frame (the 22-47 px swinging fists of a generated jogger, "
         "measured)",
         bounds=(8, 4096),
     )
@@ -160,7 +160,7 @@ class HandsAnalyzer(Analyzer):
         "thorough": {"sample_fps": 1000.0},
     }
     """``thorough`` looks at every frame but keeps the light landmark model: the full one finds
-    no hand at all in the 256 px DynamiCrafter clips and puts the PIA hand's landmarks outside
+    no hand at all in the 256 px DynamiCrafter clips and puts a waving hand's landmarks outside
     the picture (measured)."""
 
     output = HandsOutput
@@ -788,7 +788,7 @@ def canonical_pose(points: np.ndarray) -> np.ndarray:
 MIN_PALM_SHARE = 0.25
 """The wrist to middle-knuckle distance must be a quarter of the hand's extent for the pose to be
 normalized by it: seen end-on the palm shrinks towards zero and divides noise into 'jitter' of
-10+ palm lengths (measured on the Self-Forcing Wan clip)."""
+10+ palm lengths (measured on a generated fork-holding hand)."""
 
 
 def foreshortening(points: np.ndarray) -> float:

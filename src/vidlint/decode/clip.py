@@ -394,7 +394,7 @@ class _PyAVSource(_Source):
         """Frames with their presentation times, and an issue when the first frame comes late:
         a file cut mid-GOP starts with frames whose reference is gone, and the decoder drops
         them without an error. One interval late is not reported: AVI with packed B-frames
-        stamps its first frame one tick after the stream start (real_mmaction2_eye_makeup.avi)."""
+        stamps its first frame one tick after the stream start (measured on a real AVI clip)."""
         rate = self.stream.average_rate or self.stream.guessed_rate
         interval = 1.0 / float(rate) if rate else 0.0
         first = True

@@ -53,7 +53,7 @@ class DriftParams:
         DLIB_SAME_PERSON,
         "dlib's same-person distance (0.6, dlib.net). Calibrated here: one "
         "person's strongest expressions and head turns reach 0.59 from the anchor on the "
-        "LivePortrait expression clip; different people in the evaluation set are 0.46-0.98 "
+        "real expression clip; different people in the evaluation set are 0.46-0.98 "
         "apart (median 0.78)",
     )
     min_samples: int = param(
@@ -65,14 +65,14 @@ class DriftParams:
         50.0,
         "a descriptor's chip (or the anchor's) darker than this mean gray level (0-255) "
         "was taken in dim light. Measured on the descriptor chips of the evaluation set: "
-        "HunyuanVideo's woman reading by a book's light 31-46, every other clip 54 "
-        "(LaVie's spacesuit) or more, the LivePortrait clips 64-134",
+        "a woman reading by a book's light 31-46, every other clip 54 "
+        "(a spacesuit) or more, the real talking clips 64-134",
     )
     dim_margin: float = param(
         0.1,
         "in dim light the descriptor is noisier, so a sample must be this much further "
-        "than same_person from the anchor to count. Measured: darkening the LivePortrait "
-        "and LTX-2 chips to a gray level of 30-40 moves a frame's descriptor 0.12-0.23 from "
+        "than same_person from the anchor to count. Measured: darkening the real "
+        "and generated chips to a gray level of 30-40 moves a frame's descriptor 0.12-0.23 from "
         "its own bright one and raises its distance to the anchor by up to 0.14; the woman "
         "reading turns her head in blue light to 0.58-0.65 from her first frame, the same "
         "woman to the eye; a different person stays at 0.83-0.85 when darkened (the "
@@ -105,8 +105,8 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         video; a face that becomes another person breaks the shot.
     Known false positives:
         A strong head turn or expression change against an anchor taken in another pose can
-        approach 0.6 (the LivePortrait expression clip reaches 0.56). Dim light adds to it:
-        HunyuanVideo's woman reading by a book's light turns her head to 0.58-0.65 from her
+        approach 0.6 (a real expression clip reaches 0.56). Dim light adds to it:
+        a generated woman reading by a book's light turns her head to 0.58-0.65 from her
         first frame, the same woman to the eye; her chips' gray level is 31-46, so the dim
         margin holds her. Profiles, occlusion and small or unsure detections get no descriptor.
         Missed: dlib separates East Asian faces less well (different people measured 0.46
@@ -173,7 +173,7 @@ class MorphParams:
         DLIB_SAME_PERSON,
         "descriptors of one track this close in time must still be the same "
         "person (dlib's 0.6); same-person samples within 1 s stay under 0.45 on the "
-        "LivePortrait expression clip (measured)",
+        "real expression clip (measured)",
     )
     window_s: float = param(
         1.0,
@@ -287,7 +287,7 @@ class PopParams:
         0.35,
         "a face whose nose tip is this far (in eye distances) off the eyes' midpoint, or "
         "whose landmarks fail, in its last (first) 3 samples is turning away (towards "
-        "the camera): a dancer spinning, not a face dissolving (MimicMotion clip)",
+        "the camera): a dancer spinning, not a face dissolving (generated dance)",
     )
     edge_margin: float = param(
         0.03, "a box this close to a border entered or left through it: that is motion, not a pop"
@@ -408,7 +408,7 @@ class FlatParams:
         0.07,
         "sum over mouth opening, mouth width, eye aperture and brow raise of each one's "
         "10-90% range, in eye-distance units. Talking and acting faces on the evaluation "
-        "set score 0.10-0.39 (LivePortrait 0.37 and 0.39, SadTalker 0.105); still faces "
+        "set score 0.10-0.39 (real 0.37 and 0.39, audio-driven 0.105); still faces "
         "0.055-0.064; a still photo moved around scores about 0.02 (measured)",
     )
 
@@ -437,7 +437,7 @@ def flat_expression(data: RuleInput, p: FlatParams) -> Iterator[Hit]:
         cannot know the prompt's intent, so it is ``info`` by default: raise it to ``warning``
         for talking-head or acting jobs. Faces followed for less than 1.5 s are never judged.
     Example:
-        PIA's waving boy, whose face stays still while his hand waves: ``FAC004 face 0 barely
+        A generated waving boy, whose face stays still while his hand waves: ``FAC004 face 0 barely
         moves over 1.9 s (activity 0.046 < 0.07)``.
     Thresholds:
         ``min_activity`` = 0.07, ``min_duration_s`` = 1.5, ``min_samples`` = 12.
@@ -590,9 +590,9 @@ class BreakdownParams:
         0.3,
         "share of the face's inner pixels in colours new to its first 0.5 s "
         "(analyzers.faces.palette_radius = 3). Measured on the evaluation clips in the "
-        "default profile: honest faces at most 0.057 (LTX-2's talking profile, the woman "
-        "reading lifted into blue light; strong expressions and head turns 0.042), noodles "
-        "held to Will Smith's mouth 0.26; the LongCat boy's melting face 0.13 at frame 24, "
+        "default profile: honest faces at most 0.057 (a talking profile, a woman "
+        "reading lifted into blue light; strong expressions and head turns 0.042), food "
+        "held to a man's mouth 0.26; a generated boy's melting face 0.13 at frame 24, "
         "0.34 at 28, 0.41-0.73 from 30 (every frame sampled: 0.34 at 28, honest 0.062)",
     )
     min_samples: int = param(
@@ -605,9 +605,9 @@ class BreakdownParams:
         "the frame around the face keeps its mean colour (Lab a*, b*) within this of its "
         "mean over the face's first 0.5 s, or the new colours are the light's: a 40% orange "
         "grade over a whole synthetic clip moves it 20-28 (15%: 6-9, with 0.2-0.27 new face "
-        "colours). Measured: the LongCat boy's park 2.4 while his face melts, a synthetic "
+        "colours). Measured: a melting boy's park 2.4 while his face melts, a synthetic "
         "melt among moving sprites 5.9, coloured fireworks 6.9, the evaluation clips' other "
-        "faces 0.1-10.6 (10.6 is the thin border left around the LivePortrait woman's "
+        "faces 0.1-10.6 (10.6 is the thin border left around a real woman's "
         "large face)",
     )
     score_drop: float = param(
@@ -615,7 +615,7 @@ class BreakdownParams:
         "and the detector's confidence in the face falls this far below its first "
         "samples' (median) somewhere in that run, or FaceMesh no longer finds a face on "
         "it: a face lit or partly covered by something new is still a face. Measured: the "
-        "LongCat boy 0.90 -> 0.61 (FaceMesh lost at 34-36); Will Smith with noodles at his "
+        "melting boy 0.90 -> 0.61 (FaceMesh lost at 34-36); a man with food at his "
         "mouth 0.92 -> 0.85; a 40% orange grade 0.91 -> 0.78",
     )
 
@@ -647,13 +647,13 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
     Known false positives:
         Something of a new colour held in front of the face while the face also turns away or is
         half hidden (food, a coloured mask, paint or make-up applied on camera); coloured light
-        on the face alone while the head turns to profile. Noodles held to a mouth measure 0.26
-        on a detection score that falls only 0.07 and are not reported. Missed: a face that
+        on the face alone while the head turns to profile. Food held to a mouth measures 0.26
+        on a detection score that falls only 0.07 and is not reported. Missed: a face that
         breaks down in its own colours (a smear or blur that keeps the palette), a face broken
         from its first samples (the anchor is already broken), a breakdown while the whole
         frame's colour moves (a pan into differently coloured surroundings).
     Example:
-        LongCat-Video's boy on a bench, whose face turns into an orange garbled blob:
+        A generated boy on a bench, whose face turns into an orange garbled blob:
         ``FAC006 face 0 breaks down from frame 28 (73% new colours > 30%; detection score 0.90
         -> 0.61)``.
     Thresholds:

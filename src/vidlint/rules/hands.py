@@ -53,7 +53,7 @@ PER_SAMPLE = (
 MAX_CUT = 0.1
 """Share of a hand's landmark box outside the picture above which the fit of a hand is left
 out of HND002-004: MediaPipe guesses the hidden part, and its guesses flip and wobble (a
-chopstick hand cut by the bottom edge of gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4)."""
+chopstick hand cut by the bottom edge of a generated clip, measured)."""
 
 
 def measurable(track: HandTrack) -> HandTrack:
@@ -131,7 +131,7 @@ class AppearParams:
     min_open_fingers: int = param(
         3,
         "and show at least 3 stretched fingers on one of them: MediaPipe also finds 'fists' "
-        "in faces (real_liveportrait_woman_expressions.mp4, frames 276-305, score 0.99, "
+        "in faces (a real close-up of strong expressions, frames 276-305, score 0.99, "
         "never more than 2 fingers open)",
     )
 
@@ -306,12 +306,11 @@ def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
         the palm; only on open hands, where the landmarks show all five stretched out) exceed
         five on consecutive sampled frames, mostly with the same count (fewer than five is
         reported per frame but not flagged on its own: fingers pressed together merge in the
-        crop, e.g. on the five-fingered hand of gen_i2v_pia_boy_waving_hand.gif); (2) on one hand
+        crop, e.g. on the five-fingered hand of a generated waving boy); (2) on one hand
         track, a finger's length over the palm (3-D landmarks) departs from that hand's median
         on consecutive samples: MediaPipe bends its five-finger skeleton to fit a hand with a
         missing or extra finger. (2) alone is a warning: a grip that hides fingers also makes
-        the 3-D lengths wander (a fork-holding hand in
-        gen_t2v_selfforcing-wan2.1_willsmith_noodles.mp4).
+        the 3-D lengths wander (a fork-holding hand in a generated clip).
     Why it matters:
         Six-fingered or four-fingered hands are the best-known failure of generated video and
         the first thing viewers point at.
@@ -377,7 +376,7 @@ def _ratio_hits(track: HandTrack, frames: list[int], boxes: list, p: FingerParam
         [[np.nan if v is None else v for v in r] for r in track.finger_ratios], np.float64
     ).reshape(-1, 5)
     # Only open hands: on a grip or a fist the fingers hide each other and MediaPipe's 3-D
-    # lengths wander (a fork-holding hand in the Self-Forcing Wan clip: 30-50%, measured).
+    # lengths wander (a fork-holding hand in a generated clip: 30-50%, measured).
     ratios[np.asarray(track.open_fingers) < p.min_open_fingers] = np.nan
     if np.sum(~np.isnan(ratios[:, 0])) < 4:
         return
@@ -508,7 +507,7 @@ class JitterParams:
         0.15,
         "mean landmark distance (in palm lengths) from the midpoint of its neighbours in "
         "time, after removing the hand's own motion: the synthetic hands stay under "
-        "0.02, the real hand of real_mmaction2_eye_makeup.avi peaks at 0.086, shaking "
+        "0.02, a real hand holding a brush peaks at 0.086, shaking "
         "synthetic fingers reach 0.17-0.69 (measured)",
     )
     min_samples: int = param(

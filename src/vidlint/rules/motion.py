@@ -596,7 +596,7 @@ class PopParams(EventParams):
     settle_frames: int = param(
         2,
         "the place must be free of other unexplained change (by min_change gray levels or "
-        "more) this many frames before and after the pop: a limb or a noodle strand moving "
+        "more) this many frames before and after the pop: a limb or a food strand moving "
         "too fast for the flow leaves such blobs along its path on neighbouring frames "
         "(every MOT006 warning on the real clips had one 1-2 frames away, changing by 24-43 "
         "gray levels); a vanishing object leaves none (synthetic vanishings at 8-24 fps: "
@@ -607,9 +607,9 @@ class PopParams(EventParams):
         500.0,
         "how far that other change may be, in px per second at 360p, times the time "
         "between the two frames (so the reach grows with the frame interval: 62 px a "
-        "frame at 8 fps, 21 px at 24 fps). Fast real motion measured: the CogVideoX "
+        "frame at 8 fps, 21 px at 24 fps). Fast real motion measured: a generated "
         "street artist's arm 60 px in one frame at 8 fps (480 px/s); a passer-by behind "
-        "Will Smith uncovering another (FastHunyuan, 24 fps) 36 px in two frames "
+        "a diner uncovering another (24 fps) 36 px in two frames "
         "(432 px/s)",
         bounds=(0.0, 100000.0),
     )

@@ -34,7 +34,7 @@ class FirstFrameParams:
         0.6,
         "SSIM at 64 px between the first frame and the fitted source. Generators that "
         "start from the source give 0.82-1.0 on the evaluation set; those that re-imagine "
-        "it (VideoCrafter1, DynamiCrafter 256, AniPortrait reenactment) 0.25-0.43 "
+        "it (a re-imagined scene, 256 px i2v, a portrait reenactment) 0.25-0.43 "
         "(measured)",
     )
     max_color_delta: float = param(
@@ -69,8 +69,8 @@ def first_frame_departs(data: RuleInput, p: FirstFrameParams) -> Iterator[Hit]:
         design), reenactment models that take the pose from a driving video, sources with a
         different aspect ratio that the generator letterboxed.
     Example:
-        VideoCrafter1's horse clip: ``REF001 first frame departs from the source (SSIM 0.25 <
-        0.6, colour difference 13.6)``.
+        A generated ride whose scene is re-imagined: ``REF001 first frame departs from the
+        source (SSIM 0.25 < 0.6, colour difference 13.6)``.
     Thresholds:
         ``min_ssim`` = 0.6, ``max_color_delta`` = 10 (CIE76).
     Fix hint:
@@ -133,7 +133,7 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
         Source faces smaller than 48 px (no descriptor, the rule stays silent), profile views,
         and stylised (cartoon) faces, where dlib's descriptor is less reliable.
     Example:
-        PIA's guitar clip, whose painted face becomes a different photographic one:
+        A painted portrait whose face becomes a different photographic one:
         ``REF002 subject's face departs from the source image from frame 4 (distance 0.71 >
         0.6)``.
     Thresholds:
@@ -202,32 +202,32 @@ class DecayParams:
     max_color_delta: float = param(
         15.0,
         "mean CIE76 difference of 8x8 Lab cells above which the colours no longer sit "
-        "where the source has them (fireworks bursting behind a face reach 15; the "
-        "gen3c orbit 15.5 at its end; a re-graded clip 17-27)",
+        "where the source has them (fireworks bursting behind a face reach 15; a "
+        "camera orbit 15.5 at its end; a re-graded clip 17-27)",
     )
     max_palette_delta: float = param(
         12.0,
         "mean CIE76 between the deciles of L*, a*, b* of frame and source, wherever the "
-        "colours sit: above it the palette itself has drifted. Measured: the gen3c orbit "
+        "colours sit: above it the palette itself has drifted. Measured: a camera orbit "
         "reaches 8.7 as more window comes into view, fireworks 7.5, a synthetic pan over "
-        "one world 8.5; PIA's repainted concert 14.5-17.1, a synthetic cut 18",
+        "one world 8.5; a repainted concert stage 14.5-17.1, a synthetic cut 18",
     )
     min_detail_kept: float = param(
         0.5,
         "the frame's detail (``reference.detail``) as a share of the first frame's, under "
         "which a departed layout is a picture gone soft. Measured: camera moves keep "
-        "0.80-0.84 (the gen3c orbit from frame 82 on), 0.69 and up (synthetic zoom and "
-        "pan); PIA's repaint 0.54-0.65, a synthetic blur (sigma 2.5) 0.07",
+        "0.80-0.84 (a camera orbit from frame 82 on), 0.69 and up (synthetic zoom and "
+        "pan); a repainted stage 0.54-0.65, a synthetic blur (sigma 2.5) 0.07",
     )
     max_ssim_step: float = param(
         0.4,
         "a one-frame fall of SSIM this large is a jump, not a move: motion in the "
-        "evaluation set falls at most 0.33 per frame (DynamiCrafter's dancers at 8 fps), "
-        "the gen3c orbit 0.07; a cut to another scene falls 0.72 at once (synthetic)",
+        "evaluation set falls at most 0.33 per frame (two generated dancers at 8 fps), "
+        "a camera orbit 0.07; a cut to another scene falls 0.72 at once (synthetic)",
     )
     min_duration_s: float = param(
         0.5,
-        "the decay must last this long: a flash or a hand passing is not decay (gen3c's "
+        "the decay must last this long: a flash or a hand passing is not decay (an orbit's "
         "washed-out frames 5-11 last 0.3 s)",
     )
 
@@ -266,7 +266,7 @@ def fidelity_decays(data: RuleInput, p: DecayParams) -> Iterator[Hit]:
         smoothly while keeping the source's colours and sharpness looks like a camera move and
         is missed (REF002 still checks the subject's face).
     Example:
-        PIA's guitar clip, repainted from frame 2: ``REF003 fidelity to the source lost from
+        A painted portrait, repainted from frame 2: ``REF003 fidelity to the source lost from
         frame 2 (palette drift up to 17.1 > 12.0; SSIM 0.51, colour difference 15.0; at frame
         15: 0.44, 17.5)``.
     Thresholds:

@@ -96,7 +96,7 @@ class RepeatParams:
         "and under this share of the largest change on each side. Measured: true repeats "
         "0.00-0.09 (the evaluation set's pull-down, 3x cadence, mpeg4 duplicates), 0.21 "
         "for a synthetic repeat in a slow 480x272 zoom; near-still real frames 0.45 and up "
-        "(real_liveportrait_selfie_man.mp4; its frame 268 measures 0.67)",
+        "(a real talking selfie; its frame 268 measures 0.67)",
     )
     context_frames: int = param(
         3,
@@ -496,7 +496,8 @@ def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
     Known false positives:
         Synthetic graphics with perfectly straight vertical stripes over a whole frame.
     Example:
-        ``real_mmaction2_armwrestling.mp4``: streaks at frame 229, then smeared and frozen to 267.
+        Hand-held real footage with fast motion: streaks at frame 229, then smeared and frozen
+        to 267.
     Thresholds:
         ``smear_fraction`` = 0.15 and ``smear_jump`` = 0.12 (measured on the evaluation set),
         ``truncated_ratio`` = 0.9.

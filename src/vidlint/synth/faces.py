@@ -104,7 +104,7 @@ def _face_swap(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context
 
 
 MELT_COLOUR = np.array([255.0, 120.0, 40.0], np.float32)
-"""The orange the face melts into (LongCat-Video's boy turns into an orange blob like this)."""
+"""The orange the face melts into (a generated boy's face turns into an orange blob like this)."""
 
 
 def _face_melt(frame: np.ndarray, state: FrameState, art: Artifact, ctx: Context) -> np.ndarray:
