@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import inspect
 import json
 import multiprocessing
 import os
+import re
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -21,6 +23,7 @@ import av
 import cv2
 import numpy as np
 
+from benchmarks.accuracy import inject as injectors
 from benchmarks.accuracy.inject import KINDS, Scene, draw
 
 HERE = Path(__file__).resolve().parent
@@ -93,7 +96,7 @@ def encode(frames: np.ndarray, fps: float, path: Path) -> None:
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.height, stream.width = frames.shape[1:3]
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(CRF), "preset": "veryfast", "threads": "1"}
+        stream.options = {"crf": str(CRF), "preset": "superfast", "threads": "1"}
         stream.thread_count = 1
         for rgb in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
@@ -121,12 +124,15 @@ def donor_of(base: Base, bases: list[Base]) -> Base:
 
 
 def recipe(base: Base, donor: Base, kind: str, seed: int) -> str:
-    """A digest of everything a case's pixels depend on."""
-    digest = hashlib.sha256()
-    for source in (HERE / "inject.py", Path(__file__)):
-        digest.update(source.read_bytes())
-    digest.update(json.dumps([asdict(base), asdict(donor), kind, seed]).encode())
-    return digest.hexdigest()[:16]
+    """A digest of what a case's pixels depend on: the injector's shared helpers and its own
+    function and parameter ranges (so that a new or changed kind renders only its own cases),
+    the decoding and encoding, the base, its donor and the seed."""
+    source = inspect.getsource(injectors)
+    helpers = re.split(r"^# --- kinds", source, maxsplit=1, flags=re.MULTILINE)[0]
+    sources = [helpers, inspect.getsource(KINDS[kind].inject), repr(KINDS[kind].params)]
+    sources += [inspect.getsource(f) for f in (fitted_size, decode_base, cover, encode)]
+    payload = json.dumps([sources, SHORT_SIDE, CRF, asdict(base), asdict(donor), kind, seed])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def inject(frames: np.ndarray, fps: float, donor: np.ndarray, kind: str, rng) -> dict[str, Any]:

@@ -21,6 +21,8 @@ import numpy as np
 
 Box = tuple[int, int, int, int]
 """x, y, w, h in pixels."""
+DISTINCT = 20.0
+"""Mean absolute difference (gray levels) above which other content is plainly other."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,28 @@ def scaled(s: Scene, pixels: float) -> float:
     return pixels * min(s.size) / 480
 
 
+def modulate_luma(
+    s: Scene, p: dict[str, float], mask: np.ndarray | None, box: Box | None
+) -> list[Label]:
+    """Luma times 1 + amplitude sin(2 pi hz t) over whole cycles of a span of about
+    ``seconds``, inside ``box`` through ``mask`` or over the whole picture; hz is kept under
+    fps / 2.5, where it would alias."""
+    hertz = min(p["hz"], s.fps / 2.5)
+    cycles = max(1, round(p["seconds"] * hertz))
+    start, length = s.place(max(2, round(cycles * s.fps / hertz)))
+    for k in range(length):
+        gain = 1 + p["amplitude"] * math.sin(2 * math.pi * hertz * (k + 0.5) / s.fps)
+        index = start + k
+        if mask is None:
+            s.frames[index] = scale_luma(s.frames[index], gain)
+        else:
+            x, y, w, h = box
+            patch = s.frames[index, y : y + h, x : x + w]
+            s.frames[index, y : y + h, x : x + w] = scale_luma(patch, 1 + (gain - 1) * mask)
+    region = s.region(box) if box else None
+    return [Label(start, start + length - 1, region, {"hz": round(hertz, 2)})]
+
+
 # --- kinds ---------------------------------------------------------------------------------
 
 
@@ -245,12 +269,22 @@ def morph_swirl(s: Scene, p: dict[str, float]) -> list[Label]:
 
 def morph_dissolve(s: Scene, p: dict[str, float]) -> list[Label]:
     """A region dissolves (alpha blend, soft elliptical edge) into other content over
-    ``ramp_s``, then stays: another base's picture at the same place, or (``elsewhere`` > 0.5)
-    another place of the same frame."""
+    ``ramp_s``, then stays: where ``elsewhere`` > 0.5, the place of the same frame that looks most
+    different from it (when it differs enough to be seen), else another base's picture."""
     start, length = s.place(s.frames_of(p["ramp_s"]), tail=max(2, s.frames_of(0.5)))
     box = textured_box(s, p["area"], start)
-    other = box_elsewhere(s, box, 0.0) if p["elsewhere"] > 0.5 else None
     x, y, w, h = box
+    here = s.frames[start, y : y + h, x : x + w].astype(np.float32)
+
+    def difference(place: Box) -> float:
+        px, py = place[:2]
+        return float(np.abs(s.frames[start, py : py + h, px : px + w] - here).mean())
+
+    other = None
+    if p["elsewhere"] > 0.5:
+        places = [b for b in (box_elsewhere(s, box, 0.0) for _ in range(12)) if b is not None]
+        other = max(places, key=difference, default=None)
+        other = other if other is not None and difference(other) >= DISTINCT else None
     mask = soft_mask(w, h, 0.3, ellipse=True)
     for index in range(start, s.count):
         if other is None:
@@ -259,41 +293,21 @@ def morph_dissolve(s: Scene, p: dict[str, float]) -> list[Label]:
             ox, oy = other[:2]
             source = s.frames[index, oy : oy + h, ox : ox + w].copy()
         alpha = ramp(index, start, length) * mask
-        s.frames[index, y : y + h, x : x + w] = blend(
-            s.frames[index, y : y + h, x : x + w], source, alpha
-        )
+        patch = s.frames[index, y : y + h, x : x + w]
+        s.frames[index, y : y + h, x : x + w] = blend(patch, source, alpha)
     source_name = "donor" if other is None else "same frame"
     return [Label(start, start + length - 1, s.region(box), {"from": source_name})]
 
 
-def _flicker(
-    s: Scene, p: dict[str, float], mask: np.ndarray | None, box: Box | None
-) -> list[Label]:
-    hertz = min(p["hz"], s.fps / 2.5)
-    cycles = max(1, round(p["seconds"] * hertz))
-    start, length = s.place(max(2, round(cycles * s.fps / hertz)))
-    for k in range(length):
-        gain = 1 + p["amplitude"] * math.sin(2 * math.pi * hertz * (k + 0.5) / s.fps)
-        index = start + k
-        if mask is None:
-            s.frames[index] = scale_luma(s.frames[index], gain)
-        else:
-            x, y, w, h = box
-            patch = s.frames[index, y : y + h, x : x + w]
-            s.frames[index, y : y + h, x : x + w] = scale_luma(patch, 1 + (gain - 1) * mask)
-    region = s.region(box) if box else None
-    return [Label(start, start + length - 1, region, {"hz": round(hertz, 2)})]
-
-
 def flicker(s: Scene, p: dict[str, float]) -> list[Label]:
     """The whole picture's luma times 1 + a sin(2 pi f t) for whole cycles."""
-    return _flicker(s, p, None, None)
+    return modulate_luma(s, p, None, None)
 
 
 def flicker_region(s: Scene, p: dict[str, float]) -> list[Label]:
     """The same gain modulation inside one soft-edged region (a lamp, a window)."""
     box = random_box(s, p["area"])
-    return _flicker(s, p, soft_mask(box[2], box[3], 0.4, ellipse=False), box)
+    return modulate_luma(s, p, soft_mask(box[2], box[3], 0.4, ellipse=False), box)
 
 
 def teleport(s: Scene, p: dict[str, float]) -> list[Label]:
