@@ -228,3 +228,11 @@ def test_info_findings_count_neither_way_and_overall_arithmetic():
     assert result.f1 == pytest.approx(1 / 3)
     assert result.false_per_case == pytest.approx(2 / 4) and result.false_per_clean == 1.0
     assert result.errors_on_clean == 1 and result.failed_clean == 1
+
+
+def test_a_tolerated_code_over_the_span_is_neither_a_hit_nor_false():
+    flicker = {**case("flicker", [(10, 40)], ("FLK001",)), "tolerated": ["FLK002"]}
+    report = {"findings": [finding("FLK002", 12, 30, "error"), finding("FLK002", 60, 62)]}
+    tally = score_case(flicker, report)
+    assert not tally.labels[0].found and tally.true_findings == 0
+    assert tally.false_findings == [("flicker", "FLK002", "warning")], "outside the span it is"

@@ -143,6 +143,10 @@ def inject(frames: np.ndarray, fps: float, donor: np.ndarray, kind: str, rng) ->
     return {"params": params, "labels": [label.to_dict() for label in labels]}
 
 
+def expected_codes(kind: str) -> dict[str, list[str]]:
+    return {"codes": list(KINDS[kind].codes), "tolerated": list(KINDS[kind].tolerated)}
+
+
 def build_base(job: tuple[Base, Base, list[str], int, Path, Path]) -> list[dict[str, Any]]:
     """Render the cases of one base that are missing or stale; return all their labels."""
     base, donor_base, kinds, seed, work, clips = job
@@ -156,7 +160,7 @@ def build_base(job: tuple[Base, Base, list[str], int, Path, Path]) -> list[dict[
         if video.is_file() and meta.is_file():
             known = json.loads(meta.read_text())
             if known.get("recipe") == key:
-                out.append(known)
+                out.append({**known, **expected_codes(kind)})  # the table may have changed
                 continue
         if frames is None:
             frames, fps = decode_base(base, clips)
@@ -180,7 +184,7 @@ def build_base(job: tuple[Base, Base, list[str], int, Path, Path]) -> list[dict[
             "seed": seed,
             "recipe": key,
             "sha256": hashlib.sha256(video.read_bytes()).hexdigest(),
-            "codes": list(KINDS[kind].codes),
+            **expected_codes(kind),
             **result,
         }
         meta.write_text(json.dumps(label, indent=1))

@@ -94,12 +94,15 @@ Injector = Callable[[Scene, dict[str, float]], list[Label]]
 @dataclass(frozen=True)
 class Kind:
     """One artifact kind: its injector, the rule codes that should report it, and the ranges its
-    parameters are drawn from (uniformly; an integer draw where both ends are integers)."""
+    parameters are drawn from (uniformly; an integer draw where both ends are integers).
+    ``tolerated`` codes may also be right over its span (a strong flicker can be a
+    photosensitive flash too): they are neither a hit nor a false finding."""
 
     inject: Injector
     codes: tuple[str, ...]
     params: dict[str, tuple[float, float]]
     summary: str
+    tolerated: tuple[str, ...] = ()
 
 
 def draw(params: dict[str, tuple[float, float]], rng: np.random.Generator) -> dict[str, float]:
@@ -502,12 +505,14 @@ KINDS: dict[str, Kind] = {
         ("FLK001",),
         {"amplitude": (0.08, 0.15), "hz": (3.0, 6.0), "seconds": (1.0, 2.0)},
         "luma x (1 + amplitude sin 2 pi hz t) over the whole picture (hz at most fps / 2.5)",
+        tolerated=("FLK002",),
     ),
     "flicker_region": Kind(
         flicker_region,
         ("FLK001",),
         {"amplitude": (0.08, 0.15), "hz": (3.0, 6.0), "seconds": (1.0, 2.0), "area": (0.15, 0.4)},
         "the same luma modulation inside one soft-edged region",
+        tolerated=("FLK002",),
     ),
     "teleport": Kind(
         teleport,
@@ -541,6 +546,7 @@ KINDS: dict[str, Kind] = {
         ("FLK002",),
         {"flashes": (4, 6), "strength": (0.7, 1.0)},
         "4-6 one-frame white flashes within one second (fewer where the frame rate is low)",
+        tolerated=("FLK001",),
     ),
     "blur": Kind(
         blur_burst,
@@ -567,4 +573,5 @@ KINDS: dict[str, Kind] = {
         "a textured region inpainted away for 1-3 frames",
     ),
 }
-"""Every kind: injector, the rule codes that should report it, parameter ranges, summary."""
+"""Every kind: injector, the rule codes that should report it, parameter ranges, summary, and
+codes that may also report it."""

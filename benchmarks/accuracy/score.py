@@ -4,8 +4,8 @@ A finding matches a label when its code is one the label's kind accepts and its 
 overlaps the labelled span within ``TOLERANCE`` frames. A label is found when some finding matches
 it; its span IoU is that of the union of its matching findings with the labelled span, its onset
 error the first matching finding's start minus the label's. A finding that matches no label of its
-case is false. Only warnings and errors count, for and against: an info finding is a note no
-publisher acts on.
+case is false, unless the kind tolerates its code over the labelled span. Only warnings and errors
+count, for and against: an info finding is a note no publisher acts on.
 """
 
 from __future__ import annotations
@@ -90,9 +90,17 @@ def score_case(case: dict[str, Any], report: dict[str, Any] | None) -> Tally:
         tally.labels.append(
             LabelResult(case["kind"], True, span_iou(spans, label), onset, reported)
         )
+    tolerated = case.get("tolerated", [])
+    excused = {
+        i
+        for i, f in enumerate(findings)
+        if f["code"] in tolerated and any(overlaps(f, label) for label in case["labels"])
+    }
     tally.true_findings = len(matched)
     tally.false_findings = [
-        (case["kind"], f["code"], f["severity"]) for i, f in enumerate(findings) if i not in matched
+        (case["kind"], f["code"], f["severity"])
+        for i, f in enumerate(findings)
+        if i not in matched | excused
     ]
     if case["kind"] == "clean" and report.get("verdict") == "fail":
         tally.failed_clean = 1
