@@ -40,12 +40,13 @@ def run(path: Path, profile: str, reference: Path) -> dict[str, float]:
                 start = time.perf_counter()
                 analyzer.update(frame)
                 timings[name] += time.perf_counter() - start
+        outputs = {}
         for name, analyzer in analyzers.items():
             start = time.perf_counter()
-            analyzer.finish()
+            outputs[name] = analyzer.finish().output
             timings[name] += time.perf_counter() - start
         timings["cpu"] = time.process_time() - cpu  # decode included
-        descriptors = sum(len(t["descriptor_frames"]) for t in analyzers["faces"].meta["tracks"])
+        descriptors = sum(len(t.descriptor_frames) for t in outputs["faces"].tracks)
     timings["descriptors"] = descriptors
     return timings
 

@@ -2,8 +2,8 @@
 html + contact-sheet + frames on a synthetic 5 s, 24 fps, 1280x720 clip (a freeze, a cut, black
 frames and a repeat, checked with the TMP rules), against the same three writers each called
 alone. Counts the clip decodes (``open_clip`` calls) and whole-file sha256 reads of each (the
-check has read the clip already). Run it from a checkout of an older version with
-``PYTHONPATH=<old>/src`` for the figures before a change.
+check has read the clip already), and gives the size of the HTML page. Run it from a checkout
+of an older version with ``PYTHONPATH=<old>/src`` for the figures before a change.
 
     python benchmarks/bench_write_reports.py [--repeat 5]
 """
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import vidlint
-from vidlint.batch import write_reports
 from vidlint.decode import clip as decode_clip
 from vidlint.decode import grab
+from vidlint.engine.work import write_reports
 from vidlint.synth import Artifact, SynthSpec, write_clip
 from vidlint.writers import WRITERS
 
@@ -91,6 +91,7 @@ def main() -> None:
         # reads of the whole file for its sha256 (before the hash memo: every sha256_file call)
         reader = "_digest_file" if hasattr(decode_clip, "_digest_file") else "sha256_file"
         counted(decode_clip, reader, counts)
+        page = out / "together.html"
         for label, run in (("each writer alone", alone), ("write_reports", together)):
             counts.clear()
             run()
@@ -101,6 +102,7 @@ def main() -> None:
                 f"{label:20} {seconds:7.3f} s (median of {repeat})  "
                 f"decodes {decodes}  file hashes {hashes}"
             )
+        print(f"html page {page.stat().st_size / 1e3:.0f} kB")
 
 
 if __name__ == "__main__":

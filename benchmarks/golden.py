@@ -66,7 +66,34 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
+def differences(old: dict, new: dict) -> list[str]:
+    """What changed between two normalized reports, part by part: findings are compared with
+    and without their fix hints, signals and per-clip results key by key."""
+    out = []
+    for part in sorted(old.keys() | new.keys()):
+        a, b = old.get(part), new.get(part)
+        if _same(a, b):
+            continue
+        if part == "findings" and len(a) == len(b):
+            strip = [{k: v for k, v in f.items() if k != "fix"} for f in a]
+            if _same(strip, [{k: v for k, v in f.items() if k != "fix"} for f in b]):
+                out.append("findings: fix hints only")
+                continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            added, removed = sorted(b.keys() - a.keys()), sorted(a.keys() - b.keys())
+            changed = sorted(k for k in a.keys() & b.keys() if not _same(a[k], b[k]))
+            parts = (
+                [f"+{k}" for k in added] + [f"-{k}" for k in removed] + [f"~{k}" for k in changed]
+            )
+            out.append(f"{part}: {' '.join(parts)}")
+        else:
+            out.append(part)
+    return out
+
+
 def compare(before: Path, after: Path) -> int:
+    """Print, per clip, whether its verdict, score and findings are the same; exit 1 when a
+    verdict, a score or a finding (fix hints aside) differs."""
     names = sorted({p.name for p in before.glob("*.json")} | {p.name for p in after.glob("*.json")})
     differ = 0
     for name in names:
@@ -76,14 +103,19 @@ def compare(before: Path, after: Path) -> int:
             differ += 1
             continue
         old, new = json.loads(a.read_text()), json.loads(b.read_text())
-        parts = [key for key in old.keys() | new.keys() if not _same(old.get(key), new.get(key))]
-        if parts:
+        changes = differences(old, new)
+        codes = " ".join(sorted({f["code"] for f in new["findings"]})) or "-"
+        judged = [c for c in changes if c.split(":")[0] in ("verdict", "score", "findings")]
+        if judged and judged != ["findings: fix hints only"]:
             differ += 1
-            print(f"DIFFERS  {name}: {', '.join(sorted(parts))}")
+            print(f"DIFFERS  {name}: {'; '.join(changes)}")
         else:
-            codes = sorted({f["code"] for f in new["findings"]})
-            print(f"same     {name}: {new['verdict']} {new['score']} {' '.join(codes) or '-'}")
-    print(f"{len(names)} clips, {len(names) - differ} identical, {differ} differ")
+            also = f"  ({'; '.join(changes)})" if changes else ""
+            print(f"same     {name}: {new['verdict']} {new['score']} {codes}{also}")
+    print(
+        f"{len(names)} clips: {len(names) - differ} with the same verdict, score and findings, "
+        f"{differ} differ"
+    )
     return 1 if differ else 0
 
 

@@ -34,9 +34,9 @@ from vidlint.pipeline import Checker
 
 torch = require_torch()
 
+from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow
 from vidlint.gpu import ops
 from vidlint.gpu.decode import frame_batches, torchcodec_available
-from vidlint.gpu.flow import find_raft_weights, load_raft, raft_flow
 
 TOLERANCE = {
     "temporal.": 1e-9,
@@ -132,7 +132,7 @@ def compare_pipeline(clip: Path, device_name: str) -> None:
 
 def op_timings(clip: Path, device, batch: int) -> None:
     with open_clip(clip) as opened:
-        frames = [f for _, f in zip(range(batch), opened.frames())]
+        frames = [f for _, f in zip(range(batch), opened.frames(), strict=False)]
     gray = np.stack([f.gray for f in frames])
     gray_t = ops.as_batch(gray, device)
     n = len(frames)

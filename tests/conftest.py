@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,5 +45,29 @@ def synth_clip(tmp_path_factory):
     return make
 
 
+def run_cli(*args: object) -> subprocess.CompletedProcess:
+    """``python -m vidlint ARGS`` in a fresh process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "vidlint", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
 def labels_of(path: Path) -> dict:
     return json.loads(path.with_name(path.name + ".labels.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every test that looks at a page (skipped without one)."""
+    from .browser import Browser, chromium_binary
+
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium)")
+    session = Browser(binary)
+    yield session
+    session.close()

@@ -79,6 +79,31 @@ def test_rules_lists_every_rule_with_defaults_and_explain_prints_the_doc():
     assert "[rules.TMP003]" in doc.stdout and "content_threshold = 27.0" in doc.stdout
 
 
+def test_rules_keep_every_name_whole_at_80_columns_when_piped():
+    """Piped output is 80 columns wide: names and codes are never broken mid-word."""
+    from vidlint.rules import load_rules
+
+    listing = run("rules")
+    assert listing.returncode == 0
+    assert all(len(line) <= 80 for line in listing.stdout.splitlines())
+    words = set(listing.stdout.split())
+    for code, rule in load_rules().items():
+        assert code in words and rule.name in words, rule.name
+
+
+def test_explain_takes_a_family_as_select_and_rules_do():
+    from vidlint.rules import load_rules
+
+    doc = run("explain", "hnd")
+    assert doc.returncode == 0, doc.stderr
+    hands = [code for code in load_rules() if code.startswith("HND")]
+    assert len(hands) > 1
+    for code in hands:
+        assert f"[rules.{code}]" in doc.stdout
+    assert doc.stdout.count("What it detects") == len(hands)
+    assert run("explain", "XYZ").returncode == 2
+
+
 def test_synth_command_writes_clip_and_labels(tmp_path):
     target = tmp_path / "made.gif"
     result = run("synth", str(target), "-a", "freeze@5:6", "--frames", "20")
@@ -99,5 +124,24 @@ def test_native_library_logs_stay_off_the_terminal(clips):
     """MediaPipe's TFLite/absl lines would bury vidlint's own one-line messages."""
     result = run("check", str(clips["clean"]), "--no-write", "--select", "FAC,HND")
     assert result.returncode == 0, result.stderr
+    assert "XNNPACK" not in result.stderr and "W0000" not in result.stderr
+    assert "inference_feedback_manager" not in result.stderr
+
+
+def test_the_library_keeps_native_logs_off_stderr_too(clips):
+    """``vidlint.check()`` from a script: MediaPipe's TFLite/absl lines stay off its stderr, and
+    what the script itself writes there still gets through."""
+    script = (
+        "import sys, vidlint\n"
+        f"report = vidlint.check({str(clips['clean'])!r}, select=['FAC', 'HND'])\n"
+        "print('script line', file=sys.stderr)\n"
+        "print(report.verdict)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "pass"
+    assert "script line" in result.stderr
     assert "XNNPACK" not in result.stderr and "W0000" not in result.stderr
     assert "inference_feedback_manager" not in result.stderr

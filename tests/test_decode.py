@@ -42,7 +42,9 @@ def test_every_container_decodes_to_the_rendered_frames(tmp_path, suffix, fps):
     assert info.duration_s == pytest.approx(24 / fps, rel=0.02)
     # GIF delays are whole hundredths of a second
     assert np.allclose([f.time_s for f in frames], np.arange(24) / fps, atol=0.006)
-    error = np.mean([np.abs(f.rgb.astype(int) - r).mean() for f, r in zip(frames, rendered)])
+    error = np.mean(
+        [np.abs(f.rgb.astype(int) - r).mean() for f, r in zip(frames, rendered, strict=True)]
+    )
     assert error < 12, f"decoded frames differ from what was rendered ({error:.1f})"
     assert not info.vfr and len(info.sha256) == 64
 
@@ -91,7 +93,7 @@ def test_decord_decoder_gives_the_same_frames(tmp_path):
     with open_clip(path, decoder="decord") as clip:
         other = [f.rgb for f in clip.frames()]
     assert len(other) == len(pyav) == 12
-    assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(pyav, other)) < 2.0
+    assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(pyav, other, strict=True)) < 2.0
 
 
 def test_memory_stays_flat_while_streaming(tmp_path):
@@ -236,7 +238,7 @@ def test_pixel_formats_decode_to_the_encoded_colours(
         _encode(tmp_path / f"clip{suffix}", pictures, codec, pix_fmt, full_range=full_range)
     )
     assert (clip.info.width, clip.info.height, len(frames)) == (width, height, 6)
-    for frame, expected in zip(frames, pictures):
+    for frame, expected in zip(frames, pictures, strict=True):
         assert frame.rgb.shape == (height, width, 3)
         error = np.abs(frame.rgb.astype(int) - expected).mean()
         assert error < 4, f"frame {frame.index} off by {error:.1f}"
@@ -379,7 +381,9 @@ def test_animated_png_is_a_clip(tmp_path):
     _, frames = _decoded(path)
     assert _frame_numbers(frames) == list(range(8))
     assert np.allclose([f.time_s for f in frames], np.arange(8) / 12, atol=1e-3)
-    assert max(np.abs(f.rgb.astype(int) - p).max() for f, p in zip(frames, pictures)) == 0
+    assert (
+        max(np.abs(f.rgb.astype(int) - p).max() for f, p in zip(frames, pictures, strict=True)) == 0
+    )
 
 
 def test_a_file_with_two_video_streams_is_checked_on_its_first(tmp_path):

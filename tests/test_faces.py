@@ -14,12 +14,13 @@ import cv2
 import numpy as np
 import pytest
 
-from vidlint.analyzers.faces import dlib_models
+from vidlint.analyzers.faces import FacesOutput, dlib_models
 from vidlint.config import load_config
 from vidlint.decode import open_clip
 from vidlint.pipeline import Checker
 from vidlint.rules import load_rules
 from vidlint.rules.base import RuleInput
+from vidlint.signals import Signals
 from vidlint.synth import Artifact
 
 pytest.importorskip("skimage")  # the face photos; in the test extra, so installed by CI
@@ -229,13 +230,11 @@ def test_a_colour_grade_over_the_whole_frame_is_not_a_breakdown(graded):
     assert rule.run(data, dataclasses.replace(params, score_drop=0.05, max_frame_shift=100.0))
 
 
-def input_with(report, faces_meta) -> RuleInput:
-    from vidlint.signals import Signals
-
-    signals = Signals(
-        np.asarray(report.frame_time_s), report.clip["fps"], meta={"faces": faces_meta}
-    )
-    return RuleInput(signals, None, {})
+def input_with(report, faces: dict) -> RuleInput:
+    """The rules' input rebuilt from a report, with ``faces`` (``extra.faces`` as a dict,
+    perhaps edited) as the faces analyzer's output."""
+    signals = Signals(np.asarray(report.frame_time_s), report.clip["fps"])
+    return RuleInput(signals, None, {}, outputs={"faces": FacesOutput.from_dict(faces)})
 
 
 # -- real faces ---------------------------------------------------------------------------------

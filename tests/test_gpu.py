@@ -6,6 +6,8 @@ weights placed in models/."""
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
@@ -15,13 +17,13 @@ torch = pytest.importorskip("torch")  # the gpu extra is in the test extra
 import subprocess
 import sys
 
+from vidlint.analyzers.flow.batched import find_raft_weights, load_raft, raft_flow, remap_position
 from vidlint.analyzers.temporal import block_means as cv_block_means
 from vidlint.config import load_config
 from vidlint.decode import open_clip
 from vidlint.errors import ConfigError
 from vidlint.gpu import ops, pipeline_device, select_device
 from vidlint.gpu.decode import frame_batches
-from vidlint.gpu.flow import find_raft_weights, load_raft, raft_flow, remap_position
 from vidlint.pipeline import Checker
 from vidlint.synth import Artifact
 
@@ -201,7 +203,7 @@ def test_warp_matches_remap_with_dis_flow(frames):
     exact = _bilinear(image.astype(np.float64), xs + back[..., 0], ys + back[..., 1])
     assert np.abs(warped[0].numpy() - exact).max() < 0.01  # exact bilinear sampling
     # cv2.remap samples at positions rounded to 1/32 px: the flow checks round the same way
-    # (vidlint.gpu.flow.remap_position) and then agree with it
+    # (vidlint.analyzers.flow.batched.remap_position) and then agree with it
     error = np.abs(warped[0].numpy() - cv_warped)
     assert error.mean() < 0.1 and error.max() < 5.0
     map_x, map_y = (torch.from_numpy(m) for m in (xs + back[..., 0], ys + back[..., 1]))
@@ -256,7 +258,9 @@ def test_flow_analyzer_runs_raft_on_the_torch_path(synth_clip, tmp_path, monkeyp
     path = synth_clip("gpu-raft-static", ".mp4", [], width=320, height=240, frames=20)
     raft = {"flow": {"model": "raft"}}
     monkeypatch.setenv("VIDLINT_MODELS", str(tmp_path))  # an empty models/ folder
-    with pytest.raises(ConfigError, match="needs raft_large.pth or raft_small.pth") as error:
+    with pytest.raises(
+        ConfigError, match=re.escape("needs raft_large.pth or raft_small.pth")
+    ) as error:
         Checker(
             load_config().with_options(select=["MOT"], device="torch-cpu", analyzers=raft)
         ).check(path)
@@ -266,9 +270,9 @@ def test_flow_analyzer_runs_raft_on_the_torch_path(synth_clip, tmp_path, monkeyp
             path
         )
 
-    import vidlint.gpu.flow
+    import vidlint.analyzers.flow.batched
 
-    monkeypatch.setattr(vidlint.gpu.flow, "load_raft", lambda device: ShiftModel())
+    monkeypatch.setattr(vidlint.analyzers.flow.batched, "load_raft", lambda device: ShiftModel())
     report = Checker(
         load_config().with_options(select=["MOT"], device="torch-cpu", analyzers=raft)
     ).check(path)

@@ -125,6 +125,21 @@ def test_generated_clip_hand_event_is_flagged(shared_clips, name, frame, event):
     assert any(abs(f.peak_frame - frame) <= 1 and f.evidence["event"] == event for f in hits), (
         describe(report)
     )
+    for hit in hits:  # the message says where the hand is, as its box shows it
+        box = hit.region
+        edges = {
+            "left": box.x <= 0.01,
+            "right": box.x + box.w >= 0.99,
+            "top": box.y <= 0.01,
+            "bottom": box.y + box.h >= 0.99,
+        }
+        touched = [edge for edge, touches in edges.items() if touches]
+        if touched:
+            assert "not from the frame edge" not in hit.message, hit.message
+            assert "middle of the picture" not in hit.message, hit.message
+            assert all(edge in hit.message for edge in touched), hit.message
+        else:
+            assert "middle of the picture" in hit.message, hit.message
 
 
 @pytest.mark.parametrize(

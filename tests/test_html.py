@@ -9,12 +9,7 @@ import html
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
-import time
 import urllib.request
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -105,15 +100,27 @@ def test_page_shows_verdict_findings_and_frames(report, page):
 
 
 def test_page_escapes_user_text_and_loads_nothing(page):
+    import hashlib
+
     text = page.read_text()
     tags = elements(text)
-    assert not [t for t, _ in tags if t in ("script", "iframe", "object", "embed", "link")]
+    assert not [t for t, _ in tags if t in ("iframe", "object", "embed", "link")]
+    assert [t for t, _ in tags].count("script") == 1  # the page's own keyboard navigation
     assert not [a for _, a in tags if any(k.startswith("on") for k in a)]  # no handlers
     assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in text
     assert "&lt;/dd&gt;&lt;b&gt;bold&lt;/b&gt;" in text
-    assert not re.search(r"(src|href)=\"(https?:)?//", text)  # nothing from the network
+    assert not re.search(r"(src|href|poster)=\"(https?:)?//", text)  # nothing from the network
     csp = next(a["content"] for t, a in tags if a.get("http-equiv") == "Content-Security-Policy")
-    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp.split("script-src")[1]
+    (script,) = re.findall(r"<script>(.*?)</script>", text, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp  # that script runs, nothing else
+
+
+def test_footer_rounds_the_check_time(report, page):
+    total = float(report.timings["total_s"])
+    assert re.search(r"checked in \d+\.\d\d s", page.read_text())
+    assert f"checked in {total:.2f} s" in page.read_text()
 
 
 def test_page_carries_its_poster_for_the_index(report, page):
@@ -150,9 +157,9 @@ def test_page_written_with_other_frame_writers_shows_the_right_frames(
     """Written beside the contact sheet and the frame export, the page's pictures come from one
     shared decode: the same page as alone, and each thumbnail is, of all the clip's frames
     decoded directly, closest to the frame it is captioned with."""
-    from vidlint.batch import write_reports
     from vidlint.decode import grab
     from vidlint.decode.grab import grab_dict, shrink
+    from vidlint.engine.work import write_reports
 
     direct = grab_dict(flawed, range(48), max_side=html_writer.THUMB_SIDE)
     opened: list[str] = []
@@ -203,7 +210,7 @@ def batch(flawed, synth_clip, tmp_path_factory) -> Path:
 def test_index_lists_every_clip_with_links(batch):
     text = (batch / "index.html").read_text()
     tags = elements(text)
-    rows = re.findall(r"<tr>", text)
+    rows = re.findall(r"<tr[ >]", text)
     assert len(rows) == 1 + 4  # header + clips
     links = {a["href"] for t, a in tags if t == "a"}
     assert links == {"flawed.html", "clean.html", "odd%20%3Cb%3E%26name.html"}
@@ -220,154 +227,21 @@ def test_index_lists_every_clip_with_links(batch):
     assert f"script-src 'nonce-{script['nonce']}'" in csp  # only the index's own script runs
 
 
+def test_index_marks_the_clips_taken_from_the_cache(batch, tmp_path):
+    """A re-run into the same folder takes the clips from the cache: the index says so."""
+    config = load_config().with_options(select=["TMP"], formats=["json", "html"])
+    clips = [batch.parent / "clips" / "flawed.mp4", batch.parent / "clips" / "clean.mp4"]
+    run_batch(clips, config, tmp_path, engine="serial")
+    again = run_batch(clips, config, tmp_path, engine="serial")
+    assert all(o.cached for o in again.outcomes)
+    text = (tmp_path / "index.html").read_text()
+    rows = re.findall(r"<tr[ >].*?</tr>", text, re.DOTALL)[1:]
+    assert len(rows) == 2
+    for row in rows:
+        assert 'class="cached"' in row and ">cached<" in row, row
+
+
 # -- in a real browser --------------------------------------------------------------------------
-
-
-def chromium_binary() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if found := shutil.which(name):
-            return found
-    return None
-
-
-class Browser:
-    """Headless Chromium driven over the DevTools protocol (websocket-client, no driver)."""
-
-    def __init__(self, binary: str) -> None:
-        import websocket
-
-        self.profile = tempfile.mkdtemp(prefix="vidlint-chromium-")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-                f"--user-data-dir={self.profile}",
-                "--remote-debugging-port=0",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.close()
-                raise RuntimeError("chromium did not start its DevTools endpoint")
-            time.sleep(0.05)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
-            targets = json.load(answer)
-        target = next(t for t in targets if t["type"] == "page")
-        self.socket = websocket.create_connection(
-            target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
-        )
-        self.next_id = 0
-        self.events: list[dict] = []
-        for domain in ("Runtime", "Log", "Page"):
-            self.call(f"{domain}.enable")
-
-    def call(self, method: str, **params) -> dict:
-        self.next_id += 1
-        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.socket.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            self.events.append(message)
-
-    def wait_for(self, event: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            message = json.loads(self.socket.recv())
-            self.events.append(message)
-            if message.get("method") == event:
-                return
-        raise TimeoutError(event)
-
-    def open(self, url: str, width: int = 1280) -> None:
-        self.events.clear()
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=width,
-            height=900,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        self.call("Page.navigate", url=url)
-        self.wait_for("Page.loadEventFired")
-
-    def evaluate(self, expression: str):
-        result = self.call(
-            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(result["exceptionDetails"])
-        return result["result"].get("value")
-
-    def problems(self) -> list[str]:
-        """Console errors and warnings, uncaught exceptions and failed loads so far."""
-        found = []
-        for event in self.events:
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                found.append(
-                    details.get("exception", {}).get("description")
-                    or details.get("text", "exception")
-                )
-            elif method == "Runtime.consoleAPICalled" and params["type"] in (
-                "error",
-                "warning",
-                "assert",
-            ):
-                found.append(json.dumps(params["args"])[:300])
-            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
-                found.append(params["entry"]["text"][:300])
-        return found
-
-    def screenshot(self, path: Path, full_page: bool = True) -> Path:
-        height = self.evaluate("document.documentElement.scrollHeight") if full_page else 900
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=1280,
-            height=min(height, 8000),
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
-        return path
-
-    def close(self) -> None:
-        if getattr(self, "socket", None) is not None:
-            self.socket.close()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        shutil.rmtree(self.profile, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    binary = chromium_binary()
-    if binary is None:
-        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium)")
-    session = Browser(binary)
-    yield session
-    session.close()
 
 
 def test_clip_page_in_chromium(browser, page):
@@ -388,6 +262,18 @@ def test_clip_page_in_chromium(browser, page):
     assert browser.evaluate("document.querySelectorAll('.timeline a').length") >= 3
     shot = browser.screenshot(ARTIFACTS / "html-report.png")
     assert shot.stat().st_size > 20_000
+
+
+def test_clip_page_at_700_px_keeps_its_pictures_inside_the_cards(browser, page):
+    browser.open(page.as_uri(), width=700)
+    overflow = browser.evaluate(
+        "Array.from(document.querySelectorAll('.finding')).map(function (card) {"
+        " var right = card.getBoundingClientRect().right;"
+        " return Array.from(card.querySelectorAll('img')).filter(function (i) {"
+        "  return i.getBoundingClientRect().right > right + 0.5; }).length; })"
+    )
+    assert overflow and not any(overflow), overflow
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 700
 
 
 def test_index_page_in_chromium_sorts(browser, batch):

@@ -6,8 +6,8 @@ import pytest
 
 import vidlint
 from vidlint.config import load_config
+from vidlint.pipeline import Checker
 from vidlint.rules import load_rules
-from vidlint.rules.prompt import lint_prompt
 
 SHOT = (
     "Medium tracking shot, a woman in a red jacket sprinting through a dense pine forest, "
@@ -19,7 +19,7 @@ I2V_WILD = "the camera orbits 360 degrees as two dancers spin and jump together"
 
 
 def codes(context: dict) -> list[str]:
-    return sorted({f.code for f in lint_prompt(context, load_config(start="/"))})
+    return sorted({f.code for f in Checker(load_config(start="/")).check_prompt(context)})
 
 
 @pytest.mark.parametrize(
@@ -65,8 +65,12 @@ def test_prompt_rules(context: dict, expected: list[str]) -> None:
 
 def test_evidence_and_thresholds_from_config() -> None:
     config = load_config(start="/").with_options(rules={"PRM001": {"min_words": 3}})
-    assert not [f for f in lint_prompt({"prompt": "a woman running"}, config) if f.code == "PRM001"]
-    (short,) = [f for f in lint_prompt({"prompt": "a woman running"}) if f.code == "PRM001"]
+    assert not [
+        f for f in Checker(config).check_prompt({"prompt": "a woman running"}) if f.code == "PRM001"
+    ]
+    (short,) = [
+        f for f in Checker().check_prompt({"prompt": "a woman running"}) if f.code == "PRM001"
+    ]
     assert short.evidence == {"words": 3, "min_words": 30}
     assert short.severity == "warning"
 

@@ -17,6 +17,7 @@ from vidlint.errors import ConfigError
 from vidlint.regen import Fixer, RegenSettings, build_request, initial_request, regen_settings
 from vidlint.regen.salvage import salvage_cut
 from vidlint.report.model import Report
+from vidlint.rules import load_rules
 from vidlint.synth import Artifact
 
 SMALL = {"width": 160, "height": 120, "frames": 48}
@@ -167,7 +168,11 @@ def test_salvage_needs_a_long_enough_clean_prefix(bad_clip) -> None:
 def test_change_table_comes_from_config(bad_clip, tmp_path) -> None:
     config = tmp_config(
         tmp_path,
-        regen={"changes": {"TMP003": {"negative": ["jump cut"], "prompt": ["one unbroken take"]}}},
+        regen={
+            "changes": {
+                "TMP003": {"negative_prompt": ["jump cut"], "prompt": ["one unbroken take"]}
+            }
+        },
     )
     settings = regen_settings(config)
     report = vidlint.check(bad_clip, select=["TMP"])
@@ -185,7 +190,12 @@ def test_change_table_comes_from_config(bad_clip, tmp_path) -> None:
     [
         pytest.param({"max_attempt": 3}, "unknown key 'regen.max_attempt'", id="unknown-key"),
         pytest.param({"max_attempts": "x"}, "'regen.max_attempts'", id="bad-type"),
-        pytest.param({"ladder": ["reseed", "pray"]}, "unknown rung 'pray'", id="bad-rung"),
+        pytest.param(
+            {"ladder": ["reseed", "pray"]},
+            "'regen.ladder' = ['reseed', 'pray']: choose one of reseed",
+            id="bad-rung",
+        ),
+        pytest.param({"max_attempts": "4"}, "'regen.max_attempts' = '4'", id="string-number"),
         pytest.param({"max_attempts": 0}, "'regen.max_attempts' = 0: must be above 0", id="zero"),
         pytest.param(
             {"poll_interval_s": -2.0},
@@ -193,7 +203,9 @@ def test_change_table_comes_from_config(bad_clip, tmp_path) -> None:
             id="negative",
         ),
         pytest.param(
-            {"changes": {"HND": {"negatives": []}}}, "'regen.changes.HND'", id="bad-change-entry"
+            {"changes": {"HND": {"negatives": []}}},
+            "unknown key 'regen.changes.HND.negatives'",
+            id="bad-change-entry",
         ),
     ],
 )
@@ -206,9 +218,8 @@ def test_bad_regen_config_names_key_and_file(tmp_path, table, message) -> None:
 
 def test_cli_fix_with_the_synthetic_backend(bad_clip, tmp_path, monkeypatch) -> None:
     """The README's example."""
-    from vidlint.cli.app import app, register_commands
+    from vidlint.cli.app import app
 
-    register_commands()
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(
@@ -297,12 +308,12 @@ def mask_scores(lines: list[str]) -> list[str]:
     return [re.sub(r"\b(pass|warn|fail) \d+", r"\1 N", line) for line in lines]
 
 
-def test_docs_list_every_setting_and_change_entry() -> None:
-    from vidlint.regen.settings import DEFAULT_CHANGES
-
+def test_docs_list_every_setting_and_every_rules_fix() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "regeneration.md").read_text()
-    for name in [f.name for f in dataclasses.fields(RegenSettings)] + list(DEFAULT_CHANGES):
+    for name in [f.name for f in dataclasses.fields(RegenSettings)]:
         assert f"| `{name}` |" in doc, name
+    for code, rule in load_rules().items():
+        assert f"| `{code}` | {', '.join(rule.fix.negative_prompt) or '-'} |" in doc, code
 
 
 def test_degradation_onset_sets_the_trim_and_the_shorter_duration(synth_clip) -> None:

@@ -27,3 +27,18 @@ def test_codes_and_names_are_unique():
     names = [r.name for r in RULES.values()]
     assert len(set(names)) == len(names)
     assert all(code[:3] == rule.family for code, rule in RULES.items())
+
+
+def test_threshold_lines_are_on_signals_the_rule_reads():
+    """A rule's ``thresholds`` (drawn on the HTML report's plots) name signals of the analyzers it
+    requires and parameters it has."""
+    from vidlint.analyzers import ANALYZERS
+
+    drawn = {code: rule for code, rule in RULES.items() if rule.thresholds}
+    assert {"TMP003", "TMP004", "REF003", "FAC001"} <= set(drawn)
+    for code, rule in drawn.items():
+        for signal, parameter in rule.thresholds.items():
+            analyzer = signal.split(".")[0]
+            assert analyzer in rule.requires, (code, signal)
+            assert signal in ANALYZERS.get(analyzer).signals, (code, signal)
+            assert parameter in rule.defaults(), (code, parameter)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -135,7 +136,7 @@ def test_fifty_concurrent_submissions_all_finish(service, clips):
             ids = [a.json()["id"] for _, _, a in submitted]
             assert len(set(ids)) == 50
             jobs = await _wait_done(client, ids)
-            for (number, name, _), job_id in zip(submitted, ids):
+            for (number, name, _), job_id in zip(submitted, ids, strict=True):
                 job = jobs[job_id]
                 assert job["status"] == "done", job
                 assert job["codes"] == (["TMP001"] if name == "freeze" else []), job
@@ -259,12 +260,20 @@ def test_private_webhooks_are_refused_unless_allowed():
 def test_serve_table_is_validated(tmp_path):
     config = build_config({"serve": {"queue_size": 10, "concurrency": 2}})
     assert serve_settings(config).queue_size == 10
-    with pytest.raises(ConfigError, match="serve.queues"):
+    with pytest.raises(ConfigError, match=re.escape("serve.queues")):
         serve_settings(build_config({"serve": {"queues": 1}}))
-    with pytest.raises(ConfigError, match="serve.queue_size"):
+    with pytest.raises(ConfigError, match=re.escape("serve.queue_size")):
         serve_settings(build_config({"serve": {"queue_size": "many"}}))
     with pytest.raises(ConfigError, match="not a folder"):
         serve_settings(build_config({}), root=str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match=re.escape("'serve.queue_size' = 0: must be between 1")):
+        serve_settings(build_config({"serve": {"queue_size": 0}}))
+    with pytest.raises(
+        ConfigError, match=re.escape("'serve.webhook_timeout_s' = '15': expected a number")
+    ):
+        serve_settings(build_config({"serve": {"webhook_timeout_s": "15"}}))
+    with pytest.raises(ConfigError, match=re.escape("'serve.keep_jobs' = -1: must be above 0")):
+        serve_settings(build_config({"serve": {"keep_jobs": -1}}))
     assert json.loads(json.dumps(ServeSettings().__dict__))["root"] is None
 
 

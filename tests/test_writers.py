@@ -20,13 +20,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import vidlint
-from vidlint.batch import run_batch, write_reports
+from vidlint.batch import run_batch
 from vidlint.config import load_config
 from vidlint.decode import clip as decode_clip
 from vidlint.decode import grab as grab_module
 from vidlint.decode import open_clip
 from vidlint.decode.clip import sha256_file
 from vidlint.decode.grab import FrameStore, grab_dict, grab_frames
+from vidlint.engine.work import write_reports
 from vidlint.errors import InputError
 from vidlint.report.model import Report
 from vidlint.synth import Artifact
@@ -158,6 +159,39 @@ def test_markers_of_an_odd_rate_clip_are_placed_by_time(slow_report, tmp_path):
     assert [m["frame"] for m in edl_markers if "TMP003" in m["name"]] == [36]
 
 
+def test_markers_of_an_odd_rate_clip_last_as_long_as_their_frames(slow_report, tmp_path):
+    """A frame of an 8 fps clip lasts 3 frames of a 24 fps timeline: a one-frame finding's marker
+    covers all 3, and the clip all 24 x 3."""
+    (cut,) = [f for f in slow_report.findings if f.code == "TMP003"]
+    assert cut.start_frame == cut.end_frame == 12
+    timeline = otio.adapters.read_from_file(
+        str(otio_writer.write(slow_report, tmp_path / "slow.otio"))
+    )
+    clip = next(iter(timeline.find_clips()))
+    marker = next(m for m in clip.markers if m.name.startswith("TMP003"))
+    assert marker.marked_range.duration.value == 3
+    assert clip.source_range.duration.value == 72
+
+
+def test_timelines_hold_the_clip_exactly(synth_clip, tmp_path):
+    """121 frames at 24 fps (duration_s 5.0417 once rounded) are 121 timeline frames, in OTIO
+    and in FCP7 XML, not 122."""
+    path = synth_clip(
+        "writers-121", ".mp4", [Artifact("cut", 60)], width=160, height=120, frames=121
+    )
+    report = vidlint.check(path, select=["TMP003"])
+    assert report.clip["frame_count"] == len(report.frame_index) == 121
+    timeline = otio.adapters.read_from_file(str(otio_writer.write(report, tmp_path / "c.otio")))
+    clip = next(iter(timeline.find_clips()))
+    assert clip.source_range.duration.value == 121
+    assert clip.media_reference.available_range.duration.value == 121
+    fcp = otio.adapters.read_from_file(
+        str(fcpxml.write(report, tmp_path / "c.fcp.xml")), adapter_name="fcp_xml"
+    )
+    assert next(iter(fcp.find_clips())).source_range.duration.value == 121
+    assert fcp.duration().value == 121
+
+
 @pytest.mark.parametrize(
     "fps, rate",
     [
@@ -207,9 +241,8 @@ def test_frames_csv_has_every_frame_and_the_codes_covering_it(report):
 
 @pytest.fixture(scope="module")
 def cli():
-    from vidlint.cli.app import app, register_commands
+    from vidlint.cli.app import app
 
-    register_commands()
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
 
@@ -413,6 +446,32 @@ def test_batch_writes_every_format_and_the_batch_files(flawed, synth_clip, tmp_p
     }
 
 
+def test_batch_files_list_the_clips_of_every_run_into_the_folder(flawed, synth_clip, tmp_path):
+    """Two runs into one folder, one clip each: index.html, summary.json, findings.csv and
+    junit.xml list both clips (the first from its cache entry), not just the last run's."""
+    clean = synth_clip("writers-clean", ".mp4", [])
+    config = load_config().with_options(select=["TMP"], formats=["json", "html", "csv", "junit"])
+    run_batch([flawed], config, tmp_path, engine="serial")
+    second = run_batch([clean], config, tmp_path, engine="serial")
+    assert [Path(o.path).name for o in second.outcomes] == ["writers-clean.mp4"]
+    assert second.exit_code == 0  # the run's own exit code: its one clip passes
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    rows = {Path(c["path"]).name: c for c in summary["clips"]}
+    assert set(rows) == {"writers-flawed.mp4", "writers-clean.mp4"}
+    assert rows["writers-flawed.mp4"]["verdict"] == "fail" and rows["writers-flawed.mp4"]["cached"]
+    assert summary["totals"] == {"clips": 2, "pass": 1, "warn": 0, "fail": 1, "error": 0}
+    assert summary["last_run"] == {"clips": 1, "exit_code": 0}
+    index = (tmp_path / "index.html").read_text()
+    assert 'href="writers-flawed.html"' in index and 'href="writers-clean.html"' in index
+    codes = [r["code"] for r in csv.DictReader((tmp_path / "findings.csv").open(newline=""))]
+    assert sorted(codes) == ["TMP001", "TMP003", "TMP004"]
+    cases = [case for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for case in suite]
+    assert sorted(Path(c.name).name for c in cases) == ["writers-clean.mp4", "writers-flawed.mp4"]
+    third = run_batch([clean], config, tmp_path, engine="serial")  # nothing listed twice
+    assert len(json.loads((tmp_path / "summary.json").read_text())["clips"]) == 2
+    assert third.outcomes[0].cached
+
+
 def test_cli_save_frames(flawed, tmp_path):
     import subprocess
     import sys
@@ -442,6 +501,15 @@ def test_cli_save_frames(flawed, tmp_path):
         "TMP004_f000034.png"
     ]
     assert (tmp_path / f"{flawed.stem}.vidlint.json").is_file()
+
+
+def test_save_frames_keeps_the_cache(flawed, tmp_path):
+    """The frame export is a folder: a re-run with --save-frames still finds its cache entry."""
+    config = load_config().with_options(select=["TMP004"], formats=["json", "frames"])
+    first = run_batch([flawed], config, tmp_path, engine="serial").outcomes[0]
+    assert Path(first.reports["frames"]).is_dir() and not first.cached
+    again = run_batch([flawed], config, tmp_path, engine="serial").outcomes[0]
+    assert again.cached and again.reports == first.reports
 
 
 def test_markers_and_page_of_a_real_gif_at_an_odd_rate(shared_clips, tmp_path):
@@ -602,10 +670,13 @@ def test_frame_store_refuses_a_changed_clip_to_every_writer(flawed):
 def test_a_batch_reads_and_decodes_a_real_clip_once_after_its_check(
     shared_clips, tmp_path, decodes, file_reads
 ):
-    """PIA's GIF (a cut at frame 1): the cache key reads the clip for its sha256; the check and
-    the writers reuse it, and the writers share one decode."""
+    """PIA's GIF (REF001, its first frame departs from the source image, made an error so that
+    the contact sheet is written too): the cache key reads the clip for its sha256; the check
+    and the writers reuse it, and the writers share one decode."""
     clip = shared_clips / "gen_i2v_pia_boy_waving_hand.gif"
-    config = load_config().with_options(select=["TMP", "REF"], formats=FRAME_FORMATS)
+    config = load_config().with_options(
+        select=["TMP", "REF"], formats=FRAME_FORMATS, rules={"REF001": {"severity": "error"}}
+    )
     outcome = run_batch([clip], config, tmp_path, engine="serial").outcomes[0]
     assert outcome.verdict == "fail" and set(outcome.reports) == set(FRAME_FORMATS)
     assert file_reads.count(clip) == 1
@@ -615,8 +686,8 @@ def test_a_batch_reads_and_decodes_a_real_clip_once_after_its_check(
     with open_clip(clip) as opened:
         direct = {f.index: f.rgb.copy() for f in opened.frames() if f.index <= 1}
     folder = Path(outcome.reports["frames"])
-    cut = np.asarray(Image.open(folder / frames.frame_file("TMP003", 1)))
-    assert np.array_equal(cut, direct[1]) and not np.array_equal(cut, direct[0])
+    first = np.asarray(Image.open(folder / frames.frame_file("REF001", 0)))
+    assert np.array_equal(first, direct[0]) and not np.array_equal(first, direct[1])
 
 
 def test_a_file_changed_in_place_is_read_again(tmp_path, monkeypatch, file_reads):

@@ -1,8 +1,11 @@
 """vidlint: a linter for AI-generated video.
 
 >>> import vidlint
->>> report = vidlint.check("clip.mp4", select=["TMP"])     # doctest: +SKIP
->>> report.verdict, [f.code for f in report.findings]      # doctest: +SKIP
+>>> report = vidlint.check("sample_clips/frozen_stall.mp4", select=["TMP"])
+>>> report.verdict, report.score
+('fail', 65)
+>>> [(f.code, f.start_frame, f.end_frame, f.message) for f in report.findings]
+[('TMP001', 30, 41, 'picture frozen for 12 frames (0.50 s)')]
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vidlint._version import __version__
+from vidlint.analyzers.source import DEFAULT_TARGET
 from vidlint.config import Config, load_config
 from vidlint.errors import BackendError, ConfigError, DecodeError, InputError, VidlintError
 from vidlint.pipeline import Checker
@@ -36,6 +40,19 @@ def check(
     return Checker(config).check(path, context=context)
 
 
+def check_source(
+    path: str | Path,
+    target: tuple[int, int] = DEFAULT_TARGET,
+    *,
+    config: Config | str | Path | None = None,
+) -> Report:
+    """Lint one image-to-video source image for a clip of ``target`` (width, height) pixels
+    and return its :class:`Report` (the SRC rules, on frame 0)."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    return Checker(config).check_source(path, target)
+
+
 __all__ = [
     "BackendError",
     "Checker",
@@ -49,5 +66,6 @@ __all__ = [
     "VidlintError",
     "__version__",
     "check",
+    "check_source",
     "load_config",
 ]

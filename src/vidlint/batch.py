@@ -1,26 +1,26 @@
 """Batches: expand inputs into clips, check each one, write its reports and a ``summary.json``.
 
-``check_clip`` is the per-clip unit of work: it never raises for a bad clip (the outcome carries
-the error), so a batch always goes on, whichever engine runs it.
+The per-clip unit of work is :func:`vidlint.engine.work.check_clip`: it never raises for a bad
+clip (the outcome carries the error), so a batch always goes on, whichever engine runs it.
 """
 
 from __future__ import annotations
 
 import glob
 import logging
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vidlint._version import __version__
 from vidlint.config import Config
 from vidlint.decode import IMAGE_SUFFIXES, is_video_path
-from vidlint.decode.grab import FrameStore
-from vidlint.errors import InputError, VidlintError
+from vidlint.engine import run_clips
+from vidlint.engine.cache import ResultCache
+from vidlint.engine.work import ClipOutcome
 from vidlint.fileio import write_json_atomic
-from vidlint.pipeline import Checker
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
 from vidlint.writers import WRITERS
 
@@ -28,31 +28,6 @@ log = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA = "vidlint.summary/1"
 SUMMARY_NAME = "summary.json"
-
-
-@dataclass
-class ClipOutcome:
-    """One row of the batch summary: a verdict, or the error that stopped the clip."""
-
-    path: str
-    verdict: str | None = None
-    score: int | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    codes: list[str] = field(default_factory=list)
-    families: dict[str, int] = field(default_factory=dict)
-    """Findings per rule family (the batch index and summary show them)."""
-    reports: dict[str, str] = field(default_factory=dict)
-    error: str | None = None
-    seconds: float = 0.0
-    cached: bool = False
-    """True when a re-run took this row from the resumable cache instead of checking again."""
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict == "fail"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -118,63 +93,6 @@ def report_stem(path: Path, taken: set[str]) -> str:
     return candidate
 
 
-def check_clip(
-    path: Path,
-    checker: Checker,
-    out_dir: Path | None,
-    stem: str,
-    formats: Iterable[str] = ("json",),
-    context: dict[str, Any] | None = None,
-    keep: dict[str, Report] | None = None,
-) -> ClipOutcome:
-    """Check one clip and write its reports; a bad clip gives an outcome with ``error``."""
-    started = time.perf_counter()
-    outcome = ClipOutcome(str(path))
-    try:
-        report = checker.check(path, context=context)
-    except VidlintError as exc:
-        outcome.error = str(exc) if exc.path else f"{path}: {exc}"
-    except MemoryError:
-        outcome.error = f"{path}: out of memory while checking"
-    except Exception as exc:  # a bug must not stop the batch; the row says what happened
-        log.exception("internal error on %s", path)
-        outcome.error = f"{path}: internal error ({type(exc).__name__}: {exc})"
-    else:
-        outcome.verdict, outcome.score = report.verdict, report.score
-        outcome.counts = report.counts()
-        outcome.codes = sorted({f.code for f in report.findings})
-        for finding in report.findings:
-            outcome.families[finding.family] = outcome.families.get(finding.family, 0) + 1
-        if out_dir is not None:
-            outcome.reports = write_reports(report, out_dir, stem, formats)
-        if keep is not None:
-            keep[str(path)] = report
-    outcome.seconds = round(time.perf_counter() - started, 3)
-    return outcome
-
-
-def write_reports(
-    report: Report, out_dir: Path, stem: str, formats: Iterable[str]
-) -> dict[str, str]:
-    """Write ``report`` in every format as ``<out_dir>/<stem><suffix>``; returns what was
-    written by format (a writer returns None when it has nothing for this clip).
-
-    Writers that show frames of the clip (they offer ``wanted_frames(report)``) share one
-    :class:`~vidlint.decode.grab.FrameStore`: the clip is decoded once for all of them."""
-    writers = {name: WRITERS.get(name) for name in formats}
-    store = FrameStore.of_report(report)
-    for writer in writers.values():
-        if hasattr(writer, "wanted_frames"):
-            store.want(*writer.wanted_frames(report))
-    written = {}
-    for name, writer in writers.items():
-        shared = {"frames": store} if hasattr(writer, "wanted_frames") else {}
-        path = writer.write(report, Path(out_dir) / f"{stem}{writer.SUFFIX}", **shared)
-        if path is not None:
-            written[name] = str(path)
-    return written
-
-
 def run_batch(
     inputs: Iterable[str | Path],
     config: Config,
@@ -183,17 +101,18 @@ def run_batch(
     keep_reports: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[ClipOutcome], None] | None = None,
-    engine: str | Any = "serial",
+    engine: str | Any | None = None,
     jobs: int | None = None,
     force: bool = False,
+    baseline: Baseline | None = None,
 ) -> BatchResult:
     """Check every clip of ``inputs``; write reports and ``summary.json`` into ``out_dir``.
 
-    ``engine`` (serial, pool, ray) and ``jobs`` choose how clips run (vidlint.engine); with an
+    ``engine`` (serial, pool, ray; default: the config's ``[batch]`` table, else pool) and
+    ``jobs`` choose how clips run (vidlint.engine); with an
     ``out_dir``, clips already checked with the same bytes and config are skipped unless ``force``.
+    Findings ``baseline`` accepts are reported as waived and do not count.
     """
-    from vidlint.engine import run_clips
-
     clips, outcomes = expand_inputs(inputs, skip=out_dir)
     for outcome in outcomes:
         if on_result:
@@ -215,19 +134,27 @@ def run_batch(
         jobs=jobs,
         force=force,
         on_result=on_result,
+        baseline=baseline,
     )
     result = BatchResult(outcomes, out_dir, kept or {})
     if out_dir is not None:
-        write_summary(result, config)
+        # The batch files list every clip whose reports are in the folder: this run's, then
+        # those earlier runs left there (from their cache entries).
+        earlier = ResultCache(out_dir).earlier({stem for _, stem in named})
+        listed = BatchResult(outcomes + earlier, out_dir)
+        write_summary(listed, config, last_run=result)
         for name in config.formats:
             writer = WRITERS.get(name)
             if hasattr(writer, "write_batch"):
-                writer.write_batch(result, out_dir)
+                writer.write_batch(listed, out_dir)
     return result
 
 
-def write_summary(result: BatchResult, config: Config) -> Path:
+def write_summary(result: BatchResult, config: Config, last_run: BatchResult | None = None) -> Path:
+    """``summary.json``: totals and a row per clip of ``result``, and the clip count and exit
+    code of ``last_run`` (the run that wrote it, when ``result`` lists earlier clips too)."""
     assert result.out_dir is not None
+    last_run = last_run or result
     verdicts = [o.verdict for o in result.outcomes]
     summary = {
         "schema": SUMMARY_SCHEMA,
@@ -241,6 +168,7 @@ def write_summary(result: BatchResult, config: Config) -> Path:
             "error": sum(1 for o in result.outcomes if o.error),
         },
         "exit_code": result.exit_code,
+        "last_run": {"clips": len(last_run.outcomes), "exit_code": last_run.exit_code},
         "clips": [o.to_dict() for o in result.outcomes],
     }
     return write_json_atomic(result.out_dir / SUMMARY_NAME, summary)
@@ -258,12 +186,8 @@ def _inside(path: Path, folder: Path | None) -> bool:
 
 __all__ = [
     "BatchResult",
-    "ClipOutcome",
-    "InputError",
-    "check_clip",
     "expand_inputs",
     "report_stem",
     "run_batch",
-    "write_reports",
     "write_summary",
 ]

@@ -16,27 +16,47 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vidlint.analyzers import ANALYZERS
+from vidlint.decode import WORKING_SHORT_SIDE
+from vidlint.decode.clip import DECODERS
 from vidlint.errors import ConfigError
 from vidlint.gpu import check_device_name
+from vidlint.rules import load_rules
+from vidlint.rules.base import Rule
+from vidlint.settings import check_values, param
 
 PROFILES = ("fast", "default", "thorough")
 FEATURE_SECTIONS = ("regen", "backend", "serve", "batch")
 """Tables owned by features (regeneration, backends, the QA service, batches); each feature
 validates its own table when it is used."""
-TOP_LEVEL_KEYS = {
-    "select",
-    "ignore",
-    "profile",
-    "formats",
-    "decoder",
-    "device",
-    "working_short_side",
-    "rules",
-    "analyzers",
-    "overrides",
-    *FEATURE_SECTIONS,
-}
 OVERRIDE_KEYS = {"glob", "select", "ignore", "rules"}
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The top-level scalar keys, read by the one validator like every table."""
+
+    profile: str = param(
+        "default",
+        "fast skips the face and hand models; thorough samples them densely",
+        choices=PROFILES,
+    )
+    formats: tuple[str, ...] = param(("json",), "the per-frame JSON report every tool reads")
+    decoder: str = param(
+        "pyav", "FFmpeg through PyAV, which every install has", choices=tuple(DECODERS)
+    )
+    device: str = param("auto", "a CUDA GPU when torch sees one, else the CPU")
+    working_short_side: int = param(
+        WORKING_SHORT_SIDE,
+        "analyzers see frames with this short side: artifacts a viewer notices survive it and "
+        "the per-frame cost stays flat across source sizes",
+        bounds=(64, 4320),
+    )
+
+
+SCALAR_KEYS = tuple(f.name for f in dataclasses.fields(CheckSettings))
+TOP_LEVEL_KEYS = {"select", "ignore", *SCALAR_KEYS, "rules", "analyzers", "overrides"}
+TOP_LEVEL_KEYS |= set(FEATURE_SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,7 @@ class Config:
     decoder: str = "pyav"
     device: str = "auto"
     """Where the temporal and flow analyzers do their per-frame math (vidlint.gpu.DEVICES)."""
-    working_short_side: int = 360
+    working_short_side: int = WORKING_SHORT_SIDE
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     analyzers: dict[str, dict[str, Any]] = field(default_factory=dict)
     overrides: tuple[dict[str, Any], ...] = ()
@@ -62,17 +82,19 @@ class Config:
         best_ignore = max((_specificity(s) for s in self.ignore if _matches(s, code)), default=-1)
         return best_select >= 0 and best_select > best_ignore
 
-    def enabled_rules(self) -> list[Any]:
-        from vidlint.rules import load_rules
+    def explicitly_ignored(self, code: str) -> bool:
+        """An ``ignore`` selector (not ``ALL``) names the code or its family."""
+        return any(s != "ALL" and _matches(s, code) for s in self.ignore)
 
+    def enabled_rules(self) -> list[Rule]:
         return [r for code, r in load_rules().items() if self.is_selected(code)]
 
     # -- parameters --------------------------------------------------------------------------
-    def rule_params(self, rule: Any) -> Any:
+    def rule_params(self, rule: Rule) -> Any:
         values = {k: v for k, v in self.rules.get(rule.code, {}).items() if k != "severity"}
         return dataclasses.replace(rule.params(), **values)
 
-    def rule_severity(self, rule: Any) -> str:
+    def rule_severity(self, rule: Rule) -> str:
         return self.rules.get(rule.code, {}).get("severity", rule.severity)
 
     def analyzer_params(self, analyzer: Any) -> Any:
@@ -158,26 +180,25 @@ def build_config(
     data: dict[str, Any], sources: tuple[str, ...] = (), origin: str = "options"
 ) -> Config:
     """Validate a merged table against the rule and analyzer parameter dataclasses."""
-    from vidlint.analyzers import ANALYZERS
-    from vidlint.rules import load_rules
-
     _check_keys(data, TOP_LEVEL_KEYS, origin)
     rules = load_rules()
     select = _selectors(data.get("select", ("ALL",)), "select", origin)
     ignore = _selectors(data.get("ignore", ()), "ignore", origin)
-    profile = data.get("profile", "default")
-    if profile not in PROFILES:
-        raise ConfigError(f"profile {profile!r} is not one of {', '.join(PROFILES)}", origin)
+    scalars = {key: data[key] for key in SCALAR_KEYS if key in data}
+    if isinstance(scalars.get("formats"), str):
+        scalars["formats"] = [scalars["formats"]]
+    top = CheckSettings(**check_values(CheckSettings, scalars, "", origin))
     rule_tables = {
         code: _rule_table(code, values, rules, origin)
         for code, values in data.get("rules", {}).items()
     }
     analyzer_tables = {}
     for name, values in data.get("analyzers", {}).items():
-        analyzer = ANALYZERS.get(name) if name in ANALYZERS.names() else None
-        if analyzer is None:
+        if name not in ANALYZERS:
             raise ConfigError(f"unknown analyzer {name!r} in [analyzers]", origin)
-        analyzer_tables[name] = _typed_fields(analyzer.Params, values, f"analyzers.{name}", origin)
+        analyzer_tables[name] = check_values(
+            ANALYZERS.get(name).Params, values, f"analyzers.{name}", origin
+        )
     overrides = []
     for item in data.get("overrides", ()):
         _check_keys(item, OVERRIDE_KEYS, origin, prefix="overrides.")
@@ -191,21 +212,18 @@ def build_config(
             code: _rule_table(code, v, rules, origin) for code, v in item.get("rules", {}).items()
         }
         overrides.append(entry)
-    device = str(data.get("device", "auto"))
     try:
-        check_device_name(device)
+        check_device_name(top.device)
     except ConfigError as exc:
         raise ConfigError(exc.cause, origin) from None
-    formats = data.get("formats", ("json",))
-    formats = tuple([formats] if isinstance(formats, str) else formats)
     return Config(
         select=select,
         ignore=ignore,
-        profile=profile,
-        formats=formats,
-        decoder=str(data.get("decoder", "pyav")),
-        device=device,
-        working_short_side=int(data.get("working_short_side", 360)),
+        profile=top.profile,
+        formats=top.formats,
+        decoder=top.decoder,
+        device=top.device,
+        working_short_side=top.working_short_side,
         rules=rule_tables,
         analyzers=analyzer_tables,
         overrides=tuple(overrides),
@@ -221,7 +239,7 @@ def _rule_table(
         raise ConfigError(f"unknown rule code {code!r} in [rules]", origin)
     values = dict(values)
     severity = values.pop("severity", None)
-    table = _typed_fields(rules[code].params, values, f"rules.{code}", origin, positive=True)
+    table = check_values(rules[code].params, values, f"rules.{code}", origin, positive=True)
     if severity is not None:
         if severity not in ("error", "warning", "info"):
             raise ConfigError(f"rules.{code}.severity must be error, warning or info", origin)
@@ -229,64 +247,7 @@ def _rule_table(
     return table
 
 
-def _typed_fields(
-    params_cls: type, values: dict[str, Any], where: str, origin: str, positive: bool = False
-) -> dict[str, Any]:
-    """Values checked against the dataclass: type, then declared choices or bounds; with
-    ``positive`` (rule thresholds: rules divide by them), numbers without declared bounds
-    must be above 0."""
-    fields = {f.name: f for f in dataclasses.fields(params_cls)}
-    typed = {}
-    for key, value in values.items():
-        if key not in fields:
-            known = ", ".join(fields) or "none"
-            raise ConfigError(f"unknown key '{where}.{key}' (known: {known})", origin)
-        default = fields[key].default
-        try:
-            typed[key] = _coerce(value, default)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"'{where}.{key}' = {value!r}: expected {type(default).__name__}", origin
-            ) from exc
-        choices = fields[key].metadata.get("choices")
-        if choices and typed[key] not in choices:
-            raise ConfigError(
-                f"'{where}.{key}' = {value!r}: choose one of {', '.join(map(str, choices))}", origin
-            )
-        bounds = fields[key].metadata.get("bounds")
-        if bounds and not bounds[0] <= typed[key] <= bounds[1]:
-            raise ConfigError(
-                f"'{where}.{key}' = {value!r}: must be between {bounds[0]} and {bounds[1]}", origin
-            )
-        number = isinstance(typed[key], (int, float)) and not isinstance(typed[key], bool)
-        if positive and number and not (bounds or choices) and typed[key] <= 0:
-            raise ConfigError(f"'{where}.{key}' = {value!r}: must be above 0", origin)
-    return typed
-
-
-def _coerce(value: Any, default: Any) -> Any:
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise TypeError(value)
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise TypeError(value)
-        return int(value)
-    if isinstance(default, float):
-        if isinstance(value, bool):
-            raise TypeError(value)
-        return float(value)
-    if isinstance(default, tuple):
-        return tuple(value)
-    if default is not None and not isinstance(value, type(default)):
-        raise TypeError(value)
-    return value
-
-
 def _selectors(value: Any, key: str, origin: str) -> tuple[str, ...]:
-    from vidlint.rules import load_rules
-
     items = [value] if isinstance(value, str) else list(value)
     out = []
     codes = load_rules()

@@ -1,5 +1,5 @@
 """Atomic writes: a temp file in the same folder, then rename, so a crash never leaves a half
-written report and never destroys the previous one."""
+written report and never destroys the previous one. And JSON read back with a one-line error."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from vidlint.errors import InputError
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
@@ -35,3 +37,16 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    """A JSON file's document; :class:`~vidlint.errors.InputError` naming the file and the
+    cause (missing, unreadable, not JSON) otherwise."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("no such file", path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read ({exc})", path) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON ({exc.msg} at line {exc.lineno})", path) from None

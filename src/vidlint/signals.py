@@ -14,8 +14,8 @@ class Signals(Mapping[str, np.ndarray]):
     """Per-frame arrays (first axis = frame) plus the clip's frame times and fps.
 
     Missing values are NaN. Arrays with more axes (e.g. a per-frame spatial grid) are allowed for
-    rules to use; only 1-D arrays go into the report. ``meta`` holds per-clip values an analyzer
-    computed (tracks, anchors) that rules need but that are not per frame.
+    rules to use; only 1-D arrays go into the report. Per-clip results (tracks, anchors) are not
+    signals: they are the analyzers' declared outputs.
     """
 
     time_s: np.ndarray
@@ -23,7 +23,6 @@ class Signals(Mapping[str, np.ndarray]):
     width: int = 0
     height: int = 0
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.time_s = np.asarray(self.time_s, dtype=np.float64)
@@ -61,4 +60,4 @@ class Signals(Mapping[str, np.ndarray]):
 
     def frames(self, seconds: float) -> int:
         """Seconds to a whole number of frames (at least 1) at the clip's rate."""
-        return max(1, int(round(seconds * self.fps)))
+        return max(1, round(seconds * self.fps))

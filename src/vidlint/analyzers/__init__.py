@@ -1,21 +1,10 @@
-"""Analyzers: one module each, registered here by name (plugins: entry point group
-``vidlint.analyzers``)."""
+"""Analyzers, one module (or package) each: the module ``analyzers/NAME.py`` holds the analyzer
+``NAME`` as its ``ANALYZER``, found there by the registry with no list to edit. Plugins use the
+entry point group ``vidlint.analyzers``."""
 
-from vidlint.analyzers.base import Analyzer, FrameSeries, Needs, NoParams, param
-from vidlint.registry import Registry
+from vidlint.analyzers.base import Analyzer, FrameSeries, Measured, Needs
+from vidlint.registry import Registry, package_modules
 
-ANALYZERS = Registry(
-    "analyzer",
-    {
-        "temporal": "vidlint.analyzers.temporal:TemporalAnalyzer",
-        "flow": "vidlint.analyzers.flow:FlowAnalyzer",
-        "flicker": "vidlint.analyzers.flicker:FlickerAnalyzer",
-        "quality": "vidlint.analyzers.quality:QualityAnalyzer",
-        "hands": "vidlint.analyzers.hands:HandsAnalyzer",
-        "faces": "vidlint.analyzers.faces:FacesAnalyzer",
-        "reference": "vidlint.analyzers.reference:ReferenceAnalyzer",
-        "source": "vidlint.source:SourceImageAnalyzer",
-    },
-)
+ANALYZERS = Registry("analyzer", package_modules("vidlint.analyzers", "ANALYZER", skip=("base",)))
 
-__all__ = ["ANALYZERS", "Analyzer", "FrameSeries", "Needs", "NoParams", "param"]
+__all__ = ["ANALYZERS", "Analyzer", "FrameSeries", "Measured", "Needs"]

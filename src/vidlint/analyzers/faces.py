@@ -32,9 +32,10 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from vidlint.analyzers.base import Analyzer, param
-from vidlint.decode import Frame
+from vidlint.analyzers.base import Analyzer, Measured
+from vidlint.decode import ClipInfo, Frame
 from vidlint.errors import ConfigError
+from vidlint.settings import param
 
 COUNT = "faces.count"
 SCORE = "faces.score"
@@ -194,6 +195,52 @@ class Track:
         return self.boxes[-1]
 
 
+@dataclass(frozen=True)
+class FaceTrack:
+    """One face followed over the sampled frames. ``frames``, ``boxes`` (normalized x, y, w, h),
+    ``scores`` and each list of ``features`` (expression and geometry measures from FaceMesh,
+    None where it lost the face) are parallel per sample; ``descriptors`` (dlib, 128 values),
+    their chips' gray level and their distance to the track's anchor are parallel to
+    ``descriptor_frames``; ``palette_novelty`` and ``frame_colour_shift`` are per sample."""
+
+    id: int
+    start: int
+    end: int
+    start_s: float
+    end_s: float
+    frames: list[int]
+    boxes: list[list[float]]
+    scores: list[float]
+    features: dict[str, list[float | None]]
+    anchor_frame: int | None
+    descriptor_frames: list[int]
+    descriptors: list[list[float]]
+    descriptor_luma: list[float]
+    palette_novelty: list[float]
+    frame_colour_shift: list[float]
+    anchor_distance: list[float]
+
+
+@dataclass(frozen=True)
+class FacesOutput:
+    """The faces analyzer's per-clip result."""
+
+    stride: int
+    """Frames between samples."""
+    palette_anchor_s: float
+    """The first seconds of a track that make its palette anchor (FAC006)."""
+    sampled_frames: int
+    main_track: int | None
+    """The id of the longest track."""
+    tracks: tuple[FaceTrack, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FacesOutput:
+        """The output as a report's ``extra.faces`` holds it, typed again."""
+        tracks = tuple(FaceTrack(**track) for track in data.get("tracks", ()))
+        return cls(**{**data, "tracks": tracks})
+
+
 class FacesAnalyzer(Analyzer):
     name = "faces"
     signals = (
@@ -217,7 +264,9 @@ class FacesAnalyzer(Analyzer):
         },
     }
 
-    def __init__(self, params: FacesParams, clip, context) -> None:
+    output = FacesOutput
+
+    def __init__(self, params: FacesParams, clip: ClipInfo, context: Any) -> None:
         super().__init__(params, clip, context)
         import mediapipe as mp
 
@@ -425,7 +474,7 @@ class FacesAnalyzer(Analyzer):
         return face_measures(points)
 
     # -- end ------------------------------------------------------------------------------------
-    def finish(self) -> dict[str, np.ndarray]:
+    def finish(self) -> Measured:
         for track in self.open:
             self._close(track)
         self.open = []
@@ -454,14 +503,14 @@ class FacesAnalyzer(Analyzer):
                     out[key][frame] = features.get(name, np.nan)
             if main.novelty:
                 out[PALETTE_NOVELTY][main.frames] = main.novelty
-        self.meta = {
-            "stride": self.stride,
-            "palette_anchor_s": self.params.palette_anchor_s,
-            "sampled_frames": len(self.counts),
-            "main_track": main.id if main is not None else None,
-            "tracks": [track_record(t, self.times) for t in tracks],
-        }
-        return out
+        output = FacesOutput(
+            stride=self.stride,
+            palette_anchor_s=self.params.palette_anchor_s,
+            sampled_frames=len(self.counts),
+            main_track=main.id if main is not None else None,
+            tracks=tuple(track_record(t, self.times) for t in tracks),
+        )
+        return Measured(out, output)
 
 
 SMALL_FACE_PX = 112
@@ -478,33 +527,33 @@ def face_image(frame: Frame, box: tuple[float, float, float, float]) -> np.ndarr
     return np.ascontiguousarray(image)
 
 
-def track_record(track: Track, times: dict[int, float]) -> dict[str, Any]:
-    """A track as plain data (for the rules and report.extra)."""
+def track_record(track: Track, times: dict[int, float]) -> FaceTrack:
+    """A track as the rules and the report see it."""
     anchor = anchor_of(track)
     described = sorted(track.described)
-    return {
-        "id": track.id,
-        "start": track.frames[0],
-        "end": track.frames[-1],
-        "start_s": times.get(track.frames[0], 0.0),
-        "end_s": times.get(track.frames[-1], 0.0),
-        "frames": list(track.frames),
-        "boxes": [[round(v, 4) for v in box] for box in track.boxes],
-        "scores": [round(s, 3) for s in track.scores],
-        "features": {
+    return FaceTrack(
+        id=track.id,
+        start=track.frames[0],
+        end=track.frames[-1],
+        start_s=times.get(track.frames[0], 0.0),
+        end_s=times.get(track.frames[-1], 0.0),
+        frames=list(track.frames),
+        boxes=[[round(v, 4) for v in box] for box in track.boxes],
+        scores=[round(s, 3) for s in track.scores],
+        features={
             key: [round(f[key], 4) if key in f else None for f in track.features]
             for key in EXPRESSION_KEYS + GEOMETRY_KEYS
         },
-        "anchor_frame": anchor[0] if anchor else None,
-        "descriptor_frames": described,
-        "descriptors": [np.round(track.described[f], 4).tolist() for f in described],
-        "descriptor_luma": [round(track.luma[f], 1) for f in described],
-        "palette_novelty": [round(v, 3) for v in track.novelty],
-        "frame_colour_shift": [round(v, 2) for v in track.frame_shift],
-        "anchor_distance": [round(distance(track.described[f], anchor[1]), 4) for f in described]
+        anchor_frame=anchor[0] if anchor else None,
+        descriptor_frames=described,
+        descriptors=[np.round(track.described[f], 4).tolist() for f in described],
+        descriptor_luma=[round(track.luma[f], 1) for f in described],
+        palette_novelty=[round(v, 3) for v in track.novelty],
+        frame_colour_shift=[round(v, 2) for v in track.frame_shift],
+        anchor_distance=[round(distance(track.described[f], anchor[1]), 4) for f in described]
         if anchor
         else [],
-    }
+    )
 
 
 INNER_FACE = (0.2, 0.2, 0.8, 0.85)
@@ -704,3 +753,6 @@ def describe_image(rgb: np.ndarray, min_face_px: int = 48) -> tuple[np.ndarray, 
     )
     chip = dlib.get_face_chip(rgb, models.shape(rgb, rect), size=150, padding=0.25)
     return models.describe(chip), (x0, y0, w, h)
+
+
+ANALYZER = FacesAnalyzer

@@ -8,12 +8,14 @@ the broadcast rules (ITU-R BT.1702, Ofcom, WCAG 2.3.1) define it. About 0.2 ms a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from vidlint.analyzers.base import Analyzer, param
-from vidlint.decode import Frame
+from vidlint.analyzers.base import Analyzer, Measured
+from vidlint.decode import ClipInfo, Frame
+from vidlint.settings import param
 
 LUMINANCE = "flicker.luminance"
 LUMINANCE_GRID = "flicker.luminance_grid"
@@ -40,7 +42,7 @@ class FlickerAnalyzer(Analyzer):
     signals = (LUMINANCE, LUMINANCE_GRID)
     Params = FlickerParams
 
-    def __init__(self, params: FlickerParams, clip, context) -> None:
+    def __init__(self, params: FlickerParams, clip: ClipInfo, context: Any) -> None:
         super().__init__(params, clip, context)
         self.table = srgb_to_linear_table()
         self.means: list[float] = []
@@ -52,7 +54,10 @@ class FlickerAnalyzer(Analyzer):
         self.grids.append(cv2.resize(linear, (g, g), interpolation=cv2.INTER_AREA).ravel())
         self.means.append(float(cv2.mean(linear)[0]))
 
-    def finish(self) -> dict[str, np.ndarray]:
+    def finish(self) -> Measured:
         g2 = self.params.grid**2
         grid = np.asarray(self.grids, np.float64).reshape(-1, g2)
-        return {LUMINANCE: np.asarray(self.means, np.float64), LUMINANCE_GRID: grid}
+        return Measured({LUMINANCE: np.asarray(self.means, np.float64), LUMINANCE_GRID: grid})
+
+
+ANALYZER = FlickerAnalyzer

@@ -24,8 +24,9 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from vidlint.analyzers.base import Analyzer, param
-from vidlint.decode import Frame
+from vidlint.analyzers.base import Analyzer, Measured
+from vidlint.decode import ClipInfo, Frame
+from vidlint.settings import param
 
 COUNT = "hands.count"
 SCORE = "hands.handedness_score"
@@ -101,6 +102,55 @@ class HandsParams:
     )
 
 
+@dataclass(frozen=True)
+class HandTrack:
+    """One hand followed over the sampled frames. The lists are parallel, one item per sample:
+    box (normalized x, y, w, h), MediaPipe handedness and score, fingers seen in the crop,
+    fingers the landmarks call open, chirality, bone-ratio error, finger length ratios, pose
+    jitter, whether the sample was re-checked, whether the hand was under ``min_hand_px``, and
+    the 21 landmarks."""
+
+    id: int
+    start: int
+    end: int | None
+    """First frame without the hand after the track (None: it lasts to the clip's end)."""
+    before_start_seen: bool
+    """The sensitive detector saw the hand on the sampled frame before the track starts."""
+    start_match: float | None
+    """How well the first hand's picture matches the frame before the track starts."""
+    end_match: float | None
+    """How well the last hand's picture matches the first frame without it."""
+    start_box: list[float] | None
+    last_box: list[float] | None
+    last_frame: int | None
+    """The hand's last frame before ``end`` (its box there is ``last_box``)."""
+    start_scene: float | None
+    """How well the whole picture matches across the track's start (and end)."""
+    end_scene: float | None
+    frames: list[int]
+    boxes: list[list[float]]
+    handedness: list[str]
+    scores: list[float]
+    fingers_seen: list[int | None]
+    open_fingers: list[int]
+    chirality: list[float]
+    bone_error: list[float | None]
+    finger_ratios: list[list[float | None]]
+    jitter: list[float | None]
+    rechecked: list[bool]
+    small: list[bool]
+    landmarks: list[list[list[float]]]
+
+
+@dataclass(frozen=True)
+class HandsOutput:
+    """The hands analyzer's per-clip result."""
+
+    stride: int
+    """Frames between samples."""
+    tracks: tuple[HandTrack, ...] = ()
+
+
 class HandsAnalyzer(Analyzer):
     name = "hands"
     signals = (COUNT, SCORE, FINGERS, FINGERS_MAX, BONE_ERROR, JITTER)
@@ -113,7 +163,9 @@ class HandsAnalyzer(Analyzer):
     no hand at all in the 256 px DynamiCrafter clips and puts the PIA hand's landmarks outside
     the picture (measured)."""
 
-    def __init__(self, params: HandsParams, clip, context) -> None:
+    output = HandsOutput
+
+    def __init__(self, params: HandsParams, clip: ClipInfo, context: Any) -> None:
         super().__init__(params, clip, context)
         import mediapipe as mp
 
@@ -230,7 +282,7 @@ class HandsAnalyzer(Analyzer):
             ]
         return min(found, key=near.distance, default=None)
 
-    def finish(self) -> dict[str, np.ndarray]:
+    def finish(self) -> Measured:
         n = self.n
         self.video.close()
         self.still.close()
@@ -251,8 +303,7 @@ class HandsAnalyzer(Analyzer):
                     fingers_max[index] = np.fmax(fingers_max[index], track.fingers[i])
                 bone[index] = np.fmax(bone[index], track.bone_error[i])
                 jitter[index] = np.fmax(jitter[index], track.jitter[i])
-        self.meta = {"stride": self.stride, "tracks": [track.to_dict() for track in self.tracks]}
-        return {
+        signals = {
             COUNT: count,
             SCORE: score,
             FINGERS: fingers,
@@ -260,6 +311,7 @@ class HandsAnalyzer(Analyzer):
             BONE_ERROR: bone,
             JITTER: jitter,
         }
+        return Measured(signals, HandsOutput(self.stride, tuple(t.record() for t in self.tracks)))
 
 
 SHRUNK = 0.8
@@ -326,7 +378,9 @@ def detect(model: Any, rgb: np.ndarray) -> list[Hand]:
     if not result.multi_hand_landmarks:
         return hands
     worlds = result.multi_hand_world_landmarks or [None] * len(result.multi_hand_landmarks)
-    for marks, world, handed in zip(result.multi_hand_landmarks, worlds, result.multi_handedness):
+    for marks, world, handed in zip(
+        result.multi_hand_landmarks, worlds, result.multi_handedness, strict=True
+    ):
         points = np.array([[p.x * width, p.y * height] for p in marks.landmark], np.float32)
         metres = (
             np.array([[p.x, p.y, p.z] for p in world.landmark], np.float32)
@@ -447,7 +501,7 @@ def finger_ratios(world: np.ndarray) -> np.ndarray:
         return np.full(5, np.nan)
     lengths = []
     for number, chain in enumerate(FINGER_CHAINS):
-        joints = ((WRIST,) + chain) if number == 0 else chain
+        joints = ((WRIST, *chain)) if number == 0 else chain
         lengths.append(
             sum(float(np.linalg.norm(world[b] - world[a])) for a, b in itertools.pairwise(joints))
         )
@@ -503,7 +557,7 @@ def hand_mask(crop: np.ndarray, local: np.ndarray) -> np.ndarray | None:
     height, width = lab.shape[:2]
     samples = []
     for chain in FINGER_CHAINS[1:]:
-        for a, b in zip((WRIST,) + chain[:-1], chain):
+        for a, b in zip((WRIST, *chain[:-1]), chain, strict=True):
             for f in (0.25, 0.5, 0.75):
                 x, y = (local[a] * (1 - f) + local[b] * f).astype(int)
                 if 0 <= x < width and 0 <= y < height:
@@ -674,35 +728,36 @@ class Track:
         ]
         self.jitter = pose_jitter([h.points for h in self.hands])
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.number,
-            "start": self.start,
-            "end": self.end,
-            "before_start_seen": self.before_start_seen,
-            "start_match": None if math.isnan(self.start_match) else round(self.start_match, 3),
-            "end_match": None if math.isnan(self.end_match) else round(self.end_match, 3),
-            "start_box": self.start_box,
-            "last_box": self.last_box,
-            "last_frame": self.last_frame,
-            "start_scene": None if math.isnan(self.start_scene) else round(self.start_scene, 3),
-            "end_scene": None if math.isnan(self.end_scene) else round(self.end_scene, 3),
-            "frames": self.frames,
-            "boxes": [h.box() for h in self.hands],
-            "handedness": [h.label for h in self.hands],
-            "scores": [round(s, 3) for s in self.scores],
-            "fingers_seen": [None if math.isnan(f) else int(f) for f in self.fingers],
-            "open_fingers": [h.open_fingers for h in self.hands],
-            "chirality": [round(chirality(h.points), 3) for h in self.hands],
-            "bone_error": [None if math.isnan(b) else round(b, 3) for b in self.bone_error],
-            "finger_ratios": [
+    def record(self) -> HandTrack:
+        """The track as the rules and the report see it."""
+        return HandTrack(
+            id=self.number,
+            start=self.start,
+            end=self.end,
+            before_start_seen=self.before_start_seen,
+            start_match=None if math.isnan(self.start_match) else round(self.start_match, 3),
+            end_match=None if math.isnan(self.end_match) else round(self.end_match, 3),
+            start_box=self.start_box,
+            last_box=self.last_box,
+            last_frame=self.last_frame,
+            start_scene=None if math.isnan(self.start_scene) else round(self.start_scene, 3),
+            end_scene=None if math.isnan(self.end_scene) else round(self.end_scene, 3),
+            frames=self.frames,
+            boxes=[h.box() for h in self.hands],
+            handedness=[h.label for h in self.hands],
+            scores=[round(s, 3) for s in self.scores],
+            fingers_seen=[None if math.isnan(f) else int(f) for f in self.fingers],
+            open_fingers=[h.open_fingers for h in self.hands],
+            chirality=[round(chirality(h.points), 3) for h in self.hands],
+            bone_error=[None if math.isnan(b) else round(b, 3) for b in self.bone_error],
+            finger_ratios=[
                 [None if math.isnan(v) else round(float(v), 3) for v in r] for r in self.ratios
             ],
-            "jitter": [None if math.isnan(j) else round(j, 4) for j in self.jitter],
-            "rechecked": self.rechecked,
-            "small": [h.long_side < self.min_hand_px for h in self.hands],
-            "landmarks": [np.round(h.points / [h.width, h.height], 4).tolist() for h in self.hands],
-        }
+            jitter=[None if math.isnan(j) else round(j, 4) for j in self.jitter],
+            rechecked=self.rechecked,
+            small=[h.long_side < self.min_hand_px for h in self.hands],
+            landmarks=[np.round(h.points / [h.width, h.height], 4).tolist() for h in self.hands],
+        )
 
 
 def chirality(points: np.ndarray) -> float:
@@ -753,3 +808,6 @@ def pose_jitter(poses: list[np.ndarray]) -> list[float]:
         middle = (canon[i - 1] + canon[i + 1]) / 2
         jitter[i] = float(np.linalg.norm(canon[i] - middle, axis=1).mean())
     return jitter
+
+
+ANALYZER = HandsAnalyzer

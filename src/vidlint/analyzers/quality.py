@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
-from vidlint.analyzers.base import Analyzer, FrameSeries, param
-from vidlint.decode import Frame
+from vidlint.analyzers.base import Analyzer, FrameSeries, Measured
+from vidlint.decode import ClipInfo, Frame
+from vidlint.settings import param
 
 SHARPNESS = "quality.sharpness"
 NOISE = "quality.noise"
@@ -43,7 +45,7 @@ class QualityAnalyzer(Analyzer):
     signals = (SHARPNESS, NOISE, BLOCKINESS, CAST_A, CAST_B, LIGHTNESS)
     Params = QualityParams
 
-    def __init__(self, params: QualityParams, clip, context) -> None:
+    def __init__(self, params: QualityParams, clip: ClipInfo, context: Any) -> None:
         super().__init__(params, clip, context)
         self.series = FrameSeries(*self.signals)
 
@@ -73,8 +75,8 @@ class QualityAnalyzer(Analyzer):
             return blockiness(frame.gray, self.params.block_crop, round(block))
         return blockiness(frame.rgb[..., 1], self.params.block_crop, 8)
 
-    def finish(self) -> dict[str, np.ndarray]:
-        return self.series.arrays()
+    def finish(self) -> Measured:
+        return Measured(self.series.arrays())
 
 
 def blockiness(gray: np.ndarray, crop: int, block: int = 8) -> float:
@@ -96,3 +98,6 @@ def blockiness(gray: np.ndarray, crop: int, block: int = 8) -> float:
         [np.delete(steps_x, np.s_[last::block]), np.delete(steps_y, np.s_[last::block])]
     )
     return float(edges.mean() / max(0.5, inside.mean()))
+
+
+ANALYZER = QualityAnalyzer

@@ -7,22 +7,26 @@ where things sit, so a camera move barely changes them while a decaying picture 
 palette difference (CIE76 between the deciles of L*, a*, b*) and the frame's detail (Laplacian
 variance at half the working copy's size) relative to the source's. The source is fitted to
 the clip's frame the way generators do it, stretched or centre-cropped, whichever matches the
-first frame better. The source's face descriptor (dlib, once) is kept in ``meta`` for REF002,
+first frame better. The source's face descriptor (dlib, once) is part of the output for REF002,
 which compares it with the ``faces`` analyzer's tracks.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 
-from vidlint.analyzers.base import Analyzer, FrameSeries, Needs, param
-from vidlint.decode import Frame
+from vidlint.analyzers.base import Analyzer, FrameSeries, Measured, Needs
+from vidlint.analyzers.faces import describe_image
+from vidlint.decode import ClipInfo, Frame
 from vidlint.errors import InputError
+from vidlint.settings import param
 
 SSIM = "reference.ssim"
 COLOR = "reference.color_delta"
@@ -53,13 +57,30 @@ class ReferenceParams:
     face: bool = param(True, "describe the source image's face (one dlib descriptor, 71 ms)")
 
 
+@dataclass(frozen=True)
+class ReferenceOutput:
+    """The source image as the reference analyzer saw it."""
+
+    path: str
+    width: int
+    height: int
+    face_box: list[float] | None
+    """The source's face (normalized x, y, w, h), when it has one."""
+    face_descriptor: list[float] | None
+    """Its dlib descriptor (128 values)."""
+    fit: str | None
+    """How the source was fitted to the frame: ``stretch`` or ``crop``."""
+
+
 class ReferenceAnalyzer(Analyzer):
     name = "reference"
     signals = (SSIM, COLOR, PALETTE, DETAIL)
     Params = ReferenceParams
     needs = Needs(reference=True)
 
-    def __init__(self, params: ReferenceParams, clip, context) -> None:
+    output = ReferenceOutput
+
+    def __init__(self, params: ReferenceParams, clip: ClipInfo, context: Any) -> None:
         super().__init__(params, clip, context)
         self.path = Path(str(context.get("reference", "")))
         self.source = load_image(self.path)
@@ -67,19 +88,7 @@ class ReferenceAnalyzer(Analyzer):
         self.targets: dict[str, Prepared] = {}
         self.fit: str | None = None
         self.source_detail = 1.0
-        source_face = None
-        if params.face:
-            from vidlint.analyzers.faces import describe_image
-
-            source_face = describe_image(self.source)
-        height, width = self.source.shape[:2]
-        self.meta = {
-            "path": str(self.path),
-            "width": width,
-            "height": height,
-            "face_box": [round(v, 4) for v in source_face[1]] if source_face else None,
-            "face_descriptor": np.round(source_face[0], 4).tolist() if source_face else None,
-        }
+        self.source_face = describe_image(self.source) if params.face else None
 
     def update(self, frame: Frame) -> None:
         picture = prepare(frame.small, self.params.size, self.params.grid)
@@ -107,27 +116,50 @@ class ReferenceAnalyzer(Analyzer):
             self.targets[fit] = prepare(image, self.params.size, self.params.grid)
         scores = {fit: ssim(first_gray, target.gray) for fit, target in self.targets.items()}
         self.fit = max(scores, key=scores.get)
-        self.meta["fit"] = self.fit
         source_gray = cv2.cvtColor(images[self.fit], cv2.COLOR_RGB2GRAY)
         # floored: against a flat source any detail is more
         self.source_detail = max(detail(source_gray, self.params.detail_size), 1e-3)
 
-    def finish(self) -> dict[str, np.ndarray]:
-        return self.series.arrays()
+    def finish(self) -> Measured:
+        height, width = self.source.shape[:2]
+        face = self.source_face
+        output = ReferenceOutput(
+            path=str(self.path),
+            width=width,
+            height=height,
+            face_box=[round(v, 4) for v in face[1]] if face else None,
+            face_descriptor=np.round(face[0], 4).tolist() if face else None,
+            fit=self.fit,
+        )
+        return Measured(self.series.arrays(), output)
 
 
-def load_image(path: Path, what: str = "reference image") -> np.ndarray:
-    """An image file as RGB uint8, or an InputError naming the file and the cause."""
+@contextlib.contextmanager
+def opened_image(path: Path, what: str) -> Iterator[Any]:
+    """The image file opened with Pillow (lazily: its header is read, not its pixels); a
+    missing or unreadable file is an InputError naming it and the cause."""
     from PIL import Image, UnidentifiedImageError
 
     if not str(path) or not path.is_file():
         raise InputError(f"{what} not found", path)
     try:
         with Image.open(path) as image:
-            image.load()
-            rgb = np.asarray(image.convert("RGB"))
+            yield image
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InputError(f"cannot read the {what} ({exc})", path) from exc
+
+
+def image_size(path: Path, what: str = "reference image") -> tuple[int, int]:
+    """(width, height) of an image file, from its header."""
+    with opened_image(path, what) as image:
+        return int(image.width), int(image.height)
+
+
+def load_image(path: Path, what: str = "reference image") -> np.ndarray:
+    """An image file as RGB uint8, or an InputError naming the file and the cause."""
+    with opened_image(path, what) as image:
+        image.load()
+        rgb = np.asarray(image.convert("RGB"))
     if rgb.shape[0] < 8 or rgb.shape[1] < 8:
         raise InputError(f"{what} is only {rgb.shape[1]}x{rgb.shape[0]} pixels", path)
     return np.ascontiguousarray(rgb)
@@ -207,3 +239,6 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
         (mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2)
     )
     return float(cv2.mean(index)[0])
+
+
+ANALYZER = ReferenceAnalyzer

@@ -5,32 +5,32 @@ lives in the regeneration loop (:mod:`vidlint.regen.loop`). A backend signals a 
 retrying with :class:`TransientBackendError` (optionally carrying the server's Retry-After) and
 anything else with :class:`~vidlint.errors.BackendError`.
 
-Built-in backends are modules listed in ``BACKEND_MODULES``; plugins register a class under the
-entry point group ``vidlint.backends``.
+Built-in backends are the entries of ``BACKENDS`` (each module's ``BACKEND`` class); plugins
+register a class under the entry point group ``vidlint.backends``. A backend reads its
+``[backend.NAME]`` table into a frozen settings dataclass with
+:func:`vidlint.settings.read_settings`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from vidlint.decode.suffixes import VIDEO_SUFFIXES
 from vidlint.errors import BackendError, ConfigError
+from vidlint.registry import Registry
 
 if TYPE_CHECKING:
     from vidlint.regen.request import RegenRequest
 
-BACKEND_MODULES = {
-    "synthetic": "vidlint.backends.synthetic",
-    "command": "vidlint.backends.command",
-    "http": "vidlint.backends.http",
-    "comfyui": "vidlint.backends.comfyui",
-}
-VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".gif", ".m4v")
-"""What a returned file may be saved as. Only the suffix of a backend-supplied name is ever
-used, and only when it is one of these."""
+BACKENDS = Registry(
+    "backend",
+    {
+        name: f"vidlint.backends.{name}:BACKEND"
+        for name in ("synthetic", "command", "http", "comfyui")
+    },
+)
 
 DONE, FAILED, QUEUED, RUNNING = "done", "failed", "queued", "running"
 STATES = (QUEUED, RUNNING, DONE, FAILED)
@@ -113,77 +113,33 @@ def settings_for(config: Any, name: str) -> dict[str, Any]:
     """This backend's table: ``[backend.NAME]`` in config. A table for a backend that does not
     exist (a typo) is an error naming it."""
     table = config.section("backend") if config is not None else {}
-    known = {"name", *BACKEND_MODULES, *(p.name for p in entry_points(group="vidlint.backends"))}
+    known = {"name", *BACKENDS.names()}
     for key in table:
         if key not in known:
             raise ConfigError(
-                f"unknown key 'backend.{key}' (known: {', '.join(sorted(known))})", _origin(config)
+                f"unknown key 'backend.{key}' (known: {', '.join(sorted(known))})",
+                config_origin(config),
             )
     value = table.get(name, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"'backend.{name}' must be a table", _origin(config))
+        raise ConfigError(f"'backend.{name}' must be a table", config_origin(config))
     return dict(value)
-
-
-def check_settings(
-    name: str, settings: dict[str, Any], known: dict[str, Any], config: Any = None
-) -> dict[str, Any]:
-    """``known`` with ``settings`` on top; an unknown key or a wrong type is a ConfigError that
-    names the key and the file."""
-    merged = dict(known)
-    for key, value in settings.items():
-        if key not in known:
-            raise ConfigError(
-                f"unknown key 'backend.{name}.{key}' (known: {', '.join(sorted(known))})",
-                _origin(config),
-            )
-        default = known[key]
-        if default is not None and not _same_kind(value, default):
-            raise ConfigError(
-                f"'backend.{name}.{key}' = {value!r}: expected {type(default).__name__}",
-                _origin(config),
-            )
-        merged[key] = value
-    return merged
 
 
 def make_backend(name: str, config: Any = None, work_dir: Path | None = None) -> Backend:
     """Build the backend ``name`` from its config table."""
-    cls = backend_class(name)
+    cls = BACKENDS.get(name)
     return cls(settings_for(config, name), config=config, work_dir=work_dir)
 
 
-def backend_class(name: str) -> type:
-    if name in BACKEND_MODULES:
-        module = importlib.import_module(BACKEND_MODULES[name])
-        return module.BACKEND
-    for point in entry_points(group="vidlint.backends"):
-        if point.name == name:
-            try:
-                return point.load()
-            except Exception as exc:
-                raise ConfigError(f"backend plugin {name!r} failed to load: {exc}") from exc
-    known = sorted(BACKEND_MODULES) + [p.name for p in entry_points(group="vidlint.backends")]
-    raise ConfigError(f"unknown backend {name!r} (known: {', '.join(known)})")
-
-
-def _same_kind(value: Any, default: Any) -> bool:
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(default, (list, tuple)):
-        return isinstance(value, (list, tuple))
-    return isinstance(value, type(default))
-
-
-def _origin(config: Any) -> str:
+def config_origin(config: Any) -> str:
+    """The files a config was read from, for error messages."""
     sources = getattr(config, "sources", ())
     return ", ".join(sources) or "config"
 
 
 __all__ = [
-    "BACKEND_MODULES",
+    "BACKENDS",
     "DONE",
     "FAILED",
     "QUEUED",
@@ -193,8 +149,7 @@ __all__ = [
     "JobStatus",
     "Submission",
     "TransientBackendError",
-    "backend_class",
-    "check_settings",
+    "config_origin",
     "make_backend",
     "safe_output_path",
     "settings_for",

@@ -1,24 +1,29 @@
-"""``comfyui``: run an API-format ComfyUI workflow with the request's prompt, seed and image.
+"""``comfyui``: run an API-format ComfyUI workflow with a request's prompt, seed, length and image.
 
 The workflow is a file exported with *File -> Export (API)*: ``{node_id: {"class_type",
-"inputs", "_meta": {"title"}}}``. Which node input receives the prompt, negative prompt, seed,
-image and length is configured by node title or class (``[backend.comfyui.inputs]``), never by
-node id, so re-exporting the workflow does not break the mapping.
+"inputs", "_meta": {"title"}}}``. Where each request field goes is found from the graph
+(:mod:`vidlint.backends.comfyui_graph`): the text encoders behind the samplers' positive and
+negative inputs, every seed, the length of the latent-video node, LoadImage. ``[backend.comfyui.
+inputs]`` overrides a field by node title, class or id. What a workflow cannot take is said once,
+when the backend is made, and the loop skips the rungs that need it (``skipped_rungs``).
 
 Routes (ComfyUI ``server.py``): ``POST /upload/image`` (the reference frame), ``POST /prompt``
 (with a ``prompt_id`` derived from the idempotency key, which newer builds honour), ``GET
 /history/{id}`` and ``GET /queue`` (status), ``GET /view`` (the output file), ``POST /queue``
-``{"delete"}`` and ``POST /interrupt`` (cancel). Videos appear under ``images`` (core
-SaveVideo/SaveWEBM) or ``gifs`` (VideoHelperSuite) in the history outputs. Every request carries
-a new seed: an unchanged graph is served from ComfyUI's cache.
+``{"delete"}`` and ``POST /interrupt`` ``{"prompt_id"}`` (cancel). Videos appear under ``images``
+(core SaveVideo/SaveWEBM) or ``gifs`` (VideoHelperSuite) in the history outputs. Every request
+carries a new seed: an unchanged graph is served from ComfyUI's cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import logging
 import mimetypes
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,41 +33,61 @@ from vidlint.backends import (
     FAILED,
     QUEUED,
     RUNNING,
-    VIDEO_SUFFIXES,
     JobStatus,
     Submission,
-    check_settings,
+    TransientBackendError,
+    config_origin,
     safe_output_path,
 )
+from vidlint.backends.comfyui_graph import FIELDS, WorkflowMap, map_workflow
 from vidlint.backends.http import download, httpx_module, read_json, send
+from vidlint.decode.suffixes import VIDEO_SUFFIXES
 from vidlint.errors import BackendError, ConfigError
+from vidlint.settings import param, read_settings
 
-DEFAULT_INPUTS: dict[str, list[dict[str, str]]] = {
-    "prompt": [{"title": "Positive Prompt", "input": "text"}],
-    "negative_prompt": [{"title": "Negative Prompt", "input": "text"}],
-    "seed": [
-        {"class": "KSampler", "input": "seed"},
-        {"class": "KSamplerAdvanced", "input": "noise_seed"},
-        {"class": "RandomNoise", "input": "noise_seed"},
-        {"class": "SamplerCustom", "input": "noise_seed"},
-    ],
-    "image": [{"class": "LoadImage", "input": "image"}],
-    "length": [],
+log = logging.getLogger(__name__)
+
+REQUIRED = {
+    "prompt": "a text encoder behind a sampler's positive input",
+    "seed": "a literal seed or noise_seed input",
 }
-"""Where each request field goes, tried in order; every matching node is set. ``length`` (in
-frames) has no default: latent-video node names differ per model family."""
-REQUIRED = ("prompt", "seed")
-DEFAULTS: dict[str, Any] = {
-    "url": "http://127.0.0.1:8188",
-    "workflow": "",
-    "inputs": {},
-    "fps": 16.0,
-    "length_step": 1,
-    "output_node": "",
-    "timeout_s": 30.0,
-    "max_output_mb": 2048,
-}
+DEFAULT_FPS = 16.0
+"""Wan's rate (``sample_fps = 16``), for a workflow whose video node names none."""
+
+
+@dataclass(frozen=True)
+class ComfyUISettings:
+    """``[backend.comfyui]``."""
+
+    url: str = param("http://127.0.0.1:8188", "ComfyUI's default listen address and port")
+    workflow: str = param("", "an API-format workflow JSON (required)")
+    workflow_i2v: str = param(
+        "",
+        "the image-to-video workflow for requests with a reference image (default: workflow, "
+        "if it has a LoadImage)",
+    )
+    inputs: dict[str, Any] = param(
+        {}, "field: 'node_id.input' overrides for what the graph reading cannot find"
+    )
+    fps: float = param(0.0, "0: the workflow's video node's frame rate", bounds=(0.0, 1000.0))
+    length_step: int = param(
+        0,
+        "0: the workflow's latent-video frame step (4 for Wan and Hunyuan, 8 for LTX)",
+        bounds=(0, 1024),
+    )
+    output_node: str = param("", "the node whose output is the clip (default: found in the graph)")
+    timeout_s: float = param(30.0, "per HTTP request; generation itself is polled")
+    max_output_mb: int = param(2048, "a returned file larger than this is refused")
+
+
 OUTPUT_LISTS = ("images", "gifs", "videos")
+
+
+@dataclass
+class Workflow:
+    path: Path
+    graph: dict[str, Any]
+    map: WorkflowMap
 
 
 class ComfyUIBackend:
@@ -75,30 +100,45 @@ class ComfyUIBackend:
         work_dir: Path | None = None,
         transport: Any = None,
     ) -> None:
-        self.settings = check_settings(self.name, settings or {}, DEFAULTS, config)
-        self.origin = ", ".join(getattr(config, "sources", ())) or "config"
-        self.url = str(self.settings["url"]).rstrip("/")
+        self.origin = config_origin(config)
+        self.settings = read_settings(
+            ComfyUISettings, settings, f"backend.{self.name}", self.origin, positive=True
+        )
+        self.url = str(self.settings.url).rstrip("/")
         if urlsplit(self.url).scheme not in ("http", "https"):
             raise ConfigError("'backend.comfyui.url' must be an http(s) URL", self.origin)
-        self.workflow_path = Path(str(self.settings["workflow"]))
-        if not self.settings["workflow"]:
+        if not self.settings.workflow:
             raise ConfigError(
                 "'backend.comfyui.workflow' (an API-format workflow JSON) is not set", self.origin
             )
-        self.workflow = _load_workflow(self.workflow_path)
-        self.inputs = _mapping(self.settings["inputs"], self.origin)
-        for field in REQUIRED:
-            if not self._targets(field):
-                raise ConfigError(
-                    f"no node in the workflow matches backend.comfyui.inputs."
-                    f"{field} ({self.inputs[field]})",
-                    self.workflow_path,
-                )
+        overrides = _overrides(self.settings.inputs, self.origin)
+        self.t2v = self._workflow(str(self.settings.workflow), overrides)
+        self.i2v = (
+            self._workflow(str(self.settings.workflow_i2v), overrides)
+            if self.settings.workflow_i2v
+            else (self.t2v if self.t2v.map["image"] else None)
+        )
+        self.notes = self._notes()
+        for note in self.notes:
+            log.warning("%s", note)
         self.client_id = str(uuid.uuid4())
         httpx = httpx_module()
         self.client = httpx.Client(
-            timeout=float(self.settings["timeout_s"]), transport=transport, follow_redirects=False
+            timeout=float(self.settings.timeout_s), transport=transport, follow_redirects=False
         )
+
+    def skipped_rungs(self) -> dict[str, str]:
+        """The ladder rungs these workflows cannot apply, with the reason (the loop skips them
+        instead of spending attempts on them)."""
+        skipped = {}
+        if not self.t2v.map["length"]:
+            skipped["shorten"] = f"{self.t2v.path.name} has no length input"
+        if self.i2v is None:
+            skipped["i2v"] = (
+                f"{self.t2v.path.name} has no LoadImage node and "
+                "backend.comfyui.workflow_i2v is not set"
+            )
+        return skipped
 
     # -- protocol -----------------------------------------------------------------------------
     def submit(self, request: Any) -> Submission:
@@ -138,63 +178,93 @@ class ComfyUIBackend:
         record = json.loads(status.outputs[0])
         params = {k: str(record.get(k, "")) for k in ("filename", "subfolder", "type")}
         target = safe_output_path(dest, params["filename"])
-        limit = int(self.settings["max_output_mb"]) * 1024 * 1024
+        limit = int(self.settings.max_output_mb) * 1024 * 1024
         return download(self.client, f"{self.url}/view", target, limit, params=params)
 
     def cancel(self, job_id: str) -> None:
         for path, body in (("/queue", {"delete": [job_id]}), ("/interrupt", {"prompt_id": job_id})):
-            try:
+            with contextlib.suppress(BackendError):
                 self._send("POST", path, json=body)
-            except BackendError:
-                pass
 
     def close(self) -> None:
         self.client.close()
 
     # -- the graph ----------------------------------------------------------------------------
     def graph_for(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The workflow with this request's values in the mapped node inputs."""
-        graph = copy.deepcopy(self.workflow)
-        values: dict[str, Any] = {
-            "prompt": data.get("prompt") or "",
-            "negative_prompt": data.get("negative_prompt") or "",
-            "seed": int(data.get("seed") or 0),
-        }
+        """The workflow (the image-to-video one for a request with a reference) with this
+        request's values in the mapped node inputs. The request's negative terms are appended
+        to the workflow's own negative prompt; an empty request prompt keeps the workflow's."""
+        reference = data.get("reference")
+        workflow = self.i2v if reference and self.i2v is not None else self.t2v
+        if reference and not workflow.map["image"]:
+            raise BackendError(
+                f"the request has a reference image but {workflow.path.name} has no LoadImage "
+                "node: set backend.comfyui.workflow_i2v to an image-to-video workflow"
+            )
+        graph = copy.deepcopy(workflow.graph)
+        values: dict[str, Any] = {"seed": int(data.get("seed") or 0)}
+        if data.get("prompt"):
+            values["prompt"] = str(data["prompt"])
         duration = (data.get("params") or {}).get("duration_s")
-        if duration and self._targets("length"):
-            values["length"] = self.frames_for(float(duration))
-        if data.get("reference"):
-            if not self._targets("image"):
-                raise BackendError(
-                    "the request has a reference image but no workflow node "
-                    "matches backend.comfyui.inputs.image"
-                )
-            values["image"] = self._upload(Path(data["reference"]), data["idempotency_key"])
-        for field, value in values.items():
-            for node_id, input_name in self._targets(field):
-                graph[node_id]["inputs"][input_name] = value
+        if duration:
+            values["length"] = self.frames_for(float(duration), workflow)
+        if reference:
+            values["image"] = self._upload(Path(reference), data["idempotency_key"])
+        for name, value in values.items():
+            for target in workflow.map[name]:
+                graph[target.node_id]["inputs"][target.input] = value
+        negative = str(data.get("negative_prompt") or "")
+        for target in workflow.map["negative_prompt"]:
+            inputs = graph[target.node_id]["inputs"]
+            own = str(inputs.get(target.input) or "").strip().rstrip(",")
+            inputs[target.input] = ", ".join(t for t in (own, negative) if t)
         return graph
 
-    def frames_for(self, duration_s: float) -> int:
-        """Frames for a duration; with ``length_step`` k the count is k*n + 1 (Wan: 4n + 1)."""
-        frames = max(1, round(duration_s * float(self.settings["fps"])))
-        step = int(self.settings["length_step"])
+    def frames_for(self, duration_s: float, workflow: Workflow | None = None) -> int:
+        """Frames for a duration at the workflow's frame rate; with a length step k the count
+        is k*n + 1 (Wan and Hunyuan: 4n + 1, LTX: 8n + 1)."""
+        found = (workflow or self.t2v).map
+        fps = float(self.settings.fps) or found.fps or DEFAULT_FPS
+        frames = max(1, round(duration_s * fps))
+        step = int(self.settings.length_step) or found.length_step
         if step > 1:
             frames = step * max(1, round((frames - 1) / step)) + 1
         return frames
 
-    def _targets(self, field: str) -> list[tuple[str, str]]:
-        found = []
-        for spec in self.inputs.get(field, []):
-            for node_id, node in self.workflow.items():
-                meta = node.get("_meta") or {}
-                if ("title" in spec and meta.get("title") == spec["title"]) or (
-                    "class" in spec and node.get("class_type") == spec["class"]
-                ):
-                    found.append((node_id, spec["input"]))
-            if found:
-                return found
-        return found
+    def _workflow(self, path_text: str, overrides: dict[str, list[dict[str, str]]]) -> Workflow:
+        path = Path(path_text)
+        graph = _load_workflow(path)
+        found = map_workflow(graph, overrides)
+        for field, what in REQUIRED.items():
+            if not found[field]:
+                how = overrides.get(field) or what
+                raise ConfigError(
+                    f"no node in the workflow matches backend.comfyui.inputs.{field} ({how})",
+                    path,
+                )
+        return Workflow(path, graph, found)
+
+    def _notes(self) -> list[str]:
+        """One sentence per thing these workflows cannot take, said once."""
+        notes = []
+        for workflow in {id(w): w for w in (self.t2v, self.i2v) if w is not None}.values():
+            name, found = workflow.path.name, workflow.map
+            if not found["negative_prompt"]:
+                notes.append(
+                    f"{name}: no text encoder behind a sampler's negative input: negative "
+                    "terms are not sent (map one with backend.comfyui.inputs.negative_prompt)"
+                )
+            if found["length"] and not (self.settings.fps or found.fps):
+                notes.append(f"{name}: no frame rate found: the length assumes {DEFAULT_FPS} fps")
+        for rung, reason in self.skipped_rungs().items():
+            notes.append(f"{reason}: the {rung} rung is skipped")
+        if self.i2v is self.t2v:
+            image = ", ".join(str(t) for t in self.t2v.map["image"])
+            notes.append(
+                f"{self.t2v.path.name} takes its image from {image}: requests without a "
+                "reference keep the workflow's own image"
+            )
+        return notes
 
     def _upload(self, path: Path, key: str) -> str:
         try:
@@ -239,12 +309,12 @@ class ComfyUIBackend:
         if not status.get("completed", True):
             return JobStatus(RUNNING)
         outputs = []
-        wanted = self.settings["output_node"]
+        wanted = self.settings.output_node
+        sent = entry.get("prompt")  # [number, prompt_id, graph, extra_data, outputs]
+        graph = sent[2] if isinstance(sent, list) and len(sent) > 2 else self.t2v.graph
+        graph = graph if isinstance(graph, dict) else {}
         for node_id, ui in (entry.get("outputs") or {}).items():
-            if (
-                wanted
-                and (self.workflow.get(node_id, {}).get("_meta") or {}).get("title") != wanted
-            ):
+            if wanted and (graph.get(node_id, {}).get("_meta") or {}).get("title") != wanted:
                 continue
             for key in OUTPUT_LISTS:
                 for item in (ui or {}).get(key) or []:
@@ -266,9 +336,22 @@ class ComfyUIBackend:
         return JobStatus(DONE, tuple(outputs))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
-        return send(
-            self.client, method, f"{self.url}{path}", float(self.settings["timeout_s"]), **kwargs
-        )
+        httpx = httpx_module()
+        try:
+            return send(
+                self.client,
+                method,
+                f"{self.url}{path}",
+                float(self.settings.timeout_s),
+                **kwargs,
+            )
+        except TransientBackendError as exc:
+            if isinstance(exc.__cause__, (httpx.ConnectError, httpx.ConnectTimeout)):
+                raise TransientBackendError(
+                    f"ComfyUI at {self.url} is unreachable "
+                    f"({type(exc.__cause__).__name__}): is it running?"
+                ) from exc.__cause__
+            raise
 
 
 def _load_workflow(path: Path) -> dict[str, Any]:
@@ -287,13 +370,13 @@ def _load_workflow(path: Path) -> dict[str, Any]:
     return graph
 
 
-def _mapping(overrides: dict[str, Any], origin: str) -> dict[str, list[dict[str, str]]]:
-    mapping = {k: list(v) for k, v in DEFAULT_INPUTS.items()}
-    for field, spec in overrides.items():
-        if field not in DEFAULT_INPUTS:
+def _overrides(table: dict[str, Any], origin: str) -> dict[str, list[dict[str, str]]]:
+    """``[backend.comfyui.inputs]``: field -> one or a list of {title|class|id, input}."""
+    overrides = {}
+    for field, spec in table.items():
+        if field not in FIELDS:
             raise ConfigError(
-                f"unknown key 'backend.comfyui.inputs.{field}' (known: "
-                f"{', '.join(DEFAULT_INPUTS)})",
+                f"unknown key 'backend.comfyui.inputs.{field}' (known: {', '.join(FIELDS)})",
                 origin,
             )
         specs = spec if isinstance(spec, list) else [spec]
@@ -301,14 +384,15 @@ def _mapping(overrides: dict[str, Any], origin: str) -> dict[str, list[dict[str,
             if (
                 not isinstance(item, dict)
                 or "input" not in item
-                or not ({"title", "class"} & set(item))
+                or not ({"title", "class", "id"} & set(item))
             ):
                 raise ConfigError(
-                    f"'backend.comfyui.inputs.{field}' needs 'input' and a 'title' or 'class'",
+                    f"'backend.comfyui.inputs.{field}' needs 'input' and a 'title', 'class' "
+                    "or 'id'",
                     origin,
                 )
-        mapping[field] = [dict(item) for item in specs]
-    return mapping
+        overrides[field] = [dict(item) for item in specs]
+    return overrides
 
 
 def _in_queue(items: Any, prompt_id: str) -> bool:
@@ -320,24 +404,49 @@ def _in_queue(items: Any, prompt_id: str) -> bool:
 
 def _execution_error(status: dict[str, Any]) -> str:
     for message in status.get("messages") or []:
-        if isinstance(message, list) and len(message) == 2 and message[0] == "execution_error":
-            data = message[1] or {}
-            return (
-                f"{data.get('node_type', 'node')} failed: "
-                f"{str(data.get('exception_message', ''))[:300]}"
-            )
+        if not (isinstance(message, list) and len(message) == 2):
+            continue
+        kind, data = message[0], message[1] or {}
+        where = f"{data.get('node_type', 'node')} (node {data.get('node_id', '?')})"
+        if kind == "execution_error":
+            return f"{where} failed: {str(data.get('exception_message', '')).strip()[:300]}"
+        if kind == "execution_interrupted":
+            return f"interrupted in {where}"
     return "ComfyUI reports an execution error"
 
 
 def _errors(answer: dict[str, Any]) -> str:
+    """A rejected prompt as ComfyUI's execution.py reports it: the top error, then each node's
+    errors with the node id, class, input and details ("unet_name: 'x.safetensors' not in [])
+    that name the missing model or image."""
     error = answer.get("error") or {}
-    text = error.get("message", "") if isinstance(error, dict) else str(error)
-    for node_id, info in (answer.get("node_errors") or {}).items():
-        reasons = [
-            e.get("message", "") for e in (info or {}).get("errors", []) if isinstance(e, dict)
-        ]
-        text += f"; node {node_id}: {', '.join(reasons)}"
-    return text[:500] or "validation failed"
+    if isinstance(error, dict):
+        text = str(error.get("message") or error.get("type") or "")
+        node_errors = answer.get("node_errors") or {}
+        if error.get("details") and not node_errors:
+            text += f": {error['details']}"
+    else:
+        text, node_errors = str(error), answer.get("node_errors") or {}
+    for node_id, info in (node_errors if isinstance(node_errors, dict) else {}).items():
+        info = info if isinstance(info, dict) else {}
+        reasons = []
+        for item in info.get("errors") or []:
+            if not isinstance(item, dict):
+                continue
+            reason = str(item.get("message") or item.get("type") or "error")
+            details = str(item.get("details") or "")
+            name = str((item.get("extra_info") or {}).get("input_name") or "")
+            if details:
+                reason += (
+                    f" ({details})"
+                    if name and details.startswith(name)
+                    else f" ({name + ': ' if name else ''}{details})"
+                )
+            elif name:
+                reason += f" ({name})"
+            reasons.append(reason)
+        text += f"; node {node_id} ({info.get('class_type', '?')}): {', '.join(reasons)}"
+    return text[:800] or "validation failed"
 
 
 BACKEND = ComfyUIBackend

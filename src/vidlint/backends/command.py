@@ -17,6 +17,7 @@ import os
 import shlex
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,24 @@ from vidlint.backends import (
     JobStatus,
     Submission,
     TransientBackendError,
-    check_settings,
+    config_origin,
     safe_output_path,
 )
 from vidlint.errors import BackendError, ConfigError
+from vidlint.settings import param, read_settings
 
-DEFAULTS: dict[str, Any] = {"command": [], "timeout_s": 1800.0, "cwd": ""}
+
+@dataclass(frozen=True)
+class CommandSettings:
+    """``[backend.command]``."""
+
+    command: tuple[str, ...] = param(
+        (), "the generator's argv (a string is split like a shell would); required"
+    )
+    timeout_s: float = param(1800.0, "one generation may take this long before it is killed")
+    cwd: str = param("", "the folder it runs in (default: the current one)")
+
+
 EX_TEMPFAIL = 75
 
 
@@ -46,11 +59,13 @@ class CommandBackend:
         settings = dict(settings or {})
         if isinstance(settings.get("command"), str):
             settings["command"] = shlex.split(settings["command"])
-        self.settings = check_settings(self.name, settings, DEFAULTS, config)
-        if not self.settings["command"]:
+        self.settings = read_settings(
+            CommandSettings, settings, f"backend.{self.name}", config_origin(config), positive=True
+        )
+        if not self.settings.command:
             raise ConfigError(
                 "'backend.command.command' (the generator command) is not set",
-                ", ".join(getattr(config, "sources", ())) or "config",
+                config_origin(config),
             )
         self.results: dict[str, str] = {}
 
@@ -58,21 +73,21 @@ class CommandBackend:
         data = request.to_dict() if hasattr(request, "to_dict") else dict(request)
         key = data["idempotency_key"]
         env = {**os.environ, "VIDLINT_IDEMPOTENCY_KEY": key}
-        argv = [str(part) for part in self.settings["command"]]
+        argv = [str(part) for part in self.settings.command]
         try:
             done = subprocess.run(
                 argv,
                 input=json.dumps(data),
                 capture_output=True,
                 text=True,
-                timeout=float(self.settings["timeout_s"]),
+                timeout=float(self.settings.timeout_s),
                 env=env,
-                cwd=self.settings["cwd"] or None,
+                cwd=self.settings.cwd or None,
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
             raise TransientBackendError(
-                f"command timed out after {self.settings['timeout_s']:g} s"
+                f"command timed out after {self.settings.timeout_s:g} s"
             ) from exc
         except OSError as exc:
             raise BackendError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
@@ -86,8 +101,8 @@ class CommandBackend:
         if not lines:
             raise BackendError("command printed no output path")
         output = Path(lines[-1])
-        if not output.is_absolute() and self.settings["cwd"]:
-            output = Path(self.settings["cwd"]) / output
+        if not output.is_absolute() and self.settings.cwd:
+            output = Path(self.settings.cwd) / output
         if not output.is_file():
             raise BackendError(f"command printed {lines[-1][:200]!r}, which is not a file")
         self.results[key[:32]] = str(output)

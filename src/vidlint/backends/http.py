@@ -21,12 +21,14 @@ other 4xx and unparseable answers are final.
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import json
 import logging
 import mimetypes
 import os
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,24 +42,36 @@ from vidlint.backends import (
     JobStatus,
     Submission,
     TransientBackendError,
-    check_settings,
+    config_origin,
     safe_output_path,
 )
 from vidlint.errors import BackendError, ConfigError
+from vidlint.settings import param, read_settings
 
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "url": "",
-    "status_url": "{url}/{id}",
-    "cancel_url": "{url}/{id}/cancel",
-    "secret_env": "VIDLINT_HTTP_SECRET",
-    "token_env": "",
-    "timeout_s": 30.0,
-    "inline_reference": True,
-    "allowed_output_hosts": [],
-    "max_output_mb": 2048,
-}
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """``[backend.http]``."""
+
+    url: str = param("", "the service's job collection: POST creates a job (required)")
+    status_url: str = param("{url}/{id}", "where a job's status is read")
+    cancel_url: str = param("{url}/{id}/cancel", "where a job is cancelled")
+    secret_env: str = param(
+        "VIDLINT_HTTP_SECRET", "the variable holding the HMAC secret that signs each request"
+    )
+    token_env: str = param("", "a variable holding a bearer token, when the service wants one")
+    timeout_s: float = param(30.0, "per HTTP request; generation itself is polled")
+    inline_reference: bool = param(
+        True, "send the reference image in the request body (base64) rather than by path"
+    )
+    allowed_output_hosts: tuple[str, ...] = param(
+        (), "hosts besides the service's own that output URLs may point to"
+    )
+    max_output_mb: int = param(2048, "a returned file larger than this is refused")
+
+
 STATES = {
     "queued": QUEUED,
     "starting": QUEUED,
@@ -99,30 +113,32 @@ class HttpBackend:
         work_dir: Path | None = None,
         transport: Any = None,
     ) -> None:
-        self.settings = check_settings(self.name, settings or {}, DEFAULTS, config)
-        url = str(self.settings["url"]).rstrip("/")
+        self.settings = read_settings(
+            HttpSettings, settings, f"backend.{self.name}", config_origin(config), positive=True
+        )
+        url = str(self.settings.url).rstrip("/")
         if urlsplit(url).scheme not in ("http", "https"):
             raise ConfigError(
                 "'backend.http.url' must be an http(s) URL",
                 ", ".join(getattr(config, "sources", ())) or "config",
             )
         self.url = url
-        if not os.environ.get(self.settings["secret_env"] or ""):
+        if not os.environ.get(self.settings.secret_env or ""):
             log.warning(
                 "%s is not set: requests to %s will not be signed",
-                self.settings["secret_env"] or "backend.http.secret_env",
+                self.settings.secret_env or "backend.http.secret_env",
                 _where(url),
             )
         httpx = httpx_module()
         self.client = httpx.Client(
-            timeout=float(self.settings["timeout_s"]), transport=transport, follow_redirects=False
+            timeout=float(self.settings.timeout_s), transport=transport, follow_redirects=False
         )
 
     # -- protocol -----------------------------------------------------------------------------
     def submit(self, request: Any) -> Submission:
         data = request.to_dict() if hasattr(request, "to_dict") else dict(request)
         key = data["idempotency_key"]
-        if self.settings["inline_reference"] and data.get("reference"):
+        if self.settings.inline_reference and data.get("reference"):
             data["reference_image"] = _inline(Path(data["reference"]))
         body = json.dumps(data, sort_keys=True, separators=(",", ":"))
         headers = {
@@ -146,14 +162,12 @@ class HttpBackend:
         url = urljoin(self.url + "/", status.outputs[0])
         self._check_output_url(url)
         target = safe_output_path(dest, urlsplit(url).path)
-        limit = int(self.settings["max_output_mb"]) * 1024 * 1024
+        limit = int(self.settings.max_output_mb) * 1024 * 1024
         return download(self.client, url, target, limit, headers=self._auth())
 
     def cancel(self, job_id: str) -> None:
-        try:
+        with contextlib.suppress(BackendError):  # one that cannot be cancelled has finished
             self._send("POST", self._job_url("cancel_url", job_id), headers=self._auth())
-        except BackendError:
-            pass  # a job that cannot be cancelled has usually finished already
 
     def close(self) -> None:
         self.client.close()
@@ -162,14 +176,12 @@ class HttpBackend:
     def _job_url(self, which: str, job_id: str) -> str:
         from urllib.parse import quote
 
-        template = str(self.settings[which])
-        status_url = str(self.settings["status_url"]).format(
-            url=self.url, id=quote(job_id, safe="")
-        )
+        template = str(getattr(self.settings, which))
+        status_url = str(self.settings.status_url).format(url=self.url, id=quote(job_id, safe=""))
         return template.format(url=self.url, id=quote(job_id, safe=""), status_url=status_url)
 
     def _auth(self) -> dict[str, str]:
-        name = self.settings["token_env"]
+        name = self.settings.token_env
         if not name:
             return {}
         token = os.environ.get(name)
@@ -178,7 +190,7 @@ class HttpBackend:
         return {"authorization": f"Bearer {token}"}
 
     def _signature(self, msg_id: str, body: str) -> dict[str, str]:
-        secret = os.environ.get(self.settings["secret_env"] or "", "")
+        secret = os.environ.get(self.settings.secret_env or "", "")
         if not secret:
             return {}
         from standardwebhooks.webhooks import Webhook
@@ -188,7 +200,7 @@ class HttpBackend:
             signature = Webhook(secret).sign(msg_id, now, body)
         except (ValueError, TypeError) as exc:  # a malformed secret; never echo it
             raise ConfigError(
-                f"the secret in {self.settings['secret_env']} is not a valid "
+                f"the secret in {self.settings.secret_env} is not a valid "
                 f"Standard Webhooks secret ({type(exc).__name__})"
             ) from None
         return {
@@ -199,7 +211,7 @@ class HttpBackend:
 
     def _check_output_url(self, url: str) -> None:
         parts, base = urlsplit(url), urlsplit(self.url)
-        allowed = {base.netloc, *self.settings["allowed_output_hosts"]}
+        allowed = {base.netloc, *self.settings.allowed_output_hosts}
         if parts.scheme not in ("http", "https") or parts.netloc not in allowed:
             raise BackendError(
                 f"refusing to fetch an output from {parts.scheme}://"
@@ -207,7 +219,7 @@ class HttpBackend:
             )
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Any:
-        return send(self.client, method, url, float(self.settings["timeout_s"]), **kwargs)
+        return send(self.client, method, url, float(self.settings.timeout_s), **kwargs)
 
 
 def send(

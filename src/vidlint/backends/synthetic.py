@@ -5,7 +5,7 @@ deterministically, the way practitioners describe real generators:
 
 | problem | injected as | goes away when |
 |---|---|---|
-| ``stall`` | a freeze (TMP001) | the negative prompt names it (``still frame``, ``static``, ``frozen``) |
+| ``stall`` | a freeze (TMP001) | the negative prompt says ``still frame``, ``static``, ``frozen`` |
 | ``cut`` | a scene cut (TMP003) | the prompt asks for a ``continuous shot`` |
 | ``decay`` | garbage from ``decay_after_s`` on (TMP005) | the clip is no longer than that |
 | ``blank`` | black frames mid-clip (TMP004) | the request is image-to-video |
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +27,30 @@ from vidlint.backends import (
     DONE,
     JobStatus,
     Submission,
-    check_settings,
+    config_origin,
 )
 from vidlint.errors import BackendError
+from vidlint.settings import param, read_settings
 
 PROBLEMS = ("stall", "cut", "decay", "blank")
-DEFAULTS: dict[str, Any] = {
-    "problems": list(PROBLEMS),
-    "decay_after_s": 1.5,
-    "max_side": 480,
-    "width": 160,
-    "height": 120,
-    "fps": 24.0,
-}
+
+
+@dataclass(frozen=True)
+class SyntheticSettings:
+    """``[backend.synthetic]``."""
+
+    problems: tuple[str, ...] = param(
+        PROBLEMS, "the artifacts a first attempt has, each cured by its own rung", choices=PROBLEMS
+    )
+    decay_after_s: float = param(
+        1.5, "clips longer than this degrade from here on (shorten cures it)"
+    )
+    max_side: int = param(480, "renders are kept small: the backend is for tests and demos")
+    width: int = param(160, "when the request names no size")
+    height: int = param(120, "when the request names no size")
+    fps: float = param(24.0, "when the request names no rate")
+
+
 STALL_CURES = ("still frame", "static", "frozen")
 
 
@@ -51,15 +63,13 @@ class SyntheticBackend:
         config: Any = None,
         work_dir: Path | None = None,
     ) -> None:
-        self.settings = check_settings(self.name, settings or {}, DEFAULTS, config)
-        unknown = set(self.settings["problems"]) - set(PROBLEMS)
-        if unknown:
-            from vidlint.errors import ConfigError
-
-            raise ConfigError(
-                f"'backend.synthetic.problems' has unknown {sorted(unknown)} "
-                f"(known: {', '.join(PROBLEMS)})"
-            )
+        self.settings = read_settings(
+            SyntheticSettings,
+            settings,
+            f"backend.{self.name}",
+            config_origin(config),
+            positive=True,
+        )
         self.folder = Path(work_dir or "vidlint-synthetic") / "synthetic"
         self.renders = 0
         """How many clips this instance rendered (tests count duplicates with it)."""
@@ -71,12 +81,12 @@ class SyntheticBackend:
         params = request.get("params") or {}
         duration = float(params.get("duration_s") or 2.0)
         found = []
-        for problem in self.settings["problems"]:
+        for problem in self.settings.problems:
             if problem == "stall" and any(term in negative for term in STALL_CURES):
                 continue
             if problem == "cut" and "continuous shot" in prompt:
                 continue
-            if problem == "decay" and duration <= self.settings["decay_after_s"] + 1e-6:
+            if problem == "decay" and duration <= self.settings.decay_after_s + 1e-6:
                 continue
             if problem == "blank" and request.get("mode") == "i2v" and request.get("reference"):
                 continue
@@ -117,13 +127,13 @@ class SyntheticBackend:
         return None
 
     def _render(self, data: dict[str, Any], problems: list[str], target: Path) -> None:
-        from vidlint.synth import Artifact, SynthSpec, write_clip
+        from vidlint.synth import Artifact, SynthSpec, write_clip  # 60 ms, for renders only
 
         params = data.get("params") or {}
-        fps = float(params.get("fps") or self.settings["fps"])
-        width = int(params.get("width") or self.settings["width"])
-        height = int(params.get("height") or self.settings["height"])
-        scale = min(1.0, self.settings["max_side"] / max(width, height))
+        fps = float(params.get("fps") or self.settings.fps)
+        width = int(params.get("width") or self.settings.width)
+        height = int(params.get("height") or self.settings.height)
+        scale = min(1.0, self.settings.max_side / max(width, height))
         width, height = (
             max(16, int(width * scale) // 2 * 2),
             max(16, int(height * scale) // 2 * 2),
@@ -137,7 +147,7 @@ class SyntheticBackend:
         if "cut" in problems:
             artifacts.append(Artifact("cut", int(0.7 * frames)))
         if "decay" in problems:
-            start = round(self.settings["decay_after_s"] * fps)
+            start = round(self.settings.decay_after_s * fps)
             if start < frames - 1:
                 artifacts.append(Artifact("corrupt", start, frames - start))
         motion = float(params.get("motion_strength") or 1.0)

@@ -1,25 +1,23 @@
 """The ``vidlint`` command. Exit codes: 0 every clip passes, 1 some clip fails, 2 usage or input
-error. Errors print as one ``file: cause`` line, never a traceback."""
+error. Errors print as one ``file: cause`` line, never a traceback.
+
+Each command is a function in its own module; this module only puts them together, so no
+command module imports this one. A command imports what only it needs (the regeneration loop,
+the service) when it runs, which keeps ``vidlint check`` from loading them.
+"""
 
 from __future__ import annotations
 
-import logging
 import sys
-from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from vidlint._version import __version__
-from vidlint.batch import ClipOutcome, run_batch
-from vidlint.config import load_config
-from vidlint.engine import batch_settings, make_engine
+from vidlint.cli import baseline, check, diff, fix, frames, rules, serve, source, synth
+from vidlint.cli.console import err, out
+from vidlint.cli.quiet import filter_native_logs
 from vidlint.errors import VidlintError
-from vidlint.gpu import pipeline_device
 
 app = typer.Typer(
     add_completion=False,
@@ -27,284 +25,31 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="A linter for AI-generated video.",
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "red"}
-SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error[/red]: {escape(message)}")
-    return typer.Exit(code)
-
-
-def split_list(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-@app.command()
-def check(
-    paths: Annotated[list[str], typer.Argument(help="Clips, folders or globs.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for reports.")] = Path(
-        "reports"
-    ),
-    formats: Annotated[
-        Optional[list[str]],
-        typer.Option("--format", "-f", help="Report formats, e.g. json,html (repeatable)."),
-    ] = None,
-    select: Annotated[
-        Optional[list[str]], typer.Option(help="Rule families or codes to run, e.g. TMP,FLK001.")
-    ] = None,
-    ignore: Annotated[
-        Optional[list[str]], typer.Option(help="Rule families or codes to skip.")
-    ] = None,
-    profile: Annotated[Optional[str], typer.Option(help="fast, default or thorough.")] = None,
-    device: Annotated[
-        Optional[str],
-        typer.Option(
-            help="Where the temporal and flow analyzers compute: auto (a CUDA GPU when torch sees "
-            "one, else cpu), cpu, cuda, cuda:N, or torch-cpu."
-        ),
-    ] = None,
-    config: Annotated[
-        Optional[Path],
-        typer.Option(
-            help="A vidlint.toml or pyproject.toml (default: found from the current folder)."
-        ),
-    ] = None,
-    reference: Annotated[
-        Optional[Path], typer.Option(help="Source image of an image-to-video clip.")
-    ] = None,
-    prompt: Annotated[
-        Optional[str], typer.Option(help="The prompt the clip was made from.")
-    ] = None,
-    no_write: Annotated[
-        bool, typer.Option("--no-write", help="Print only; write no reports.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="One line per clip.")] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Every finding, with evidence.")
-    ] = False,
-    exit_zero: Annotated[
-        bool,
-        typer.Option(
-            "--exit-zero", help="Exit 0 even when clips fail (input errors still exit 2)."
-        ),
-    ] = False,
-    jobs: Annotated[
-        Optional[int],
-        typer.Option("--jobs", "-j", min=0, help="Worker processes (0 or default: one per core)."),
-    ] = None,
-    engine: Annotated[
-        Optional[str],
-        typer.Option(
-            help="pool (default: one process per core), serial, or ray (RAY_ADDRESS picks the "
-            "cluster)."
-        ),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Check again clips whose cached reports are up to date.")
-    ] = False,
-    save_frames: Annotated[
-        bool,
-        typer.Option(
-            "--save-frames",
-            help="Also write each finding's peak frame as PNG (<clip>.frames/; "
-            "the 'frames' format).",
-        ),
-    ] = False,
-) -> None:
-    """Check clips and write a report per clip plus summary.json."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        settings = load_config(config).with_options(
-            select=split_list(select),
-            ignore=split_list(ignore),
-            profile=profile,
-            device=device,
-            formats=split_list(formats),
-        )
-        pipeline_device(settings.device)  # "cuda" without a GPU: one clear line, no worker
-        if save_frames and "frames" not in settings.formats:
-            settings = settings.with_options(formats=[*settings.formats, "frames"])
-        batch = batch_settings(settings)
-        runner = make_engine(
-            engine or batch.get("engine", "pool"),
-            jobs if jobs is not None else batch.get("jobs") or None,
-            batch.get("address"),
-        )
-    except VidlintError as exc:
-        raise fail(str(exc)) from None
-    if reference is not None and not reference.is_file():
-        raise fail(f"{reference}: reference image not found")
-    context = {"prompt": prompt, "reference": str(reference) if reference else None}
-    show_progress = sys.stderr.isatty() and not quiet
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not show_progress,
-        transient=True,
-    )
-    task = progress.add_task("checking", total=None, rate="")
-
-    def started(count: int) -> None:
-        progress.update(task, total=count)
-
-    def finished(outcome: ClipOutcome) -> None:
-        if outcome.verdict is not None or outcome.error:
-            progress.advance(task)
-            elapsed = progress.tasks[0].elapsed or 0.0
-            done = progress.tasks[0].completed
-            progress.update(task, rate=f"{done / elapsed:.2f} clips/s" if elapsed else "")
-        print_outcome(outcome)
-
-    with progress:
-        try:
-            result = run_batch(
-                paths,
-                settings,
-                None if no_write else out_dir,
-                context,
-                keep_reports=not quiet,
-                on_start=started,
-                on_result=finished,
-                engine=runner,
-                force=force,
-            )
-        except VidlintError as exc:
-            raise fail(str(exc)) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted: reports already written are kept", 130) from None
-    for outcome in result.outcomes:
-        report = result.reports.get(outcome.path)
-        if report is not None and not quiet:
-            print_findings(report, verbose)
-    print_totals(result.outcomes, None if no_write else out_dir)
-    code = result.exit_code
-    raise typer.Exit(0 if exit_zero and code == 1 else code)
-
-
-def print_outcome(outcome: ClipOutcome) -> None:
-    """One line per clip as it finishes: verdicts on stdout, errors on stderr."""
-    if outcome.error:
-        err.print(f"[red]error[/red] {escape(outcome.error)}")
-        return
-    style = VERDICT_STYLE[outcome.verdict or "pass"]
-    codes = ", ".join(outcome.codes) or "-"
-    out.print(
-        f"[{style}]{outcome.verdict:4}[/{style}] {outcome.score:3d}  {escape(outcome.path)}"
-        f"  [dim]{codes}  ({outcome.seconds:.1f} s)[/dim]"
-    )
-
-
-def print_findings(report, verbose: bool) -> None:
-    path = report.clip["path"]
-    for finding in report.findings:
-        if finding.severity == "info" and not verbose:
-            continue
-        style = SEVERITY_STYLE[finding.severity]
-        span = (
-            f"{finding.start_frame}"
-            if finding.start_frame == finding.end_frame
-            else f"{finding.start_frame}-{finding.end_frame}"
-        )
-        out.print(
-            f"  {escape(path)}:{span}  [{style}]{finding.code}[/{style}] "
-            f"{escape(finding.message)}  [dim]{finding.name}[/dim]"
-        )
-        if verbose and finding.evidence:
-            evidence = ", ".join(f"{k}={v}" for k, v in finding.evidence.items())
-            out.print(f"      [dim]{escape(evidence)}[/dim]")
-
-
-def print_totals(outcomes: list[ClipOutcome], out_dir: Path | None) -> None:
-    counts = {key: sum(1 for o in outcomes if o.verdict == key) for key in VERDICT_STYLE}
-    errors = sum(1 for o in outcomes if o.error)
-    line = (
-        f"{len(outcomes)} clip(s): [green]{counts['pass']} pass[/green], "
-        f"[yellow]{counts['warn']} warn[/yellow], [red]{counts['fail']} fail[/red]"
-    )
-    if errors:
-        line += f", [red]{errors} error(s)[/red]"
-    if out_dir is not None:
-        line += f"; reports in {escape(str(out_dir))}/"
-    out.print(line)
-
-
-@app.command()
-def rules(
-    family: Annotated[Optional[str], typer.Argument(help="Only this family, e.g. TMP.")] = None,
-) -> None:
-    """List every rule with its default thresholds and why."""
-    from vidlint.rules import FAMILY_TITLES, load_rules
-
-    table = Table(show_lines=False, box=None, pad_edge=False)
-    for column in ("code", "name", "severity", "what", "defaults"):
-        table.add_column(column, overflow="fold")
-    for code, rule in load_rules().items():
-        if family and not code.startswith(family.upper()):
-            continue
-        defaults = ", ".join(f"{k}={v}" for k, v in rule.defaults().items())
-        table.add_row(code, rule.name, rule.severity, rule.summary, defaults)
-    out.print(table)
-    families = sorted({code[:3] for code in load_rules()})
-    out.print(
-        "[dim]families: "
-        + ", ".join(f"{f} {FAMILY_TITLES.get(f, '')}" for f in families)
-        + "[/dim]"
-    )
-
-
-@app.command()
-def explain(code: Annotated[str, typer.Argument(help="A rule code, e.g. TMP001.")]) -> None:
-    """Print a rule's documentation and its parameters with their reasons."""
-    from vidlint.rules import load_rules
-
-    table = load_rules()
-    rule = table.get(code.upper())
-    if rule is None:
-        raise fail(f"unknown rule code {code!r} (see 'vidlint rules')")
-    out.print(f"[bold]{rule.code} {rule.name}[/bold] ({rule.severity})\n")
-    out.print(escape(rule.doc))
-    reasons = rule.param_reasons()
-    if reasons:
-        out.print(f"\n[bold]Parameters[/bold] ({escape(f'[rules.{rule.code}]')} in vidlint.toml)")
-        for name, value in rule.defaults().items():
-            out.print(f"  {name} = {value!r}: {escape(reasons[name])}")
-
-
-@app.command()
 def version() -> None:
     """Print the version."""
     out.print(f"vidlint {__version__}")
 
 
-def register_commands() -> None:
-    """Commands that live in their own modules add themselves to ``app`` on import."""
-    from vidlint.cli import (
-        fix,  # noqa: F401
-        frames,  # noqa: F401
-        serve,  # noqa: F401
-        source,  # noqa: F401
-        synth,  # noqa: F401
-    )
+for name, command in {
+    "check": check.check,
+    "check-source": source.check_source_command,
+    "fix": fix.fix,
+    "rules": rules.rules,
+    "explain": rules.explain,
+    "frames": frames.frames,
+    "baseline": baseline.baseline_command,
+    "diff": diff.diff,
+    "serve": serve.serve,
+    "synth": synth.synth,
+    "version": version,
+}.items():
+    app.command(name)(command)
 
 
 def main() -> None:
-    from vidlint.cli.quiet import filter_native_logs
-
     filter_native_logs()
-    register_commands()
     try:
         app(standalone_mode=True)
     except VidlintError as exc:  # any command's input error ends as one line

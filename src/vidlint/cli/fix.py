@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from vidlint.cli.app import VERDICT_STYLE, app, err, fail, out, split_list
+from vidlint.batch import expand_inputs
+from vidlint.cli.console import VERDICT_STYLE, err, fail, out, split_list
 from vidlint.config import load_config
 from vidlint.errors import VidlintError
 
 STATUS_STYLE = {"passed": "green", "salvaged": "green", "exhausted": "red"}
 
 
-@app.command()
 def fix(
     paths: Annotated[list[str], typer.Argument(help="Clips, folders or globs.")],
     backend: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="synthetic, command, http or comfyui (default: backend.name in config)."),
     ] = None,
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for fixed clips, reports and histories.")
     ] = Path("fixed"),
     work_dir: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             "--work",
             help="Folder for the loop's state and attempts (default: OUT/.vidlint-fix); "
@@ -35,29 +35,25 @@ def fix(
         ),
     ] = None,
     select: Annotated[
-        Optional[list[str]], typer.Option(help="Rule families or codes to check, e.g. TMP,FLK.")
+        list[str] | None, typer.Option(help="Rule families or codes to check, e.g. TMP,FLK.")
     ] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option(help="Rules to skip.")] = None,
-    config: Annotated[
-        Optional[Path], typer.Option(help="A vidlint.toml or pyproject.toml.")
-    ] = None,
-    prompt: Annotated[
-        Optional[str], typer.Option(help="The prompt the clip was made from.")
-    ] = None,
-    negative_prompt: Annotated[Optional[str], typer.Option(help="Its negative prompt.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Its seed.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Rules to skip.")] = None,
+    config: Annotated[Path | None, typer.Option(help="A vidlint.toml or pyproject.toml.")] = None,
+    prompt: Annotated[str | None, typer.Option(help="The prompt the clip was made from.")] = None,
+    negative_prompt: Annotated[str | None, typer.Option(help="Its negative prompt.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Its seed.")] = None,
     duration: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(help="The duration asked for, in seconds (default: the clip's)."),
     ] = None,
     reference: Annotated[
-        Optional[Path], typer.Option(help="Source image of an image-to-video clip.")
+        Path | None, typer.Option(help="Source image of an image-to-video clip.")
     ] = None,
     max_attempts: Annotated[
-        Optional[int], typer.Option(help="Regenerations per clip (default: regen.max_attempts, 4).")
+        int | None, typer.Option(help="Regenerations per clip (default: regen.max_attempts, 4).")
     ] = None,
     max_wall_s: Annotated[
-        Optional[float], typer.Option(help="Wall-clock budget per clip, in seconds.")
+        float | None, typer.Option(help="Wall-clock budget per clip, in seconds.")
     ] = None,
     no_salvage: Annotated[
         bool,
@@ -66,8 +62,7 @@ def fix(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every step.")] = False,
 ) -> None:
     """Check clips; regenerate the failing ones with constrained requests until they pass."""
-    from vidlint.batch import expand_inputs
-    from vidlint.regen import Fixer, regen_settings
+    from vidlint.regen import Fixer, regen_settings  # 70 ms of imports only fix needs
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,

@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from vidlint.cli.app import app, fail, out, split_list
+from vidlint.cli.console import fail, out, split_list
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
-from vidlint.report.model import Report
+from vidlint.report import load_report
+from vidlint.writers.csv import frame_columns, frame_rows, to_csv
 
 
-def load_report(path: Path) -> Report:
-    """A ``vidlint.report/1`` JSON file; :class:`VidlintError` naming the file otherwise."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise VidlintError("no such file", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VidlintError(f"cannot read ({exc})", path) from exc
-    except json.JSONDecodeError as exc:
-        raise VidlintError(f"not JSON ({exc.msg} at line {exc.lineno})", path) from exc
-    if not isinstance(document, dict):
-        raise VidlintError("not a vidlint report (not a JSON object)", path)
-    try:
-        return Report.from_dict(document)
-    except VidlintError as exc:
-        raise VidlintError(exc.cause, path) from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise VidlintError(
-            f"not a valid vidlint report ({type(exc).__name__}: {exc})", path
-        ) from exc
-
-
-@app.command()
 def frames(
     report_path: Annotated[
         Path, typer.Argument(metavar="REPORT", help="A report written by check (.vidlint.json).")
@@ -48,11 +25,11 @@ def frames(
         bool, typer.Option("--csv", help="Write CSV: every signal of every frame.")
     ] = False,
     output: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--out", "-o", help="Write to this file instead of standard output."),
     ] = None,
     signal: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--signal", "-s", help="Only these signals, e.g. temporal.diff (repeatable)."),
     ] = None,
     flagged: Annotated[
@@ -60,7 +37,6 @@ def frames(
     ] = False,
 ) -> None:
     """Per-frame signals, badness per family and the codes flagging each frame."""
-    from vidlint.writers.csv import frame_columns, frame_rows, to_csv
 
     try:
         report = load_report(report_path)

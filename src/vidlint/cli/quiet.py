@@ -5,21 +5,17 @@ MediaPipe's TFLite and absl code write "INFO: Created TensorFlow Lite XNNPACK de
 threads, and no environment variable silences them. The CLI routes descriptor 2 through a pipe
 whose reader drops those lines and passes everything else on; Python's own ``sys.stderr`` writes
 to the original descriptor directly, so vidlint's one-line errors never wait on the filter.
-Worker processes inherit descriptor 2, so their native lines are filtered too.
+Worker processes inherit descriptor 2, so their native lines are filtered too. (A library caller
+gets the same filter only while a check runs: ``vidlint.native_logs``.)
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 
-NATIVE_NOISE = re.compile(
-    rb"^(?:[IWE]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"  # absl / glog lines
-    rb"|INFO: Created TensorFlow Lite"
-    rb"|WARNING: All log messages before absl::InitializeLog)"
-)
+from vidlint.native_logs import NATIVE_NOISE
 
 
 def filter_native_logs() -> None:
@@ -32,11 +28,11 @@ def filter_native_logs() -> None:
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
     os.close(write_end)
-    sys.stderr = open(
+    sys.stderr = open(  # noqa: SIM115 (stderr for the rest of the process, never closed)
         original,
         "w",
         buffering=1,
-        encoding="utf-8",  # noqa: SIM115
+        encoding="utf-8",
         errors="backslashreplace",
         closefd=False,
     )

@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 
-from vidlint.cli.app import app, fail, out
+from vidlint.cli.console import fail, out
 from vidlint.config import load_config
 from vidlint.errors import VidlintError
 from vidlint.gpu import pipeline_device
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,

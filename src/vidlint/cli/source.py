@@ -12,7 +12,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from vidlint.cli.app import SEVERITY_STYLE, VERDICT_STYLE, app, err, fail, out
+from vidlint.cli.console import SEVERITY_STYLE, VERDICT_STYLE, err, fail, out
+from vidlint.config import load_config
+from vidlint.errors import VidlintError
+from vidlint.pipeline import Checker
+from vidlint.writers import WRITERS
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -25,7 +29,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-@app.command("check-source")
 def check_source_command(
     images: Annotated[list[Path], typer.Argument(help="Source images (png, jpg, webp...).")],
     target: Annotated[
@@ -44,20 +47,16 @@ def check_source_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show measurements.")] = False,
 ) -> None:
     """Lint image-to-video source images before generating: blur, size, noise, clutter."""
-    from vidlint.config import load_config
-    from vidlint.errors import VidlintError
-    from vidlint.source import check_source
-    from vidlint.writers import WRITERS
 
     size = parse_size(target)
     try:
-        settings = load_config(config)
+        checker = Checker(load_config(config))
     except VidlintError as exc:
         raise fail(str(exc)) from None
     worst = 0
     for image in images:
         try:
-            report = check_source(image, size, settings)
+            report = checker.check_source(image, size)
         except VidlintError as exc:
             err.print(f"[red]error[/red] {escape(str(exc))}")
             worst = 2

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from vidlint.cli.app import app, fail, out
+from vidlint.cli.console import fail, out
 
 
-@app.command()
 def synth(
     path: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Argument(
             help="Output clip: .mp4 .mov .mkv .webm .avi .gif, or a folder for PNG frames."
         ),
     ] = None,
     artifact: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--artifact",
             "-a",

@@ -3,14 +3,13 @@
 ``open_clip(path)`` probes the clip (raising :class:`~vidlint.errors.InputError` with a clear cause
 for anything that is not a usable video) and returns a :class:`Clip` whose ``frames()`` streams
 :class:`Frame` values with their presentation time. Undecodable packets become
-:class:`DecodeIssue` values on ``clip.issues``; decoding goes on after them.
+:class:`DecodeIssue` values on ``clip.issues``; decoding goes on after them. ``open_frames(frames,
+fps)`` is the same for frames already in memory (a ComfyUI IMAGE batch): nothing is written.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from vidlint.decode.clip import Clip, open_clip, sha256_file
+from vidlint.decode.clip import Clip, open_clip, open_frames, sha256_file
 from vidlint.decode.frames import (
     WORKING_SHORT_SIDE,
     ClipInfo,
@@ -19,30 +18,7 @@ from vidlint.decode.frames import (
     resize_short_side,
     working_size,
 )
-
-VIDEO_SUFFIXES = frozenset(
-    {
-        ".mp4",
-        ".mov",
-        ".mkv",
-        ".webm",
-        ".avi",
-        ".gif",
-        ".m4v",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".flv",
-        ".wmv",
-        ".ogv",
-    }
-)
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
-
-
-def is_video_path(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
-
+from vidlint.decode.suffixes import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_video_path
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -54,6 +30,7 @@ __all__ = [
     "Frame",
     "is_video_path",
     "open_clip",
+    "open_frames",
     "resize_short_side",
     "sha256_file",
     "working_size",

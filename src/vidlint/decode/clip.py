@@ -1,4 +1,4 @@
-"""Open a clip once, probe it, and stream its frames (PyAV by default, decord or an image folder)."""
+"""Open a clip once, probe it and stream its frames (PyAV by default, decord, an image folder)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from vidlint.decode.frames import (
     Picture,
     working_size,
 )
+from vidlint.decode.suffixes import IMAGE_SUFFIXES
 from vidlint.errors import DecodeError, InputError
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,6 @@ def clip_sha256(path: Path) -> str:
 
 def image_files(folder: Path) -> list[Path]:
     """The frames of an image-sequence folder, in order."""
-    from vidlint.decode import IMAGE_SUFFIXES
-
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
@@ -595,6 +594,50 @@ def _one_frame_size(files: list[Path], folder: Path) -> None:
             )
 
 
+class _FramesSource(_Source):
+    """Frames already in memory, RGB, N x H x W x 3 (a ComfyUI IMAGE batch, a test), played at
+    ``fps``: checked without writing a video first."""
+
+    def __init__(self, frames: np.ndarray, fps: float, name: str) -> None:
+        self.path = Path(name)
+        array = np.asarray(frames)
+        if array.ndim != 4 or array.shape[-1] != 3 or array.shape[0] == 0:
+            raise InputError(
+                f"frames must be N x height x width x 3 RGB, not {'x'.join(map(str, array.shape))}",
+                self.path,
+            )
+        if array.dtype != np.uint8:
+            raise InputError(f"frames must be uint8, not {array.dtype}", self.path)
+        if not fps > 0:
+            raise InputError(f"the frame rate must be above 0, not {fps}", self.path)
+        self.frames, self.fps = array, float(fps)
+        self.last_duration_s = 1.0 / self.fps
+
+    def probe(self) -> ClipInfo:
+        count, height, width = self.frames.shape[:3]
+        return ClipInfo(
+            path=str(self.path),
+            sha256="",
+            width=int(width),
+            height=int(height),
+            fps=round(self.fps, 4),
+            frame_count=int(count),
+            duration_s=round(count / self.fps, 6),
+            codec="rawvideo",
+            container="frames",
+        )
+
+    def read(self) -> Iterator[tuple[float, np.ndarray] | str]:
+        for index, rgb in enumerate(self.frames):
+            yield index / self.fps, np.ascontiguousarray(rgb)
+
+    def sha256(self) -> str:
+        """The frames' identity: their shape, rate and pixels."""
+        digest = hashlib.sha256(f"{self.frames.shape}:{self.fps}".encode())
+        digest.update(np.ascontiguousarray(self.frames).data)
+        return digest.hexdigest()
+
+
 DECODERS = {"pyav": _PyAVSource, "decord": _DecordSource}
 
 
@@ -621,26 +664,45 @@ def open_clip(
                 f"unknown decoder {decoder!r} (choose from {', '.join(DECODERS)})", path
             )
         source = DECODERS[decoder](path)
-    info = source.probe()  # type: ignore[attr-defined]
-    if info.width <= 0 or info.height <= 0:
-        source.close()
-        raise DecodeError("video stream has no frame size (unsupported or broken codec)", path)
-    if info.width * info.height > MAX_PIXELS:
-        source.close()
-        raise InputError(f"frame size {info.width}x{info.height} is too large", path)
-    if min(info.width, info.height) < MIN_SIDE:
-        source.close()
-        raise InputError(
-            f"frame size {info.width}x{info.height} is too small to check (the "
-            f"shorter side must be at least {MIN_SIDE} pixels)",
-            path,
-        )
+    info = _probed(source, path)
     try:  # hashed only once it is known to be a video: a 5 GB non-video fails at once
         info.sha256 = clip_sha256(path)
     except OSError as exc:
         source.close()
         raise InputError(f"cannot read ({exc.strerror})", path) from exc
     return Clip(info, source, short_side)
+
+
+def open_frames(
+    frames: np.ndarray, fps: float, name: str = "frames", short_side: int = WORKING_SHORT_SIDE
+) -> Clip:
+    """A :class:`Clip` over frames held in memory (RGB uint8, N x H x W x 3) at ``fps``;
+    ``name`` stands for the path in reports and errors."""
+    source = _FramesSource(frames, fps, name)
+    info = _probed(source, source.path)
+    info.sha256 = source.sha256()
+    return Clip(info, source, short_side)
+
+
+def _probed(source: _Source, path: Path) -> ClipInfo:
+    """The source's clip info, refused (and the source closed) when its frames cannot be
+    checked."""
+    info = source.probe()  # type: ignore[attr-defined]
+    problem = None
+    if info.width <= 0 or info.height <= 0:
+        source.close()
+        raise DecodeError("video stream has no frame size (unsupported or broken codec)", path)
+    if info.width * info.height > MAX_PIXELS:
+        problem = f"frame size {info.width}x{info.height} is too large"
+    elif min(info.width, info.height) < MIN_SIDE:
+        problem = (
+            f"frame size {info.width}x{info.height} is too small to check (the "
+            f"shorter side must be at least {MIN_SIDE} pixels)"
+        )
+    if problem:
+        source.close()
+        raise InputError(problem, path)
+    return info
 
 
 SIGNATURES = (

@@ -59,7 +59,14 @@ def shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
         return rgb.copy()
     scale = max_side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    # INTER_AREA is slow for a factor that is not a whole number (6.6 ms for 720p to 360 px):
+    # halve on its fast whole-factor path while that keeps at least the target size, then make
+    # the last step, by less than 2x, bilinear (0.6 grey levels from INTER_AREA, 8x faster).
+    while rgb.shape[1] % 2 == 0 and rgb.shape[0] % 2 == 0 and rgb.shape[1] // 2 >= size[0]:
+        rgb = cv2.resize(rgb, (rgb.shape[1] // 2, rgb.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if rgb.shape[1] >= 2 * size[0]:  # an odd size kept it from halving: INTER_AREA all the way
+        return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
 
 
 class FrameStore:
@@ -134,6 +141,19 @@ class FrameStore:
             self.held.clear()
 
 
+class HeldFrames(FrameStore):
+    """Frames already in memory (RGB, N x H x W x 3), served to the writers the way a
+    :class:`FrameStore` serves decoded ones: for a report of frames that were never a file."""
+
+    def __init__(self, frames: Any) -> None:
+        super().__init__("")
+        self.frames = frames
+
+    def get(self, indices: Iterable[int], max_side: int | None = None) -> dict[int, np.ndarray]:
+        wanted = sorted(i for i in _valid(indices) if i < len(self.frames))
+        return {i: _read_only(shrink(np.asarray(self.frames[i]), max_side)) for i in wanted}
+
+
 def _decoded(
     path: str | Path, indices: Iterable[int], decoder: str, expect_sha256: str | None
 ) -> Iterator[tuple[int, np.ndarray]]:
@@ -166,4 +186,4 @@ def _read_only(rgb: np.ndarray) -> np.ndarray:
     return rgb
 
 
-__all__ = ["FrameStore", "grab_dict", "grab_frames", "shrink"]
+__all__ = ["FrameStore", "HeldFrames", "grab_dict", "grab_frames", "shrink"]

@@ -1,5 +1,5 @@
 """Engines run a batch's clips through the one per-clip function
-(:func:`vidlint.batch.check_clip`): ``serial`` in this process, ``pool`` with one
+(:func:`vidlint.engine.work.check_clip`): ``serial`` in this process, ``pool`` with one
 single-threaded worker process per core, ``ray`` as Ray tasks on a local or remote cluster.
 
 :func:`run_clips` adds what every engine shares: the resumable cache (finished clips are skipped
@@ -9,52 +9,67 @@ outcomes returned in input order.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidlint.batch import ClipOutcome
 from vidlint.config import Config
 from vidlint.engine.cache import ResultCache, cache_key
-from vidlint.engine.pool import PoolEngine, SerialEngine
-from vidlint.engine.work import BatchJob, ClipTask, clip_size, run_task
+from vidlint.engine.work import BatchJob, ClipOutcome, ClipTask, clip_size, run_task
 from vidlint.errors import ConfigError
+from vidlint.registry import Registry
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
+from vidlint.settings import param, read_settings
 
-ENGINES = ("serial", "pool", "ray")
-BATCH_KEYS = {"engine": str, "jobs": int, "address": str}
-"""Keys of the ``[tool.vidlint.batch]`` table."""
+ENGINES = Registry(
+    "engine",
+    {
+        "serial": "vidlint.engine.pool:SerialEngine",
+        "pool": "vidlint.engine.pool:PoolEngine",
+        "ray": "vidlint.engine.ray_engine:RayEngine",
+    },
+)
+"""Engine classes by name; each is built as ``Engine(jobs, address)`` and ignores what it does
+not use. Plugins add theirs under the entry point group ``vidlint.engines``."""
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """``[batch]``: how a batch's clips run, for ``vidlint check`` and :func:`run_batch` alike."""
+
+    engine: str = param(
+        "pool",
+        "one single-threaded worker process per core: clips are independent, and a process "
+        "each scales with cores where threads share one interpreter",
+    )
+    jobs: int = param(0, "worker processes; 0: one per core", bounds=(0, 4096))
+    address: str = param("", "the Ray cluster (default: RAY_ADDRESS, else a local one)")
+
+    def make_engine(self, engine: str | None = None, jobs: int | None = None) -> Any:
+        """The engine these settings name, with a run's own choices (CLI options) on top."""
+        return make_engine(
+            engine or self.engine, jobs if jobs is not None else self.jobs or None, self.address
+        )
 
 
 def make_engine(name: str, jobs: int | None = None, address: str | None = None) -> Any:
-    if name == "serial":
-        return SerialEngine()
-    if name == "pool":
-        return PoolEngine(jobs)
-    if name == "ray":
-        from vidlint.engine.ray_engine import RayEngine
-
-        return RayEngine(jobs, address)
-    raise ConfigError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})")
+    """The engine ``name`` with ``jobs`` workers (None: one per core) and a Ray ``address``."""
+    return ENGINES.get(name)(jobs, address or None)
 
 
-def batch_settings(config: Config) -> dict[str, Any]:
-    """The validated ``[tool.vidlint.batch]`` table (engine, jobs, Ray address)."""
-    table = config.section("batch")
+def batch_settings(config: Config) -> BatchSettings:
+    """The validated ``[batch]`` table of ``config``."""
     origin = ", ".join(config.sources) or "options"
-    for key, value in table.items():
-        if key not in BATCH_KEYS:
-            raise ConfigError(f"unknown key 'batch.{key}' (known: {', '.join(BATCH_KEYS)})", origin)
-        kind = BATCH_KEYS[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise ConfigError(f"'batch.{key}' = {value!r}: expected {kind.__name__}", origin)
-    if "engine" in table and table["engine"] not in ENGINES:
+    settings = read_settings(BatchSettings, config.section("batch"), "batch", origin)
+    if settings.engine not in ENGINES:
         raise ConfigError(
-            f"'batch.engine' = {table['engine']!r}: choose from {', '.join(ENGINES)}", origin
+            f"'batch.engine' = {settings.engine!r}: choose from {', '.join(ENGINES.names())}",
+            origin,
         )
-    if table.get("jobs", 1) < 0:
-        raise ConfigError("'batch.jobs' must be 0 (one per core) or more", origin)
-    return table
+    return settings
 
 
 def run_clips(
@@ -63,10 +78,11 @@ def run_clips(
     out_dir: Path | None,
     context: dict[str, Any] | None = None,
     kept: dict[str, Report] | None = None,
-    engine: str | Any = "serial",
+    engine: str | Any | None = None,
     jobs: int | None = None,
     force: bool = False,
     on_result: Callable[[ClipOutcome], None] | None = None,
+    baseline: Baseline | None = None,
 ) -> list[ClipOutcome]:
     """Check ``clips`` (path, report stem) and return their outcomes in input order.
 
@@ -74,8 +90,11 @@ def run_clips(
     marked ``cached``) unless ``force``. ``kept`` receives the reports by clip path (for a cached
     clip, read back from its JSON report when there is one).
     """
-    runner = make_engine(engine, jobs) if isinstance(engine, str) else engine
-    job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None)
+    if engine is None or isinstance(engine, str):
+        runner = batch_settings(config).make_engine(engine, jobs)
+    else:
+        runner = engine
+    job = BatchJob(config, out_dir, tuple(config.formats), context, kept is not None, baseline)
     cache = ResultCache(out_dir) if out_dir is not None else None
     outcomes: dict[int, ClipOutcome] = {}
     keys: dict[int, str | None] = {}
@@ -83,7 +102,7 @@ def run_clips(
     for order, (path, stem) in enumerate(clips):
         task = ClipTask(Path(path), stem, order, clip_size(Path(path)))
         if cache is not None:
-            keys[order] = cache_key(task.path, config, context, job.formats)
+            keys[order] = cache_key(task.path, config, context, job.formats, baseline)
             hit = None if force else cache.lookup(stem, keys[order])
             if hit is not None:
                 hit.cached = True
@@ -115,16 +134,14 @@ def _read_back(outcome: ClipOutcome, kept: dict[str, Report]) -> None:
 
     path = outcome.reports.get("json")
     if path:
-        try:
+        with contextlib.suppress(OSError, ValueError, KeyError):
             kept[outcome.path] = Report.from_dict(json.loads(Path(path).read_text("utf-8")))
-        except (OSError, ValueError, KeyError):
-            pass
 
 
 __all__ = [
-    "BATCH_KEYS",
     "ENGINES",
     "BatchJob",
+    "BatchSettings",
     "ClipTask",
     "batch_settings",
     "make_engine",

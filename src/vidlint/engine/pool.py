@@ -13,8 +13,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from vidlint.batch import ClipOutcome
-from vidlint.engine.work import BatchJob, ClipTask, init_worker, run_task, single_thread_env
+from vidlint.engine.work import (
+    BatchJob,
+    ClipOutcome,
+    ClipTask,
+    init_worker,
+    run_task,
+    single_thread_env,
+)
 from vidlint.report.model import Report
 
 log = logging.getLogger(__name__)
@@ -27,7 +33,7 @@ class SerialEngine:
 
     name = "serial"
 
-    def __init__(self, jobs: int | None = None) -> None:
+    def __init__(self, jobs: int | None = None, address: str | None = None) -> None:
         self.jobs = 1
 
     def run(self, tasks: list[ClipTask], job: BatchJob) -> Iterator[Result]:
@@ -52,7 +58,9 @@ class PoolEngine:
 
     name = "pool"
 
-    def __init__(self, jobs: int | None = None, function: Callable = run_task) -> None:
+    def __init__(
+        self, jobs: int | None = None, address: str | None = None, function: Callable = run_task
+    ) -> None:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.function = function
         """The per-clip function, ``(task, job) -> (outcome, report)``."""

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from vidlint.batch import ClipOutcome, write_reports
-from vidlint.engine.work import BatchJob, ClipTask, run_task
+from vidlint.engine.work import BatchJob, ClipOutcome, ClipTask, run_task, write_reports
 from vidlint.errors import ConfigError
 from vidlint.report.model import Report
 

@@ -1,4 +1,5 @@
-"""The unit of work every engine runs: one clip through :func:`vidlint.batch.check_clip`.
+"""The unit of work every engine runs: one clip through :func:`check_clip`, which checks it,
+writes its reports and returns its :class:`ClipOutcome` (never raising for a bad clip).
 
 It lives in its own module so the process pool, Ray and the QA service all call the very same
 function, and so a worker process can be set up (one thread, Ctrl-C left to the parent) before
@@ -7,18 +8,120 @@ it checks anything.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidlint.batch import ClipOutcome, check_clip
 from vidlint.config import Config
+from vidlint.decode.grab import FrameStore
+from vidlint.errors import VidlintError
 from vidlint.pipeline import Checker
+from vidlint.report.baseline import Baseline
 from vidlint.report.model import Report
+from vidlint.writers import WRITERS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClipOutcome:
+    """One row of the batch summary: a verdict, or the error that stopped the clip."""
+
+    path: str
+    verdict: str | None = None
+    score: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+    families: dict[str, int] = field(default_factory=dict)
+    """Findings per rule family (the batch index and summary show them)."""
+    reports: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+    cached: bool = False
+    """True when a re-run took this row from the resumable cache instead of checking again."""
+    waived: int = 0
+    """Findings a baseline waived (not in ``counts`` or ``codes``)."""
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_clip(
+    path: Path,
+    checker: Checker,
+    out_dir: Path | None,
+    stem: str,
+    formats: Iterable[str] = ("json",),
+    context: dict[str, Any] | None = None,
+    keep: dict[str, Report] | None = None,
+    baseline: Baseline | None = None,
+) -> ClipOutcome:
+    """Check one clip and write its reports; a bad clip gives an outcome with ``error``. The
+    findings ``baseline`` waives are kept in the report as waived."""
+    started = time.perf_counter()
+    outcome = ClipOutcome(str(path))
+    try:
+        report = checker.check(path, context=context)
+        if baseline is not None:
+            report = baseline.apply(report)
+    except VidlintError as exc:
+        outcome.error = str(exc) if exc.path else f"{path}: {exc}"
+    except MemoryError:
+        outcome.error = f"{path}: out of memory while checking"
+    except Exception as exc:  # a bug must not stop the batch; the row says what happened
+        log.exception("internal error on %s", path)
+        outcome.error = f"{path}: internal error ({type(exc).__name__}: {exc})"
+    else:
+        outcome.verdict, outcome.score = report.verdict, report.score
+        outcome.counts = report.counts()
+        outcome.codes = sorted({f.code for f in report.findings})
+        outcome.waived = len(report.waived)
+        for finding in report.findings:
+            outcome.families[finding.family] = outcome.families.get(finding.family, 0) + 1
+        if out_dir is not None:
+            outcome.reports = write_reports(report, out_dir, stem, formats, in_batch=True)
+        if keep is not None:
+            keep[str(path)] = report
+    outcome.seconds = round(time.perf_counter() - started, 3)
+    return outcome
+
+
+def write_reports(
+    report: Report, out_dir: Path, stem: str, formats: Iterable[str], in_batch: bool = False
+) -> dict[str, str]:
+    """Write ``report`` in every format as ``<out_dir>/<stem><suffix>``; returns what was
+    written by format (a writer returns None when it has nothing for this clip).
+
+    Writers that show frames of the clip (they offer ``wanted_frames(report)``) share one
+    :class:`~vidlint.decode.grab.FrameStore`: the clip is decoded once for all of them.
+    ``in_batch``: a batch writes its index into ``out_dir``, and pages link back to it."""
+    writers = {name: WRITERS.get(name) for name in formats}
+    store = FrameStore.of_report(report)
+    for writer in writers.values():
+        if hasattr(writer, "wanted_frames"):
+            wanted = writer.wanted_frames(report)
+            for indices, side in wanted if isinstance(wanted, list) else [wanted]:
+                store.want(indices, side)
+    written = {}
+    for name, writer in writers.items():
+        shared: dict[str, Any] = {"frames": store} if hasattr(writer, "wanted_frames") else {}
+        if in_batch and getattr(writer, "LINKS_INDEX", False):
+            shared["index"] = True
+        path = writer.write(report, Path(out_dir) / f"{stem}{writer.SUFFIX}", **shared)
+        if path is not None:
+            written[name] = str(path)
+    return written
+
 
 SINGLE_THREAD_ENV = {
     "OMP_NUM_THREADS": "1",
@@ -52,6 +155,7 @@ class BatchJob:
     formats: tuple[str, ...] = ("json",)
     context: dict[str, Any] | None = None
     keep_reports: bool = False
+    baseline: Baseline | None = None
 
 
 def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]:
@@ -59,7 +163,14 @@ def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]
     reports, its report."""
     kept: dict[str, Report] | None = {} if job.keep_reports else None
     outcome = check_clip(
-        task.path, Checker(job.config), job.out_dir, task.stem, job.formats, job.context, kept
+        task.path,
+        Checker(job.config),
+        job.out_dir,
+        task.stem,
+        job.formats,
+        job.context,
+        kept,
+        job.baseline,
     )
     return outcome, (kept or {}).get(str(task.path))
 

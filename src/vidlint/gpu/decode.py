@@ -33,7 +33,7 @@ class FrameBatch:
 def torchcodec_available() -> bool:
     try:
         import torchcodec.decoders  # noqa: F401
-    except Exception:  # noqa: BLE001 - ImportError, or its FFmpeg libraries failing to load
+    except Exception:
         return False
     return True
 

@@ -59,8 +59,9 @@ def block_means(images: Any, size: int) -> Any:
 
 def warp(images: Any, flow: Any) -> Any:
     """Backward warp: ``out(x, y) = image(x + u, y + v)`` with bilinear sampling, as
-    ``cv2.remap(image, x + u, y + v, INTER_LINEAR, BORDER_REPLICATE)``. ``images`` is ``(N, H, W[, C])``, ``flow`` is ``(N, H, W, 2)`` float
-    pixels; returns float32 of the images' shape."""
+    ``cv2.remap(image, x + u, y + v, INTER_LINEAR, BORDER_REPLICATE)``. ``images`` is
+    ``(N, H, W[, C])``, ``flow`` is ``(N, H, W, 2)`` float pixels; returns float32 of the
+    images' shape."""
     squeeze = images.dim() == 3
     x = images.to(torch.float32)
     x = x[:, None] if squeeze else x.permute(0, 3, 1, 2)

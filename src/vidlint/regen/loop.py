@@ -7,7 +7,7 @@ idempotency key stored before submitting, salvage by trimming, keeping the best 
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import logging
 import random
 import shutil
@@ -19,8 +19,9 @@ from typing import Any
 
 from vidlint.backends import FAILED as JOB_FAILED
 from vidlint.backends import Backend, JobStatus, make_backend
-from vidlint.batch import write_reports
 from vidlint.config import Config
+from vidlint.decode.clip import sha256_file
+from vidlint.engine.work import write_reports
 from vidlint.errors import BackendError, InputError, VidlintError
 from vidlint.fileio import write_json_atomic
 from vidlint.pipeline import Checker
@@ -87,6 +88,12 @@ class Fixer:
             if isinstance(backend, str)
             else backend
         )
+        self.skipped = dict(getattr(self.backend, "skipped_rungs", dict)())
+        """Rungs the backend cannot apply (e.g. no image input for i2v): left out of the ladder
+        so that they never spend an attempt; each job's history says why."""
+        if self.skipped:
+            ladder = tuple(r for r in self.settings.ladder if r not in self.skipped)
+            self.settings = dataclasses.replace(self.settings, ladder=ladder)
         self.store = StateStore(self.work_dir / STATE_NAME)
         self.checker = Checker(config)
         self.sleep = sleep
@@ -105,7 +112,7 @@ class Fixer:
         path = Path(path)
         if not path.is_file():
             raise InputError("no such file", path)
-        sha = file_sha256(path)
+        sha = sha256_file(path)
         job = f"{_safe_stem(path)}-{sha[:12]}"
         self.store.create_job(job, str(path), sha, self.backend.name, dict(context or {}))
         row = self.store.job(job)
@@ -116,6 +123,8 @@ class Fixer:
         if not self.store.attempts(job):
             self.store.add_attempt(job, 0, "original", FETCHED)
             self.store.update_attempt(job, 0, output_path=str(path), output_sha256=sha)
+            for rung, reason in self.skipped.items():
+                self._event(job, None, "skipped", f"the {rung} rung is skipped: {reason}")
         while True:
             attempts = self.store.attempts(job)
             pending = [a for a in attempts if a.status not in (CHECKED, FAILED)]
@@ -184,13 +193,11 @@ class Fixer:
             rung,
             parent_report=f"{job}#{base.attempt}",
             clean_frame=clean_frame,
-            config=self.config,
+            checker=self.checker,
         )
-        from vidlint.rules.prompt import lint_prompt
-
         lint = [
             {"code": f.code, "severity": f.severity, "message": f.message}
-            for f in lint_prompt(request.context(), self.config)
+            for f in self.checker.check_prompt(request.context())
         ]
         self.store.add_attempt(
             job, number, "regen", PLANNED, request.to_dict(), request.idempotency_key
@@ -255,7 +262,7 @@ class Fixer:
                     number,
                     status=FETCHED,
                     output_path=str(output),
-                    output_sha256=file_sha256(output),
+                    output_sha256=sha256_file(Path(output)),
                 )
                 attempt = self._reload(job, number)
             if attempt.status == FETCHED:
@@ -350,7 +357,11 @@ class Fixer:
             self.store.update_attempt(job, number, status=FAILED, error=str(exc))
             return True
         self.store.update_attempt(
-            job, number, status=FETCHED, output_path=str(target), output_sha256=file_sha256(target)
+            job,
+            number,
+            status=FETCHED,
+            output_path=str(target),
+            output_sha256=sha256_file(Path(target)),
         )
         return True
 
@@ -473,14 +484,6 @@ def summary_of(history: dict[str, Any]) -> dict[str, Any]:
 def best_attempt(checked: list[Attempt]) -> Attempt:
     """The highest score; on a tie the earlier attempt (fewer changes from what was asked)."""
     return max(checked, key=lambda a: (a.score if a.score is not None else -1, -a.attempt))
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _safe_stem(path: Path) -> str:

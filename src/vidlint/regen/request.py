@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from vidlint.pipeline import INPUT_FAMILIES
+from vidlint.pipeline import INPUT_FAMILIES, Checker
 from vidlint.regen.settings import RegenSettings
 from vidlint.report.model import Finding, Report
 
@@ -129,12 +129,11 @@ def build_request(
     rung: int,
     parent_report: str | None = None,
     clean_frame: str | None = None,
-    config: Any = None,
+    checker: Checker | None = None,
 ) -> RegenRequest:
     """The request for ``attempt``: ``previous`` changed by rungs ``0..rung`` of the ladder
-    (reseed and constrain accumulate; shorten and i2v apply once, at their own rung)."""
-    from vidlint.rules.prompt import lint_prompt
-
+    (reseed and constrain accumulate; shorten and i2v apply once, at their own rung). The
+    ``checker`` lints the prompt (the PRM rules) with its configuration."""
     ladder = settings.ladder
     active = set(ladder[: rung + 1]) if rung < len(ladder) else set(ladder)
     first_time = ladder[rung] if rung < len(ladder) else None
@@ -168,7 +167,7 @@ def build_request(
     terms = [t for t in settings.base_negative]
     causes: dict[str, list[str]] = {}
     for finding in blocking:
-        for term in settings.change_for(finding.code).get("negative", []):
+        for term in settings.change_for(finding.code).negative_prompt:
             causes.setdefault(term, []).append(finding.code)
     negatives = _split_terms(request.negative_prompt)
     added = [t for t in [*terms, *causes] if t.lower() not in {n.lower() for n in negatives}]
@@ -184,7 +183,7 @@ def build_request(
         request = replace(request, negative_prompt=new)
 
     if "constrain" in active:
-        request = _constrain(request, blocking, settings, change, config, lint_prompt)
+        request = _constrain(request, blocking, settings, change, checker or Checker())
     if first_time == "shorten":
         request = _shorten(request, report, blocking, settings, change)
     if first_time == "i2v" and request.mode == "t2v" and clean_frame:
@@ -199,15 +198,14 @@ def _constrain(
     blocking: list[Finding],
     settings: RegenSettings,
     change: Any,
-    config: Any,
-    lint_prompt: Any,
+    checker: Checker,
 ) -> RegenRequest:
     """Rung 2: the table's prompt phrases for what was found, the missing shot-description
     layers PRM reports, and lower motion."""
     phrases: dict[str, list[str]] = {}
-    lint = lint_prompt(request.context(), config) if request.prompt else []
+    lint = checker.check_prompt(request.context()) if request.prompt else []
     for finding in [*blocking, *lint]:
-        for phrase in settings.change_for(finding.code).get("prompt", []):
+        for phrase in settings.change_for(finding.code).prompt:
             phrases.setdefault(phrase, []).append(finding.code)
     present = request.prompt.lower()
     for phrase in [p for p in phrases if p.lower() not in present]:
@@ -218,7 +216,7 @@ def _constrain(
         request = replace(request, prompt=prompt)
     params = dict(request.params)
     for finding in [*blocking, *lint]:
-        for key, value in settings.change_for(finding.code).get("params", {}).items():
+        for key, value in settings.change_for(finding.code).params.items():
             current = params.get(key)
             if isinstance(value, (int, float)) and isinstance(current, (int, float)):
                 value = min(current, value)

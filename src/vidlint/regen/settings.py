@@ -1,18 +1,22 @@
 """The regeneration loop's settings (``[tool.vidlint.regen]``) and the findings -> changes table.
 
-Everything here is data with a documented default: the budget, the escalation ladder and what
-each rule family or code changes in the next request. ``docs/regeneration.md`` renders the same
-tables.
+Everything here is data with a documented default: the budget and the escalation ladder here,
+and what a finding changes in the next request on its rule (:class:`~vidlint.rules.base.Fix`),
+which ``[regen.changes]`` overrides by code, family or ``default``. ``docs/regeneration.md``
+renders the same tables.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from vidlint.analyzers.base import param
+from vidlint.config import Config
 from vidlint.errors import ConfigError
+from vidlint.rules import load_rules
+from vidlint.rules.base import Fix
+from vidlint.settings import param, read_settings
 
 LADDER = ("reseed", "constrain", "shorten", "i2v")
 """The escalation ladder. Attempt k applies rungs 1..k (cumulatively): 1) a new seed and
@@ -23,108 +27,6 @@ each attempt only changes the seed."""
 
 BASE_NEGATIVE = ("worst quality", "low quality", "deformed", "disfigured")
 """From Wan2.1's default negative prompt (integrations research, section 5)."""
-
-DEFAULT_CHANGES: dict[str, dict[str, Any]] = {
-    # rung 1 adds "negative"; rung 2 adds "prompt" phrases and sets "params" (a numeric param
-    # only ever goes down: min(current, value)). Looked up by code, then family, then "default".
-    "TMP001": {
-        "negative": ["static", "still frame", "frozen frame"],
-        "prompt": ["continuous natural motion throughout"],
-        "why": "freezes: Wan's default negatives name 'static, still frame'",
-    },
-    "TMP002": {
-        "negative": ["stutter", "repeated frames"],
-        "prompt": [],
-        "why": "repeats come from frame interpolation or pull-down: reseed, then "
-        "ask for smooth motion",
-    },
-    "TMP003": {
-        "negative": ["scene cut", "transition", "multiple shots"],
-        "prompt": ["single continuous shot, no cuts"],
-        "why": "unwanted cuts: say 'single continuous shot', drop multi-shot wording "
-        "(integrations research, section 5)",
-    },
-    "TMP004": {
-        "negative": ["black frames", "fade to black"],
-        "prompt": [],
-        "why": "blank frames: a new seed; the constrain rung keeps the scene lit",
-    },
-    "TMP005": {
-        "negative": ["glitch", "corrupted", "compression artifacts"],
-        "prompt": [],
-        "why": "garbage frames: new seed; generation length is the usual cause",
-    },
-    "TMP": {"negative": [], "prompt": [], "why": "other temporal defects: a new seed"},
-    "FLK": {
-        "negative": ["flicker", "flickering", "strobing"],
-        "prompt": ["steady, even lighting"],
-        "params": {"motion_strength": 0.7},
-        "why": "flicker: new seed, pin lighting and style, lower motion (research, sec. 5)",
-    },
-    "MOT": {
-        "negative": ["morphing", "warping", "objects passing through each other"],
-        "prompt": ["slow, subtle motion in one direction", "one action in the shot"],
-        "params": {"motion_strength": 0.6},
-        "why": "physics: one action per shot, slower motion, shorter clip (research, sec. 5)",
-    },
-    "HND": {
-        "negative": [
-            "extra fingers",
-            "fused fingers",
-            "poorly drawn hands",
-            "deformed hands",
-            "malformed limbs",
-        ],
-        "prompt": ["hands relaxed and still"],
-        "why": "hands: Wan's default negatives; rephrase so hands stay calm (research, sec. 5)",
-    },
-    "FAC": {
-        "negative": ["poorly drawn face", "distorted face", "face morphing"],
-        "prompt": ["the same person throughout, face fully visible and consistent"],
-        "why": "identity drift: dense identity description, calmer camera, then i2v from "
-        "a reference (research, sec. 5)",
-    },
-    "REF": {
-        "negative": [],
-        "prompt": ["stays faithful to the source image"],
-        "params": {"motion_strength": 0.6},
-        "why": "reference fidelity: less motion keeps the output near its source image",
-    },
-    "QLT": {
-        "negative": ["blurry", "noisy", "jpeg artifacts"],
-        "prompt": ["sharp focus, clean detail"],
-        "why": "quality: Wan's default negatives ('blurry details', 'JPEG artifacts')",
-    },
-    "DRF": {
-        "negative": [],
-        "prompt": [],
-        "why": "degradation with length: the shorten rung cuts the clip at the onset",
-    },
-    "PRM001": {
-        "negative": [],
-        "prompt": [],
-        "why": "short prompt: the constrain rung adds the missing layers",
-    },
-    "PRM002": {
-        "negative": [],
-        "prompt": ["Camera: medium shot, slow gentle push-in"],
-        "why": "no camera layer: add one (seed article's third layer)",
-    },
-    "PRM003": {
-        "negative": [],
-        "prompt": ["Lighting: soft, even natural light"],
-        "why": "no lighting layer: add one (seed article's second layer)",
-    },
-    "PRM004": {
-        "negative": [],
-        "prompt": ["subtle, directional motion only"],
-        "params": {"motion_strength": 0.6},
-        "why": "ambitious i2v motion: constrain to subtle directional motion",
-    },
-    "PRM005": {"negative": [], "prompt": [], "why": "long request: the shorten rung handles it"},
-    "default": {"negative": [], "prompt": [], "why": "anything else: a new seed"},
-}
-CHANGE_KEYS = {"negative", "prompt", "params", "why"}
 
 
 @dataclass(frozen=True)
@@ -138,10 +40,11 @@ class RegenSettings:
         1800.0,
         "a wall-clock budget per clip and per run, so a stuck backend cannot hold a batch forever",
     )
-    ladder: tuple[str, ...] = param(LADDER, "the rungs, in order (see LADDER)")
+    ladder: tuple[str, ...] = param(LADDER, "the rungs, in order (see LADDER)", choices=LADDER)
     pass_verdicts: tuple[str, ...] = param(
         ("pass", "warn"),
         "a clip with only warnings is accepted: warnings are for review, not for regeneration",
+        choices=("pass", "warn"),
     )
     base_negative: tuple[str, ...] = param(BASE_NEGATIVE, "terms added at the reseed rung")
     shorten_factor: float = param(
@@ -171,80 +74,42 @@ class RegenSettings:
     job_timeout_s: float = param(
         900.0, "a job still not finished after this is cancelled and its attempt fails"
     )
-    changes: dict[str, dict[str, Any]] = field(
-        default_factory=dict, metadata={"why": "overrides of DEFAULT_CHANGES by code or family"}
+    changes: dict[str, Fix] = param(
+        {},
+        "overrides of the rules' own fixes: a table per code, family or 'default' with the keys "
+        "of a Fix (negative_prompt, prompt, params, why)",
     )
 
-    def change_for(self, code: str) -> dict[str, Any]:
-        """The change table entry for ``code``: code, then family, then ``default``."""
-        table = {**DEFAULT_CHANGES, **self.changes}
-        for key in (code, code[:3], "default"):
-            if key in table:
-                return table[key]
-        return {}
+    def change_for(self, code: str) -> Fix:
+        """What a finding of ``code`` changes: the override for the code, else for its family,
+        else the rule's own fix, else the ``default`` override."""
+        rule = load_rules().get(code)
+        for found in (
+            self.changes.get(code),
+            self.changes.get(code[:3]),
+            rule.fix if rule else None,
+            self.changes.get("default"),
+        ):
+            if found is not None:
+                return found
+        return Fix()
 
 
-def regen_settings(config: Any, **overrides: Any) -> RegenSettings:
+def regen_settings(config: Config | None, **overrides: Any) -> RegenSettings:
     """Read and validate ``[regen]`` (and keyword overrides from the CLI)."""
-    table = dict(config.section("regen")) if config is not None else {}
+    table = config.section("regen") if config is not None else {}
     table.update({k: v for k, v in overrides.items() if v is not None})
-    origin = ", ".join(getattr(config, "sources", ())) or "config"
-    fields = {f.name: f for f in dataclasses.fields(RegenSettings)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in fields:
-            raise ConfigError(f"unknown key 'regen.{key}' (known: {', '.join(fields)})", origin)
-        default = fields[key].default
-        try:
-            values[key] = _coerce(key, value, default)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"'regen.{key}' = {value!r}: {exc}", origin) from exc
-        number = values[key]
-        if isinstance(number, (int, float)) and not isinstance(number, bool) and number <= 0:
-            raise ConfigError(
-                f"'regen.{key}' = {value!r}: must be above 0 (every setting here "
-                "is a count, a duration or a factor)",
-                origin,
+    origin = ", ".join(config.sources) if config is not None and config.sources else "config"
+    changes = table.pop("changes", {})
+    if not isinstance(changes, dict):
+        raise ConfigError(f"'regen.changes' = {changes!r}: expected a table", origin)
+    settings = read_settings(RegenSettings, table, "regen", origin, positive=True)
+    return dataclasses.replace(
+        settings,
+        changes={
+            key if key == "default" else key.upper(): read_settings(
+                Fix, entry, f"regen.changes.{key}", origin
             )
-    settings = RegenSettings(**values)
-    for rung in settings.ladder:
-        if rung not in LADDER:
-            raise ConfigError(
-                f"'regen.ladder' has unknown rung {rung!r} (known: {', '.join(LADDER)})", origin
-            )
-    for verdict in settings.pass_verdicts:
-        if verdict not in ("pass", "warn"):
-            raise ConfigError(
-                f"'regen.pass_verdicts' has {verdict!r}: use pass and/or warn", origin
-            )
-    for key, entry in settings.changes.items():
-        if not isinstance(entry, dict) or set(entry) - CHANGE_KEYS:
-            raise ConfigError(
-                f"'regen.changes.{key}' must be a table with keys {', '.join(sorted(CHANGE_KEYS))}",
-                origin,
-            )
-    return settings
-
-
-def _coerce(key: str, value: Any, default: Any) -> Any:
-    if key == "changes":
-        if not isinstance(value, dict):
-            raise TypeError("expected a table of code -> change")
-        return {str(k).upper() if k != "default" else k: dict(v) for k, v in value.items()}
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise TypeError("expected true or false")
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not float(value).is_integer():
-            raise TypeError("expected an integer")
-        return int(value)
-    if isinstance(default, float):
-        if isinstance(value, bool):
-            raise TypeError("expected a number")
-        return float(value)
-    if isinstance(default, tuple):
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        return tuple(value)
-    return value
+            for key, entry in changes.items()
+        },
+    )

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from vidlint._version import __version__
+from vidlint.report.schema import SCHEMA_ID, upgrade
 
-SCHEMA_ID = "vidlint.report/1"
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_WEIGHT = {"error": 1.0, "warning": 0.5, "info": 0.1}
 """How much one finding of each severity counts in the per-frame badness curve and the score."""
@@ -85,6 +85,24 @@ class Finding:
         return cls(region=Region(**region) if region else None, **data)
 
 
+@dataclass(frozen=True, slots=True)
+class Waived:
+    """A finding that a baseline accepts (``vidlint check --baseline``): kept in the report for
+    review, left out of the verdict, the score and the exit code."""
+
+    finding: Finding
+    reason: str
+    baseline: str = ""
+    """The baseline file that waived it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"finding": self.finding.to_dict(), "reason": self.reason, "baseline": self.baseline}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Waived:
+        return cls(Finding.from_dict(data["finding"]), data["reason"], data.get("baseline", ""))
+
+
 @dataclass(slots=True)
 class Report:
     clip: dict[str, Any]
@@ -99,6 +117,8 @@ class Report:
     errors: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     """Per-clip results that are not per-frame (face tracks, reference curves, regen history)."""
+    waived: list[Waived] = field(default_factory=list)
+    """Findings a baseline accepts: not in ``findings``, so not in the verdict or score."""
 
     @property
     def verdict(self) -> str:
@@ -133,12 +153,12 @@ class Report:
         }
         if self.extra:
             data["extra"] = _jsonable(self.extra)
+        if self.waived:
+            data["waived"] = [w.to_dict() for w in self.waived]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        from vidlint.report.schema import upgrade
-
         data = upgrade(data)
         frames = data.get("frames", {})
         return cls(
@@ -153,6 +173,7 @@ class Report:
             timings=data.get("timings", {}),
             errors=data.get("errors", []),
             extra=data.get("extra", {}),
+            waived=[Waived.from_dict(w) for w in data.get("waived", [])],
         )
 
     def counts(self) -> dict[str, int]:
@@ -170,12 +191,13 @@ def verdict_of(findings: list[Finding], failed: bool = False) -> str:
 
 def score_of(findings: list[Finding]) -> int:
     """0-100. Each finding removes a share of what is left, by severity and confidence, so one
-    certain error costs 35 points, a warning 12, and many findings approach 0 without going under."""
+    certain error costs 35 points, a warning 12, and many findings approach 0 without going
+    under."""
     penalty = {"error": 0.35, "warning": 0.12, "info": 0.02}
     score = 100.0
     for finding in findings:
         score *= 1.0 - penalty[finding.severity] * min(1.0, max(0.0, finding.confidence))
-    return int(round(score))
+    return round(score)
 
 
 def _jsonable(value: Any) -> Any:

@@ -9,7 +9,8 @@ from importlib import resources
 from typing import Any
 
 from vidlint.errors import VidlintError
-from vidlint.report.model import SCHEMA_ID
+
+SCHEMA_ID = "vidlint.report/1"
 
 UPGRADES: dict[str, Any] = {}
 """``old schema id -> function(document) -> document one version newer``."""

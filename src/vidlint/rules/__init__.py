@@ -1,66 +1,56 @@
-"""Rules, one module per family. Importing this package registers every built-in rule in
-``RULES``; plugins add theirs through the entry point group ``vidlint.rules`` (a module)."""
+"""Rules, one module per family. Every module of this package is a family (it declares itself
+with :func:`~vidlint.rules.base.family`); loading the code table imports them all, and plugins
+add theirs through the entry point group ``vidlint.rules`` (a module)."""
+
+from __future__ import annotations
 
 import functools
-import importlib
-from importlib.metadata import entry_points
 
-from vidlint.errors import ConfigError
-from vidlint.rules.base import DOC_HEADINGS, RULES, Hit, Rule, RuleInput, rule, runs
+from vidlint.errors import VidlintError
+from vidlint.registry import Registry, package_modules
+from vidlint.rules.base import DOC_HEADINGS, FAMILIES, RULES, Fix, Hit, Rule, RuleInput, rule, runs
 
-FAMILY_MODULES = {
-    "TMP": "vidlint.rules.temporal",
-    "MOT": "vidlint.rules.motion",
-    "FLK": "vidlint.rules.flicker",
-    "QLT": "vidlint.rules.quality",
-    "DRF": "vidlint.rules.degradation",
-    "HND": "vidlint.rules.hands",
-    "FAC": "vidlint.rules.faces",
-    "REF": "vidlint.rules.reference",
-    "SRC": "vidlint.rules.source",
-    "PRM": "vidlint.rules.prompt",
-}
-FAMILY_TITLES = {
-    "TMP": "temporal integrity",
-    "FLK": "flicker",
-    "MOT": "motion & physics",
-    "HND": "hands",
-    "FAC": "faces",
-    "REF": "reference fidelity",
-    "QLT": "visual quality",
-    "SRC": "source image",
-    "PRM": "prompt",
-    "DRF": "degradation",
-}
+RULE_MODULES = Registry("rule", package_modules("vidlint.rules", skip=("base",)))
 
 
 def load_rules() -> dict[str, Rule]:
-    """Import every family module and plugin (once: scanning the installed distributions for
-    entry points takes milliseconds, and every config build asks); return the code table."""
+    """The code table, every family module and plugin imported (once: scanning the installed
+    distributions for entry points takes milliseconds, and every config build asks)."""
     _import_rule_modules()
     return dict(sorted(RULES.items()))
 
 
+def rules_for_reports() -> dict[str, Rule]:
+    """The code table for writers: empty when a plugin fails to load, so a report about a clip
+    is still written (the check itself reports the broken plugin)."""
+    try:
+        return load_rules()
+    except VidlintError:
+        return {}
+
+
+def family_titles() -> dict[str, str]:
+    """Family prefix -> title, for every loaded family."""
+    _import_rule_modules()
+    return dict(FAMILIES)
+
+
 @functools.cache
 def _import_rule_modules() -> None:
-    for module in FAMILY_MODULES.values():
-        importlib.import_module(module)
-    for point in entry_points(group="vidlint.rules"):
-        try:
-            importlib.import_module(point.value)
-        except Exception as exc:
-            raise ConfigError(f"rule plugin {point.name!r} failed to load: {exc}") from exc
+    RULE_MODULES.load_all()
 
 
 __all__ = [
     "DOC_HEADINGS",
-    "FAMILY_MODULES",
-    "FAMILY_TITLES",
     "RULES",
+    "RULE_MODULES",
+    "Fix",
     "Hit",
     "Rule",
     "RuleInput",
+    "family_titles",
     "load_rules",
     "rule",
+    "rules_for_reports",
     "runs",
 ]

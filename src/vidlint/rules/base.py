@@ -1,23 +1,27 @@
 """Rules are pure functions ``(RuleInput, params) -> Iterable[Hit]``, registered with ``@rule``.
 
 The decorator holds everything about a rule that is data: code, kebab-case name, default
-severity, the analyzers whose signals it reads, its fix hint and its parameter dataclass. The
-rule's docstring is its documentation, under fixed headings (``vidlint explain CODE``).
+severity, the analyzers it ``requires`` (it runs only when they ran) and the ones it ``uses``
+when present (selecting the rule runs them too, so its result never depends on ``--select``),
+its :class:`Fix` and its parameter dataclass. The rule's docstring is its documentation, under
+fixed headings (``vidlint explain CODE``). A rule reads per-frame signals from
+``data.signals`` and an analyzer's per-clip result with ``data.output(TheOutputType)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from vidlint.analyzers.base import NoParams
 from vidlint.decode import ClipInfo, DecodeIssue
 from vidlint.report.model import SEVERITIES, Finding, Region
+from vidlint.settings import NoParams, defaults, reasons
 from vidlint.signals import Signals
 
 DOC_HEADINGS = (
@@ -29,6 +33,43 @@ DOC_HEADINGS = (
     "Fix hint",
 )
 CODE_PATTERN = re.compile(r"^[A-Z]{3}\d{3}$")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What the next generation request changes for a finding of this rule. The regeneration
+    loop applies exactly this (overridden by ``[regen.changes]``), and the report shows it as the
+    finding's fix hint."""
+
+    negative_prompt: tuple[str, ...] = ()
+    """Terms added to the negative prompt, from the reseed rung on."""
+    prompt: tuple[str, ...] = ()
+    """Phrases added to the prompt at the constrain rung."""
+    params: Mapping[str, float] = field(default_factory=dict)
+    """Numeric generation parameters lowered to at most these values at the constrain rung
+    (e.g. ``motion_strength``)."""
+    why: str = ""
+    """The reason for the change, with its source."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "negative_prompt": list(self.negative_prompt),
+            "prompt": list(self.prompt),
+            "params": dict(self.params),
+            "why": self.why,
+        }
+
+
+FAMILIES: dict[str, str] = {}
+"""Family prefix -> title, declared by each rule module with :func:`family`."""
+
+
+def family(prefix: str, title: str) -> None:
+    """Declare a rule family (its three-letter prefix and the title ``vidlint rules`` shows)."""
+    if not re.fullmatch(r"[A-Z]{3}", prefix):
+        raise ValueError(f"rule family {prefix!r} must be three capitals")
+    FAMILIES[prefix] = title
 
 
 @dataclass(frozen=True)
@@ -48,15 +89,36 @@ class Hit:
 
 @dataclass(frozen=True)
 class RuleInput:
-    """Everything a rule may read. ``findings`` and ``badness`` are filled only for rules of the
-    ``aggregate`` stage, which run after all others (e.g. degradation onset)."""
+    """Everything a rule may read. ``outputs`` holds the per-clip results of the analyzers that
+    ran (read them with :meth:`output`); ``clip`` is None when a prompt is linted on its own;
+    ``findings`` and ``badness`` are filled only for rules of the ``aggregate`` stage, which run
+    after all others (e.g. degradation onset)."""
 
     signals: Signals
-    clip: ClipInfo
-    context: dict[str, Any]
+    clip: ClipInfo | None
+    context: Mapping[str, Any]
     issues: tuple[DecodeIssue, ...] = ()
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    declared_frames: int = 0
+    """How many frames the container declared (0: it did not say)."""
     findings: tuple[Finding, ...] = ()
-    badness: dict[str, Any] = field(default_factory=dict)
+    badness: Mapping[str, Any] = field(default_factory=dict)
+
+    def output(self, kind: type[T]) -> T:
+        """The per-clip output of type ``kind`` (the declared ``output`` of an analyzer the rule
+        requires)."""
+        found = self.optional_output(kind)
+        if found is None:
+            raise LookupError(f"no {kind.__name__}: the rule must require its analyzer")
+        return found
+
+    def optional_output(self, kind: type[T]) -> T | None:
+        """The output of type ``kind``, or None when its analyzer did not run (an analyzer the
+        rule ``uses`` but does not require)."""
+        for value in self.outputs.values():
+            if isinstance(value, kind):
+                return value
+        return None
 
 
 RuleFunc = Callable[[RuleInput, Any], Iterable[Hit]]
@@ -70,8 +132,17 @@ class Rule:
     requires: tuple[str, ...]
     func: RuleFunc
     params: type = NoParams
-    fix: dict[str, Any] = field(default_factory=dict)
+    fix: Fix = Fix()
     stage: str = "signals"
+    uses: tuple[str, ...] = ()
+    thresholds: dict[str, str] = field(default_factory=dict)
+    """Per-frame signals the rule compares with one of its parameters (signal key: parameter
+    name): the HTML report draws that parameter as a line on the signal's plot."""
+
+    @property
+    def analyzers(self) -> tuple[str, ...]:
+        """Every analyzer selecting this rule runs."""
+        return tuple(dict.fromkeys((*self.requires, *self.uses)))
 
     @property
     def family(self) -> str:
@@ -99,10 +170,10 @@ class Rule:
         return {k: v.strip() for k, v in parts.items()}
 
     def defaults(self) -> dict[str, Any]:
-        return {f.name: f.default for f in dataclasses.fields(self.params)}
+        return defaults(self.params)
 
     def param_reasons(self) -> dict[str, str]:
-        return {f.name: f.metadata.get("why", "") for f in dataclasses.fields(self.params)}
+        return reasons(self.params)
 
     def run(self, data: RuleInput, params: Any, severity: str | None = None) -> list[Finding]:
         severity = severity or self.severity
@@ -126,7 +197,7 @@ class Rule:
                     confidence=max(0.0, min(1.0, float(hit.confidence))),
                     evidence=hit.evidence,
                     region=hit.region,
-                    fix=self.fix,
+                    fix=self.fix.to_dict(),
                 )
             )
         return findings
@@ -151,20 +222,39 @@ def rule(
     *,
     severity: str,
     requires: Iterable[str] = (),
+    uses: Iterable[str] = (),
     params: type = NoParams,
-    fix: dict[str, Any] | None = None,
+    fix: Fix | None = None,
     stage: str = "signals",
+    thresholds: dict[str, str] | None = None,
 ) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule function under ``code``."""
     if not CODE_PATTERN.match(code):
         raise ValueError(f"rule code {code!r} must be three capitals and three digits")
     if severity not in SEVERITIES:
         raise ValueError(f"{code}: severity {severity!r} is not one of {SEVERITIES}")
+    if fix is not None and not isinstance(fix, Fix):
+        raise TypeError(f"{code}: fix must be a Fix")
+    fields = {f.name for f in dataclasses.fields(params)}
+    for signal, parameter in (thresholds or {}).items():
+        if parameter not in fields:
+            raise ValueError(f"{code}: threshold on {signal} names no parameter {parameter!r}")
 
     def register(func: RuleFunc) -> RuleFunc:
         if code in RULES and RULES[code].func.__qualname__ != func.__qualname__:
             raise ValueError(f"rule code {code} is registered twice")
-        RULES[code] = Rule(code, name, severity, tuple(requires), func, params, fix or {}, stage)
+        RULES[code] = Rule(
+            code,
+            name,
+            severity,
+            tuple(requires),
+            func,
+            params,
+            fix or Fix(),
+            stage,
+            tuple(uses),
+            dict(thresholds or {}),
+        )
         return func
 
     return register
@@ -177,6 +267,4 @@ def _time_at(times: Any, index: int) -> float:
 
 
 def _dedent(text: str) -> str:
-    import inspect
-
     return inspect.cleandoc(text)

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidlint.analyzers.base import param
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
+from vidlint.settings import param
+
+family("DRF", "degradation")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class OnsetParams:
     severity="warning",
     params=OnsetParams,
     stage="aggregate",
-    fix={"params": {"duration_s": "shorter", "trim_to_clean_prefix": True}},
+    fix=Fix(why="degradation with length: the shorten rung cuts the clip at the onset"),
 )
 def degradation_onset(data: RuleInput, p: OnsetParams) -> Iterator[Hit]:
     """From some frame on, the clip keeps getting worse: artifacts accumulate with length.
@@ -66,8 +68,8 @@ def degradation_onset(data: RuleInput, p: OnsetParams) -> Iterator[Hit]:
         Blur and noise from frame 24 of 48: ``DRF001 the clip degrades from frame 24 (clean
         prefix 24 frames, 1.00 s)``.
     Thresholds:
-        ``bad_level`` = 0.3, ``min_bad_share`` = 0.75, ``end_share`` = 0.5, ``max_clean_share`` = 0.1, ``min_tail_s``
-        and ``min_prefix_s`` = 0.5 s.
+        ``bad_level`` = 0.3, ``min_bad_share`` = 0.75, ``end_share`` = 0.5,
+        ``max_clean_share`` = 0.1, ``min_tail_s`` and ``min_prefix_s`` = 0.5 s.
     Fix hint:
         Keep the clean prefix, or regenerate with a shorter duration.
     """

@@ -1,42 +1,45 @@
 """FAC: faces that turn into someone else, morph, pop in or out, stay dead, lose their shape or
 break down.
 
-All rules read the face tracks of the ``faces`` analyzer (``signals.meta["faces"]["tracks"]``):
-per track, its sampled frames, boxes, detection scores, landmark measures and dlib descriptors.
+All rules read the face tracks of the faces analyzer's output
+(:class:`~vidlint.analyzers.faces.FacesOutput`): per track, its sampled frames, boxes, detection
+scores, landmark measures and dlib descriptors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from vidlint.analyzers.base import param
-from vidlint.analyzers.faces import EXPRESSION_KEYS
+from vidlint.analyzers.faces import EXPRESSION_KEYS, FacesOutput, FaceTrack
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule, runs
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.settings import param
 
-IDENTITY_FIX = {
-    "params": {"reference_strength": "increase", "duration_s": "shorter"},
-    "prompt_add": ["consistent face", "same person throughout"],
-    "negative_prompt": ["morphing face", "changing identity"],
-}
+family("FAC", "faces")
+
+FACE_FIX = Fix(
+    negative_prompt=("poorly drawn face", "distorted face", "face morphing"),
+    prompt=("the same person throughout, face fully visible and consistent",),
+    why="identity drift: dense identity description, calmer camera, then i2v from a reference "
+    "(research, sec. 5)",
+)
 DLIB_SAME_PERSON = 0.6
 """dlib's published rule: descriptors closer than 0.6 are the same person (99.38% on LFW,
 dlib.net face_recognition.py example)."""
 
 
-def tracks_of(data: RuleInput) -> list[dict[str, Any]]:
-    return list(data.signals.meta.get("faces", {}).get("tracks", []))
+def tracks_of(data: RuleInput) -> tuple[FaceTrack, ...]:
+    return data.output(FacesOutput).tracks
 
 
-def box_at(track: dict[str, Any], frame: int) -> Region | None:
+def box_at(track: FaceTrack, frame: int) -> Region | None:
     """The track's box at its sampled frame nearest to ``frame``."""
-    frames = np.asarray(track["frames"])
+    frames = np.asarray(track.frames)
     index = int(np.argmin(np.abs(frames - frame)))
-    return Region.of_box(track["boxes"][index])
+    return Region.of_box(track.boxes[index])
 
 
 def time_of(data: RuleInput, frame: int) -> float:
@@ -83,7 +86,8 @@ class DriftParams:
     severity="error",
     requires=["faces"],
     params=DriftParams,
-    fix=IDENTITY_FIX,
+    fix=FACE_FIX,
+    thresholds={"faces.identity_distance": "same_person"},
 )
 def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
     """A face stops being the person it was at the start of its track.
@@ -122,27 +126,27 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         the same identity description, shorten the clip; regenerate with a new seed.
     """
     for track in tracks_of(data):
-        frames, distances = track["descriptor_frames"], track["anchor_distance"]
+        frames, distances = track.descriptor_frames, track.anchor_distance
         limits = drift_limits(track, p)
         over = [d > limit for d, limit in zip(distances, limits, strict=True)]
         for start, last in runs(over):
             count = last - start + 1
             if count < p.min_samples:
                 continue
-            end = track["end"] if last == len(frames) - 1 else frames[last]
+            end = track.end if last == len(frames) - 1 else frames[last]
             peak_i = start + int(np.argmax(distances[start : last + 1]))
             worst, limit = distances[peak_i], limits[peak_i]
             yield Hit(
                 frames[start],
                 end,
-                f"face {track['id']} no longer the same person from frame "
+                f"face {track.id} no longer the same person from frame "
                 f"{frames[start]} (distance {worst:.2f} > {limit:.2f} from "
-                f"frame {track['anchor_frame']})",
+                f"frame {track.anchor_frame})",
                 peak=frames[peak_i],
                 confidence=min(1.0, 0.5 + (worst - limit) / 0.3),
                 evidence={
-                    "track": track["id"],
-                    "anchor_frame": track["anchor_frame"],
+                    "track": track.id,
+                    "anchor_frame": track.anchor_frame,
                     "distance": round(worst, 3),
                     "threshold": round(limit, 3),
                     "samples": count,
@@ -151,10 +155,10 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
             )
 
 
-def drift_limits(track: dict[str, Any], p: DriftParams) -> list[float]:
+def drift_limits(track: FaceTrack, p: DriftParams) -> list[float]:
     """Per descriptor, the anchor distance beyond which the face is someone else: dlib's
     same-person distance, plus ``dim_margin`` where this chip or the anchor's was dim."""
-    lumas = track.get("descriptor_luma") or [None] * len(track["descriptor_frames"])
+    lumas = track.descriptor_luma or [None] * len(track.descriptor_frames)
 
     def dim(luma: float | None) -> bool:
         return luma is not None and luma < p.dim_luma
@@ -184,7 +188,7 @@ class MorphParams:
     severity="error",
     requires=["faces"],
     params=MorphParams,
-    fix=IDENTITY_FIX,
+    fix=FACE_FIX,
 )
 def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     """A face jumps to another identity between nearby frames of one track.
@@ -213,8 +217,8 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         before the jump.
     """
     for track in tracks_of(data):
-        frames = track["descriptor_frames"]
-        vectors = np.asarray(track["descriptors"], np.float32)
+        frames = track.descriptor_frames
+        vectors = np.asarray(track.descriptors, np.float32)
         pairs = []
         for i in range(len(frames)):
             for j in range(i + 1, len(frames)):
@@ -231,13 +235,13 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
             yield Hit(
                 lo,
                 hi,
-                f"face {track['id']} changes identity between frames {lo} and "
+                f"face {track.id} changes identity between frames {lo} and "
                 f"{hi} (distance {worst:.2f} > {p.jump_distance} within "
                 f"{time_of(data, hi) - time_of(data, lo):.2f} s)",
                 peak=hi,
                 confidence=min(1.0, 0.5 + (worst - p.jump_distance) / 0.3),
                 evidence={
-                    "track": track["id"],
+                    "track": track.id,
                     "distance": round(worst, 3),
                     "threshold": p.jump_distance,
                 },
@@ -296,7 +300,7 @@ class PopParams:
     severity="warning",
     requires=["faces"],
     params=PopParams,
-    fix={"seed": "new", "negative_prompt": ["extra face", "disappearing face"]},
+    fix=FACE_FIX,
 )
 def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     """A face appears or vanishes in the middle of the frame.
@@ -321,18 +325,17 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     Fix hint:
         Regenerate with a new seed; name every person in the prompt so none is invented.
     """
-    meta = data.signals.meta.get("faces", {})
-    stride = int(meta.get("stride", 1))
+    stride = data.output(FacesOutput).stride
     first_sampled = 0
     last_sampled = (data.signals.n - 1) // stride * stride
     for track in tracks_of(data):
-        if len(track["frames"]) < 2 or np.median(track["scores"]) < p.min_score:
+        if len(track.frames) < 2 or np.median(track.scores) < p.min_score:
             continue
-        if time_of(data, track["end"]) - time_of(data, track["start"]) < p.min_track_s:
+        if time_of(data, track.end) - time_of(data, track.start) < p.min_track_s:
             continue
         for event, frame, box in (
-            ("appears", track["start"], track["boxes"][0]),
-            ("vanishes", track["end"], track["boxes"][-1]),
+            ("appears", track.start, track.boxes[0]),
+            ("vanishes", track.end, track.boxes[-1]),
         ):
             at_edge = (frame == first_sampled) if event == "appears" else (frame == last_sampled)
             if at_edge or box[3] < p.min_size or touches_border(box, p.edge_margin):
@@ -345,33 +348,31 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
             yield Hit(
                 where,
                 where,
-                f"face {track['id']} {event} at frame {where} in mid-frame",
-                confidence=min(1.0, float(np.median(track["scores"]))),
+                f"face {track.id} {event} at frame {where} in mid-frame",
+                confidence=min(1.0, float(np.median(track.scores))),
                 evidence={
-                    "track": track["id"],
+                    "track": track.id,
                     "event": event,
                     "box": [round(v, 3) for v in box],
-                    "score": round(float(np.median(track["scores"])), 3),
+                    "score": round(float(np.median(track.scores)), 3),
                 },
                 region=Region.of_box(box),
             )
 
 
-def handed_over(
-    track: dict[str, Any], event: str, tracks: list[dict[str, Any]], stride: int
-) -> bool:
+def handed_over(track: FaceTrack, event: str, tracks: tuple[FaceTrack, ...], stride: int) -> bool:
     """True when another track takes over (or hands over) this face where and when it
     vanishes (appears): the tracker lost a fast-moving face, the face did not pop."""
-    box = track["boxes"][-1] if event == "vanishes" else track["boxes"][0]
-    frame = track["end"] if event == "vanishes" else track["start"]
+    box = track.boxes[-1] if event == "vanishes" else track.boxes[0]
+    frame = track.end if event == "vanishes" else track.start
     for other in tracks:
-        if other["id"] == track["id"]:
+        if other.id == track.id:
             continue
         if event == "vanishes":
-            other_frame, other_box = other["start"], other["boxes"][0]
+            other_frame, other_box = other.start, other.boxes[0]
             close_in_time = 0 < other_frame - frame <= 4 * stride
         else:
-            other_frame, other_box = other["end"], other["boxes"][-1]
+            other_frame, other_box = other.end, other.boxes[-1]
             close_in_time = 0 < frame - other_frame <= 4 * stride
         centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
         other_centre = np.array([other_box[0] + other_box[2] / 2, other_box[1] + other_box[3] / 2])
@@ -380,10 +381,10 @@ def handed_over(
     return False
 
 
-def turned_away(track: dict[str, Any], event: str, limit: float) -> bool:
+def turned_away(track: FaceTrack, event: str, limit: float) -> bool:
     """True when the face turns away before vanishing (or turns towards the camera after
     appearing): a strongly turned head, or FaceMesh no longer finding a face on the box."""
-    turns = track["features"]["nose_offset"]
+    turns = track.features["nose_offset"]
     if all(v is None for v in turns):
         return False  # landmarks were not measured (analyzers.faces.landmarks = false)
     edge = turns[-3:] if event == "vanishes" else turns[:3]
@@ -418,7 +419,7 @@ class FlatParams:
     severity="info",
     requires=["faces"],
     params=FlatParams,
-    fix={"prompt_add": ["expressive face", "visible emotion"]},
+    fix=FACE_FIX,
 )
 def flat_expression(data: RuleInput, p: FlatParams) -> Iterator[Hit]:
     """A face that barely moves: emotionally flat where it should act.
@@ -445,35 +446,35 @@ def flat_expression(data: RuleInput, p: FlatParams) -> Iterator[Hit]:
         over-strong reference conditioning that freezes the face.
     """
     for track in tracks_of(data):
-        duration = time_of(data, track["end"]) - time_of(data, track["start"])
+        duration = time_of(data, track.end) - time_of(data, track.start)
         activity, ranges, samples = expression_activity(track)
         if duration < p.min_duration_s or samples < p.min_samples:
             continue
         if activity < p.min_activity:
             yield Hit(
-                track["start"],
-                track["end"],
-                f"face {track['id']} barely moves over {duration:.1f} s (activity "
+                track.start,
+                track.end,
+                f"face {track.id} barely moves over {duration:.1f} s (activity "
                 f"{activity:.3f} < {p.min_activity})",
-                peak=track["start"],
+                peak=track.start,
                 confidence=min(1.0, 1.0 - activity / p.min_activity + 0.5),
                 evidence={
-                    "track": track["id"],
+                    "track": track.id,
                     "activity": round(activity, 4),
                     "threshold": p.min_activity,
                     "samples": samples,
                     **{k: round(v, 4) for k, v in ranges.items()},
                 },
-                region=box_at(track, track["start"]),
+                region=box_at(track, track.start),
             )
 
 
-def expression_activity(track: dict[str, Any]) -> tuple[float, dict[str, float], int]:
+def expression_activity(track: FaceTrack) -> tuple[float, dict[str, float], int]:
     """Sum of the 10-90% ranges of the expression measures, the ranges, the sample count."""
     ranges = {}
     samples = 0
     for key in EXPRESSION_KEYS:
-        values = np.array([v for v in track["features"].get(key, []) if v is not None])
+        values = np.array([v for v in track.features.get(key, []) if v is not None])
         samples = max(samples, len(values))
         if len(values) >= 2:
             low, high = np.percentile(values, [10, 90])
@@ -515,7 +516,7 @@ class GeometryParams:
     severity="warning",
     requires=["faces"],
     params=GeometryParams,
-    fix={"negative_prompt": ["deformed face", "distorted face", "asymmetric eyes"]},
+    fix=FACE_FIX,
 )
 def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
     """Face proportions far outside human ranges.
@@ -542,9 +543,9 @@ def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
         Add face-deformation negatives; regenerate with a new seed.
     """
     for track in tracks_of(data):
-        features = track["features"]
+        features = track.features
         bad_frames, worst, measured = [], {}, 0
-        for i, frame in enumerate(track["frames"]):
+        for i, frame in enumerate(track.frames):
             height = features["face_height"][i]
             mouth = features["mouth_to_eyes"][i]
             eyes = features["eye_width_ratio"][i]
@@ -567,12 +568,12 @@ def face_geometry(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
             yield Hit(
                 bad_frames[0],
                 bad_frames[-1],
-                f"face {track['id']} proportions out of human range in "
+                f"face {track.id} proportions out of human range in "
                 f"{len(bad_frames)} of {measured} samples ({detail})",
                 peak=bad_frames[0],
                 confidence=min(1.0, len(bad_frames) / measured + 0.3),
                 evidence={
-                    "track": track["id"],
+                    "track": track.id,
                     "samples": len(bad_frames),
                     "measured": measured,
                     **{k: round(v, 3) for k, v in worst.items()},
@@ -623,11 +624,7 @@ class BreakdownParams:
     severity="error",
     requires=["faces"],
     params=BreakdownParams,
-    fix={
-        "seed": "new",
-        "negative_prompt": ["deformed face", "melting face", "blurry face"],
-        "params": {"duration_s": "shorter"},
-    },
+    fix=FACE_FIX,
 )
 def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
     """A face dissolves into a blob: its colours leave its own palette and it stops being a face.
@@ -665,22 +662,22 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         Regenerate with a new seed and face-deformation negatives; shorten the clip or keep the
         part before the breakdown.
     """
-    anchor_s = float(data.signals.meta.get("faces", {}).get("palette_anchor_s", 0.5))
+    anchor_s = data.output(FacesOutput).palette_anchor_s
     for track in tracks_of(data):
-        novelty, shift = track.get("palette_novelty"), track.get("frame_colour_shift")
+        novelty, shift = track.palette_novelty, track.frame_colour_shift
         if not novelty:
             continue  # not followed past its palette anchor
-        start_s = time_of(data, track["start"])
+        start_s = time_of(data, track.start)
         anchor_score = float(
             np.median(
                 [
                     score
-                    for frame, score in zip(track["frames"], track["scores"], strict=True)
-                    if time_of(data, frame) - start_s < anchor_s or frame == track["start"]
+                    for frame, score in zip(track.frames, track.scores, strict=True)
+                    if time_of(data, frame) - start_s < anchor_s or frame == track.start
                 ]
             )
         )
-        lost = [v is None for v in track["features"]["nose_offset"]]
+        lost = [v is None for v in track.features["nose_offset"]]
         landmarks_measured = not all(lost)
         departed = [
             new > p.min_novelty and moved <= p.max_frame_shift
@@ -689,24 +686,24 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         for first, last in runs(departed):
             if last - first + 1 < p.min_samples:
                 continue
-            lowest = min(track["scores"][first : last + 1])
+            lowest = min(track.scores[first : last + 1])
             mesh_lost = landmarks_measured and any(lost[first : last + 1])
             if anchor_score - lowest < p.score_drop and not mesh_lost:
                 continue
-            frames = track["frames"]
+            frames = track.frames
             peak_i = first + int(np.argmax(novelty[first : last + 1]))
-            end = track["end"] if last == len(frames) - 1 else frames[last]
+            end = track.end if last == len(frames) - 1 else frames[last]
             worst = novelty[peak_i]
             yield Hit(
                 frames[first],
                 end,
-                f"face {track['id']} breaks down from frame {frames[first]} "
+                f"face {track.id} breaks down from frame {frames[first]} "
                 f"({worst:.0%} new colours > {p.min_novelty:.0%}; detection score "
                 f"{anchor_score:.2f} -> {lowest:.2f})",
                 peak=frames[peak_i],
                 confidence=min(1.0, 0.5 + (worst - p.min_novelty)),
                 evidence={
-                    "track": track["id"],
+                    "track": track.id,
                     "novelty": round(worst, 3),
                     "threshold": p.min_novelty,
                     "samples": last - first + 1,

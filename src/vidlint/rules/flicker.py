@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidlint.analyzers.base import param
 from vidlint.analyzers.flicker import LUMINANCE_GRID
-from vidlint.analyzers.flow import BRIGHTNESS_SHIFT, ERROR_GRID, OCCLUDED, STATIC_GRID
-from vidlint.rules.base import Hit, RuleInput, rule, runs
+from vidlint.analyzers.flow.keys import BRIGHTNESS_SHIFT, ERROR_GRID, OCCLUDED, STATIC_GRID
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
 from vidlint.rules.motion import (
     GLOBAL_OCCLUDED,
     cell_region,
@@ -20,12 +19,16 @@ from vidlint.rules.motion import (
     robust_baseline,
     spans_of,
 )
+from vidlint.settings import param
 
-STEADIER = {
-    "seed": "new",
-    "params": {"motion_strength": "lower"},
-    "negative_prompt": ["flicker", "flickering"],
-}
+family("FLK", "flicker")
+
+STEADIER = Fix(
+    negative_prompt=("flicker", "flickering", "strobing"),
+    prompt=("steady, even lighting",),
+    params={"motion_strength": 0.7},
+    why="flicker: new seed, pin lighting and style, lower motion (research, sec. 5)",
+)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class FlashParams:
     severity="error",
     requires=["flicker"],
     params=FlashParams,
-    fix={"seed": "new", "negative_prompt": ["flashing lights", "strobe"]},
+    fix=STEADIER,
 )
 def photosensitive_flash(data: RuleInput, p: FlashParams) -> Iterator[Hit]:
     """More than three general flashes in one second: a photosensitive-epilepsy risk.

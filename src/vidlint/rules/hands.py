@@ -1,40 +1,37 @@
 """HND: hands that pop in or vanish, grow or lose fingers, flip handedness or jitter.
 
-The rules read the hand tracks the ``hands`` analyzer leaves in ``signals.meta["hands"]``: per
+The rules read the hands analyzer's output (:class:`~vidlint.analyzers.hands.HandsOutput`): per
 track its sampled frames, landmark boxes, handedness, finger-count evidence from the crop,
 finger length ratios from the 3-D landmarks and pose jitter.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from vidlint.analyzers.base import param
+from vidlint.analyzers.hands import HandsOutput, HandTrack
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule, runs
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.settings import param
 
-HAND_NEGATIVES = [
-    "extra fingers",
-    "missing fingers",
-    "fused fingers",
-    "deformed hands",
-    "poorly drawn hands",
-    "malformed limbs",
-]
-HAND_FIX = {
-    "negative_prompt": HAND_NEGATIVES,
-    "prompt_add": ["hands relaxed and still"],
-    "seed": "new",
-    "params": {},
-}
+family("HND", "hands")
 
-
-def tracks_of(data: RuleInput) -> list[dict[str, Any]]:
-    return list(data.signals.meta.get("hands", {}).get("tracks", []))
+HAND_FIX = Fix(
+    negative_prompt=(
+        "extra fingers",
+        "fused fingers",
+        "poorly drawn hands",
+        "deformed hands",
+        "malformed limbs",
+    ),
+    prompt=("hands relaxed and still",),
+    why="hands: Wan's default negatives; rephrase so hands stay calm (research, sec. 5)",
+)
 
 
 PER_SAMPLE = (
@@ -59,15 +56,17 @@ out of HND002-004: MediaPipe guesses the hidden part, and its guesses flip and w
 chopstick hand cut by the bottom edge of gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4)."""
 
 
-def measurable(track: dict[str, Any]) -> dict[str, Any]:
+def measurable(track: HandTrack) -> HandTrack:
     """The track without its samples where the hand is too small for MediaPipe to be sure
     (the analyzer's ``min_hand_px``) or cut by the frame edge (``MAX_CUT``)."""
     keep = [
         i
-        for i, (small, box) in enumerate(zip(track["small"], track["boxes"], strict=True))
+        for i, (small, box) in enumerate(zip(track.small, track.boxes, strict=True))
         if not small and outside_fraction(box) <= MAX_CUT
     ]
-    return {**track, **{key: [track[key][i] for i in keep] for key in PER_SAMPLE}}
+    return dataclasses.replace(
+        track, **{key: [getattr(track, key)[i] for i in keep] for key in PER_SAMPLE}
+    )
 
 
 def outside_fraction(box: list[float] | np.ndarray) -> float:
@@ -144,10 +143,10 @@ class AppearParams:
     severity="error",
     requires=["hands"],
     params=AppearParams,
-    fix={**HAND_FIX, "prompt_add": ["hands stay in frame"]},
+    fix=HAND_FIX,
 )
 def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
-    """A hand appears from nowhere or vanishes in the middle of the picture.
+    """A hand appears from nowhere or vanishes without crossing the frame edge.
 
     What it detects:
         A hand track that starts after the first frame or ends before the last, when (1) a
@@ -162,8 +161,9 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
         A hand that goes behind an object or the body (occlusion is not modelled beyond the
         detector re-check); a hand that closes into a fist so fast the detector loses it.
     Example:
-        ``gen_i2v_pia_boy_waving_hand.gif``: a raised hand is there at frame 1, not at frame 0:
-        ``HND001 hand appears at frame 1 (not from the frame edge)``.
+        A raised open hand is there at frame 1, not at frame 0, its box against the left edge
+        though no arm comes in: ``HND001 hand appears at frame 1 at the left edge of the
+        picture, without moving in from outside``.
     Thresholds:
         ``edge_cut`` = 0.15 of the hand's box outside the picture, ``edge_beyond`` = 0.5 after
         one sample of its own motion, ``min_samples`` = 2 (measured on the evaluation set).
@@ -171,26 +171,24 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
         Ask for hands that stay in frame (or out of it) and a simpler hand action; add hand
         negatives; new seed.
     """
-    meta = data.signals.meta.get("hands", {})
-    stride = int(meta.get("stride", 1))
+    hands = data.output(HandsOutput)
+    stride = hands.stride
     last = data.signals.n - 1
-    for track in tracks_of(data):
-        frames, scores = track["frames"], track["scores"]
-        start, end = int(track["start"]), track["end"]
-        last_frame = track.get("last_frame") or frames[-1]
+    for track in hands.tracks:
+        frames, scores = track.frames, track.scores
+        start, end = int(track.start), track.end
+        last_frame = track.last_frame or frames[-1]
         seen = len(frames) + (frames[0] - start) + (last_frame - frames[-1])
-        if seen < p.min_samples or max(track["open_fingers"]) < p.min_open_fingers:
+        if seen < p.min_samples or max(track.open_fingers) < p.min_open_fingers:
             continue
         events = []
-        if start > 0 and not track["before_start_seen"]:
-            events.append(("appears", start, 0, track.get("start_match"), track.get("start_scene")))
+        if start > 0 and not track.before_start_seen:
+            events.append(("appears", start, 0, track.start_match, track.start_scene))
         if end is not None and int(end) <= last:
-            events.append(
-                ("vanishes", int(end), -1, track.get("end_match"), track.get("end_scene"))
-            )
+            events.append(("vanishes", int(end), -1, track.end_match, track.end_scene))
         for event, frame, side, match, scene in events:
             box = _from_event(track, side)[0][0]
-            if track["small"][side]:
+            if track.small[side]:
                 continue  # too small for MediaPipe to be sure (hands.min_hand_px)
             if match is not None and match >= p.still_there:
                 continue  # the detector lost a hand that is still in the picture
@@ -199,11 +197,7 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
             edge, cut = edge_explains(*_from_event(track, side), stride, p.edge_cut, p.edge_beyond)
             if edge:
                 continue
-            where = (
-                "in the middle of the picture (not from the frame edge)"
-                if event == "appears"
-                else f"in the middle of the picture (last seen at frame {frame - 1})"
-            )
+            where = event_place(box, event, frame)
             yield Hit(
                 frame,
                 frame,
@@ -220,21 +214,53 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
                     "scene_match": scene,
                     "edge_cut": round(max(cut, 0.0), 3),
                     "threshold_edge_cut": p.edge_cut,
-                    "track": track["id"],
+                    "track": track.id,
                 },
             )
 
 
-def _from_event(track: dict[str, Any], side: int) -> tuple[list[list[float]], list[int]]:
+EDGE_TOUCH = 0.01
+"""A box within 1% of the picture's side touches that edge."""
+
+
+def touched_edges(box: list[float]) -> list[str]:
+    """The picture edges a normalized (x, y, w, h) box touches or crosses."""
+    x, y, w, h = box
+    edges = {
+        "left": x <= EDGE_TOUCH,
+        "right": x + w >= 1 - EDGE_TOUCH,
+        "top": y <= EDGE_TOUCH,
+        "bottom": y + h >= 1 - EDGE_TOUCH,
+    }
+    return [edge for edge, touches in edges.items() if touches]
+
+
+def event_place(box: list[float], event: str, frame: int) -> str:
+    """Where a hand appears or vanishes, as its box shows it: at an edge it touches (its own
+    motion does not carry it through that edge, or there would be no finding), else in the
+    middle of the picture."""
+    edges = touched_edges(box)
+    if edges:
+        side = " and ".join(edges)
+        place = f"at the {side} edge of the picture"
+        if event == "appears":
+            return f"{place}, without moving in from outside"
+        return f"{place}, without moving out (last seen at frame {frame - 1})"
+    if event == "appears":
+        return "in the middle of the picture (not from the frame edge)"
+    return f"in the middle of the picture (last seen at frame {frame - 1})"
+
+
+def _from_event(track: HandTrack, side: int) -> tuple[list[list[float]], list[int]]:
     """The track's boxes and frames from its first (``side`` 0) or last (-1) frame with the
     hand, going away from the event; the exact event-side box leads when it was re-dated to a
     skipped frame."""
-    boxes, frames = list(track["boxes"]), list(track["frames"])
+    boxes, frames = list(track.boxes), list(track.frames)
     if side == -1:
         boxes, frames = boxes[::-1], frames[::-1]
-        exact = (track.get("last_box"), track.get("last_frame"))
+        exact = (track.last_box, track.last_frame)
     else:
-        exact = (track.get("start_box"), track["start"])
+        exact = (track.start_box, track.start)
     if exact[0] is not None and exact[1] != frames[0]:
         boxes, frames = [exact[0], *boxes], [int(exact[1]), *frames]
     return boxes, frames
@@ -304,15 +330,15 @@ def implausible_finger_count(data: RuleInput, p: FingerParams) -> Iterator[Hit]:
         Add hand negatives (extra fingers, missing fingers, fused fingers, deformed hands),
         ask for relaxed, still hands or fewer visible hands; new seed.
     """
-    for track in map(measurable, tracks_of(data)):
-        frames, boxes = track["frames"], track["boxes"]
-        counts = [np.nan if c is None else float(c) for c in track["fingers_seen"]]
+    for track in map(measurable, data.output(HandsOutput).tracks):
+        frames, boxes = track.frames, track.boxes
+        counts = [np.nan if c is None else float(c) for c in track.fingers_seen]
         yield from _count_hits(track, frames, boxes, counts, p)
         yield from _ratio_hits(track, frames, boxes, p)
 
 
 def _count_hits(
-    track: dict, frames: list[int], boxes: list, counts: list[float], p: FingerParams
+    track: HandTrack, frames: list[int], boxes: list, counts: list[float], p: FingerParams
 ) -> Iterator[Hit]:
     run: list[int] = []
     for i in range(len(counts) + 1):
@@ -341,19 +367,19 @@ def _count_hits(
                         "fingers_seen": {str(frames[j]): int(counts[j]) for j in run},
                         "expected": p.expected,
                         "agreement": round(share, 2),
-                        "track": track["id"],
+                        "track": track.id,
                     },
                 )
         run = []
 
 
-def _ratio_hits(track: dict, frames: list[int], boxes: list, p: FingerParams) -> Iterator[Hit]:
+def _ratio_hits(track: HandTrack, frames: list[int], boxes: list, p: FingerParams) -> Iterator[Hit]:
     ratios = np.array(
-        [[np.nan if v is None else v for v in r] for r in track["finger_ratios"]], np.float64
+        [[np.nan if v is None else v for v in r] for r in track.finger_ratios], np.float64
     ).reshape(-1, 5)
     # Only open hands: on a grip or a fist the fingers hide each other and MediaPipe's 3-D
     # lengths wander (a fork-holding hand in the Self-Forcing Wan clip: 30-50%, measured).
-    ratios[np.asarray(track["open_fingers"]) < p.min_open_fingers] = np.nan
+    ratios[np.asarray(track.open_fingers) < p.min_open_fingers] = np.nan
     if np.sum(~np.isnan(ratios[:, 0])) < 4:
         return
     median = np.nanmedian(ratios, axis=0)
@@ -378,7 +404,7 @@ def _ratio_hits(track: dict, frames: list[int], boxes: list, p: FingerParams) ->
                     "length_change": round(float(change[peak]), 3),
                     "threshold": p.ratio_change,
                     "finger": names[finger[peak]],
-                    "track": track["id"],
+                    "track": track.id,
                 },
             )
 
@@ -404,7 +430,7 @@ def _flips(
 ) -> Iterator[tuple[int, Any, Any]]:
     """(frame, before, after) where a stable label (``min_samples`` in a row) turns into
     another stable one. ``labels`` holds None where the label is not sure."""
-    sure = [(f, label) for f, label in zip(frames, labels) if label is not None]
+    sure = [(f, label) for f, label in zip(frames, labels, strict=True) if label is not None]
     for k in range(min_samples, len(sure) - min_samples + 1):
         before = {label for _, label in sure[k - min_samples : k]}
         after = {label for _, label in sure[k : k + min_samples]}
@@ -443,15 +469,15 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
     Fix hint:
         Ask for a simpler hand action and fewer visible hands; new seed.
     """
-    for track in map(measurable, tracks_of(data)):
-        frames = track["frames"]
+    for track in map(measurable, data.output(HandsOutput).tracks):
+        frames = track.frames
         labels = [
             label if score >= p.min_score else None
-            for label, score in zip(track["handedness"], track["scores"])
+            for label, score in zip(track.handedness, track.scores, strict=True)
         ]
         sides = [
             None if abs(c) < p.min_chirality else ("thumb left" if c > 0 else "thumb right")
-            for c in track["chirality"]
+            for c in track.chirality
         ]
         seen: set[int] = set()
         for how, series in (("handedness", labels), ("thumb side", sides)):
@@ -465,14 +491,14 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
                     frame,
                     f"hand {how} flips from {before} to {after} at frame {frame}",
                     confidence=0.9 if how == "handedness" else 0.7,
-                    region=Region.of_box(track["boxes"][index]),
+                    region=Region.of_box(track.boxes[index]),
                     evidence={
                         "by": how,
                         "before": before,
                         "after": after,
-                        "score": track["scores"][index],
-                        "chirality": track["chirality"][index],
-                        "track": track["id"],
+                        "score": track.scores[index],
+                        "chirality": track.chirality[index],
+                        "track": track.id,
                     },
                 )
 
@@ -517,10 +543,10 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
     Fix hint:
         Ask for a simpler, slower hand action; new seed.
     """
-    for track in map(measurable, tracks_of(data)):
-        jitter = np.array([np.nan if j is None else j for j in track["jitter"]], np.float64)
+    for track in map(measurable, data.output(HandsOutput).tracks):
+        jitter = np.array([np.nan if j is None else j for j in track.jitter], np.float64)
         high = np.nan_to_num(jitter, nan=0.0) > p.max_jitter
-        frames = track["frames"]
+        frames = track.frames
         for i, j in runs(high):
             if j - i + 1 >= p.min_samples:
                 peak = i + int(np.nanargmax(jitter[i : j + 1]))
@@ -531,10 +557,10 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
                     f"{frames[i]}-{frames[j]} ({jitter[peak]:.2f} palm lengths)",
                     peak=frames[peak],
                     confidence=min(1.0, float(jitter[peak]) / (2 * p.max_jitter)),
-                    region=Region.of_box(track["boxes"][peak]),
+                    region=Region.of_box(track.boxes[peak]),
                     evidence={
                         "jitter": round(float(jitter[peak]), 4),
                         "threshold": p.max_jitter,
-                        "track": track["id"],
+                        "track": track.id,
                     },
                 )

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from vidlint.analyzers.base import param
-from vidlint.analyzers.flow import (
+from vidlint.analyzers.flow.keys import (
     BRIGHTNESS_SHIFT,
     CAMERA_RESIDUAL,
     JERK_ACCEL,
@@ -25,11 +24,22 @@ from vidlint.analyzers.flow import (
     OCCLUDED,
     RESIDUAL_GRID,
     WARP_GRID,
+    BlobEvent,
+    FlowOutput,
 )
+from vidlint.decode import WORKING_SHORT_SIDE
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule, runs
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.settings import param
 
-CALMER = {"seed": "new", "params": {"motion_strength": "lower"}}
+family("MOT", "motion & physics")
+
+CALMER = Fix(
+    negative_prompt=("morphing", "warping", "objects passing through each other"),
+    prompt=("slow, subtle motion in one direction", "one action in the shot"),
+    params={"motion_strength": 0.6},
+    why="physics: one action per shot, slower motion, shorter clip (research, sec. 5)",
+)
 
 
 def robust_baseline(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -164,41 +174,41 @@ def _boxes_overlap(point: list[float], box: list[float], margin: float = 0.5) ->
     )
 
 
-def _unsettled(event: dict[str, Any], neighbours: list[dict[str, Any]]) -> bool:
+def _unsettled(event: BlobEvent, neighbours: list[BlobEvent]) -> bool:
     """The same place is unexplained in the frame before or after too: it changes all the
     time (boiling, fast motion at a low frame rate), which is not one thing popping."""
-    x, y, w, h = event["box"]
-    return any(_boxes_overlap([x + w / 2, y + h / 2], o["box"], margin=0.0) for o in neighbours)
+    x, y, w, h = event.box
+    return any(_boxes_overlap([x + w / 2, y + h / 2], o.box, margin=0.0) for o in neighbours)
 
 
-def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, dict[str, Any]]]:
+def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, BlobEvent]]:
     """Each unexplained blob as ``teleport``, ``pop`` or ``explained``."""
-    events = data.signals.meta.get("flow", {}).get("events", [])
+    events = data.output(FlowOutput).events
     busy = non_rigid(data) | repeats_near(data.signals)
-    by_frame: dict[int, list[dict[str, Any]]] = {}
+    by_frame: dict[int, list[BlobEvent]] = {}
     for event in events:
-        by_frame.setdefault(int(event["frame"]), []).append(event)
+        by_frame.setdefault(int(event.frame), []).append(event)
     out = []
     for event in events:
-        frame = int(event["frame"])
+        frame = int(event.frame)
         kind = "explained"
-        if not busy[frame] and event["stay"] < p.lost_match and event["texture"] >= p.min_texture:
+        if not busy[frame] and event.stay < p.lost_match and event.texture >= p.min_texture:
             others = [o for o in by_frame[frame] if o is not event]
-            lands = any(_boxes_overlap(event["found"], o["box"]) for o in others)
-            gone = event["change"] >= p.min_change and event["back"] < p.lost_match
+            lands = any(_boxes_overlap(event.found, o.box) for o in others)
+            gone = event.change >= p.min_change and event.back < p.lost_match
             if (
-                event["best"] >= p.found_match
-                and event["jump"] >= p.min_jump
+                event.best >= p.found_match
+                and event.jump >= p.min_jump
                 and lands
-                and event["best"] - event["stay"] >= p.min_gain
+                and event.best - event.stay >= p.min_gain
                 and gone
             ):
                 kind = "teleport"
             elif (
                 gone
-                and event["own_motion"] <= p.max_own_motion
-                and max(event["stay"], event["back"], event["near"]) < p.pop_match
-                and event["area"] >= p.min_pop_area
+                and event.own_motion <= p.max_own_motion
+                and max(event.stay, event.back, event.near) < p.pop_match
+                and event.area >= p.min_pop_area
                 and not _unsettled(event, by_frame.get(frame - 1, []) + by_frame.get(frame + 1, []))
             ):
                 kind = "pop"
@@ -344,14 +354,14 @@ def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
     for kind, event in classify_events(data, p):
         if kind != "teleport":
             continue
-        frame = int(event["frame"])
+        frame = int(event.frame)
         yield Hit(
             frame,
             frame,
-            f"content jumps {event['jump']:.0f} px at frame {frame} with no motion in between",
-            confidence=min(1.0, event["best"]),
-            region=Region.of_box(event["box"]),
-            evidence={k: event[k] for k in ("jump", "best", "stay", "found")},
+            f"content jumps {event.jump:.0f} px at frame {frame} with no motion in between",
+            confidence=min(1.0, event.best),
+            region=Region.of_box(event.box),
+            evidence={k: getattr(event, k) for k in ("jump", "best", "stay", "found")},
         )
 
 
@@ -376,7 +386,13 @@ class JerkParams:
 
 
 @rule(
-    "MOT003", "motion-jerks", severity="warning", requires=["flow"], params=JerkParams, fix=CALMER
+    "MOT003",
+    "motion-jerks",
+    severity="warning",
+    requires=["flow"],
+    params=JerkParams,
+    fix=CALMER,
+    thresholds={"flow.jerk_points": "min_points"},
 )
 def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
     """An object's motion changes abruptly: an acceleration spike no smooth motion explains.
@@ -442,11 +458,8 @@ class StaticParams:
     severity="warning",
     requires=["flow"],
     params=StaticParams,
-    fix={
-        "seed": "new",
-        "params": {"motion_strength": "higher"},
-        "negative_prompt": ["static", "still frame"],
-    },
+    fix=CALMER,
+    thresholds={"flow.motion_p99": "max_motion"},
 )
 def clip_is_static(data: RuleInput, p: StaticParams) -> Iterator[Hit]:
     """The clip barely moves: an image-to-video output that did not animate.
@@ -597,24 +610,24 @@ class PopParams(EventParams):
 
 
 def moving_through(
-    event: dict[str, Any], events: list[dict[str, Any]], data: RuleInput, p: PopParams
+    event: BlobEvent, events: list[BlobEvent], data: RuleInput, p: PopParams
 ) -> bool:
     """True when other unexplained change (by ``min_change`` or more) lies on or near the
     event's box in the frames just before or after it: something moving fast passes there (too
     fast for the flow), nothing popped. Near means within ``reach_speed`` times the time
     between the frames."""
     s = data.signals
-    frame, times = int(event["frame"]), s.time_s
+    frame, times = int(event.frame), s.time_s
     width, height = (s.width, s.height) if s.width and s.height else (1, 1)
-    unit = 360.0 / min(width, height)  # pixels of a 360-pixel short side, as the flow's
-    x, y, w, h = event["box"]
+    unit = WORKING_SHORT_SIDE / min(width, height)  # pixels of the working copy, as the flow's
+    x, y, w, h = event.box
     for other in events:
-        apart = int(other["frame"]) - frame
+        apart = int(other.frame) - frame
         if apart == 0 or abs(apart) > p.settle_frames or not 0 <= frame + apart < len(times):
             continue
-        if other["change"] < p.min_change:
+        if other.change < p.min_change:
             continue  # DIS slipping on a moving sprite's edge, not content replaced
-        ox, oy, ow, oh = other["box"]
+        ox, oy, ow, oh = other.box
         dx = max(0.0, max(x, ox) - min(x + w, ox + ow)) * width
         dy = max(0.0, max(y, oy) - min(y + h, oy + oh)) * height
         seconds = abs(float(times[frame + apart] - times[frame]))
@@ -654,16 +667,16 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     Fix hint:
         New seed; name every object that should stay in view in the prompt.
     """
-    events = data.signals.meta.get("flow", {}).get("events", [])
+    events = data.output(FlowOutput).events
     for kind, event in classify_events(data, p):
         if kind != "pop" or moving_through(event, events, data, p):
             continue
-        frame = int(event["frame"])
+        frame = int(event.frame)
         yield Hit(
             frame,
             frame,
             f"content vanishes or appears at frame {frame} with nothing in front of it",
-            confidence=min(1.0, event["change"] / (2 * p.min_change)),
-            region=Region.of_box(event["box"]),
-            evidence={k: event[k] for k in ("change", "stay", "back", "own_motion")},
+            confidence=min(1.0, event.change / (2 * p.min_change)),
+            region=Region.of_box(event.box),
+            evidence={k: getattr(event, k) for k in ("change", "stay", "back", "own_motion")},
         )

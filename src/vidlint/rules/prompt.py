@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
+from vidlint.settings import param
 
-from vidlint.analyzers.base import param
-from vidlint.report.model import Finding
-from vidlint.rules.base import RULES, Hit, RuleInput, rule
+family("PRM", "prompt")
 
 CAMERA_TERMS = (
     "close-up",
@@ -270,7 +269,7 @@ class LengthParams:
     "prompt-too-short",
     severity="warning",
     params=LengthParams,
-    fix={"prompt": ["describe subject, environment and lighting, and camera as three layers"]},
+    fix=Fix(why="short prompt: the constrain rung adds the missing layers"),
 )
 def prompt_too_short(data: RuleInput, p: LengthParams) -> Iterator[Hit]:
     """The prompt is too short to pin down the shot.
@@ -321,7 +320,10 @@ class CameraParams:
     "no-camera-direction",
     severity="info",
     params=CameraParams,
-    fix={"prompt": ["add the camera layer: shot size and movement ('medium shot, push-in')"]},
+    fix=Fix(
+        prompt=("Camera: medium shot, slow gentle push-in",),
+        why="no camera layer: add one (seed article's third layer)",
+    ),
 )
 def no_camera_direction(data: RuleInput, p: CameraParams) -> Iterator[Hit]:
     """The prompt says nothing about the camera.
@@ -370,7 +372,10 @@ class SceneParams:
     "no-lighting-or-environment",
     severity="info",
     params=SceneParams,
-    fix={"prompt": ["add the environment layer: where the scene is and what the light is"]},
+    fix=Fix(
+        prompt=("Lighting: soft, even natural light",),
+        why="no lighting layer: add one (seed article's second layer)",
+    ),
 )
 def no_lighting_or_environment(data: RuleInput, p: SceneParams) -> Iterator[Hit]:
     """The prompt has no environment-and-lighting layer.
@@ -437,10 +442,11 @@ class MotionParams:
     "ambitious-i2v-motion",
     severity="warning",
     params=MotionParams,
-    fix={
-        "prompt": ["subtle, directional motion: 'slow push-in', 'hair moves in the wind'"],
-        "params": {"motion_strength": 0.6},
-    },
+    fix=Fix(
+        prompt=("subtle, directional motion only",),
+        params={"motion_strength": 0.6},
+        why="ambitious i2v motion: constrain to subtle directional motion",
+    ),
 )
 def ambitious_i2v_motion(data: RuleInput, p: MotionParams) -> Iterator[Hit]:
     """An image-to-video motion prompt asks for more than one still can support.
@@ -493,7 +499,7 @@ class DurationParams:
     "longer-than-needed",
     severity="info",
     params=DurationParams,
-    fix={"params": {"duration_s": 4.0}},
+    fix=Fix(why="long request: the shorten rung handles it"),
 )
 def longer_than_needed(data: RuleInput, p: DurationParams) -> Iterator[Hit]:
     """The requested clip is longer than it needs to be.
@@ -527,22 +533,3 @@ def longer_than_needed(data: RuleInput, p: DurationParams) -> Iterator[Hit]:
             confidence=min(1.0, duration / p.max_duration_s - 1.0 + 0.5),
             evidence={"duration_s": round(duration, 3), "max_duration_s": p.max_duration_s},
         )
-
-
-def lint_prompt(context: dict[str, Any], config: Any = None) -> list[Finding]:
-    """Run the PRM rules on a context with no clip (a regeneration request). Requests are
-    always linted unless the config ignores PRM (or a code) explicitly: ``--select TMP`` picks
-    what to check in the frames, not whether to look at the prompt."""
-    from vidlint.config import load_config
-    from vidlint.signals import Signals
-
-    config = config or load_config()
-    data = RuleInput(Signals(np.zeros(0), 0.0), None, dict(context))  # type: ignore[arg-type]
-    findings: list[Finding] = []
-    for code, prompt_rule in sorted(RULES.items()):
-        ignored = any(code.startswith(selector) for selector in config.ignore)
-        if code.startswith("PRM") and (config.is_selected(code) or not ignored):
-            findings += prompt_rule.run(
-                data, config.rule_params(prompt_rule), config.rule_severity(prompt_rule)
-            )
-    return findings

@@ -9,18 +9,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidlint.analyzers.base import param
-from vidlint.analyzers.flow import MOTION
+from vidlint.analyzers.flow.keys import MOTION
 from vidlint.analyzers.quality import BLOCKINESS, CAST_A, CAST_B, NOISE, SHARPNESS
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
 from vidlint.rules.motion import spans_of
+from vidlint.settings import param
 from vidlint.signals import Signals
 
-SHARPER = {
-    "seed": "new",
-    "negative_prompt": ["blurry", "out of focus", "noisy", "artifacts"],
-    "params": {"duration_s": "shorter"},
-}
+family("QLT", "visual quality")
+
+SHARPER = Fix(
+    negative_prompt=("blurry", "noisy", "jpeg artifacts"),
+    prompt=("sharp focus, clean detail",),
+    why="quality: Wan's default negatives ('blurry details', 'JPEG artifacts')",
+)
 
 
 @dataclass(frozen=True)
@@ -215,11 +217,7 @@ class CastParams(EarlyParams):
     severity="warning",
     requires=["quality"],
     params=CastParams,
-    fix={
-        "seed": "new",
-        "params": {"duration_s": "shorter"},
-        "prompt_add": ["consistent colour grading"],
-    },
+    fix=SHARPER,
 )
 def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
     """The whole picture drifts towards a colour over the clip.

@@ -13,20 +13,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidlint.analyzers.base import param
-from vidlint.analyzers.reference import COLOR, DETAIL, PALETTE, SSIM
+from vidlint.analyzers.reference import COLOR, DETAIL, PALETTE, SSIM, ReferenceOutput
 from vidlint.report.model import Region
-from vidlint.rules.base import Hit, RuleInput, rule, runs
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
 from vidlint.rules.faces import DLIB_SAME_PERSON, tracks_of
+from vidlint.settings import param
 
-REFERENCE_FIX = {
-    "params": {
-        "reference_strength": "increase",
-        "motion_strength": "decrease",
-        "duration_s": "shorter",
-    },
-    "prompt_add": ["subtle motion"],
-}
+family("REF", "reference fidelity")
+
+REFERENCE_FIX = Fix(
+    prompt=("stays faithful to the source image",),
+    params={"motion_strength": 0.6},
+    why="reference fidelity: less motion keeps the output near its source image",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class FirstFrameParams:
     requires=["reference"],
     params=FirstFrameParams,
     fix=REFERENCE_FIX,
+    thresholds={"reference.ssim": "min_ssim", "reference.color_delta": "max_color_delta"},
 )
 def first_frame_departs(data: RuleInput, p: FirstFrameParams) -> Iterator[Hit]:
     """The first frame of an image-to-video clip does not reproduce the source image.
@@ -96,7 +96,7 @@ def first_frame_departs(data: RuleInput, p: FirstFrameParams) -> Iterator[Hit]:
                 "min_ssim": p.min_ssim,
                 "color_delta": round(color0, 2),
                 "max_color_delta": p.max_color_delta,
-                "fit": s.meta.get("reference", {}).get("fit"),
+                "fit": data.output(ReferenceOutput).fit,
             },
         )
 
@@ -142,22 +142,22 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
         Stronger reference conditioning, a sharper and larger face in the source, shorter
         duration, subtler motion prompt.
     """
-    source = data.signals.meta.get("reference", {}).get("face_descriptor")
+    source = data.output(ReferenceOutput).face_descriptor
     if source is None:
         return
     source = np.asarray(source, np.float32)
     best = None
     for track in tracks_of(data):
-        if not track["descriptors"]:
+        if not track.descriptors:
             continue
-        distances = np.linalg.norm(np.asarray(track["descriptors"], np.float32) - source, axis=1)
+        distances = np.linalg.norm(np.asarray(track.descriptors, np.float32) - source, axis=1)
         opening = float(np.mean(distances[:2]))
         if best is None or opening < best[0]:
             best = (opening, track, distances)
     if best is None:
         return
     _, track, distances = best
-    frames = track["descriptor_frames"]
+    frames = track.descriptor_frames
     over = distances > p.same_person
     index = 0
     while index < len(over):
@@ -169,9 +169,9 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
             stop += 1
         if stop - index + 1 >= p.min_samples:
             peak = index + int(np.argmax(distances[index : stop + 1]))
-            end = track["end"] if stop == len(over) - 1 else frames[stop]
+            end = track.end if stop == len(over) - 1 else frames[stop]
             worst = float(distances[peak])
-            position = track["frames"].index(frames[peak])
+            position = track.frames.index(frames[peak])
             yield Hit(
                 frames[index],
                 end,
@@ -180,12 +180,12 @@ def subject_identity_departs(data: RuleInput, p: SourceFaceParams) -> Iterator[H
                 peak=frames[peak],
                 confidence=min(1.0, 0.5 + (worst - p.same_person) / 0.3),
                 evidence={
-                    "track": track["id"],
+                    "track": track.id,
                     "distance": round(worst, 3),
                     "threshold": p.same_person,
                     "samples": stop - index + 1,
                 },
-                region=Region.of_box(track["boxes"][position]),
+                region=Region.of_box(track.boxes[position]),
             )
         index = stop + 1
 
@@ -239,6 +239,11 @@ class DecayParams:
     requires=["reference"],
     params=DecayParams,
     fix=REFERENCE_FIX,
+    thresholds={
+        "reference.ssim": "min_ssim",
+        "reference.color_delta": "max_color_delta",
+        "reference.palette_delta": "max_palette_delta",
+    },
 )
 def fidelity_decays(data: RuleInput, p: DecayParams) -> Iterator[Hit]:
     """The clip starts like the source image and drifts away from it.

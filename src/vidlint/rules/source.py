@@ -1,7 +1,7 @@
 """SRC: a source image that image-to-video will only make worse (pre-flight).
 
-These rules judge one still image, not frames: they read ``signals.meta["source"]`` (the
-measurements of :func:`vidlint.source.measure_image`) and report on frame 0. They run from
+These rules judge one still image, not frames: they read the source analyzer's output (the
+:class:`~vidlint.analyzers.source.SourceMeasures` of the image) and report on frame 0. They run from
 ``vidlint check-source IMAGE`` and, for a clip with a reference image, inside ``vidlint check``.
 """
 
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from vidlint.analyzers.base import param
-from vidlint.rules.base import Hit, RuleInput, rule
+from vidlint.analyzers.source import SourceMeasures
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
+from vidlint.settings import NoParams, param
 
-SOURCE_FIX = {"params": {"source_image": "replace"}}
+family("SRC", "source image")
 
-
-def measures(data: RuleInput) -> dict[str, Any]:
-    return data.signals.meta.get("source", {})
+SOURCE_FIX = Fix(why="a weak source image: replace it; regenerating only reseeds")
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ class BlurParams:
     severity="warning",
     requires=["source"],
     params=BlurParams,
-    fix={**SOURCE_FIX, "prompt_add": ["sharp focus"]},
+    fix=SOURCE_FIX,
 )
 def blurry_source(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     """The source image is blurry.
@@ -60,14 +58,14 @@ def blurry_source(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
         Use a sharper source (original file, not a screenshot or a thumbnail); sharpen it
         before generation.
     """
-    m = measures(data)
-    if m and m["sharpness"] < p.min_sharpness:
+    m = data.output(SourceMeasures)
+    if m.sharpness < p.min_sharpness:
         yield Hit(
             0,
             0,
-            f"source image is blurry (sharpness {m['sharpness']:.1f} < {p.min_sharpness:g})",
-            confidence=min(1.0, 0.5 + (p.min_sharpness - m["sharpness"]) / p.min_sharpness),
-            evidence={"sharpness": m["sharpness"], "threshold": p.min_sharpness},
+            f"source image is blurry (sharpness {m.sharpness:.1f} < {p.min_sharpness:g})",
+            confidence=min(1.0, 0.5 + (p.min_sharpness - m.sharpness) / p.min_sharpness),
+            evidence={"sharpness": m.sharpness, "threshold": p.min_sharpness},
         )
 
 
@@ -87,7 +85,7 @@ class SizeParams:
     severity="warning",
     requires=["source"],
     params=SizeParams,
-    fix={**SOURCE_FIX, "params": {"source_image": "larger"}},
+    fix=SOURCE_FIX,
 )
 def source_too_small(data: RuleInput, p: SizeParams) -> Iterator[Hit]:
     """The source image is too small for the output resolution.
@@ -109,20 +107,19 @@ def source_too_small(data: RuleInput, p: SizeParams) -> Iterator[Hit]:
     Fix hint:
         Use a source at least as large as the output; generate or export it at full size.
     """
-    m = measures(data)
-    if m and m["upscale"] > p.max_upscale:
-        target = "x".join(map(str, m["target"]))
+    m = data.output(SourceMeasures)
+    if m.upscale > p.max_upscale:
+        target = "x".join(map(str, m.target))
         yield Hit(
             0,
             0,
-            f"source image {m['width']}x{m['height']} must be enlarged "
-            f"{m['upscale']:.1f}x for {target}",
-            confidence=min(1.0, 0.5 + (m["upscale"] - p.max_upscale) / p.max_upscale),
+            f"source image {m.width}x{m.height} must be enlarged {m.upscale:.1f}x for {target}",
+            confidence=min(1.0, 0.5 + (m.upscale - p.max_upscale) / p.max_upscale),
             evidence={
-                "width": m["width"],
-                "height": m["height"],
-                "target": m["target"],
-                "upscale": m["upscale"],
+                "width": m.width,
+                "height": m.height,
+                "target": m.target,
+                "upscale": m.upscale,
                 "max_upscale": p.max_upscale,
             },
         )
@@ -154,7 +151,7 @@ class NoiseParams:
     severity="warning",
     requires=["source"],
     params=NoiseParams,
-    fix={**SOURCE_FIX, "negative_prompt": ["noise", "grain", "jpeg artifacts"]},
+    fix=SOURCE_FIX,
 )
 def noisy_source(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     """The source image is noisy or heavily compressed.
@@ -176,28 +173,26 @@ def noisy_source(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
         Use the original (PNG or high-quality JPEG); denoise before generation; add noise and
         JPEG artifacts to the negative prompt.
     """
-    m = measures(data)
+    m = data.output(SourceMeasures)
     if not m:
         return
     problems = []
-    if m["noise"] > p.max_noise:
-        problems.append(f"noisy: sigma {m['noise']:.1f} > {p.max_noise:g}")
-    if m["blockiness"] > p.max_blockiness and m["block_excess"] > p.min_block_excess:
-        problems.append(
-            f"heavily compressed: blockiness {m['blockiness']:.2f} > {p.max_blockiness:g}"
-        )
+    if m.noise > p.max_noise:
+        problems.append(f"noisy: sigma {m.noise:.1f} > {p.max_noise:g}")
+    if m.blockiness > p.max_blockiness and m.block_excess > p.min_block_excess:
+        problems.append(f"heavily compressed: blockiness {m.blockiness:.2f} > {p.max_blockiness:g}")
     if problems:
-        worst = max(m["noise"] / p.max_noise, m["blockiness"] / p.max_blockiness)
+        worst = max(m.noise / p.max_noise, m.blockiness / p.max_blockiness)
         yield Hit(
             0,
             0,
             "source image is " + "; ".join(problems),
             confidence=min(1.0, worst - 0.5),
             evidence={
-                "noise": m["noise"],
+                "noise": m.noise,
                 "max_noise": p.max_noise,
-                "blockiness": m["blockiness"],
-                "block_excess": m["block_excess"],
+                "blockiness": m.blockiness,
+                "block_excess": m.block_excess,
                 "max_blockiness": p.max_blockiness,
             },
         )
@@ -219,7 +214,7 @@ class ClutterParams:
     severity="info",
     requires=["source"],
     params=ClutterParams,
-    fix={**SOURCE_FIX, "prompt_add": ["clear subject", "simple background"]},
+    fix=SOURCE_FIX,
 )
 def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
     """The source image has no clear subject: attention is spread over many regions.
@@ -241,20 +236,61 @@ def cluttered_source(data: RuleInput, p: ClutterParams) -> Iterator[Hit]:
     Fix hint:
         Frame one subject against a simpler or defocused background; crop closer.
     """
-    m = measures(data)
-    if m and m["saliency_concentration"] < p.min_concentration:
+    m = data.output(SourceMeasures)
+    if m.saliency_concentration < p.min_concentration:
         yield Hit(
             0,
             0,
             f"no clear subject (strongest region holds "
-            f"{m['saliency_concentration']:.0%} of the saliency, {m['salient_regions']} "
+            f"{m.saliency_concentration:.0%} of the saliency, {m.salient_regions} "
             "regions)",
             confidence=min(
-                1.0, 0.5 + (p.min_concentration - m["saliency_concentration"]) / p.min_concentration
+                1.0, 0.5 + (p.min_concentration - m.saliency_concentration) / p.min_concentration
             ),
             evidence={
-                "concentration": m["saliency_concentration"],
-                "regions": m["salient_regions"],
+                "concentration": m.saliency_concentration,
+                "regions": m.salient_regions,
                 "threshold": p.min_concentration,
             },
+        )
+
+
+@rule(
+    "SRC005",
+    "source-image-missing",
+    severity="info",
+    fix=Fix(why="give the source image: --reference IMAGE, a manifest column or a sidecar"),
+)
+def source_image_missing(data: RuleInput, p: NoParams) -> Iterator[Hit]:
+    """An image-to-video clip checked without its source image.
+
+    What it detects:
+        A clip whose mode is ``i2v`` (given, from a manifest or sidecar, or said by its file
+        name, e.g. ``gen_i2v_...``) while no source image was found: no ``--reference``, no
+        manifest or sidecar ``reference`` and no ``<clip>_source.png|jpg`` beside it.
+    Why it matters:
+        Without the source image the REF rules (first frame, identity, fidelity decay) and the
+        other SRC rules cannot run: the clip is checked as if it were text-to-video, and a
+        report that passes says nothing about faithfulness to the source.
+    Known false positives:
+        A file name that says ``i2v`` for another reason; set ``--mode t2v`` (or the mode in a
+        manifest or sidecar) to check it as text-to-video without this note.
+    Example:
+        An image-to-video clip checked on its own: ``SRC005 image-to-video clip (its file name
+        says i2v) without its source image: REF and SRC rules did not run``.
+    Thresholds:
+        None: it reads the context only.
+    Fix hint:
+        Give the source image: ``--reference IMAGE``, a ``reference`` column in the manifest,
+        or ``<clip>_source.png`` beside the clip.
+    """
+    context = data.context
+    if context.get("mode") == "i2v" and not context.get("reference"):
+        said = "its file name says i2v" if context.get("mode_from") == "name" else "mode i2v"
+        yield Hit(
+            0,
+            0,
+            f"image-to-video clip ({said}) without its source image: REF and SRC rules did not run",
+            confidence=0.9 if context.get("mode_from") == "name" else 1.0,
+            evidence={"mode": "i2v", "mode_from": context.get("mode_from", "given")},
         )

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidlint.analyzers.base import param
-from vidlint.analyzers.flow import OCCLUDED
-from vidlint.analyzers.temporal import (
+from vidlint.analyzers.temporal.keys import (
     BLOCK_DIFF,
     CONTENT,
+    CUT_OCCLUDED,
     DARK_FRACTION,
     DIFF,
     FROZEN,
@@ -22,10 +21,13 @@ from vidlint.analyzers.temporal import (
     LUMA_STD,
     SMEAR,
 )
-from vidlint.rules.base import Hit, RuleInput, rule, runs
+from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.settings import param
 from vidlint.signals import Signals
 
-RESEED = {"seed": "new", "params": {}}
+family("TMP", "temporal integrity")
+
+RESEED = Fix(why="other temporal defects: a new seed")
 
 
 def repeat_groups(signals: Signals, p: RepeatParams) -> np.ndarray:
@@ -124,7 +126,11 @@ class FreezeParams(RepeatParams):
     severity="error",
     requires=["temporal"],
     params=FreezeParams,
-    fix=RESEED,
+    fix=Fix(
+        negative_prompt=("static", "still frame", "frozen frame"),
+        prompt=("continuous natural motion throughout",),
+        why="freezes: Wan's default negatives name 'static, still frame'",
+    ),
 )
 def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
     """The picture stops changing for a stretch of the clip.
@@ -192,7 +198,11 @@ def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, i
     severity="warning",
     requires=["temporal"],
     params=RepeatParams,
-    fix={"params": {"frame_interpolation": "off"}},
+    fix=Fix(
+        negative_prompt=("stutter", "repeated frames"),
+        why="repeats come from frame interpolation or pull-down: reseed, then ask for smooth "
+        "motion",
+    ),
 )
 def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
     """Frames shown more than once: a steady repeat cadence or irregular stutter.
@@ -295,9 +305,8 @@ class CutParams:
     )
     min_occluded: float = param(
         0.4,
-        "when optical flow ran: a cut leaves most pixels without a consistent forward-"
-        "backward flow match (0.61-0.81 at the evaluation set's cuts), a whip pan keeps "
-        "them (0.14 at real_mmaction2_armwrestling.mp4 frame 206)",
+        "a cut leaves most pixels without a consistent forward-backward flow match "
+        "(0.61-0.81 at the evaluation set's cuts), a blurred whip pan keeps them (0.14)",
     )
 
 
@@ -307,7 +316,13 @@ class CutParams:
     severity="error",
     requires=["temporal"],
     params=CutParams,
-    fix={"prompt_add": ["single continuous shot"], "negative_prompt": ["scene change", "cut"]},
+    fix=Fix(
+        negative_prompt=("scene cut", "transition", "multiple shots"),
+        prompt=("single continuous shot, no cuts",),
+        why="unwanted cuts: say 'single continuous shot', drop multi-shot wording "
+        "(integrations research, section 5)",
+    ),
+    thresholds={"temporal.content": "content_threshold"},
 )
 def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     """A hard cut or scene jump inside what should be one shot.
@@ -319,12 +334,13 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     Why it matters:
         A generated clip is one shot; a jump means the generator lost the scene, and the clip
         cannot be cut around without losing its middle.
-        When the flow analyzer also ran (the default profile runs it), a candidate whose pixels
-        mostly still match across the frames by optical flow is motion, not a cut, and is
-        dropped; with ``--select TMP`` alone flow does not run and that check is skipped.
+        A candidate whose pixels mostly still match across the two frames by forward-backward
+        optical flow is motion, not a cut, and is dropped (the temporal analyzer runs that
+        check on every frame whose content score reaches its ``cut_check_score``, 27).
     Known false positives:
         Real edited footage (set ``ignore = ["TMP003"]`` for it in an ``[[overrides]]`` glob),
-        camera flashes, very fast whip pans when flow did not run.
+        camera flashes. With ``content_threshold`` set under the analyzer's
+        ``cut_check_score``, the candidates in between are not checked with flow.
     Example:
         A clip that jumps from a street to a beach at frame 60: ``TMP003 scene cut at frame 60``.
     Thresholds:
@@ -336,12 +352,12 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     s = data.signals
     content = np.nan_to_num(s[CONTENT], nan=0.0)
     explained = explained_frames(s)  # entering or leaving black/garbage is not a cut
-    occluded = s.arrays.get(OCCLUDED)
+    occluded = s[CUT_OCCLUDED]
     for index in np.flatnonzero(content >= p.content_threshold):
         index = int(index)
         if explained[index] or explained[index - 1]:
             continue
-        if occluded is not None and occluded[index] < p.min_occluded:
+        if occluded[index] < p.min_occluded:  # NaN (not checked) compares False
             continue  # the flow still matches most pixels: fast motion, not a new shot
         neighbours = [
             content[j] for j in (index - 2, index - 1, index + 1, index + 2) if 1 <= j < s.n
@@ -360,7 +376,7 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
                     "ratio": round(min(ratio, 99.0), 2),
                     **(
                         {"occluded": round(float(occluded[index]), 3)}
-                        if occluded is not None
+                        if np.isfinite(occluded[index])
                         else {}
                     ),
                 },
@@ -385,7 +401,11 @@ class BlankParams:
     severity="error",
     requires=["temporal"],
     params=BlankParams,
-    fix=RESEED,
+    fix=Fix(
+        negative_prompt=("black frames", "fade to black"),
+        why="blank frames: a new seed; the constrain rung keeps the scene lit",
+    ),
+    thresholds={"temporal.dark_fraction": "black_fraction", "temporal.luma_std": "blank_std"},
 )
 def blank_frames(data: RuleInput, p: BlankParams) -> Iterator[Hit]:
     """Black or blank (flat single-colour) frames.
@@ -456,7 +476,11 @@ class CorruptParams:
     severity="error",
     requires=["temporal"],
     params=CorruptParams,
-    fix={"seed": "new", "params": {"re_export": True}},
+    fix=Fix(
+        negative_prompt=("glitch", "corrupted", "compression artifacts"),
+        why="garbage frames: new seed; generation length is the usual cause",
+    ),
+    thresholds={"temporal.smear": "smear_fraction"},
 )
 def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
     """Frames the decoder could not decode, or decoded into garbage.
@@ -489,7 +513,7 @@ def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
             confidence=1.0,
             evidence={"decoder": issue.message},
         )
-    expected = int(s.meta.get("decode", {}).get("expected_frames", 0) or 0)
+    expected = data.declared_frames
     if expected and s.n < p.truncated_ratio * expected:
         yield Hit(
             s.n - 1,
@@ -560,7 +584,7 @@ class TimingParams:
     severity="warning",
     requires=["temporal"],
     params=TimingParams,
-    fix={"params": {"constant_frame_rate": True}},
+    fix=RESEED,
 )
 def timestamp_gaps(data: RuleInput, p: TimingParams) -> Iterator[Hit]:
     """Gaps, repeats or jitter in the frames' presentation times.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 
 from vidlint.config import Config
 from vidlint.errors import ConfigError
+from vidlint.settings import param, read_settings
 
 SECRET_ENV = "VIDLINT_WEBHOOK_SECRET"
 """The Standard Webhooks signing secret (``whsec_`` + base64) comes from the environment only,
@@ -22,23 +22,28 @@ TOKEN_ENV = "VIDLINT_SERVE_TOKEN"
 
 @dataclass(frozen=True)
 class ServeSettings:
-    root: str | None = None
-    """Folder whose clips may be submitted by path; None disables path submissions."""
-    upload_dir: str = ""
-    """Where uploads wait for their job (deleted when it ends); default: a temp folder."""
-    max_upload_mb: int = 2048
-    queue_size: int = 100
-    """Jobs waiting at most; a submission beyond it gets 429 and Retry-After."""
-    concurrency: int = 0
-    """Clips checked at once, one worker process each; 0 = one per core."""
-    keep_jobs: int = 1000
-    """Finished jobs (and their reports) kept in memory; the oldest go first."""
-    webhook_attempts: int = 4
-    webhook_timeout_s: float = 15.0
-    webhook_backoff_s: float = 5.0
-    """Waits between webhook attempts grow as backoff x 4^n with full jitter."""
-    allow_private_webhooks: bool = False
-    """Off: callbacks to loopback, private and link-local addresses are refused (SSRF)."""
+    root: str | None = param(
+        None, "the folder whose clips may be submitted by path; unset: no path submissions"
+    )
+    upload_dir: str = param(
+        "", "where uploads wait for their job (deleted when it ends); default: a temp folder"
+    )
+    max_upload_mb: int = param(2048, "a larger upload is refused with 413 while it streams")
+    queue_size: int = param(
+        100, "jobs waiting at most; one more gets 429 and Retry-After", bounds=(1, 1_000_000)
+    )
+    concurrency: int = param(
+        0, "clips checked at once, one worker process each; 0: one per core", bounds=(0, 4096)
+    )
+    keep_jobs: int = param(1000, "finished jobs (and their reports) kept; the oldest go first")
+    webhook_attempts: int = param(4, "deliveries of one event before it is given up")
+    webhook_timeout_s: float = param(15.0, "per delivery attempt")
+    webhook_backoff_s: float = param(
+        5.0, "waits between attempts grow as backoff x 4^n with full jitter"
+    )
+    allow_private_webhooks: bool = param(
+        False, "off: callbacks to loopback, private and link-local addresses are refused (SSRF)"
+    )
 
     @property
     def workers(self) -> int:
@@ -54,25 +59,9 @@ def serve_settings(config: Config, **options: Any) -> ServeSettings:
     """The ``serve`` table of ``config`` checked against :class:`ServeSettings`, then the
     options that are not None (CLI flags) on top."""
     origin = ", ".join(config.sources) or "options"
-    fields = {f.name: f for f in dataclasses.fields(ServeSettings)}
-    values: dict[str, Any] = {}
     table = config.section("serve")
     table.update({k: v for k, v in options.items() if v is not None})
-    for key, value in table.items():
-        if key not in fields:
-            raise ConfigError(f"unknown key 'serve.{key}' (known: {', '.join(fields)})", origin)
-        default = fields[key].default
-        kind = (str,) if key == "root" else (type(default),)
-        if isinstance(default, float):
-            kind = (int, float)
-        if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, kind):
-            raise ConfigError(f"'serve.{key}' = {value!r}: expected {kind[0].__name__}", origin)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise ConfigError(f"'serve.{key}' must not be negative", origin)
-        values[key] = value
-    settings = ServeSettings(**values)
+    settings = read_settings(ServeSettings, table, "serve", origin, positive=True)
     if settings.root is not None and not Path(settings.root).is_dir():
         raise ConfigError(f"'serve.root' = {settings.root!r} is not a folder", origin)
-    if settings.queue_size < 1:
-        raise ConfigError("'serve.queue_size' must be at least 1", origin)
     return settings

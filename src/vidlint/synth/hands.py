@@ -55,7 +55,10 @@ def finger_layout(fingers: int) -> list[tuple[float, float, float, float]]:
     xs = np.linspace(-0.37, 0.37, count) if count > 1 else np.array([0.0])
     width = min(0.21, 0.8 / count)
     spreads = np.linspace(-14, 14, count) if count > 1 else np.array([0.0])
-    return [(float(x), length, width, float(a)) for x, length, a in zip(xs, lengths, spreads)]
+    return [
+        (float(x), length, width, float(a))
+        for x, length, a in zip(xs, lengths, spreads, strict=True)
+    ]
 
 
 def draw_hand(frame: np.ndarray, pose: HandPose) -> np.ndarray:

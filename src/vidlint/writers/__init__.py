@@ -3,10 +3,12 @@
 the format has nothing for this clip (a contact sheet of a clip that passes); a module may also
 offer ``write_batch(results, out_dir)`` for a whole
 batch (e.g. an index). A writer that shows frames of the clip offers ``wanted_frames(report)``
-(frame indices, longer side or None for full size) and takes ``write(report, path, frames=store)``:
+(frame indices and the longer side they are wanted at, None for full size; or a list of such
+pairs) and takes ``write(report, path, frames=store)``:
 ``batch.write_reports`` hands all such writers one :class:`~vidlint.decode.grab.FrameStore`, so
-the clip is decoded once for all of them. Registered here by format name; plugins use the entry
-point group ``vidlint.writers``."""
+the clip is decoded once for all of them. A writer with ``LINKS_INDEX = True`` also takes
+``index=True`` when a batch writes it (the HTML page then links to ``index.html``). Registered
+here by format name; plugins use the entry point group ``vidlint.writers``."""
 
 from vidlint.registry import Registry
 

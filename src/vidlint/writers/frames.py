@@ -12,7 +12,9 @@ import cv2
 from vidlint.decode.grab import FrameStore, grab_frames
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_bytes_atomic
+from vidlint.pipeline import INPUT_FAMILIES
 from vidlint.report.model import Finding, Report
+from vidlint.rules import rules_for_reports
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +22,13 @@ SUFFIX = ".frames"
 
 
 def about_context(finding: Finding) -> bool:
-    """True for findings about the prompt or source image rather than frames (their rule reads
-    no analyzer, e.g. PRM): they have no frame worth showing."""
-    try:
-        from vidlint.rules import load_rules
-
-        rule = load_rules().get(finding.code)
-    except VidlintError:
-        return False
-    return rule is not None and not rule.requires
+    """True for findings about the inputs rather than frames: the prompt and source image
+    families (PRM, SRC) and rules that read no analyzer and run before the aggregate stage. An
+    aggregate rule (DRF001, which reads the other families' findings) is about frames."""
+    if finding.family in INPUT_FAMILIES:
+        return True
+    rule = rules_for_reports().get(finding.code)
+    return rule is not None and not rule.requires and rule.stage != "aggregate"
 
 
 def frame_findings(report: Report) -> list[Finding]:

@@ -2,27 +2,32 @@
 ``index.html`` listing every clip.
 
 A clip's page opens from disk with no network: styles are inline, frames are embedded JPEG
-thumbnails, timelines are inline SVG, and the page has no script at all. Its Content Security
-Policy allows only inline styles and ``data:`` images, so nothing can be fetched even if a
-prompt were crafted to try. Everything user-supplied (paths, prompts, messages) is escaped.
+thumbnails, each finding's span plays as a small embedded video, timelines and signal plots are
+inline SVG. Its Content Security Policy allows only inline styles, ``data:`` images and media, and
+the page's own script (keyboard navigation, by its hash), so nothing is fetched and nothing else
+runs, even if a prompt were crafted to try. Everything user-supplied (paths, prompts, messages) is
+escaped.
 
 The page shows the verdict and score, the clip's context (prompt, source image), a filmstrip, a
-per-family timeline (badness curve and finding spans, then the family's signals) and one card
-per finding with its peak frame and the frame before it (region boxed), its evidence next to
-the rule's thresholds, and the fix hint.
+per-family timeline (badness curve and finding spans, then the family's signals with the rules'
+thresholds) and one card per finding: its span playing (region boxed), the peak frame and the
+frame before it, zoomed crops of a small region, a difference or warp-error map for temporal,
+flicker and motion findings, the source image for reference findings, the evidence next to the
+rule's thresholds, and the fix hint. ``j`` / ``k`` move between findings.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import logging
-import math
 import os
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,13 +40,26 @@ from vidlint._version import __version__
 from vidlint.decode.grab import FrameStore, shrink
 from vidlint.errors import VidlintError
 from vidlint.fileio import write_text_atomic
-from vidlint.report.model import SEVERITIES, Finding, Report
+from vidlint.report.model import SEVERITIES, Finding, Report, Waived
+from vidlint.rules import rules_for_reports
+from vidlint.writers import html_media as media
 from vidlint.writers.frames import about_context
+from vidlint.writers.html_plots import (
+    MAX_POINTS,
+    SEVERITY_COLOR,
+    frame_axis,
+    signal_owners,
+    signal_plots,
+    sparkline_points,
+    steps,
+)
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".html"
 INDEX_NAME = "index.html"
+LINKS_INDEX = True
+"""Pages written by a batch link back to its ``index.html`` (``write(..., index=True)``)."""
 
 FILMSTRIP_FRAMES = 12
 THUMB_SIDE = 360
@@ -51,7 +69,6 @@ FILMSTRIP_SIDE = 160
 MAX_FINDINGS_WITH_FRAMES = 40
 """Findings beyond this (the least severe) are listed without thumbnails."""
 JPEG_QUALITY = 82
-SEVERITY_COLOR = {"error": "#dc2626", "warning": "#d97706", "info": "#2563eb"}
 POSTER_SIDE = 128
 POSTER_META = "vidlint-poster"
 POSTER_READ_CHARS = 64_000
@@ -59,12 +76,10 @@ POSTER_PATTERN = re.compile(
     r'<meta name="vidlint-poster" content="(data:image/jpeg;base64,'
     r'[A-Za-z0-9+/]+={0,2})">'
 )
-MAX_POINTS = 800
-"""Points per curve at most: about one per pixel of the plot."""
-SIGNAL_GAP = 4
-"""Frames without a value that a sparkline bridges: analyzers that run every few frames (a
-stride) leave short gaps that are not missing data."""
 PAGE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+CLIP_PAGE_CSP = f"{PAGE_CSP}; media-src data:"
+
+__all__ = ["MAX_POINTS", "render", "render_index", "sparkline_points", "steps", "write"]
 
 
 def h(value: Any) -> str:
@@ -74,6 +89,10 @@ def h(value: Any) -> str:
 
 def css() -> str:
     return resources.files("vidlint.writers").joinpath("report.css").read_text("utf-8")
+
+
+def page_script() -> str:
+    return resources.files("vidlint.writers").joinpath("report.js").read_text("utf-8")
 
 
 def jpeg_uri(rgb: np.ndarray) -> str:
@@ -124,27 +143,57 @@ def with_frames(report: Report) -> list[Finding]:
     return ranked[:MAX_FINDINGS_WITH_FRAMES]
 
 
-def wanted_frames(report: Report) -> tuple[set[int], int]:
-    """The frames the page shows (filmstrip, poster, each shown finding's peak and the frame
-    before it) and the thumbnail size they are grabbed at."""
-    indices = {poster_frame(report)} | set(filmstrip_indices(len(report.frame_index)))
+def with_media(report: Report) -> list[Finding]:
+    """The findings that also get a player, zoomed crops and a difference map: the first
+    :data:`~vidlint.writers.html_media.MAX_PLAYERS` of :func:`with_frames`."""
+    return with_frames(report)[: media.MAX_PLAYERS]
+
+
+def zoomed(report: Report, finding: Finding) -> bool:
+    """Whether the finding's region is small enough in a thumbnail to be worth a zoom."""
+    width, height = int(report.clip.get("width") or 0), int(report.clip.get("height") or 0)
+    return media.zoom_factor(finding, width, height, THUMB_SIDE) is not None
+
+
+def wanted_frames(report: Report) -> list[tuple[set[int], int]]:
+    """The frames the page shows, by the longer side they are grabbed at: thumbnails (filmstrip,
+    poster, each shown finding's peak and the frame before it), the span players' frames and the
+    frames zoomed crops are cut from."""
+    thumbs = {poster_frame(report)} | set(filmstrip_indices(len(report.frame_index)))
     for finding in with_frames(report):
-        indices |= {finding.peak_frame, finding.peak_frame - 1}
-    return indices, THUMB_SIDE
+        thumbs |= {finding.peak_frame, finding.peak_frame - 1}
+    player: set[int] = set()
+    zoom: set[int] = set()
+    for finding in with_media(report):
+        player |= set(media.player_window(report, finding))
+        if zoomed(report, finding):
+            zoom |= media.zoom_frames(finding)
+    return [(thumbs, THUMB_SIDE), (player, media.PLAYER_SIDE), (zoom, media.zoom_side(report))]
 
 
-def load_frames(
-    report: Report, store: FrameStore | None = None
-) -> tuple[dict[int, np.ndarray], str]:
-    """Thumbnails by frame index (from ``store`` when writers share one), and why there are
-    none if the clip cannot be read again."""
-    indices, side = wanted_frames(report)
+@dataclass
+class Pictures:
+    """The page's frames by use, or why there are none (the clip cannot be read again)."""
+
+    thumbs: dict[int, np.ndarray] = field(default_factory=dict)
+    player: dict[int, np.ndarray] = field(default_factory=dict)
+    zoom: dict[int, np.ndarray] = field(default_factory=dict)
+    missing: str = ""
+
+
+def load_frames(report: Report, store: FrameStore | None = None) -> Pictures:
+    """The page's frames, from ``store`` when writers share one (else one decode here)."""
+    wanted = wanted_frames(report)
+    if store is None:
+        store = FrameStore.of_report(report)
+        for indices, side in wanted:
+            store.want(indices, side)
     try:
-        frames = (store or FrameStore.of_report(report)).get(indices, side)
+        thumbs, player, zoom = (store.get(indices, side) for indices, side in wanted)
     except VidlintError as exc:
         log.warning("HTML report without frames: %s", exc)
-        return {}, str(exc)
-    return frames, ""
+        return Pictures(missing=str(exc))
+    return Pictures(thumbs, player, zoom)
 
 
 def reference_uri(report: Report) -> str:
@@ -160,7 +209,7 @@ def reference_uri(report: Report) -> str:
 # -- per-clip page ------------------------------------------------------------------------------
 
 
-def header(report: Report, name: str) -> str:
+def header(report: Report, name: str, index: bool) -> str:
     clip = report.clip
     meta = " · ".join(
         part
@@ -180,9 +229,16 @@ def header(report: Report, name: str) -> str:
         f'<span class="badge {s}">{counts[s]} {labels[s]}{"s" if counts[s] != 1 else ""}</span>'
         for s in SEVERITIES
     )
+    if report.waived:
+        tally += f'<span class="badge none">{len(report.waived)} waived</span>'
     verdict = report.verdict
+    back = (
+        f'<a class="to-index" href="{INDEX_NAME}" title="the batch index (u)">← all clips</a>'
+        if index
+        else ""
+    )
     return (
-        f'<header class="top {verdict}">\n'
+        f'<header class="top {verdict}">\n{back}'
         f'<div class="verdict {verdict}">{h(verdict)}</div>\n'
         f'<div class="score" title="score 0-100">{report.score}<small>/100</small></div>\n'
         f'<div class="headline"><h1>{h(name)}</h1>\n'
@@ -190,6 +246,15 @@ def header(report: Report, name: str) -> str:
         f'<div class="meta">{h(meta)}</div></div>\n'
         f'<div class="tally">{tally}</div>\n</header>\n'
     )
+
+
+def mode_text(context: dict[str, Any]) -> str:
+    mode = str(context.get("mode") or "")
+    if mode == "i2v" and context.get("mode_from") == "name":
+        mode += " (from the file name)"
+    if mode == "i2v" and not context.get("reference"):
+        mode += "; no source image: REF and SRC rules did not run"
+    return mode
 
 
 def context_section(report: Report) -> str:
@@ -201,10 +266,11 @@ def context_section(report: Report) -> str:
         ("seed", "Seed"),
         ("reference", "Source image"),
     )
+    values = {**report.context, "mode": mode_text(report.context)}
     rows = "".join(
-        f"<dt>{h(label)}</dt><dd>{h(report.context[key])}</dd>\n"
+        f"<dt>{h(label)}</dt><dd>{h(values[key])}</dd>\n"
         for key, label in labels
-        if report.context.get(key) not in (None, "")
+        if values.get(key) not in (None, "")
     )
     if not rows:
         return ""
@@ -220,10 +286,10 @@ def context_section(report: Report) -> str:
     )
 
 
-def filmstrip_section(report: Report, frames: dict[int, np.ndarray], missing: str) -> str:
-    if missing:
+def filmstrip_section(report: Report, pictures: Pictures) -> str:
+    if pictures.missing:
         return (
-            f'<section><h2>Filmstrip</h2><p class="note">Frames not shown: {h(missing)}'
+            f'<section><h2>Filmstrip</h2><p class="note">Frames not shown: {h(pictures.missing)}'
             "</p></section>\n"
         )
     worst: dict[int, str] = {}
@@ -238,9 +304,9 @@ def filmstrip_section(report: Report, frames: dict[int, np.ndarray], missing: st
     times = report.frame_time_s
     figures = []
     for index in filmstrip_indices(len(report.frame_index)):
-        if index not in frames:
+        if index not in pictures.thumbs:
             continue
-        thumb = jpeg_uri(shrink(frames[index], FILMSTRIP_SIDE))
+        thumb = jpeg_uri(shrink(pictures.thumbs[index], FILMSTRIP_SIDE))
         time_s = times[index] if index < len(times) else 0.0
         figures.append(
             f'<figure class="{worst.get(index, "")}"><img src="{thumb}" '
@@ -254,40 +320,21 @@ def filmstrip_section(report: Report, frames: dict[int, np.ndarray], missing: st
     )
 
 
-def family_signals(report: Report) -> dict[str, list[str]]:
-    """Per rule family, the report's signals its rules read (an analyzer's signals go under each
-    family that uses it); signals no known rule reads go under ``other``."""
-    try:
-        from vidlint.rules import load_rules
-
-        rules = load_rules()
-    except VidlintError:
-        rules = {}
-    users: dict[str, set[str]] = {}
-    for rule in rules.values():
-        for analyzer in rule.requires:
-            users.setdefault(analyzer, set()).add(rule.family)
-    grouped: dict[str, list[str]] = {}
-    for key in report.signals:
-        for family in sorted(users.get(key.split(".")[0], {"other"})):
-            grouped.setdefault(family, []).append(key)
-    return grouped
-
-
 def timeline_section(report: Report) -> str:
+    """One lane per family (its badness curve and its findings' spans, waived ones in grey),
+    then, per family, the plots of the signals it owns."""
     n = max(1, len(report.frame_index))
-    signals = family_signals(report)
+    owners = signal_owners(report)
+    owned: dict[str, list[str]] = {}
+    for key, family in owners.items():
+        owned.setdefault(family, []).append(key)
     frame_findings = [f for f in report.findings if not about_context(f)]
-    families = sorted(
-        {f.family for f in frame_findings}
-        | (set(signals) - {"other"})
-        | {k for k in report.badness if any(f.family == k for f in frame_findings)}
-    )
-    if "other" in signals:
-        families.append("other")
+    waived = [w.finding for w in report.waived if not about_context(w.finding)]
+    lanes = sorted({f.family for f in frame_findings + waived} | (set(owned) - {"other"}))
+    families = lanes + (["other"] if "other" in owned else [])
     if not families:
         return ""
-    left, right, width = 70.0, 8.0, 1000.0
+    left, right, width = 70.0, 12.0, 1000.0
     plot = width - left - right
 
     def x(frame: float) -> float:
@@ -295,7 +342,6 @@ def timeline_section(report: Report) -> str:
 
     lane_h, gap = 34.0, 10.0
     parts = []
-    lanes = [f for f in families if f != "other"]
     top = 4.0
     for family in lanes:
         y0 = top
@@ -304,7 +350,7 @@ def timeline_section(report: Report) -> str:
         )
         parts.append(f'<rect x="{left}" y="{y0}" width="{plot}" height="{lane_h}" fill="#f4f4f5"/>')
         curve = report.badness.get(family)
-        if not any(f.family == family for f in frame_findings):
+        if not any(f.family == family for f in frame_findings + waived):
             parts.append(f'<text x="{left + 8}" y="{y0 + lane_h / 2 + 4:.1f}">no findings</text>')
         elif curve:
             points = [f"{x(0):.1f},{y0 + lane_h:.1f}"]
@@ -316,19 +362,23 @@ def timeline_section(report: Report) -> str:
                 f'<polygon points="{" ".join(points)}" fill="#fca5a5" '
                 'fill-opacity="0.55" stroke="none"/>'
             )
-        for number, finding in enumerate(report.findings):
+        numbered = [(f"finding-{i}", f, False) for i, f in enumerate(report.findings)]
+        numbered += [(f"finding-waived-{i}", w.finding, True) for i, w in enumerate(report.waived)]
+        for anchor, finding, is_waived in numbered:
             if finding.family != family or about_context(finding):
                 continue
             x0 = x(finding.start_frame)
             w = max(3.0, x(finding.end_frame + 1) - x0)
+            colour = "#a1a1aa" if is_waived else SEVERITY_COLOR[finding.severity]
+            note = " (waived)" if is_waived else ""
             parts.append(
-                f'<a href="#finding-{number}"><rect x="{x0:.1f}" y="{y0 + 2}" '
+                f'<a href="#{anchor}"><rect x="{x0:.1f}" y="{y0 + 2}" '
                 f'width="{w:.1f}" height="8" rx="2" opacity="0.85" '
-                f'fill="{SEVERITY_COLOR[finding.severity]}"><title>{h(finding.code)} '
-                f"{h(finding.message)} ({h(span_text(finding))})</title></rect></a>"
+                f'fill="{colour}"><title>{h(finding.code)} '
+                f"{h(finding.message)} ({h(span_text(finding))}){note}</title></rect></a>"
             )
         top += lane_h + gap
-    parts.append(axis(report, x, top, left, plot))
+    parts.append(frame_axis(report, x, top, left))
     height = top + 22
     svg = (
         f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
@@ -340,149 +390,31 @@ def timeline_section(report: Report) -> str:
         + "".join(
             f'<span><i style="background:{c}"></i>{s}</span>' for s, c in SEVERITY_COLOR.items()
         )
-        + "</div>"
+        + ('<span><i style="background:#a1a1aa"></i>waived</span>' if report.waived else "")
+        + '<span><i class="dash"></i>a rule\'s threshold</span></div>'
     )
     details = "".join(
-        signal_details(report, family, signals.get(family, [])) for family in families
+        signal_details(report, family, owned.get(family, []), frame_findings) for family in families
     )
     return f'<section class="timeline"><h2>Timeline</h2>{svg}{legend}{details}</section>\n'
 
 
-def axis(report: Report, x: Any, top: float, left: float, plot: float) -> str:
-    n = max(1, len(report.frame_index))
-    step = nice_step(n / 10)
-    times = report.frame_time_s
-    ticks = []
-    for frame in range(0, n, step):
-        time_s = times[frame] if frame < len(times) else 0.0
-        ticks.append(
-            f'<line x1="{x(frame):.1f}" x2="{x(frame):.1f}" y1="{top - 6}" '
-            f'y2="{top}" stroke="#a1a1aa"/><text x="{x(frame) + 2:.1f}" '
-            f'y="{top + 12}">{frame} · {time_s:.1f}s</text>'
-        )
-    return (
-        f'<line x1="{left}" x2="{left + plot}" y1="{top}" y2="{top}" '
-        f'stroke="#a1a1aa"/>' + "".join(ticks)
-    )
-
-
-def nice_step(raw: float) -> int:
-    """1, 2, 5, 10, 20, 50... at least ``raw``."""
-    if raw <= 1:
-        return 1
-    power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 5, 10):
-        if factor * power >= raw:
-            return int(factor * power)
-    return int(10 * power)
-
-
-def signal_details(report: Report, family: str, keys: Sequence[str]) -> str:
-    """A sparkline per signal, with the family's finding spans shaded."""
-    rows = []
-    n = max(1, len(report.frame_index))
-    left, width, row_h = 190.0, 1000.0, 30.0
-    plot = width - left - 8
-
-    def x(frame: float) -> float:
-        return left + plot * frame / n
-
-    spans = [f for f in report.findings if f.family == family and not about_context(f)]
-    for key in keys:
-        values = np.array([np.nan if v is None else float(v) for v in report.signals[key]])
-        finite = values[np.isfinite(values)]
-        if not len(finite):
-            continue
-        lo, hi = float(finite.min()), float(finite.max())
-        y0 = len(rows) * row_h
-        scale = (row_h - 6) / (hi - lo) if hi > lo else 0.0
-        shade = "".join(
-            f'<rect x="{x(f.start_frame):.1f}" y="{y0}" '
-            f'width="{max(2.0, x(f.end_frame + 1) - x(f.start_frame)):.1f}" height="{row_h}" '
-            f'fill="{SEVERITY_COLOR[f.severity]}" fill-opacity="0.15"/>'
-            for f in spans
-        )
-        lines: list[list[str]] = []
-        points, gap = sparkline_points(values)
-        last = -math.inf
-        for position, value in points:
-            if position - last > gap:  # a real gap (nothing measured) breaks the line
-                lines.append([])
-            y = y0 + row_h - 3 - (value - lo) * scale if scale else y0 + row_h / 2
-            lines[-1].append(f"{x(position):.1f},{y:.1f}")
-            last = position
-        paths = "".join(
-            f'<polyline points="{" ".join(p)}" fill="none" stroke="#3f3f46" stroke-width="1.2"/>'
-            for p in lines
-            if len(p) > 1
-        )
-        dots = "".join(
-            f'<circle cx="{p[0].split(",")[0]}" cy="{p[0].split(",")[1]}" r="1.5" fill="#3f3f46"/>'
-            for p in lines
-            if len(p) == 1
-        )
-        rows.append(
-            f'<text x="0" y="{y0 + 12:.1f}" class="mono">{h(key)}</text>'
-            f'<text x="0" y="{y0 + 25:.1f}">{lo:.3g} – {hi:.3g}</text>'
-            f'<rect x="{left}" y="{y0}" width="{plot}" height="{row_h - 1}" '
-            f'fill="#fafafa"/>{shade}{paths}{dots}'
-        )
-    if not rows:
+def signal_details(
+    report: Report, family: str, keys: Sequence[str], frame_findings: Sequence[Finding]
+) -> str:
+    """The family's signal plots, folded: the lanes above are the overview."""
+    spans = [f for f in frame_findings if f.family == family]
+    svg = signal_plots(report, family, keys, spans)
+    if not svg:
         return ""
-    height = len(rows) * row_h
-    # Closed: the lanes above are the overview; the signals are for digging into a finding.
     marked = f", {len(spans)} finding span(s) shaded" if spans else ""
-    return (
-        f"<details><summary>{h(family)} signals ({len(rows)}{marked})</summary>"
-        f'<svg viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
-        f'aria-label="{h(family)} signals">{"".join(rows)}</svg></details>'
-    )
-
-
-def steps(curve: Sequence[Any], max_steps: int = MAX_POINTS) -> list[tuple[int, int, float]]:
-    """(first frame, stop frame, value) steps of a per-frame curve; a long clip's curve is reduced
-    to the maximum of each of ``max_steps`` buckets, so a one-frame spike still shows."""
-    values = np.array([0.0 if v is None else float(v) for v in curve])
-    n = len(values)
-    if n <= max_steps:
-        return [(i, i + 1, float(v)) for i, v in enumerate(values)]
-    edges = np.linspace(0, n, max_steps + 1).astype(int)
-    return [
-        (int(a), int(b), float(values[a:b].max()))
-        for a, b in zip(edges[:-1], edges[1:], strict=True)
-        if b > a
-    ]
-
-
-def sparkline_points(
-    values: np.ndarray, max_points: int = MAX_POINTS
-) -> tuple[list[tuple[float, float]], float]:
-    """(frame position, value) points of a signal and the frame distance that breaks its line.
-    A long clip is reduced to the minimum and maximum of each of ``max_points`` buckets, so the
-    page stays small (a 10-minute clip has 14,400 frames) and spikes stay visible."""
-    n = len(values)
-    measured = np.flatnonzero(np.isfinite(values))
-    if n <= max_points:
-        return [(i + 0.5, float(values[i])) for i in measured], SIGNAL_GAP
-    size = n / max_points
-    buckets = np.floor(measured / size).astype(int)
-    points: list[tuple[float, float]] = []
-    for bucket in np.unique(buckets):
-        members = measured[buckets == bucket]
-        low, high = members[np.argmin(values[members])], members[np.argmax(values[members])]
-        points += [(i + 0.5, float(values[i])) for i in sorted({int(low), int(high)})]
-    return points, SIGNAL_GAP + 2 * size
+    return f"<details><summary>{h(family)} signals ({len(keys)}{marked})</summary>{svg}</details>"
 
 
 def thresholds_of(report: Report, code: str) -> list[tuple[str, Any, str]]:
     """(parameter, value in force, why) for the rule ``code``: its defaults with the report's
     configured overrides."""
-    try:
-        from vidlint.rules import load_rules
-
-        rule = load_rules().get(code)
-    except VidlintError:
-        rule = None
+    rule = rules_for_reports().get(code)
     if rule is None:
         return []
     configured = report.config.get("thresholds", {}).get(code, {})
@@ -494,12 +426,7 @@ def thresholds_of(report: Report, code: str) -> list[tuple[str, Any, str]]:
 
 
 def rule_summary(code: str) -> str:
-    try:
-        from vidlint.rules import load_rules
-
-        rule = load_rules().get(code)
-    except VidlintError:
-        return ""
+    rule = rules_for_reports().get(code)
     return rule.summary if rule else ""
 
 
@@ -522,34 +449,98 @@ def fix_text(fix: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def shot(rgb: np.ndarray | None, finding: Finding, caption: str) -> str:
+def shot(rgb: np.ndarray | None, finding: Finding | None, caption: str, cls: str = "") -> str:
+    """A still with the finding's region boxed (``finding`` None: no box)."""
     if rgb is None:
         return ""
     box = ""
-    if finding.region is not None:
+    if finding is not None and finding.region is not None:
         r = finding.region
         box = (
             f'<span class="region" style="left:{100 * r.x:.2f}%;top:{100 * r.y:.2f}%;'
             f'width:{100 * r.w:.2f}%;height:{100 * r.h:.2f}%"></span>'
         )
     return (
-        f'<figure><span class="shot"><img src="{jpeg_uri(rgb)}" alt="{h(caption)}">'
+        f'<figure class="{cls}"><span class="shot"><img src="{jpeg_uri(rgb)}" alt="{h(caption)}">'
         f"{box}</span><figcaption>{h(caption)}</figcaption></figure>"
     )
 
 
+def image_figure(uri: str, caption: str, cls: str = "") -> str:
+    if not uri:
+        return ""
+    return (
+        f'<figure class="{cls}"><span class="shot"><img src="{uri}" alt="{h(caption)}"></span>'
+        f"<figcaption>{h(caption)}</figcaption></figure>"
+    )
+
+
+def player(report: Report, finding: Finding, pictures: Pictures) -> str:
+    """The span player: a muted looping video of the span and half a second around it."""
+    video = media.span_video(report, finding, pictures.player)
+    if not video:
+        return ""
+    window = media.player_window(report, finding)
+    peak = pictures.thumbs.get(finding.peak_frame)
+    poster = f' poster="{jpeg_uri(peak)}"' if peak is not None else ""
+    caption = f"frames {window[0]}–{window[-1]} at the clip's timing, looping; span marked below"
+    return (
+        f'<figure class="player"><video class="span-player" src="{video}"{poster} autoplay '
+        'muted loop playsinline controls disablepictureinpicture preload="auto" '
+        f'aria-label="{h(finding.code)} {h(span_text(finding))}"></video>'
+        f"<figcaption>{h(caption)}</figcaption></figure>"
+    )
+
+
+def frame_media(report: Report, finding: Finding, pictures: Pictures, rich: bool) -> str:
+    """The card's pictures: the span player, the source image (REF), the frame before and the
+    peak, a difference map (TMP, FLK, MOT) and zoomed crops of a small region (``rich`` for the
+    most severe findings; the others get the two stills)."""
+    peak_index = finding.peak_frame
+    before, peak = pictures.thumbs.get(peak_index - 1), pictures.thumbs.get(peak_index)
+    parts = [player(report, finding, pictures)] if rich else []
+    if finding.family == "REF":
+        parts.append(image_figure(reference_uri(report), "source image", "source"))
+    parts.append(shot(before, finding, f"frame {peak_index - 1} (before)"))
+    parts.append(shot(peak, finding, f"frame {peak_index} (peak)"))
+    if rich and before is not None and peak is not None:
+        heat = media.difference_map(finding, before, peak)
+        if heat is not None:
+            parts.append(shot(heat[0], finding, heat[1], "heat"))
+    if rich and zoomed(report, finding):
+        for index, label in ((peak_index - 1, "before"), (peak_index, "peak")):
+            rgb = pictures.zoom.get(index)
+            crop = media.zoom_crop(rgb, finding, THUMB_SIDE) if rgb is not None else None
+            if crop is not None:
+                parts.append(
+                    shot(
+                        crop[0],
+                        None,
+                        f"frame {index} ({label}), region {crop[1]:.1f}× zoom",
+                        "zoom",
+                    )
+                )
+    return '<div class="frames">' + "".join(parts) + "</div>"
+
+
 def finding_card(
-    report: Report, number: int, finding: Finding, frames: dict[int, np.ndarray] | None
+    report: Report,
+    number: int | str,
+    finding: Finding,
+    pictures: Pictures | None,
+    waiver: Waived | None = None,
+    rich: bool = False,
 ) -> str:
-    images = ""
-    if frames is not None:
-        peak = finding.peak_frame
+    if pictures is not None:
+        images = frame_media(report, finding, pictures, rich)
+    elif finding.family == "SRC" and not waiver:
         images = (
             '<div class="frames">'
-            + shot(frames.get(peak - 1), finding, f"frame {peak - 1} (before)")
-            + shot(frames.get(peak), finding, f"frame {peak} (peak)")
+            + image_figure(reference_uri(report), "source image", "source")
             + "</div>"
         )
+    else:
+        images = ""
     evidence = finding.to_dict()["evidence"]
     evidence_rows = "".join(
         f'<tr><td>{h(k)}</td><td class="value">{h(value_text(v))}</td></tr>'
@@ -573,17 +564,25 @@ def finding_card(
     fix_html = f'<div class="fix">Fix: {fix}</div>' if fix else ""
     summary = rule_summary(finding.code)
     where = (
-        "about the whole clip"
+        "about the inputs"
         if about_context(finding)
         else f"{span_text(finding)} · peak {finding.peak_frame}"
     )
+    waived = (
+        f'<div class="waiver">Waived: {h(waiver.reason)}'
+        f'<span class="muted mono"> ({h(waiver.baseline)})</span></div>'
+        if waiver
+        else ""
+    )
     return (
-        f'<article class="finding {finding.severity}" id="finding-{number}">\n'
+        f'<article class="finding {finding.severity}{" waived" if waiver else ""}" '
+        f'id="finding-{number}" tabindex="-1">\n'
         f'<header><span class="code">{h(finding.code)}</span>'
         f'<span class="mono muted">{h(finding.name)}</span>'
         f'<span class="badge {finding.severity}">{h(finding.severity)}</span>'
-        f'<span class="where">{h(where)} · '
-        f"confidence {finding.confidence:.2f}</span></header>\n"
+        + ('<span class="badge none">waived</span>' if waiver else "")
+        + f'<span class="where">{h(where)} · '
+        f"confidence {finding.confidence:.2f}</span></header>\n{waived}"
         f'<div class="message">{h(finding.message)}</div>'
         f'<div class="muted">{h(summary)}</div>\n'
         f'<div class="body">{images}<div class="facts">{tables}{fix_html}</div></div>\n'
@@ -591,9 +590,9 @@ def finding_card(
     )
 
 
-def findings_section(report: Report, frames: dict[int, np.ndarray]) -> str:
-    """Cards for the findings about frames, in time order (the context's findings have their
-    own section)."""
+def findings_section(report: Report, pictures: Pictures) -> str:
+    """Cards for the findings about frames, in time order (the inputs' findings have their own
+    section)."""
     numbered = [(n, f) for n, f in enumerate(report.findings) if not about_context(f)]
     if not numbered:
         return (
@@ -601,18 +600,31 @@ def findings_section(report: Report, frames: dict[int, np.ndarray]) -> str:
             "passed.</p></section>\n"
         )
     shown = {id(f) for f in with_frames(report)}
+    rich = {id(f) for f in with_media(report)}
     cards = "".join(
-        finding_card(report, number, f, frames if id(f) in shown else None)
+        finding_card(
+            report,
+            number,
+            f,
+            pictures if id(f) in shown and not pictures.missing else None,
+            rich=id(f) in rich,
+        )
         for number, f in numbered
     )
-    note = ""
-    missing = sum(1 for _, f in numbered if id(f) not in shown)
-    if missing:
-        note = (
-            f'<p class="note">Thumbnails for the {len(shown)} most severe findings; '
-            f"{missing} more listed without frames.</p>"
+    notes = ['<span class="keys"><kbd>j</kbd> / <kbd>k</kbd> next / previous finding</span>']
+    if len(numbered) > len(rich):
+        notes.append(
+            f"the {len(rich)} most severe play their span; "
+            + (
+                f"{len(numbered) - len(shown)} more are listed without frames"
+                if len(numbered) > len(shown)
+                else "the others show their peak frame"
+            )
         )
-    return f"<section><h2>Findings in the frames ({len(numbered)})</h2>{note}{cards}</section>\n"
+    return (
+        f"<section><h2>Findings in the frames ({len(numbered)})</h2>"
+        f'<p class="note">{"; ".join(notes)}</p>{cards}</section>\n'
+    )
 
 
 def context_findings_section(report: Report) -> str:
@@ -623,6 +635,21 @@ def context_findings_section(report: Report) -> str:
     return (
         f"<section><h2>Findings about the prompt and source ({len(numbered)})</h2>{cards}"
         "</section>\n"
+    )
+
+
+def waived_section(report: Report) -> str:
+    """The findings a baseline accepts, marked as waived with the reason (they do not count)."""
+    if not report.waived:
+        return ""
+    cards = "".join(
+        finding_card(report, f"waived-{n}", w.finding, None, waiver=w)
+        for n, w in enumerate(report.waived)
+    )
+    return (
+        f'<section><h2>Waived by the baseline ({len(report.waived)})</h2><p class="note">'
+        "Accepted findings: they do not count in the verdict, the score or the exit code."
+        f"</p>{cards}</section>\n"
     )
 
 
@@ -637,6 +664,13 @@ def errors_section(report: Report) -> str:
     return f"<section><h2>Decode issues ({len(report.errors)})</h2><ul>{items}</ul></section>\n"
 
 
+def seconds_text(value: Any) -> str:
+    try:
+        return f"{float(value):.2f} s"
+    except (TypeError, ValueError):
+        return "? s"
+
+
 def footer(report: Report) -> str:
     config = report.config
     timings = report.timings
@@ -644,31 +678,37 @@ def footer(report: Report) -> str:
         f"<footer>vidlint {h(__version__)} · select {h(','.join(config.get('select', [])))}"
         f" · ignore {h(','.join(config.get('ignore', [])) or '-')} · profile "
         f"{h(config.get('profile', 'default'))} · checked in "
-        f"{h(timings.get('total_s', '?'))} s · sha256 "
+        f"{seconds_text(timings.get('total_s'))} · sha256 "
         f'<span class="mono">{h(str(report.clip.get("sha256", ""))[:16])}</span></footer>'
     )
 
 
-def render(report: Report, store: FrameStore | None = None) -> str:
-    """The page; its pictures come from ``store`` when given (see :func:`write`)."""
+def render(report: Report, store: FrameStore | None = None, index: bool = False) -> str:
+    """The page; its pictures come from ``store`` when given (see :func:`write`); ``index``
+    links it back to the batch's ``index.html`` beside it."""
     name = Path(str(report.clip.get("path", "clip"))).name
-    frames, missing = load_frames(report, store)
+    pictures = load_frames(report, store)
     body = (
         "<main>\n"
-        + header(report, name)
+        + header(report, name, index)
         + context_section(report)
-        + filmstrip_section(report, frames, missing)
+        + filmstrip_section(report, pictures)
         + timeline_section(report)
-        + findings_section(report, frames)
+        + findings_section(report, pictures)
         + context_findings_section(report)
+        + waived_section(report)
         + errors_section(report)
         + footer(report)
         + "</main>"
     )
+    script = page_script()
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode("ascii")
     return page(
         f"{report.verdict.upper()} {report.score} · {name} · vidlint",
         body,
-        poster=poster_uri(report, frames),
+        csp=f"{CLIP_PAGE_CSP}; script-src 'sha256-{digest}'",  # this script only
+        script=f"<script>{script}</script>\n",
+        poster=poster_uri(report, pictures),
     )
 
 
@@ -679,8 +719,8 @@ def poster_frame(report: Report) -> int:
     return ranked[0].peak_frame if ranked else len(report.frame_index) // 2
 
 
-def poster_uri(report: Report, frames: dict[int, np.ndarray]) -> str:
-    rgb = frames.get(poster_frame(report))
+def poster_uri(report: Report, pictures: Pictures) -> str:
+    rgb = pictures.thumbs.get(poster_frame(report))
     return jpeg_uri(shrink(rgb, POSTER_SIDE)) if rgb is not None else ""
 
 
@@ -695,10 +735,13 @@ def read_poster(page_path: str | Path) -> str:
     return found.group(1) if found else ""
 
 
-def write(report: Report, path: Path, frames: FrameStore | None = None) -> Path:
+def write(
+    report: Report, path: Path, frames: FrameStore | None = None, index: bool = False
+) -> Path:
     """Write the page; ``frames`` is a store shared with other writers of the same clip (one
-    decode for all), else the clip is decoded here."""
-    return write_text_atomic(path, render(report, frames))
+    decode for all), else the clip is decoded here; ``index``: a batch writes it, so it links
+    back to the batch index."""
+    return write_text_atomic(path, render(report, frames, index))
 
 
 # -- batch index --------------------------------------------------------------------------------
@@ -765,8 +808,16 @@ def index_row(outcome: Any, out_dir: Path, families: list[str]) -> str:
     for severity in SEVERITIES:
         count = counts.get(severity, 0)
         cells.append(f'<td class="num" data-sort="{count}">{count or ""}</td>')
-    cells.append(f'<td class="num" data-sort="{outcome.seconds}">{outcome.seconds:.1f}</td>')
-    return "<tr>" + "".join(cells) + "</tr>"
+    cached = (
+        ' <span class="badge none" title="not checked again: the cached report is up to date">'
+        "cached</span>"
+        if outcome.cached
+        else ""
+    )
+    cells.append(
+        f'<td class="num" data-sort="{outcome.seconds}">{outcome.seconds:.1f}{cached}</td>'
+    )
+    return f'<tr class="{"cached" if outcome.cached else ""}">' + "".join(cells) + "</tr>"
 
 
 def render_index(result: Any, out_dir: Path) -> str:

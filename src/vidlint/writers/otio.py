@@ -68,19 +68,39 @@ def timeline_rate(fps: float) -> float:
     return DEFAULT_TIMELINE_RATE
 
 
+def frame_end_s(report: Report, index: int) -> float:
+    """When frame ``index`` stops showing: the next frame's presentation time, or for the last
+    frame one frame interval after its own (generators' uneven GIF delays included)."""
+    times = report.frame_time_s
+    index = min(max(index, 0), len(times) - 1)
+    if index + 1 < len(times):
+        return float(times[index + 1])
+    fps = float(report.clip.get("fps") or 0.0)
+    step = 1.0 / fps if fps > 0 else (float(times[-1] - times[-2]) if len(times) > 1 else 0.0)
+    return float(times[index]) + step
+
+
 def marker_frames(report: Report, finding: Finding, rate: float) -> tuple[int, int]:
     """(first frame, frame count) of ``finding`` on a timeline at ``rate`` that starts with the
-    clip's first frame."""
-    origin = report.frame_time_s[0] if report.frame_time_s else 0.0
+    clip's first frame: from the first frame's start to the last frame's end, so a frame of an
+    8 fps clip covers 3 frames of a 24 fps timeline."""
+    if not report.frame_time_s:
+        return finding.start_frame, finding.end_frame - finding.start_frame + 1
+    origin = report.frame_time_s[0]
     start = max(0, round((finding.start_s - origin) * rate))
-    end = max(start, round((finding.end_s - origin) * rate))
-    return start, end - start + 1
+    end = round((frame_end_s(report, finding.end_frame) - origin) * rate)
+    return start, max(1, end - start)
 
 
 def clip_frames(report: Report, rate: float) -> int:
-    """The clip's length in timeline frames (covering every marker)."""
-    duration = float(report.clip.get("duration_s") or 0.0)
-    frames = math.ceil(duration * rate - 1e-6) if duration else len(report.frame_index)
+    """The clip's length in timeline frames (covering every marker), up to the end of its last
+    frame: not from ``duration_s``, which is rounded (121 frames at 24 fps would make 122)."""
+    if report.frame_time_s:
+        origin = report.frame_time_s[0]
+        frames = round((frame_end_s(report, len(report.frame_time_s) - 1) - origin) * rate)
+    else:
+        duration = float(report.clip.get("duration_s") or 0.0)
+        frames = math.ceil(duration * rate - 1e-6) if duration else len(report.frame_index)
     ends = [sum(marker_frames(report, f, rate)) for f in report.findings]
     return max([frames, 1, *ends])
 

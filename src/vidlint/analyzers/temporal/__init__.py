@@ -8,58 +8,54 @@ that spots decoder garbage (rows or columns copied across textured areas).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 from scenedetect import FrameTimecode
 from scenedetect.detectors import ContentDetector
 
-from vidlint.analyzers.base import Analyzer, FrameSeries, param
-from vidlint.decode import Frame
-
-LUMA = "temporal.luma"
-LUMA_STD = "temporal.luma_std"
-DARK_FRACTION = "temporal.dark_fraction"
-DIFF = "temporal.diff"
-BLOCK_DIFF = "temporal.block_diff"
-FREEZE_MAFD = "temporal.freeze_mafd"
-FROZEN = "temporal.frozen"
-CONTENT = "temporal.content"
-SMEAR = "temporal.smear"
-CONTENT_WIDTH = 256
-
-
-@dataclass(frozen=True)
-class TemporalParams:
-    freeze_noise: float = param(
-        0.001,
-        "ffmpeg freezedetect's default noise (-60 dB): mean absolute difference from the "
-        "freeze's first frame, as a fraction of full scale",
-        bounds=(0.0, 1.0),
-    )
-    black_pixel: float = param(
-        0.10,
-        "ffmpeg blackdetect's pix_th: a pixel darker than 10% of full scale is black",
-        bounds=(0.0, 1.0),
-    )
+from vidlint.analyzers.base import Analyzer, FrameSeries, Measured
+from vidlint.analyzers.flow import check_size_of, consistency, pair_flows, pixel_grid
+from vidlint.analyzers.flow.keys import PRESETS, FlowParams
+from vidlint.analyzers.temporal.keys import (
+    BLOCK_DIFF,
+    CONTENT,
+    CONTENT_WIDTH,
+    CUT_OCCLUDED,
+    DARK_FRACTION,
+    DIFF,
+    FREEZE_MAFD,
+    FROZEN,
+    LUMA,
+    LUMA_STD,
+    SMEAR,
+    STATISTICS,
+    TemporalParams,
+)
+from vidlint.decode import ClipInfo, Frame
 
 
 class TemporalAnalyzer(Analyzer):
     name = "temporal"
-    signals = (LUMA, LUMA_STD, DARK_FRACTION, DIFF, BLOCK_DIFF, FREEZE_MAFD, FROZEN, CONTENT, SMEAR)
+    signals = (*STATISTICS, CONTENT, SMEAR, CUT_OCCLUDED)
     Params = TemporalParams
     uses_device = True
 
-    def __init__(self, params: TemporalParams, clip, context, device=None) -> None:
+    def __init__(
+        self, params: TemporalParams, clip: ClipInfo, context: Any, device: Any = None
+    ) -> None:
         super().__init__(params, clip, context, device)
+        self.statistics: Any
         if device is None:
             self.statistics = FrameStatistics(params)
         else:
-            from vidlint.gpu.stats import BatchedFrameStatistics
+            from vidlint.analyzers.temporal.batched import BatchedFrameStatistics
 
             self.statistics = BatchedFrameStatistics(params, device)
-        self.series = FrameSeries(CONTENT, SMEAR)
+        self.series = FrameSeries(CONTENT, SMEAR, CUT_OCCLUDED)
+        self.cut_check = CutCheck()
+        self.previous_gray: np.ndarray | None = None
         # PySceneDetect's own content score (HSV deltas); min_scene_len=1 so it never withholds.
         self.content = ContentDetector(min_scene_len=1)
         self.fps = clip.fps or 24.0
@@ -69,11 +65,17 @@ class TemporalAnalyzer(Analyzer):
         self.statistics.push(frame.gray)
         self.content.process_frame(FrameTimecode(frame.index, self.fps), self._content_copy(frame))
         content = float(self.content._frame_score or 0.0) if self.seen else np.nan
-        self.series.append(**{CONTENT: content, SMEAR: smear_fraction(frame.gray)})
+        occluded = np.nan
+        if self.previous_gray is not None and content >= self.params.cut_check_score:
+            occluded = self.cut_check.occluded_share(self.previous_gray, frame.gray)
+        self.series.append(
+            **{CONTENT: content, SMEAR: smear_fraction(frame.gray), CUT_OCCLUDED: occluded}
+        )
+        self.previous_gray = frame.gray
         self.seen += 1
 
-    def finish(self) -> dict[str, np.ndarray]:
-        return {**self.statistics.columns(), **self.series.arrays()}
+    def finish(self) -> Measured:
+        return Measured({**self.statistics.columns(), **self.series.arrays()})
 
     def _content_copy(self, frame: Frame) -> np.ndarray:
         """PySceneDetect scores frames downscaled to about 256 px wide (its auto-downscale); its
@@ -81,16 +83,30 @@ class TemporalAnalyzer(Analyzer):
         return cv2.cvtColor(frame.thumbnail(CONTENT_WIDTH), cv2.COLOR_RGB2BGR)
 
 
+class CutCheck:
+    """The share of pixels of a frame pair without a consistent forward-backward optical flow
+    match (``flow.occluded`` of the flow analyzer at its default settings), for cut candidates
+    only: most pixels lose their match at a cut, few in a whip pan."""
+
+    def __init__(self) -> None:
+        self.params = FlowParams()
+        self.dis = cv2.DISOpticalFlow_create(PRESETS[self.params.preset])
+
+    def occluded_share(self, previous: np.ndarray, gray: np.ndarray) -> float:
+        size = check_size_of(gray.shape, self.params.check_side)
+        forward, backward = pair_flows(self.dis, previous, gray, size)
+        grid = pixel_grid((size[1], size[0]))
+        return consistency(forward, backward, grid, self.params).occluded_share
+
+
 class FrameStatistics:
     """Brightness, darkness, and differences from the previous frame and from the current
     freeze reference, one frame at a time with cv2 (the torch path batches the same values:
-    vidlint.gpu.stats.BatchedFrameStatistics)."""
-
-    keys = (LUMA, LUMA_STD, DARK_FRACTION, DIFF, BLOCK_DIFF, FREEZE_MAFD, FROZEN)
+    ``batched.BatchedFrameStatistics``)."""
 
     def __init__(self, params: TemporalParams) -> None:
         self.params = params
-        self.series = FrameSeries(*self.keys)
+        self.series = FrameSeries(*STATISTICS)
         self.previous: np.ndarray | None = None
         self.reference: np.ndarray | None = None
 
@@ -144,3 +160,6 @@ def smear_fraction(gray: np.ndarray, size: int = 16) -> float:
     # block means are whole grey levels: "textured" is 2 or more, which keeps smooth
     # gradients stretched down (the worst case) while flat areas, whose rows repeat too, stay out
     return float(((same_down > 0.9 * 255) & (across > 1.0)).mean())
+
+
+ANALYZER = TemporalAnalyzer

@@ -2,21 +2,19 @@
 
 The seed calls the source image "the single most important variable" of image-to-video, and
 "expecting image-to-video to fix a bad source image" a common mistake: motion amplifies blur,
-noise and clutter. This module measures a still image once (sharpness, size against the target
-resolution, noise, JPEG blockiness, how concentrated its saliency is) and runs the SRC rules on
-the measurements, through the same rule registry as the frame rules:
+noise and clutter. This analyzer measures a still image once (sharpness, size against the target
+resolution, noise, JPEG blockiness, how concentrated its saliency is) for the SRC rules, through
+the same linter as the frame rules:
 
-- ``vidlint check-source IMAGE...`` calls :func:`check_source` and gets a :class:`Report` whose
-  findings all sit on frame 0;
-- ``vidlint check CLIP --reference IMAGE`` (or a ``_source`` sidecar) runs the ``source``
-  analyzer below, which measures the reference when the clip opens, so the clip's report
-  carries the SRC findings next to the REF ones.
+- ``vidlint check-source IMAGE...`` (``Linter.check_source``) runs it on the image alone and
+  gets a report whose findings all sit on frame 0;
+- ``vidlint check CLIP --reference IMAGE`` (or a ``_source`` sidecar) runs it beside the frame
+  analyzers: it measures the reference when the clip opens, so the clip's report carries the
+  SRC findings next to the REF ones.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +22,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from vidlint.analyzers.base import Analyzer, Needs, param
+from vidlint.analyzers.base import Analyzer, Measured, Needs
+from vidlint.analyzers.reference import load_image
 from vidlint.decode import ClipInfo, Frame
-from vidlint.errors import InputError
+from vidlint.settings import param
 
 DEFAULT_TARGET = (1280, 720)
 """The output resolution ``check-source`` judges against unless told (720p, the resolution most
@@ -49,34 +48,55 @@ class SourceParams:
     )
 
 
+@dataclass(frozen=True)
+class SourceMeasures:
+    """Everything the SRC rules read about one source image."""
+
+    path: str
+    width: int
+    height: int
+    target: list[int]
+    """The output resolution it is judged against (width, height)."""
+    upscale: float
+    """How much it must be enlarged to fill the target."""
+    sharpness: float
+    noise: float
+    blockiness: float
+    block_excess: float
+    saliency_concentration: float
+    salient_regions: int
+
+
 class SourceImageAnalyzer(Analyzer):
     """Measures the reference image once, when the clip opens; no per-frame work. The target
-    resolution is the clip's own."""
+    resolution is the clip's own, or the context's ``target`` (``check-source``)."""
 
     name = "source"
     signals = ()
+    output = SourceMeasures
     Params = SourceParams
     needs = Needs(reference=True)
 
-    def __init__(self, params: SourceParams, clip: ClipInfo, context: dict[str, Any]) -> None:
+    def __init__(self, params: SourceParams, clip: ClipInfo, context: Any) -> None:
         super().__init__(params, clip, context)
-        from vidlint.analyzers.reference import load_image
-
         path = Path(str(context.get("reference", "")))
-        self.meta = measure_image(load_image(path), (clip.width, clip.height), params)
-        self.meta["path"] = str(path)
+        target = context.get("target") or (clip.width, clip.height)
+        self.measures = measure_image(load_image(path, "source image"), target, params, path)
 
     def update(self, frame: Frame) -> None:
         """Nothing per frame: the source is one still image."""
 
-    def finish(self) -> dict[str, np.ndarray]:
-        return {}
+    def finish(self) -> Measured:
+        return Measured({}, self.measures)
 
 
 def measure_image(
-    rgb: np.ndarray, target: tuple[int, int], params: SourceParams | None = None
-) -> dict[str, Any]:
-    """Everything the SRC rules read about one image."""
+    rgb: np.ndarray,
+    target: tuple[int, int],
+    params: SourceParams | None = None,
+    path: str | Path = "",
+) -> SourceMeasures:
+    """Measure one image for a clip of ``target`` (width, height) pixels."""
     params = params or SourceParams()
     height, width = rgb.shape[:2]
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -89,18 +109,19 @@ def measure_image(
     laplacian = cv2.Laplacian(small, cv2.CV_32F)
     blockiness, block_excess = blockiness_of(gray)
     concentration, regions = saliency_concentration(rgb)
-    return {
-        "width": width,
-        "height": height,
-        "target": [int(target[0]), int(target[1])],
-        "upscale": round(max(target[0] / width, target[1] / height), 3),
-        "sharpness": round(tile_percentile(laplacian, params.tiles, 90, np.var), 2),
-        "noise": round(noise_sigma(gray, params.tiles), 3),
-        "blockiness": round(blockiness, 3),
-        "block_excess": round(block_excess, 3),
-        "saliency_concentration": round(concentration, 3),
-        "salient_regions": regions,
-    }
+    return SourceMeasures(
+        path=str(path),
+        width=width,
+        height=height,
+        target=[int(target[0]), int(target[1])],
+        upscale=round(max(target[0] / width, target[1] / height), 3),
+        sharpness=round(tile_percentile(laplacian, params.tiles, 90, np.var), 2),
+        noise=round(noise_sigma(gray, params.tiles), 3),
+        blockiness=round(blockiness, 3),
+        block_excess=round(block_excess, 3),
+        saliency_concentration=round(concentration, 3),
+        salient_regions=regions,
+    )
 
 
 def tile_percentile(image: np.ndarray, tiles: int, q: float, stat: Any) -> float:
@@ -164,49 +185,4 @@ def saliency_concentration(rgb: np.ndarray) -> tuple[float, int]:
     return float(masses.max() / masses.sum()), int(count - 1)
 
 
-def check_source(
-    path: str | Path, target: tuple[int, int] = DEFAULT_TARGET, config: Any = None
-) -> Any:
-    """Lint one source image for a clip of ``target`` (width, height) pixels; a Report whose
-    findings are the SRC rules' (frame 0). Raises InputError for a missing or unreadable
-    image."""
-    from vidlint.analyzers.reference import load_image
-    from vidlint.config import load_config
-    from vidlint.pipeline import badness_curves, run_rules
-    from vidlint.report.model import Report
-    from vidlint.rules.base import RuleInput
-    from vidlint.signals import Signals
-
-    started = time.perf_counter()
-    path = Path(path)
-    if target[0] < 1 or target[1] < 1:
-        raise InputError(f"target size {target[0]}x{target[1]} is not a size")
-    config = config or load_config()
-    rgb = load_image(path, "source image")
-    params = config.analyzer_params(SourceImageAnalyzer)
-    measures = {**measure_image(rgb, target, params), "path": str(path)}
-    info = ClipInfo(
-        path=str(path),
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-        width=rgb.shape[1],
-        height=rgb.shape[0],
-        fps=0.0,
-        frame_count=1,
-        duration_s=0.0,
-        codec="image",
-        container=path.suffix.lstrip(".").lower(),
-    )
-    signals = Signals(np.zeros(1), 0.0, rgb.shape[1], rgb.shape[0], meta={"source": measures})
-    rules = [r for r in config.enabled_rules() if r.family == "SRC"]
-    findings = run_rules(rules, RuleInput(signals, info, {"reference": str(path)}), config)
-    return Report(
-        clip=info.to_dict(),
-        context={"mode": "i2v", "reference": str(path)},
-        findings=findings,
-        frame_index=[0],
-        frame_time_s=[0.0],
-        badness=badness_curves(findings, 1),
-        config=config.effective(),
-        timings={"total_s": round(time.perf_counter() - started, 4)},
-        extra={"source": measures},
-    )
+ANALYZER = SourceImageAnalyzer

@@ -1,6 +1,6 @@
 """The temporal analyzer's per-frame statistics, batched in torch: what its torch path computes
 (``device`` set) where the CPU path calls cv2 one frame at a time
-(vidlint.analyzers.temporal.FrameStatistics). Same values: the gray frames are the same arrays,
+(``FrameStatistics``). Same values: the gray frames are the same arrays,
 and every step is exact in integers or accumulated in float64 as OpenCV does.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from vidlint.analyzers.temporal import (
+from vidlint.analyzers.temporal.keys import (
     BLOCK_DIFF,
     DARK_FRACTION,
     DIFF,
@@ -18,7 +18,7 @@ from vidlint.analyzers.temporal import (
     FROZEN,
     LUMA,
     LUMA_STD,
-    FrameStatistics,
+    STATISTICS,
     TemporalParams,
 )
 from vidlint.gpu import require_torch
@@ -35,7 +35,7 @@ class BatchedFrameStatistics:
     ``device``; only the previous frame and the freeze reference stay on the device between
     batches, so memory is bounded by the batch, not the clip."""
 
-    keys = FrameStatistics.keys
+    keys = STATISTICS
 
     def __init__(self, params: TemporalParams, device: Any, batch_size: int = BATCH_FRAMES) -> None:
         self.params = params

@@ -19,139 +19,108 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
-from vidlint.analyzers.base import Analyzer, param
-from vidlint.decode import Frame
-
-MOTION = "flow.motion"
-MOTION_P99 = "flow.motion_p99"
-WARP_ERROR = "flow.warp_error"
-WARP_GRID = "flow.warp_grid"
-ERROR_GRID = "flow.error_grid"
-OCCLUDED = "flow.occluded"
-OCCLUDED_GRID = "flow.occluded_grid"
-CAMERA_RESIDUAL = "flow.camera_residual"
-RESIDUAL_GRID = "flow.residual_grid"
-BRIGHTNESS_SHIFT = "flow.brightness_shift"
-STATIC_GRID = "flow.static_grid"
-JERK_POINTS = "flow.jerk_points"
-JERK_ACCEL = "flow.jerk_accel"
-JERK_BOX = "flow.jerk_box"
-TRACKED = "flow.tracked"
-
-PRESETS = {
-    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-}
-REFERENCE_SIDE = 360.0
-BATCH_PAIRS = 16
-"""Frame pairs per batch on the torch path (16 pairs at 240p: a few MB on the device)."""
-EXPLAINED = 0.9
-"""A blob whose detail is found again where the flow points at 0.9 or better moved as the flow
-says (real moved content scores 0.9-0.99): it is not kept as an event."""
+from vidlint.analyzers.base import Analyzer, Measured
+from vidlint.analyzers.flow.keys import (
+    BATCH_PAIRS,
+    BRIGHTNESS_SHIFT,
+    CAMERA_RESIDUAL,
+    ERROR_GRID,
+    EXPLAINED,
+    JERK_ACCEL,
+    JERK_BOX,
+    JERK_POINTS,
+    MOTION,
+    MOTION_P99,
+    OCCLUDED,
+    OCCLUDED_GRID,
+    PRESETS,
+    REFERENCE_SIDE,
+    RESIDUAL_GRID,
+    STATIC_GRID,
+    TRACKED,
+    WARP_ERROR,
+    WARP_GRID,
+    BlobEvent,
+    FlowOutput,
+    FlowParams,
+    PairChecks,
+)
+from vidlint.decode import ClipInfo, Frame
+from vidlint.errors import ConfigError
 
 
 @dataclass(frozen=True)
-class FlowParams:
-    scale: float = param(
-        1.0,
-        "flow runs on the working copy scaled by this; 1.0 keeps the shared 360p copy, "
-        "where DIS FAST forward+backward ran at 182 pairs/s here (research/stage-speeds.md)",
-        bounds=(0.1, 2.0),
-    )
-    check_side: int = param(
-        240,
-        "the consistency masks, warping error, camera fit and tracks run on the flow "
-        "brought down to a 240-pixel short side: 2.25x fewer pixels than 360p, which keeps "
-        "the three analyzers near the 1.2 s budget for a 5 s 720p clip, while DIS itself "
-        "still sees the 360p copy",
-        bounds=(32, 2160),
-    )
-    model: str = param(
-        "dis",
-        "the optical flow: dis (OpenCV DIS, what every threshold here was calibrated "
-        "on) or raft (torchvision RAFT on the torch device, from weights placed in "
-        "models/; needs device cuda or torch-cpu)",
-        choices=("dis", "raft"),
-    )
-    preset: str = param(
-        "fast",
-        "DIS preset: FAST is 3.5x faster than MEDIUM at 360p (stage-speeds.md) and "
-        "accurate enough for warp errors of a few gray levels",
-        choices=tuple(PRESETS),
-    )
-    grid: int = param(
-        6, "cells per side of the coarse grid that localizes findings (6x6)", bounds=(1, 32)
-    )
-    consistency_ratio: float = param(
-        0.01,
-        "Ruder et al. 2016 / Lai et al. 2018: a pixel is occluded when |F + B~|^2 > "
-        "0.01 (|F|^2 + |B~|^2) + 0.5",
-        bounds=(0.0, 1.0),
-    )
-    consistency_offset: float = param(
-        0.5, "the 0.5 px^2 of the same occlusion test", bounds=(0.0, 100.0)
-    )
-    boundary_ratio: float = param(
-        0.01,
-        "Lai et al.: a motion boundary when |grad F|^2 > 0.01 |F|^2 + 0.002",
-        bounds=(0.0, 1.0),
-    )
-    boundary_offset: float = param(
-        0.002, "the 0.002 of the same motion-boundary test", bounds=(0.0, 100.0)
-    )
-    sample_step: int = param(
-        12,
-        "flow is sampled every 12 px (about 900 points at 360p) for the camera fit",
-        bounds=(1, 128),
-    )
-    unexplained_level: float = param(
-        30.0,
-        "a pixel whose motion-compensated error exceeds 30 gray levels is unexplained "
-        "(DIS and H.264 leave under 10 on clean content)",
-        bounds=(0.0, 255.0),
-    )
-    min_blob: float = param(
-        0.006,
-        "an unexplained blob smaller than 0.6% of the frame is not searched for "
-        "(moving edges leave thin slivers)",
-        bounds=(0.0, 1.0),
-    )
-    match_score: float = param(
-        0.6,
-        "normalized cross-correlation at which a blob's content counts as found again",
-        bounds=(-1.0, 1.0),
-    )
-    track_points: int = param(
-        160, "points carried along the flow for acceleration", bounds=(0, 5000)
-    )
-    jerk_level: float = param(
-        4.0,
-        "a tracked point whose camera-compensated velocity changes by 4 px/frame (at 360p) "
-        "in one frame has jerked; smooth motion on the evaluation clips stays under 1",
-        bounds=(0.0, 1000.0),
-    )
-    static_motion: float = param(
-        1.0,
-        "a cell whose median motion beyond the camera's is under 1 px/frame at 360p is "
-        "static (for texture boiling; boiling itself makes DIS jitter by up to 1 px)",
-        bounds=(0.0, 1000.0),
-    )
+class Consistency:
+    """Forward-backward consistency of one pair at check size (Ruder et al. 2016): the forward
+    flow's channels, where it takes each pixel, the backward flow sampled there, and the
+    occlusion and inside-the-frame masks."""
+
+    fx: np.ndarray
+    fy: np.ndarray
+    map_x: np.ndarray
+    map_y: np.ndarray
+    bx: np.ndarray
+    by: np.ndarray
+    forward_sq: np.ndarray
+    occluded: np.ndarray
+    inside: np.ndarray
+
+    @property
+    def occluded_share(self) -> float:
+        """The ``flow.occluded`` value: pixels occluded inside the frame."""
+        return float(cv2.mean((self.occluded & self.inside).astype(np.float32))[0])
 
 
-@dataclass
-class PairChecks:
-    """What the dense per-pixel checks of one frame pair leave for the rest of the analysis:
-    the per-pair values (motion in pixels of the flow image) and three masks."""
+def check_size_of(shape: tuple[int, ...], check_side: int) -> tuple[int, int]:
+    """(width, height) of the check copy of a gray frame of ``shape``."""
+    height, width = shape[:2]
+    factor = min(1.0, check_side / min(height, width))
+    return max(8, round(width * factor)), max(8, round(height * factor))
 
-    values: dict[str, Any]
-    valid: np.ndarray
-    """Pixels whose flow is trusted: carried inside the frame, consistent forward and backward,
-    off motion boundaries."""
-    lost: np.ndarray
-    """Pixels occluded or carried out of the frame: tracked points stop there."""
-    unexplained: np.ndarray
-    """Pixels occluded inside the frame, or whose warp error exceeds ``unexplained_level``."""
+
+def at_check_size(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if size == (gray.shape[1], gray.shape[0]):
+        return gray
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def pair_flows(
+    dis: Any, previous: np.ndarray, gray: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """DIS flow forward (previous to gray) and backward, brought to the check ``size``."""
+    forward = dis.calc(previous, gray, None)
+    backward = dis.calc(gray, previous, None)
+    if size != (gray.shape[1], gray.shape[0]):  # flow vectors shrink with the picture
+        factor = np.float32(size[0] / gray.shape[1])
+        forward = cv2.resize(forward, size, interpolation=cv2.INTER_LINEAR) * factor
+        backward = cv2.resize(backward, size, interpolation=cv2.INTER_LINEAR) * factor
+    return forward, backward
+
+
+def consistency(
+    forward: np.ndarray, backward: np.ndarray, grid_xy: tuple[np.ndarray, np.ndarray], p: FlowParams
+) -> Consistency:
+    """A pixel is occluded when F(x) + B(x + F(x)) is far from 0 (Ruder et al. 2016)."""
+    xs, ys = grid_xy
+    fx, fy = cv2.split(forward)  # cv2 on channel views would copy them each time
+    map_x, map_y = cv2.add(xs, fx), cv2.add(ys, fy)
+    bx, by = cv2.split(
+        cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    )
+    forward_sq = _sq(fx, fy)
+    mismatch = _sq(cv2.add(fx, bx), cv2.add(fy, by))
+    occluded = (
+        mismatch > p.consistency_ratio * cv2.add(forward_sq, _sq(bx, by)) + p.consistency_offset
+    )
+    height, width = fx.shape
+    inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+    return Consistency(fx, fy, map_x, map_y, bx, by, forward_sq, occluded, inside)
+
+
+def pixel_grid(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's x and y, as float32 images (the identity map of cv2.remap)."""
+    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    return xs, ys
 
 
 class FlowAnalyzer(Analyzer):
@@ -186,7 +155,11 @@ class FlowAnalyzer(Analyzer):
     }
     uses_device = True
 
-    def __init__(self, params: FlowParams, clip, context, device=None) -> None:
+    output = FlowOutput
+
+    def __init__(
+        self, params: FlowParams, clip: ClipInfo, context: Any, device: Any = None
+    ) -> None:
         super().__init__(params, clip, context, device)
         self.dis = cv2.DISOpticalFlow_create(PRESETS[params.preset])
         self.raft = self._load_raft() if params.model == "raft" else None
@@ -194,7 +167,7 @@ class FlowAnalyzer(Analyzer):
         self.previous_check: np.ndarray | None = None
         self.check_size: tuple[int, int] | None = None
         self.rows: list[dict[str, Any]] = []
-        self.events: list[dict[str, Any]] = []
+        self.events: list[BlobEvent] = []
         self.tracks: _Tracks | None = None
         self.grid_xy: tuple[np.ndarray, np.ndarray] | None = None
         self.kernel = np.ones((5, 5), np.uint8)
@@ -209,17 +182,12 @@ class FlowAnalyzer(Analyzer):
                 gray, None, fx=self.params.scale, fy=self.params.scale, interpolation=cv2.INTER_AREA
             )
         if self.check_size is None:
-            height, width = gray.shape
-            factor = min(1.0, self.params.check_side / min(height, width))
-            self.check_size = (max(8, round(width * factor)), max(8, round(height * factor)))
-        check = gray
-        if self.check_size != (gray.shape[1], gray.shape[0]):
-            check = cv2.resize(gray, self.check_size, interpolation=cv2.INTER_AREA)
+            self.check_size = check_size_of(gray.shape, self.params.check_side)
+        check = at_check_size(gray, self.check_size)
         if self.previous is None:
             height, width = check.shape
             self.unit = REFERENCE_SIDE / min(height, width)
-            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-            self.grid_xy = (xs, ys)
+            self.grid_xy = pixel_grid(check.shape)
             self.tracks = _Tracks(
                 self.params.track_points, check.shape, self.params.jerk_level / self.unit
             )
@@ -228,16 +196,7 @@ class FlowAnalyzer(Analyzer):
         elif self.raft is not None:  # flow for the whole batch on the device, at check size
             self._queue((self.previous_check, check, None, None, frame.index))
         else:
-            forward = self.dis.calc(self.previous, gray, None)
-            backward = self.dis.calc(gray, self.previous, None)
-            if check is not gray:  # flow vectors shrink with the picture
-                factor = check.shape[1] / gray.shape[1]
-                forward = cv2.resize(
-                    forward, self.check_size, interpolation=cv2.INTER_LINEAR
-                ) * np.float32(factor)
-                backward = cv2.resize(
-                    backward, self.check_size, interpolation=cv2.INTER_LINEAR
-                ) * np.float32(factor)
+            forward, backward = pair_flows(self.dis, self.previous, gray, self.check_size)
             pair = (self.previous_check, check, forward, backward)
             if self.device is None:
                 self.rows.append(self._pair(*pair[:3], frame.index, self._dense(*pair)))
@@ -246,14 +205,12 @@ class FlowAnalyzer(Analyzer):
         self.previous, self.previous_check = gray, check
 
     def _load_raft(self) -> Any:
-        from vidlint.errors import ConfigError
-
         if self.device is None:
             raise ConfigError(
                 "analyzers.flow.model = 'raft' runs on the torch path: set device "
                 "to cuda (or torch-cpu)"
             )
-        from vidlint.gpu.flow import load_raft, models_dir
+        from vidlint.analyzers.flow.batched import load_raft, models_dir
 
         model = load_raft(self.device)
         if model is None:
@@ -274,9 +231,9 @@ class FlowAnalyzer(Analyzer):
         the device, then the per-pair rest (camera fit, tracks, blobs) in order."""
         if not self.pending:
             return
-        from vidlint.gpu.flow import dense_checks, raft_pairs
+        from vidlint.analyzers.flow.batched import dense_checks, raft_pairs
 
-        prev, cur, forward, backward, indices = zip(*self.pending)
+        prev, cur, forward, backward, indices = zip(*self.pending, strict=True)
         self.pending = []
         if self.raft is not None:
             forward, backward = raft_pairs(self.raft, prev, cur, self.device)
@@ -291,24 +248,20 @@ class FlowAnalyzer(Analyzer):
         """The per-pixel checks of one pair with cv2: forward-backward consistency, motion
         boundaries, the brightness-compensated warp error and its grids."""
         p = self.params
-        xs, ys = self.grid_xy
-        fx, fy = cv2.split(forward)  # cv2 on channel views would copy them each time
-        map_x, map_y = cv2.add(xs, fx), cv2.add(ys, fy)
+        c = consistency(forward, backward, self.grid_xy, p)
+        fx, fy, map_x, map_y, forward_sq, occluded = (
+            c.fx,
+            c.fy,
+            c.map_x,
+            c.map_y,
+            c.forward_sq,
+            c.occluded,
+        )
         warped = cv2.remap(cur, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        bx, by = cv2.split(
-            cv2.remap(backward, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        )
-        # Forward-backward consistency (Ruder et al. 2016): F(x) + B(x + F(x)) ~ 0.
-        forward_sq = _sq(fx, fy)
-        mismatch = _sq(cv2.add(fx, bx), cv2.add(fy, by))
-        occluded = (
-            mismatch > p.consistency_ratio * cv2.add(forward_sq, _sq(bx, by)) + p.consistency_offset
-        )
         # Motion boundary (Lai et al.): |grad u|^2 + |grad v|^2 > 0.01 |F|^2 + 0.002.
         gradient = cv2.add(_sq(*_gradient(fx)), _sq(*_gradient(fy)))
         boundary = gradient > p.boundary_ratio * forward_sq + p.boundary_offset
-        height, width = prev.shape
-        inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+        inside = c.inside
         valid = inside & ~occluded & ~boundary
         valid_f = valid.astype(np.float32)
         difference = cv2.subtract(prev, warped, dtype=cv2.CV_32F)
@@ -434,10 +387,10 @@ class FlowAnalyzer(Analyzer):
             event = _blob_event(
                 prev, cur, detail, forward, camera, box, index, self.unit, area / small.size
             )
-            if event["stay"] < EXPLAINED:
+            if event.stay < EXPLAINED:
                 self.events.append(event)
 
-    def finish(self) -> dict[str, np.ndarray]:
+    def finish(self) -> Measured:
         self._flush()
         n = len(self.rows)
         g2 = self.params.grid**2
@@ -459,12 +412,12 @@ class FlowAnalyzer(Analyzer):
             else:
                 array = np.array([row.get(key, np.nan) for row in self.rows], dtype=np.float64)
             out[key] = array
-        self.meta = {
-            "grid": self.params.grid,
-            "events": self.events,
-            "tracks": self.tracks.summary() if self.tracks else {},
-        }
-        return out
+        output = FlowOutput(
+            grid=self.params.grid,
+            events=tuple(self.events),
+            tracks=self.tracks.summary() if self.tracks else {},
+        )
+        return Measured(out, output)
 
 
 def _sq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -522,12 +475,9 @@ def _blob_event(
     index: int,
     unit: float,
     area: float,
-) -> dict[str, Any]:
-    """Where did the content of ``box`` (in the previous frame) go? ``stay``: its match where
-    the flow takes it; ``near``: its best match within half a box size of there (a fast object
-    the flow missed); ``best``: its best match anywhere in the frame and how far that is from
-    where the flow takes it; ``camera_like``: whether the box's own flow is just the camera's
-    (nothing moved there to cover or uncover it)."""
+) -> BlobEvent:
+    """Where did the content of ``box`` (in the previous frame) go? (the fields of
+    :class:`BlobEvent`)."""
     x0, y0, x1, y1 = box
     height, width = prev.shape
     patch = prev[y0:y1, x0:x1]
@@ -549,20 +499,20 @@ def _blob_event(
     # the content now at the box: was it in the previous frame near there?
     back = _match_at(after[y0:y1, x0:x1], before, centre - camera_motion)
     texture = float(cv2.meanStdDev(patch)[1][0, 0])
-    return {
-        "frame": index,
-        "box": [x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height],
-        "area": round(area, 4),
-        "stay": round(stay, 3),
-        "back": round(back, 3),
-        "near": round(near, 3),
-        "best": round(float(best), 3),
-        "jump": round(float(np.linalg.norm(found - expected)) * unit, 1),
-        "found": [float(found[0]) / width, float(found[1]) / height],
-        "change": round(_change_at(patch, cur, expected), 1),
-        "own_motion": round(own * unit, 2),
-        "texture": round(texture, 1),
-    }
+    return BlobEvent(
+        frame=index,
+        box=[x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height],
+        area=round(area, 4),
+        stay=round(stay, 3),
+        back=round(back, 3),
+        near=round(near, 3),
+        best=round(float(best), 3),
+        jump=round(float(np.linalg.norm(found - expected)) * unit, 1),
+        found=[float(found[0]) / width, float(found[1]) / height],
+        change=round(_change_at(patch, cur, expected), 1),
+        own_motion=round(own * unit, 2),
+        texture=round(texture, 1),
+    )
 
 
 def _change_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray) -> float:
@@ -683,3 +633,6 @@ class _Tracks:
             "accel_median": round(float(np.median(values)), 3),
             "accel_p99": round(float(np.percentile(values, 99)), 3),
         }
+
+
+ANALYZER = FlowAnalyzer

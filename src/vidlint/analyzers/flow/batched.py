@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from vidlint.analyzers.flow import (
+from vidlint.analyzers.flow.keys import (
     BRIGHTNESS_SHIFT,
     ERROR_GRID,
     MOTION,
