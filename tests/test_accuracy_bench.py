@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks.accuracy.cases import (
     Base,
+    assigned_kinds,
     build,
     case_seed,
     cover,
@@ -169,6 +170,21 @@ def test_bases_are_cut_free_stretches_split_by_clip(shared_clips):
     for split in ("tune", "heldout"):
         assert {b.origin for b in bases if b.split == split} == {"real", "generated"}
     assert len({b.name for b in bases}) == len(bases)
+
+
+def test_each_kind_goes_into_two_bases_per_split_one_real_one_generated():
+    bases = load_bases()
+    for split in ("tune", "heldout"):
+        chosen = {b.name: assigned_kinds(b, bases, 2) for b in bases if b.split == split}
+        origin = {b.name: b.origin for b in bases}
+        assert all(kinds[0] == "clean" for kinds in chosen.values())
+        for kind in KINDS:
+            into = [name for name, kinds in chosen.items() if kind in kinds]
+            assert len(into) == (len(chosen) if kind == "clean" else 2), (kind, into)
+        mixed = [k for k in KINDS if len({origin[n] for n, ks in chosen.items() if k in ks}) == 2]
+        assert len(mixed) >= len(KINDS) - 3, "most kinds on one real and one generated base"
+    every = assigned_kinds(bases[0], bases, 0)
+    assert every == list(KINDS)
 
 
 # --- scorer ----------------------------------------------------------------------------------

@@ -123,6 +123,28 @@ def donor_of(base: Base, bases: list[Base]) -> Base:
     raise ValueError(f"split {base.split} needs bases from two clips at least")
 
 
+def assigned_kinds(base: Base, bases: list[Base], per_kind: int) -> list[str]:
+    """The kinds injected into ``base``: clean on every base, each other kind on ``per_kind``
+    bases of each split, taken in turn from its real and its generated bases and rotating with
+    the kind (every base if ``per_kind`` is 0). The choice depends on the kind table and the
+    bases only, so a filter does not change a case."""
+    if per_kind <= 0:
+        return list(KINDS)
+    same = [b for b in bases if b.split == base.split]
+    pools = [[b.name for b in same if b.origin == o] for o in ("real", "generated")]
+    pools = [pool for pool in pools if pool]
+    rounds = -(-per_kind // len(pools))
+    chosen = ["clean"]
+    for k, kind in enumerate(k for k in KINDS if k != "clean"):
+        picked = {
+            pool[(k * rounds + j // len(pools)) % len(pool)]
+            for j, pool in ((j, pools[j % len(pools)]) for j in range(per_kind))
+        }
+        if base.name in picked:
+            chosen.append(kind)
+    return chosen
+
+
 def recipe(base: Base, donor: Base, kind: str, seed: int) -> str:
     """A digest of what a case's pixels depend on: the injector's shared helpers and its own
     function and parameter ranges (so that a new or changed kind renders only its own cases),
@@ -200,11 +222,16 @@ def build(
     jobs: int = 2,
     clips: Path = SHARED_CLIPS,
     every_base: list[Base] | None = None,
+    per_kind: int = 0,
 ) -> list[dict[str, Any]]:
-    """Render (or reuse) every (base, kind) case; write and return the labels of all of them.
-    Donors are chosen among ``every_base`` so that a filter on bases does not change a case."""
+    """Render (or reuse) the cases of ``kinds`` on ``bases`` (see ``assigned_kinds``); write and
+    return the labels of all of them. Donors and assignments are chosen among ``every_base`` so
+    that a filter on bases does not change a case."""
     every_base = every_base or load_bases()
-    work_list = [(b, donor_of(b, every_base), kinds, seed, work, clips) for b in bases]
+    work_list = []
+    for b in bases:
+        chosen = [k for k in assigned_kinds(b, every_base, per_kind) if k in kinds]
+        work_list.append((b, donor_of(b, every_base), chosen, seed, work, clips))
     if jobs <= 1 or len(work_list) == 1:
         done = map(build_base, work_list)
     else:  # spawned, not forked: a forked child can inherit a decoder's held lock

@@ -38,6 +38,9 @@ from benchmarks.accuracy.score import (
 )
 
 SPLITS = ("tune", "heldout")
+PER_KIND = 2
+"""Each kind goes into this many bases per split (clean into all): a run of the whole benchmark
+stays short enough on two cores to repeat after every change."""
 TARGET_RECALL, TARGET_IOU, TARGET_FALSE_PER_CLEAN = 0.9, 0.6, 0.1
 """The targets the held-out table must meet: per kind, and per clean clip."""
 DOCS = REPO / "docs" / "accuracy.md"
@@ -145,7 +148,7 @@ def reported_table(tallies: dict[str, Tally]) -> str:
         + [top_codes(summaries[s][kind].reported) if kind in summaries[s] else "" for s in tallies]
         for kind in kinds
     ]
-    return table(["kind"] + list(tallies), rows)
+    return table(["kind", *tallies], rows)
 
 
 def overall_table(tallies: dict[str, Tally]) -> str:
@@ -162,7 +165,7 @@ def overall_table(tallies: dict[str, Tally]) -> str:
         ("cases vidlint could not check", lambda o: str(o.missing)),
     ]
     rows = [[name] + [get(results[s]) for s in tallies] for name, get in lines]
-    return table([""] + list(tallies), rows)
+    return table(["", *tallies], rows)
 
 
 def false_table(tallies: dict[str, Tally]) -> str:
@@ -271,7 +274,7 @@ at most 0.1 false findings per clean clip; no error on a clean clip.
 
 ```
 python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--bases B,...]
-                              [--work DIR] [--jobs 2] [--sheets] [--write-docs]
+                              [--per-kind 2] [--work DIR] [--jobs 2] [--sheets] [--write-docs]
 ```
 
 ## How it works
@@ -281,9 +284,11 @@ python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--base
   only; the `heldout` bases say whether that generalizes. Both mix real and generated footage.
 - **Kinds** (`benchmarks/accuracy/inject.py`): one small injector per artifact, written
   independently of `vidlint synth`, with its parameters drawn per case from fixed ranges (a seed
-  per base and kind) and the rule codes that should report it. Every base gets every kind once,
-  plus its clean twin. Cut and dissolve take their other content from the next base of the
-  same split.
+  per base and kind) and the rule codes that should report it. Each kind goes into
+  {per_kind} bases of each split, spread so that one is real and one generated where the split
+  allows (`--per-kind 0`: every base), and every base has its clean twin. Cut and dissolve take
+  their other content from the next base of the same split. A whole run is {cases} cases, about
+  {run_minutes:.0f} min on two cores when nothing is cached.
 - **Cases** are rendered once to H.264 (yuv420p, CRF {crf}, the base's frame rate) with their
   labels (`labels.json`: frame span, normalized region, accepted codes, drawn parameters) into
   the work folder, outside the repository, and rendered again only when their recipe changes.
@@ -313,15 +318,22 @@ process (the runner uses two).
 """
 
 
+EARLIER = "## Earlier results"
+"""The part of docs/accuracy.md from this heading on is kept when the docs are rewritten."""
+
+
 def write_docs(
     tallies: dict[str, Tally],
     bases: list[Base],
     cases: list[dict[str, Any]],
     reports: dict[str, dict[str, Any] | None],
+    per_kind: int,
 ) -> None:
     from vidlint import __version__
 
     seconds = sum(r["timings"]["total_s"] for r in reports.values() if r)
+    old = DOCS.read_text() if DOCS.is_file() else ""
+    earlier = old[old.index(EARLIER) :] if EARLIER in old else ""
     DOCS.write_text(
         DOC_TEMPLATE.format(
             short_side=SHORT_SIDE,
@@ -335,8 +347,11 @@ def write_docs(
             frames=sum(c["frames"] for c in cases),
             per_case=seconds / len(cases),
             minutes=seconds / 60,
+            run_minutes=seconds / 60 / 2,
+            per_kind=per_kind,
             tables=tables(tallies),
         )
+        + ("\n" + earlier if earlier else "")
     )
     print(f"wrote {DOCS}")
 
@@ -363,6 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", type=Path, default=SHARED_CLIPS)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--per-kind",
+        type=int,
+        default=PER_KIND,
+        help=f"bases per split each kind is injected into (default {PER_KIND}; 0: all)",
+    )
     parser.add_argument("--profile", default="default")
     parser.add_argument("--config", type=Path, help="a vidlint.toml to benchmark")
     parser.add_argument("--sheets", action="store_true", help="write contact sheets per kind")
@@ -384,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
-    cases = build(bases, kinds, args.work, args.seed, args.jobs, args.clips, every_base)
+    cases = build(
+        bases, kinds, args.work, args.seed, args.jobs, args.clips, every_base, args.per_kind
+    )
     print(f"{len(cases)} cases in {args.work} ({time.perf_counter() - started:.0f} s)")
     if args.sheets:
         from benchmarks.accuracy.sheets import write_sheets
@@ -398,5 +421,5 @@ def main(argv: list[str] | None = None) -> int:
     print(tables(tallies))
     print(f"\n{len(cases)} cases; {time.perf_counter() - started:.0f} s in all")
     if args.write_docs:
-        write_docs(tallies, every_base, cases, reports)
+        write_docs(tallies, every_base, cases, reports, args.per_kind)
     return 0
