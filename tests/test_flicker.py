@@ -83,8 +83,9 @@ def test_a_gain_pumping_at_4_hz_on_real_footage_is_flicker_not_a_morph(real_case
         x, y, w, h = label.region
         r = flicker[0].region
         assert r is not None and r.x < x + w and x < r.x + r.w and r.y < y + h and y < r.y + r.h
+        assert flicker[0].severity == "warning", "a region's flicker is a doubt"
     else:
-        assert flicker[0].region is None
+        assert flicker[0].region is None and flicker[0].severity == "error"
     assert 3.0 <= flicker[0].evidence["hz"] <= 5.0
     assert [f for f in found if f.code == "MOT001" and overlaps(f, label)] == []
 

@@ -91,7 +91,8 @@ def luminance_flicker(data: RuleInput, p: FlickerParams) -> Iterator[Hit]:
         frames 27-57 (+-9 gray levels, 4.1 Hz)``.
     Thresholds:
         ``min_swing`` = 3 gray levels (``min_cell_swing`` = 4.5 in a region of ``min_cells``
-        = 2 cells at least), ``min_swings`` = 3, ``max_leg_s`` = 0.35 s.
+        = 2 cells at least), ``min_swings`` = 3, ``max_leg_s`` = 0.35 s. A region's flicker
+        is a warning: a few cells' means are noisier than the picture's.
     Fix hint:
         New seed, lower motion strength; as a last resort a deflicker filter.
     """
@@ -113,7 +114,8 @@ def luminance_flicker(data: RuleInput, p: FlickerParams) -> Iterator[Hit]:
 
 
 def flicker_hit(fps: float, level: np.ndarray, turns: list[int], region: Region | None) -> Hit:
-    """One FLK001 finding from the turning points of a brightness level."""
+    """One FLK001 finding from the turning points of a brightness level (an error over the
+    whole picture, a warning in a region)."""
     start, end = turns[0], turns[-1]
     legs = np.abs(np.diff(level[turns]))
     amplitude = float(legs.max()) / 2 if len(legs) else 0.0
@@ -128,6 +130,7 @@ def flicker_hit(fps: float, level: np.ndarray, turns: list[int], region: Region 
         confidence=min(1.0, amplitude / (3 * FLICKER_SWING)),
         region=region,
         evidence={"amplitude": round(amplitude, 2), "hz": round(hz, 2), "swings": len(turns) - 1},
+        severity=None if region is None else "warning",
     )
 
 
