@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vidlint.synth import Artifact, SynthSpec, write_clip
@@ -40,6 +41,34 @@ def synth_clip(tmp_path_factory):
             path = folder / f"{name}{suffix}"
             write_clip(SynthSpec(artifacts=list(artifacts), **spec), path)
             made[key] = path
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def real_case(shared_clips, tmp_path_factory):
+    """``real_case(clip, start, end, kind, seed=0, **params)`` injects ``kind`` with the
+    accuracy benchmark's injector (parameters drawn from the kind's ranges, ``params``
+    overriding them) into frames ``start``..``end`` of an evaluation clip, renders it to H.264
+    once per session and returns its path and labels."""
+    from benchmarks.accuracy.cases import Base, decode_base, encode
+    from benchmarks.accuracy.inject import KINDS, Scene, draw
+
+    folder = tmp_path_factory.mktemp("real_cases")
+    made: dict[str, tuple[Path, list]] = {}
+
+    def make(clip: str, start: int, end: int, kind: str, seed: int = 0, **params: float):
+        key = json.dumps([clip, start, end, kind, seed, params], sort_keys=True)
+        if key not in made:
+            frames, fps = decode_base(Base(kind, clip, start, end, "", "", ""), shared_clips)
+            rng = np.random.default_rng(seed)
+            drawn = {**draw(KINDS[kind].params, rng), **params}
+            donor = np.ascontiguousarray(frames[::-1])
+            labels = KINDS[kind].inject(Scene(frames, fps, rng, donor), drawn)
+            path = folder / f"{len(made)}_{kind}.mp4"
+            encode(frames, fps, path)
+            made[key] = (path, labels)
         return made[key]
 
     return make

@@ -61,3 +61,35 @@ def test_brightness_shift_is_motion_compensated(synth_clip):
     )
     steps = np.asarray(flicker.signals["flow.brightness_shift"][17:24], float)
     assert np.all(np.abs(steps) > 5) and np.all(np.sign(steps[1:]) == -np.sign(steps[:-1]))
+
+
+ARM = ("real_mmaction2_armwrestling.mp4", 0, 69)
+"""Hand-held real footage, cut-free: shake, motion blur, hands gripping."""
+
+
+def overlaps(finding, label, margin: int = 3) -> bool:
+    return finding.start_frame <= label.end + margin and finding.end_frame >= label.start - margin
+
+
+@pytest.mark.parametrize("kind", ["flicker", "flicker_region"])
+def test_a_gain_pumping_at_4_hz_on_real_footage_is_flicker_not_a_morph(real_case, kind):
+    path, (label,) = real_case(*ARM, kind, amplitude=0.1, hz=4.0, seconds=1.2, area=0.3)
+    found = findings(path, "FLK,MOT")
+    flicker = [f for f in found if f.code == "FLK001"]
+    assert len(flicker) == 1, [(f.code, f.start_frame, f.end_frame) for f in found]
+    assert abs(flicker[0].start_frame - label.start) <= 3
+    assert abs(flicker[0].end_frame - label.end) <= 3
+    if kind == "flicker_region":
+        x, y, w, h = label.region
+        r = flicker[0].region
+        assert r is not None and r.x < x + w and x < r.x + r.w and r.y < y + h and y < r.y + r.h
+        assert flicker[0].severity == "warning", "a region's flicker is a doubt"
+    else:
+        assert flicker[0].region is None and flicker[0].severity == "error"
+    assert 3.0 <= flicker[0].evidence["hz"] <= 5.0
+    assert [f for f in found if f.code == "MOT001" and overlaps(f, label)] == []
+
+
+def test_the_clean_twin_has_no_flicker(real_case):
+    path, _ = real_case(*ARM, "clean")
+    assert [f for f in findings(path, "FLK001") if f.code == "FLK001"] == []

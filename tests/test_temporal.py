@@ -130,3 +130,22 @@ def test_whip_pan_is_not_a_cut_whatever_is_selected(shared_clips):
         cuts = [f for f in bikes.findings if f.code == "TMP003"]
         assert [f.start_frame for f in cuts] == [30, 76, 137, 187, 242]
         assert all(f.evidence["occluded"] >= 0.4 for f in cuts)
+
+
+FACE = ("real_liveportrait_woman_expressions.mp4", 180, 239)
+"""Real footage, cut-free: a face frowning against a plain wall."""
+
+
+def test_a_damaged_reference_held_on_real_footage_is_corrupt_not_a_noise_burst(real_case):
+    """Blocks moved by wrong vectors, then the damaged picture held with a few blocks
+    updating: TMP005 over the whole stretch; neither a QLT002 noise burst nor a cut where the
+    picture comes back."""
+    path, (label,) = real_case(*FACE, "corrupt", seconds=0.6, garbage=0.08, updating=0.015)
+    found = vidlint.check(path, select=["TMP", "QLT"]).findings
+    corrupt = [f for f in found if f.code == "TMP005"]
+    assert [(f.start_frame, f.end_frame) for f in corrupt] == [(label.start, label.end)]
+    near = [f.code for f in found if f.start_frame <= label.end + 2 and f.end_frame >= label.start]
+    assert "QLT002" not in near and "TMP003" not in near, near
+    clean, _ = real_case(*FACE, "clean")
+    codes = [f.code for f in vidlint.check(clean, select=["TMP", "QLT"]).findings]
+    assert "TMP005" not in codes and "QLT002" not in codes, codes

@@ -213,6 +213,46 @@ def runs(mask: np.ndarray | Sequence[bool]) -> Iterator[tuple[int, int]]:
         yield int(start), int(stop) - 1
 
 
+def swings(series: np.ndarray, min_swing: float) -> list[int]:
+    """The turning points of ``series``: each high or low that it then leaves by at least
+    ``min_swing`` (a zigzag with hysteresis, so noise smaller than ``min_swing`` never turns)."""
+    turns: list[int] = []
+    low = high = 0
+    direction = 0  # +1 rising from the last low, -1 falling from the last high
+    for i in range(1, len(series)):
+        v = series[i]
+        high = i if v > series[high] else high
+        low = i if v < series[low] else low
+        if direction >= 0 and series[high] - v >= min_swing:
+            if direction == 0 and low < high:
+                turns.append(low)
+            turns.append(high)
+            direction, low = -1, i
+        elif direction <= 0 and v - series[low] >= min_swing:
+            if direction == 0 and high < low:
+                turns.append(high)
+            turns.append(low)
+            direction, high = 1, i
+    return turns
+
+
+def oscillations(
+    series: np.ndarray, min_swing: float, max_leg: int, min_legs: int = 3
+) -> list[list[int]]:
+    """Runs of ``min_legs`` or more swings of ``series`` in a row, each of at least ``min_swing``
+    and at most ``max_leg`` samples long (up-down-up, faster than a slow drift): their
+    turning points."""
+    found: list[list[int]] = []
+    run: list[int] = []
+    for turn in swings(series, min_swing):
+        if run and turn - run[-1] > max_leg:
+            found.append(run)
+            run = []
+        run.append(turn)
+    found.append(run)
+    return [r for r in found if len(r) - 1 >= min_legs]
+
+
 RULES: dict[str, Rule] = {}
 
 

@@ -23,13 +23,14 @@ from vidlint.analyzers.flow.keys import (
     MOTION_P99,
     OCCLUDED,
     RESIDUAL_GRID,
+    SHIFT_GRID,
     WARP_GRID,
     BlobEvent,
     FlowOutput,
 )
 from vidlint.decode import WORKING_SHORT_SIDE
 from vidlint.report.model import Region
-from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.rules.base import Fix, Hit, RuleInput, family, oscillations, rule, runs
 from vidlint.settings import param
 
 family("MOT", "motion & physics")
@@ -82,6 +83,59 @@ def global_change(data: RuleInput, share: float = GLOBAL_OCCLUDED) -> np.ndarray
     return (np.nan_to_num(s[OCCLUDED], nan=0.0) >= share) | (
         np.abs(np.nan_to_num(s[BRIGHTNESS_SHIFT], nan=0.0)) >= GLOBAL_BRIGHTNESS
     )
+
+
+FLICKER_SWING = 3.0
+"""The picture's motion-compensated brightness swings up and down by 3 gray levels at least
+for flicker (clean real and generated footage stays under it, measured)."""
+FLICKER_CELL_SWING = 4.5
+"""A cell of the grid must swing by 4.5: one cell's mean is noisier than the frame's."""
+FLICKER_LEG_S = 0.35
+"""Each swing within 0.35 s (flicker above about 1.4 Hz): slower changes are lighting."""
+
+
+@dataclass(frozen=True)
+class Flickering:
+    """Where brightness oscillates: the picture's brightness level and the runs of its turning
+    points; per cell of the flow grid, the cell's level and the frames inside an oscillation of
+    that cell."""
+
+    level: np.ndarray
+    picture: list[list[int]]
+    levels: np.ndarray
+    cells: np.ndarray
+
+
+def brightness_level(shift: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """Brightness relative to frame 0 along the motion: the motion-compensated steps summed
+    (a ``skip`` frame adds nothing)."""
+    steps = np.where(skip, 0.0, np.nan_to_num(shift, nan=0.0))
+    steps[:1] = 0.0
+    return np.cumsum(steps, axis=0)
+
+
+def flickering(
+    data: RuleInput,
+    swing: float = FLICKER_SWING,
+    cell_swing: float = FLICKER_CELL_SWING,
+    leg_s: float = FLICKER_LEG_S,
+    legs: int = 3,
+) -> Flickering:
+    """Brightness going up and down ``legs`` times or more in a row, each swing large and quick:
+    FLK001's finding, and what MOT001 leaves to it. A cell's brightness is not followed where
+    the flow does not hold (shake, blur, a cut): one cell's mean swings there by itself."""
+    s = data.signals
+    cut = np.nan_to_num(s[OCCLUDED], nan=0.0) >= GLOBAL_OCCLUDED
+    leg = s.frames(leg_s)
+    level = brightness_level(s[BRIGHTNESS_SHIFT], cut)
+    picture = oscillations(level, swing, leg, legs)
+    untrusted = cut | (np.nan_to_num(s[CAMERA_RESIDUAL], nan=0.0) >= GeometryParams.min_residual)
+    levels = brightness_level(s[SHIFT_GRID], untrusted[:, None])
+    cells = np.zeros(levels.shape, bool)
+    for cell in range(levels.shape[1]):
+        for turns in oscillations(levels[:, cell], cell_swing, leg, legs):
+            cells[turns[0] : turns[-1] + 1, cell] = True
+    return Flickering(level, picture, levels, cells)
 
 
 def non_rigid(data: RuleInput) -> np.ndarray:
@@ -259,6 +313,19 @@ class MorphParams:
     )
 
 
+def flicker_claims(data: RuleInput) -> np.ndarray:
+    """Cells (frames x cells) whose change is brightness going up and down, a frame either
+    side: FLK001 reports them, not MOT001."""
+    found = flickering(data)
+    claimed = found.cells.copy()
+    for turns in found.picture:
+        claimed[turns[0] : turns[-1] + 1] = True
+    near = claimed.copy()
+    near[1:] |= claimed[:-1]
+    near[:-1] |= claimed[1:]
+    return near
+
+
 @rule(
     "MOT001", "content-morphs", severity="error", requires=["flow"], params=MorphParams, fix=CALMER
 )
@@ -269,7 +336,8 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         Spikes of the occlusion-masked warping error (Lai et al. 2018) in one region of the
         frame: after motion compensation, the pixels there still changed. The error is taken
         per cell of a coarse grid after a 5x5 minimum filter (so only changes covering an area
-        count), against the same cell's median over the clip.
+        count), against the same cell's median over the clip. Cells whose brightness pumps up
+        and down (FLK001's flicker) are left to FLK001: a gain change is no morph.
     Why it matters:
         A subject that morphs between frames (a face turning into another, an object changing
         shape or texture) is the most typical failure of video generators.
@@ -296,6 +364,7 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     motion = np.nan_to_num(s[MOTION_P99], nan=0.0)
     need = np.maximum(p.min_excess, p.motion_factor * motion)[:, None]
     flagged = np.nan_to_num((z >= p.min_z) & (excess >= need), nan=0.0).astype(bool)
+    flagged &= ~flicker_claims(data)
     too_many = flagged.sum(axis=1) > p.max_cells * grid.shape[1]
     frames = flagged.any(axis=1) & ~too_many & ~global_change(data)
     for start, end in spans_of(frames):

@@ -11,8 +11,10 @@ import numpy as np
 
 from vidlint.analyzers.flow.keys import MOTION
 from vidlint.analyzers.quality import BLOCKINESS, CAST_A, CAST_B, NOISE, SHARPNESS
+from vidlint.analyzers.temporal.keys import DIFF
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
 from vidlint.rules.motion import spans_of
+from vidlint.rules.temporal import garbage_spans
 from vidlint.settings import param
 from vidlint.signals import Signals
 
@@ -139,7 +141,13 @@ class NoiseParams(EarlyParams):
 
 
 @rule(
-    "QLT002", "noise-burst", severity="error", requires=["quality"], params=NoiseParams, fix=SHARPER
+    "QLT002",
+    "noise-burst",
+    severity="error",
+    requires=["quality"],
+    uses=["temporal"],  # decoded garbage is TMP005's
+    params=NoiseParams,
+    fix=SHARPER,
 )
 def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     """Noise or compression blocks appear during the clip.
@@ -152,7 +160,8 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
         bitrate on export).
     Known false positives:
         A cut to a grainier shot; a camera moving onto fine texture (foliage) raises the noise
-        estimate.
+        estimate. Blocks that appear at once in a held picture are damaged decoding: TMP005
+        reports them, not this rule.
     Example:
         ``QLT002 noise rises at frames 20-25 (sigma 9.8, early 1.0)``.
     Thresholds:
@@ -170,9 +179,11 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
         if np.isfinite(ref_blocks)
         else np.zeros(s.n, bool)
     )
-    for start, end in long_spans(
-        noisy.astype(bool) | blocky.astype(bool), p.min_frames, s, p.early_s
-    ):
+    burst = noisy.astype(bool) | blocky.astype(bool)
+    if DIFF in s:
+        for start, end in garbage_spans(s):
+            burst[start : end + 1] = False
+    for start, end in long_spans(burst, p.min_frames, s, p.early_s):
         part = slice(start, end + 1)
         if noisy[part].any():
             peak = start + int(np.nanargmax(noise[part]))

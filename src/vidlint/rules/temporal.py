@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidlint.analyzers.quality import BLOCKINESS
 from vidlint.analyzers.temporal.keys import (
     BLOCK_DIFF,
     CONTENT,
@@ -125,6 +126,7 @@ class FreezeParams(RepeatParams):
     "frozen-span",
     severity="error",
     requires=["temporal"],
+    uses=["quality"],  # garbage spans (TMP005) read its blockiness
     params=FreezeParams,
     fix=Fix(
         negative_prompt=("static", "still frame", "frozen frame"),
@@ -197,6 +199,7 @@ def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, i
     "repeated-frames",
     severity="warning",
     requires=["temporal"],
+    uses=["quality"],  # garbage spans (TMP005) read its blockiness
     params=RepeatParams,
     fix=Fix(
         negative_prompt=("stutter", "repeated frames"),
@@ -315,6 +318,7 @@ class CutParams:
     "scene-cut",
     severity="error",
     requires=["temporal"],
+    uses=["quality"],  # garbage spans (TMP005) read its blockiness
     params=CutParams,
     fix=Fix(
         negative_prompt=("scene cut", "transition", "multiple shots"),
@@ -460,6 +464,18 @@ class CorruptParams:
         "and it must jump by this much over the previous frames: garbage appears at once, "
         "smooth gradients in real footage build up gradually",
     )
+    block_jump: float = param(
+        1.0,
+        "or the 8x8 blockiness (QLT002's) jumps by 1.0 in one frame: a damaged reference's "
+        "misplaced blocks add 1.2 or more at once, clean footage moves it by under 0.2 a frame "
+        "(benchmark tune bases)",
+    )
+    moved_block: float = param(
+        80.0,
+        "and a cell of the 8x8 grid changes by 80 gray levels at once: blocks of picture out "
+        "of place change one by 110 or more, compression blocks that stay in place by under "
+        "60 (the synthetic JPEG bursts)",
+    )
     still_diff: float = param(
         1.0,
         "after the garbage, frames changing by under 1 gray level are the decoder holding "
@@ -475,6 +491,7 @@ class CorruptParams:
     "corrupt-frames",
     severity="error",
     requires=["temporal"],
+    uses=["quality"],  # garbage spans (TMP005) read its blockiness
     params=CorruptParams,
     fix=Fix(
         negative_prompt=("glitch", "corrupted", "compression artifacts"),
@@ -488,8 +505,9 @@ def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
     What it detects:
         (1) packets the decoder rejected; (2) a file that ends before the frames its container
         declares; (3) decoded garbage: a sudden jump in concealment streaks (rows copied down
-        across textured areas), together with the frozen stretch that usually follows it while
-        the decoder waits for the next key frame.
+        across textured areas) or in blockiness (blocks of picture moved by wrong vectors),
+        together with the stretch that usually follows it while the decoder holds the damaged
+        picture until the next key frame (nearly still, a few blocks updating).
     Why it matters:
         A broken file or a corrupt stretch cannot be published and says the export or upload
         failed; the rest of the report is unreliable for those frames.
@@ -500,7 +518,7 @@ def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
         to 267.
     Thresholds:
         ``smear_fraction`` = 0.15 and ``smear_jump`` = 0.12 (measured on the evaluation set),
-        ``truncated_ratio`` = 0.9.
+        ``block_jump`` = 1.0 with ``moved_block`` = 80, ``truncated_ratio`` = 0.9.
     Fix hint:
         Re-export or re-download the clip; regenerate if the generator produced it this way.
     """
@@ -524,40 +542,60 @@ def corrupt_frames(data: RuleInput, p: CorruptParams) -> Iterator[Hit]:
             evidence={"decoded_frames": s.n, "declared_frames": expected},
         )
     smear = np.nan_to_num(s[SMEAR], nan=0.0)
+    blocks = np.nan_to_num(s[BLOCKINESS], nan=0.0) if BLOCKINESS in s else np.zeros(s.n)
     for start, end in garbage_spans(s, p):
-        baseline = float(np.median(smear[max(0, start - 5) : start]))
+        before = slice(max(0, start - 5), start)
+        if smear[start] >= p.smear_fraction:
+            what = f"concealment streaks over {smear[start]:.0%} of the picture"
+            confidence = smear[start] / (2 * p.smear_fraction)
+        else:
+            what = f"blocks out of place, blockiness {blocks[start]:.1f}"
+            confidence = (blocks[start] - float(np.median(blocks[before]))) / (2 * p.block_jump)
         yield Hit(
             start,
             end,
-            f"decoded garbage from frame {start} to {end} (concealment "
-            f"streaks over {smear[start]:.0%} of the picture"
+            f"decoded garbage from frame {start} to {end} ({what}"
             + (", then held)" if end > start else ")"),
             peak=start,
-            confidence=min(1.0, smear[start] / (2 * p.smear_fraction)),
+            confidence=min(1.0, confidence),
             evidence={
                 "smear": round(float(smear[start]), 3),
                 "threshold": p.smear_fraction,
-                "baseline": round(baseline, 3),
+                "baseline": round(float(np.median(smear[before])), 3),
+                "blockiness": round(float(blocks[start]), 2),
+                "blockiness_before": round(float(np.median(blocks[before])), 2),
             },
         )
 
 
 def garbage_spans(s: Signals, p: CorruptParams | None = None) -> list[tuple[int, int]]:
-    """Spans of decoded garbage: a sudden jump in concealment streaks, extended over the nearly
-    still frames that follow it (the decoder holding the broken picture)."""
+    """Spans of decoded garbage: a sudden jump in concealment streaks or in blockiness,
+    extended over the frames that follow while the decoder holds the broken picture (nearly
+    still) or the blocks stay."""
     p = p or CorruptParams()
     smear = np.nan_to_num(s[SMEAR], nan=0.0)
+    blocks = np.nan_to_num(s[BLOCKINESS], nan=0.0) if BLOCKINESS in s else np.zeros(s.n)
     still = (s[FROZEN] > 0.5) | (np.nan_to_num(s[DIFF], nan=np.inf) <= p.still_diff)
+    flat = s[LUMA_STD] <= BlankParams().blank_std  # a flat frame's blockiness means nothing
     spans = []
     index = 1
     while index < s.n:
-        baseline = float(np.median(smear[max(0, index - 5) : index]))
-        if smear[index] >= p.smear_fraction and smear[index] - baseline >= p.smear_jump:
+        before = slice(max(0, index - 5), index)
+        baseline = float(np.median(smear[before]))
+        streaks = smear[index] >= p.smear_fraction and smear[index] - baseline >= p.smear_jump
+        block_level = float(np.median(blocks[before])) + p.block_jump / 2
+        blocky = (
+            blocks[index] - float(np.median(blocks[before])) >= p.block_jump
+            and np.nan_to_num(s[BLOCK_DIFF][index], nan=0.0) >= p.moved_block
+        )
+        if streaks or (blocky and not flat[index - 1 : index + 1].any()):
+            damaged = blocks >= block_level if blocky else np.zeros(s.n, bool)
+            held = still | damaged
             end = index
             probe = index + 1
-            while probe < s.n and probe <= end + 2 and not still[probe]:
+            while probe < s.n and probe <= end + 2 and not held[probe]:
                 probe += 1
-            while probe < s.n and still[probe]:
+            while probe < s.n and held[probe]:
                 end = probe
                 probe += 1
             spans.append((index, end))

@@ -36,6 +36,7 @@ from vidlint.analyzers.flow.keys import (
     PRESETS,
     REFERENCE_SIDE,
     RESIDUAL_GRID,
+    SHIFT_GRID,
     STATIC_GRID,
     TRACKED,
     WARP_ERROR,
@@ -136,6 +137,7 @@ class FlowAnalyzer(Analyzer):
         CAMERA_RESIDUAL,
         RESIDUAL_GRID,
         BRIGHTNESS_SHIFT,
+        SHIFT_GRID,
         STATIC_GRID,
         JERK_POINTS,
         JERK_ACCEL,
@@ -277,6 +279,8 @@ class FlowAnalyzer(Analyzer):
         coherent = cv2.erode(masked, self.kernel)
         usable = np.maximum(cell_valid, 1e-6)
         warp_grid = np.where(cell_valid > 0.05, cell_means(coherent, g) / usable, np.nan)
+        signed = cell_means(cv2.multiply(difference, valid_f), g) / usable
+        shift_grid = np.where(cell_valid > 0.05, -signed, np.nan)
         error_grid = np.where(cell_valid > 0.05, cell_means(masked, g) / usable, np.nan)
         occluded_f = (occluded & inside).astype(np.float32)
         magnitude = cv2.magnitude(fx, fy)
@@ -289,6 +293,7 @@ class FlowAnalyzer(Analyzer):
             OCCLUDED: float(cv2.mean(occluded_f)[0]),
             OCCLUDED_GRID: cell_means(occluded_f, g).ravel(),
             BRIGHTNESS_SHIFT: -shift,
+            SHIFT_GRID: shift_grid.ravel(),
         }
         return PairChecks(
             values, valid, occluded | ~inside, (occluded & inside) | (error > p.unexplained_level)
@@ -401,6 +406,7 @@ class FlowAnalyzer(Analyzer):
             WARP_GRID: g2,
             ERROR_GRID: g2,
             OCCLUDED_GRID: g2,
+            SHIFT_GRID: g2,
             RESIDUAL_GRID: g2,
             STATIC_GRID: g2,
             JERK_BOX: 4,

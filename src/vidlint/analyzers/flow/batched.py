@@ -22,6 +22,7 @@ from vidlint.analyzers.flow.keys import (
     MOTION_P99,
     OCCLUDED,
     OCCLUDED_GRID,
+    SHIFT_GRID,
     WARP_ERROR,
     WARP_GRID,
     FlowParams,
@@ -150,6 +151,8 @@ def dense_checks(
         nan = torch.tensor(float("nan"), device=before.device)
         warp_grid = torch.where(cell_valid > 0.05, _cell_means(coherent, p.grid) / usable, nan)
         error_grid = torch.where(cell_valid > 0.05, _cell_means(masked, p.grid) / usable, nan)
+        signed = _cell_means(difference * valid_f, p.grid) / usable
+        shift_grid = torch.where(cell_valid > 0.05, -signed, nan)
         occluded_f = (occluded & inside).to(torch.float32)
         magnitude = torch.hypot(fx, fy)
         p99 = torch.quantile(magnitude[:, ::4, ::4].reshape(n, -1).to(torch.float64), 0.99, dim=1)
@@ -162,6 +165,7 @@ def dense_checks(
             OCCLUDED: occluded_f.to(torch.float64).mean(dim=(1, 2)),
             OCCLUDED_GRID: _cell_means(occluded_f, p.grid).reshape(n, -1),
             BRIGHTNESS_SHIFT: -shift,
+            SHIFT_GRID: shift_grid.reshape(n, -1),
         }
         host = {key: value.cpu().numpy() for key, value in values.items()}
         masks = [
