@@ -250,10 +250,10 @@ def kinds_doc() -> str:
 
 def bases_doc(bases: list[Base]) -> str:
     rows = [
-        [b.name, b.split, b.origin, f"`{b.clip}`", f"{b.start}–{b.end}", b.reason]
+        [b.name, b.split, b.origin, f"{b.start}–{b.end}", b.reason]
         for b in sorted(bases, key=lambda b: (SPLITS.index(b.split), b.name))
     ]
-    return table(["base", "split", "origin", "clip", "frames", "why this stretch"], rows)
+    return table(["base", "split", "origin", "frames", "why this stretch"], rows)
 
 
 def git_head() -> str:
@@ -278,7 +278,7 @@ python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--base
 ```
 
 ## How it works
-- **Bases** (`benchmarks/accuracy/bases.csv`): cut-free stretches of 3–5 s of real camera
+- **Bases** (`benchmarks/accuracy/bases.csv`, which names the source file of each): cut-free stretches of 3–5 s of real camera
   footage and of generated clips that look clean frame by frame, scaled to a short side of at
   most {short_side} px. The split is by source clip: thresholds may be tuned on the `tune` bases
   only; the `heldout` bases say whether that generalizes. Both mix real and generated footage.
