@@ -278,10 +278,11 @@ python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--base
 ```
 
 ## How it works
-- **Bases** (`benchmarks/accuracy/bases.csv`, which names the source file of each): cut-free stretches of 3–5 s of real camera
-  footage and of generated clips that look clean frame by frame, scaled to a short side of at
-  most {short_side} px. The split is by source clip: thresholds may be tuned on the `tune` bases
-  only; the `heldout` bases say whether that generalizes. Both mix real and generated footage.
+- **Bases** (`benchmarks/accuracy/bases.csv`, which names the source file of each): cut-free
+  stretches of 3–5 s of real camera footage and of generated clips that look clean frame by
+  frame, scaled to a short side of at most {short_side} px. The split is by source clip: thresholds
+  may be tuned on the `tune` bases only; the `heldout` bases say whether that generalizes.
+  Both mix real and generated footage.
 - **Kinds** (`benchmarks/accuracy/inject.py`): one small injector per artifact, written
   independently of `vidlint synth`, with its parameters drawn per case from fixed ranges (a seed
   per base and kind) and the rule codes that should report it. Each kind goes into
