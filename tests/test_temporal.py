@@ -149,3 +149,43 @@ def test_a_damaged_reference_held_on_real_footage_is_corrupt_not_a_noise_burst(r
     clean, _ = real_case(*FACE, "clean")
     codes = [f.code for f in vidlint.check(clean, select=["TMP", "QLT"]).findings]
     assert "TMP005" not in codes and "QLT002" not in codes, codes
+
+
+def test_white_flashes_on_real_footage_are_flashes_not_cuts(real_case):
+    """Five one-frame flashes toward white in one second: one FLK002 over them, and the jumps
+    into and out of each flash are not scene cuts."""
+    path, (label,) = real_case(*FACE, "flash", flashes=5, strength=0.85)
+    report = vidlint.check(path, select=["TMP", "FLK"])
+    flashes = [f for f in report.findings if f.code == "FLK002"]
+    assert len(flashes) == 1, _describe(report)
+    assert flashes[0].start_frame <= label.end and flashes[0].end_frame >= label.start
+    assert "TMP003" not in [f.code for f in report.findings], _describe(report)
+    clean, _ = real_case(*FACE, "clean")
+    codes = [f.code for f in vidlint.check(clean, select=["TMP", "FLK"]).findings]
+    assert "FLK002" not in codes and "TMP003" not in codes, codes
+
+
+@pytest.mark.parametrize(
+    "start, end, hold",
+    [
+        pytest.param(0, 99, 2, id="held-twice-while-the-face-holds-still"),
+        pytest.param(*FACE[1:], 3, id="held-three-times"),
+    ],
+)
+def test_a_slow_pan_at_a_repeat_cadence_on_real_footage_is_repeats_not_a_freeze(
+    real_case, start, end, hold
+):
+    """A slow pan whose frames are each shown ``hold`` times for 1.5 s: one TMP002 over that
+    stretch. Pictures held twice, joined across the pan's small steps while the face is still,
+    are not a freeze; pictures held three times are repeats too, though too short a hold for
+    a freeze."""
+    clip = (FACE[0], start, end)
+    path, (label,) = real_case(*clip, "repeat_cadence", pan=0.05, hold=hold, seconds=1.5)
+    report = vidlint.check(path, select=["TMP"])
+    assert "TMP001" not in [f.code for f in report.findings], _describe(report)
+    repeats = [(f.start_frame, f.end_frame) for f in report.findings if f.code == "TMP002"]
+    assert len(repeats) == 1, _describe(report)
+    assert abs(repeats[0][0] - label.start) <= 1 and abs(repeats[0][1] - label.end) <= 1
+    clean, _ = real_case(*clip, "clean")
+    codes = [f.code for f in vidlint.check(clean, select=["TMP"]).findings]
+    assert "TMP001" not in codes and "TMP002" not in codes, codes

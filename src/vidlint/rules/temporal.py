@@ -117,7 +117,8 @@ class FreezeParams(RepeatParams):
     refresh_diff: float = param(
         2.0,
         "a frozen picture re-encoded across a key frame changes by about 1.3 gray levels "
-        "once (mpeg4, measured); frozen runs joined by up to 3 changes this small are one",
+        "once (mpeg4, measured); frozen runs joined by up to 3 changes this small are one "
+        "freeze when one of them is long enough to be a freeze on its own",
     )
 
 
@@ -140,6 +141,9 @@ def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
     What it detects:
         A run of frames that all match the run's first frame within ffmpeg freezedetect's noise
         level, longer than the clip's own repeat cadence and at least ``min_duration_s``.
+        Frozen runs split by re-encoding refreshes count as one freeze when one of them is a
+        freeze on its own; short holds over slow motion (each picture shown 2-3 times) are
+        TMP002's.
     Why it matters:
         A generator that stalls (or a pipeline that pads with copies) leaves a clip that stops
         dead and restarts; viewers see it at once.
@@ -168,6 +172,11 @@ def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
         )
 
 
+def frames_for_a_freeze(s: Signals, p: FreezeParams, cadence: int) -> int:
+    """How many frames one picture must be held to be a freeze; shorter holds are repeats."""
+    return max(p.min_frames, s.frames(p.min_duration_s), 2 * cadence)
+
+
 def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, int, int]]:
     """(first, last, frames needed, cadence) of each freeze TMP001 reports; TMP002 leaves the
     repeats inside them alone."""
@@ -175,22 +184,26 @@ def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, i
     frozen = s[FROZEN] > 0.5
     diff = np.nan_to_num(s[DIFF], nan=np.inf)
     cadence = cadence_of(repeat_groups(s, p))
-    needed = max(p.min_frames, s.frames(p.min_duration_s), 2 * cadence)
-    spans: list[list[int]] = []
+    needed = frames_for_a_freeze(s, p, cadence)
+    spans: list[list[int]] = []  # [first, last, longest held run]
     for start, end in runs(frozen):
         first = start - 1  # the run's reference frame is the one before its first match
+        held = end - first + 1
         previous_end = spans[-1][1] if spans else -10
         gap = diff[previous_end + 1 : first + 1]
         if 0 < first - previous_end <= 3 and gap.max() <= p.refresh_diff:
-            spans[-1][1] = end  # frozen again after a change or two this small: one freeze
+            # frozen again after a change or two this small: one freeze, re-encoded
+            spans[-1][1:] = [end, max(spans[-1][2], held)]
         else:
-            spans.append([first, end])
-    garbage = garbage_spans(s)
+            spans.append([first, end, held])
+    explained = explained_frames(s)
     return [
         (first, end, needed, cadence)
-        for first, end in spans
-        if end - first + 1 >= needed  # a corrupt picture held by the decoder is TMP005's
-        and not any(g0 <= first + 1 and end <= g1 for g0, g1 in garbage)
+        for first, end, longest in spans
+        # short holds only, however many: a repeat cadence over slow motion, TMP002's
+        if longest >= needed
+        # a black frame or a corrupt picture held by the decoder is TMP004's or TMP005's
+        and not explained[first + 1 : end + 1].all()
     ]
 
 
@@ -252,9 +265,10 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
             evidence={"cadence": cadence, "unique_frames": unique, "frames": s.n},
         )
         return
+    needed = frames_for_a_freeze(s, FreezeParams(), cadence)
     short = np.zeros_like(repeat)
     for start, end in runs(repeat):
-        if end - start + 2 < 3:  # longer runs are freezes
+        if end - start + 2 < needed:  # a picture held this long is a freeze, TMP001's
             short[start : end + 1] = True
     events = np.flatnonzero(short)
     if len(events) == 0:
@@ -311,6 +325,21 @@ class CutParams:
         "a cut leaves most pixels without a consistent forward-backward flow match "
         "(0.61-0.81 at the evaluation set's cuts), a blurred whip pan keeps them (0.14)",
     )
+    max_flash_s: float = param(
+        0.125,
+        "a flash (a camera flash, a strobe, a lightning frame) lasts a frame or three; the "
+        "jump into it and the jump back are not two cuts",
+    )
+    min_flash_change: float = param(
+        0.1,
+        "the flash moves mean brightness by at least a tenth of full scale, the size of a "
+        "flash transition in the photosensitivity guideline (FLK002's min_change)",
+    )
+    flash_return: float = param(
+        0.25,
+        "and afterwards the picture is back within a quarter of that excursion of its "
+        "brightness before it: a cut to a brighter or darker shot does not come back",
+    )
 
 
 @rule(
@@ -340,22 +369,26 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
         cannot be cut around without losing its middle.
         A candidate whose pixels mostly still match across the two frames by forward-backward
         optical flow is motion, not a cut, and is dropped (the temporal analyzer runs that
-        check on every frame whose content score reaches its ``cut_check_score``, 27).
+        check on every frame whose content score reaches its ``cut_check_score``, 27). The
+        jumps into and out of a flash (a brief brightening or darkening that comes back, see
+        ``flash_frames``) are not cuts either: FLK002 judges flashes.
     Known false positives:
-        Real edited footage (set ``ignore = ["TMP003"]`` for it in an ``[[overrides]]`` glob),
-        camera flashes. With ``content_threshold`` set under the analyzer's
-        ``cut_check_score``, the candidates in between are not checked with flow.
+        Real edited footage (set ``ignore = ["TMP003"]`` for it in an ``[[overrides]]`` glob).
+        A flash longer than ``max_flash_s``. With ``content_threshold`` set under the
+        analyzer's ``cut_check_score``, the candidates in between are not checked with flow.
     Example:
         A clip that jumps from a street to a beach at frame 60: ``TMP003 scene cut at frame 60``.
     Thresholds:
         ``content_threshold`` = 27 (ContentDetector), ``adaptive_ratio`` = 3.0
-        (AdaptiveDetector, window 2), ``min_occluded`` = 0.4 (measured on the evaluation set).
+        (AdaptiveDetector, window 2), ``min_occluded`` = 0.4 (measured on the evaluation set);
+        flashes: ``max_flash_s`` = 0.125, ``min_flash_change`` = 0.1, ``flash_return`` = 0.25.
     Fix hint:
         Ask for a single continuous shot; regenerate with a new seed.
     """
     s = data.signals
     content = np.nan_to_num(s[CONTENT], nan=0.0)
-    explained = explained_frames(s)  # entering or leaving black/garbage is not a cut
+    # entering or leaving black, garbage or a flash is not a cut
+    explained = explained_frames(s) | flash_frames(s, p)
     occluded = s[CUT_OCCLUDED]
     for index in np.flatnonzero(content >= p.content_threshold):
         index = int(index)
@@ -385,6 +418,28 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
                     ),
                 },
             )
+
+
+def flash_frames(s: Signals, p: CutParams) -> np.ndarray:
+    """Frames inside a flash: a run of at most ``max_flash_s`` frames all brighter (or all
+    darker) than the frame before it by ``min_flash_change``, after which the brightness comes
+    back within ``flash_return`` of the excursion. TMP003 leaves the jumps in and out to FLK002."""
+    luma = np.nan_to_num(s[LUMA], nan=0.0) / 255.0
+    longest = max(1, s.frames(p.max_flash_s))
+    flash = np.zeros(s.n, dtype=bool)
+    for start in range(1, s.n):
+        step = luma[start] - luma[start - 1]
+        if abs(step) < p.min_flash_change:
+            continue
+        sign = np.sign(step)
+        for end in range(start, min(start + longest, s.n - 1)):
+            if sign * (luma[end] - luma[start - 1]) < p.min_flash_change:
+                break  # the excursion ended without coming back: not a flash
+            excursion = abs(luma[start : end + 1] - luma[start - 1]).max()
+            if abs(luma[end + 1] - luma[start - 1]) <= p.flash_return * excursion:
+                flash[start : end + 1] = True
+                break
+    return flash
 
 
 @dataclass(frozen=True)
