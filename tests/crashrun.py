@@ -140,10 +140,25 @@ def wait_no_processes(token: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while left := processes_with(token):
         if time.monotonic() > deadline:
+            described = [describe_process(pid) for pid in left]
             for pid in left:  # leave no process behind, then fail
                 os.kill(pid, signal.SIGKILL)
-            raise AssertionError(f"orphan processes left: {left}")
+            raise AssertionError(f"orphan processes left: {described}")
         time.sleep(0.05)
+
+
+def describe_process(pid: int) -> str:
+    """``pid (command line, parent pid, what it waits in)``, for a failure message."""
+    folder = Path("/proc", str(pid))
+    try:
+        command = (folder / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        status = dict(
+            line.split(":\t", 1) for line in (folder / "status").read_text().splitlines()
+        )
+        wchan = (folder / "wchan").read_text()
+    except OSError:
+        return f"{pid} (gone)"
+    return f"{pid} ({command.strip()}, parent {status.get('PPid')}, in {wchan})"
 
 
 def temp_files(*folders: Path) -> list[Path]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +162,55 @@ def test_workers_get_single_thread_caps_and_parent_env_is_restored(monkeypatch):
         assert all(os.environ[k] == "1" for k in SINGLE_THREAD_ENV)
     assert os.environ["OMP_NUM_THREADS"] == "7" and "MKL_NUM_THREADS" not in os.environ
     assert PoolEngine().jobs == os.cpu_count() and PoolEngine(3).jobs == 3
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal: Linux")
+def test_a_worker_whose_parent_died_before_it_started_watching_exits_at_once():
+    """A worker still starting up when its command is killed has another parent already, and
+    the parent-death signal would never come: told its parent's pid, it sees the change and
+    exits. Told the pid of the parent it has, it keeps working."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that is nobody's parent now
+    script = (
+        "import os, sys, time\n"
+        "from vidlint.engine.watchdog import watch_parent\n"
+        "watch_parent(int(sys.argv[1]) or os.getppid())\n"
+        "time.sleep(1.0)\n"
+        "print('worked')\n"
+    )
+    for parent, output in [(gone.pid, ""), (0, "worked\n")]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(parent)], capture_output=True, text=True, timeout=60
+        )
+        assert (done.returncode, done.stdout) == (0, output), done.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal: Linux")
+def test_a_burst_of_parent_death_signals_does_not_hang_the_worker():
+    """The parent-death signal comes once when the thread that started a worker ends and
+    again when the parent dies; one arriving while the handler of the one before still runs
+    must not deadlock the worker (it did when the handler set a threading.Event)."""
+    script = (
+        "import os, signal, sys, time\n"
+        "from vidlint.engine.watchdog import watch_parent\n"
+        "watch_parent(os.getppid())\n"
+        "print('ready', flush=True)\n"
+        "deadline = time.monotonic() + 3\n"
+        "while time.monotonic() < deadline:\n"
+        "    sum(range(1000))\n"
+        "print('worked', flush=True)\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    try:
+        assert worker.stdout is not None and worker.stdout.readline() == "ready\n"
+        for _ in range(3000):
+            os.kill(worker.pid, signal.SIGUSR1)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        worker.kill()
+    assert (worker.returncode, output) == (0, "worked\n")
 
 
 def test_batch_table_is_validated(tmp_path):

@@ -91,9 +91,7 @@ class PoolEngine:
         self, tasks: list[ClipTask], job: BatchJob, workers: int
     ) -> Generator[Result, None, list[ClipTask]]:
         """Run ``tasks`` in a fresh pool; return those left unfinished by a broken pool."""
-        executor = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
-        )
+        executor = worker_pool(workers)
         unfinished: list[ClipTask] = []
         try:
             with single_thread_env():  # workers start during the first submits
@@ -120,6 +118,17 @@ class PoolEngine:
             log.warning("a worker process died; %d clip(s) to run again", len(unfinished))
         order = {id(task): number for number, task in enumerate(tasks)}
         return sorted(unfinished, key=lambda task: order[id(task)])
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` fresh processes (spawned: no copied locks or threads), each set up
+    by :func:`init_worker` and told this process's pid, so it ends when this process dies."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(os.getpid(),),
+    )
 
 
 def remove_partial_writes(out_dir: Path | None, tasks: list[ClipTask]) -> None:

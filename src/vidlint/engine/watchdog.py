@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import signal
 import sys
 import threading
@@ -30,21 +31,32 @@ def one_clip() -> Iterator[None]:
         yield
 
 
-def watch_parent() -> None:
-    """In a worker: exit (after the clip in hand) as soon as the parent process is gone."""
-    parent = os.getppid()
-    woken = threading.Event()
+def watch_parent(parent: int) -> None:
+    """In a worker: exit (after the clip in hand) as soon as the parent process, pid
+    ``parent``, is gone. The pid comes from the parent: a worker still starting when its parent
+    was killed already has another parent, and would wait for that one for ever."""
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+
+    def wake(*_: object) -> None:
+        # a signal handler takes no lock: a second signal arriving while the first one's
+        # handler held it (an Event's, say) would deadlock the main thread on it
+        with suppress(BlockingIOError):
+            os.write(wake_write, b"\0")
+
     if sys.platform.startswith("linux"):
-        signal.signal(signal.SIGUSR1, lambda *_: woken.set())
+        signal.signal(signal.SIGUSR1, wake)
         with suppress(OSError, AttributeError):  # the pid watch below still works
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGUSR1)
+    if os.getppid() != parent:  # gone before the signal was asked for: it will never come
+        os._exit(0)
 
     def watch() -> None:
         # the signal also comes when the thread that started this worker ends while its
         # process lives on: only a changed parent pid means the parent is gone
         while os.getppid() == parent:
-            woken.wait(POLL_S)
-            woken.clear()
+            if select.select([wake_read], [], [], POLL_S)[0]:
+                os.read(wake_read, 4096)
         with _working:
             os._exit(0)
 

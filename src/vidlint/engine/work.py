@@ -158,18 +158,18 @@ def run_task(task: ClipTask, job: BatchJob) -> tuple[ClipOutcome, Report | None]
     return outcome, (kept or {}).get(str(task.path))
 
 
-def init_worker() -> None:
+def init_worker(parent: int) -> None:
     """Set up a pool worker: one thread for OpenCV (the env caps cover BLAS/OpenMP) and Ctrl-C
     ignored, so the parent decides what stops. SIGTERM keeps its default (the process ends at
     once): the pool's worker loop would catch the SystemExit a handler raises and go on to the
     next clip. A report being written at that instant leaves only a temp file, never a torn
     report (fileio writes to a temp file, then renames), and the pool deletes it. A worker
-    exits when its parent dies (:mod:`vidlint.engine.watchdog`)."""
+    exits when its parent, pid ``parent``, dies (:mod:`vidlint.engine.watchdog`)."""
     import cv2
 
     cv2.setNumThreads(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    watch_parent()
+    watch_parent(parent)
     crashpoints.kill_parent_instead()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import multiprocessing
 import shutil
 import time
 import uuid
@@ -23,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from vidlint.config import Config
-from vidlint.engine.pool import stop_pool
-from vidlint.engine.work import BatchJob, ClipTask, init_worker, run_task, single_thread_env
+from vidlint.engine.pool import stop_pool, worker_pool
+from vidlint.engine.work import BatchJob, ClipTask, run_task, single_thread_env
 from vidlint.service.settings import ServeSettings
 from vidlint.service.store import JobStore, service_folder
 from vidlint.service.webhooks import deliver
@@ -157,9 +156,7 @@ class JobQueue:
 
     def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         workers = workers or self.settings.workers
-        pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
-        )
+        pool = worker_pool(workers)
         with single_thread_env():  # start the workers now, with one thread each
             for future in [pool.submit(_ready) for _ in range(workers)]:
                 future.result()
