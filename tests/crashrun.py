@@ -152,9 +152,7 @@ def describe_process(pid: int) -> str:
     folder = Path("/proc", str(pid))
     try:
         command = (folder / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        status = dict(
-            line.split(":\t", 1) for line in (folder / "status").read_text().splitlines()
-        )
+        status = dict(line.split(":\t", 1) for line in (folder / "status").read_text().splitlines())
         wchan = (folder / "wchan").read_text()
     except OSError:
         return f"{pid} (gone)"
