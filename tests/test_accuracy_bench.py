@@ -252,3 +252,18 @@ def test_a_tolerated_code_over_the_span_is_neither_a_hit_nor_false():
     tally = score_case(flicker, report)
     assert not tally.labels[0].found and tally.true_findings == 0
     assert tally.false_findings == [("flicker", "FLK002", "warning")], "outside the span it is"
+
+
+def test_rewriting_the_docs_moves_the_latest_results_on_top_of_the_earlier_ones():
+    from benchmarks.accuracy.run import earlier_results
+
+    old = (
+        "# Accuracy\n\n## Latest results\nvidlint at abc1234, 78 cases.\n\n| table |\n\n"
+        "## Earlier results\nEarlier runs, newest first.\n\n### Baseline at b606b28\n| old |\n"
+    )
+    assert earlier_results(old) == (
+        "## Earlier results\nEarlier runs, newest first.\n\n"
+        "### vidlint at abc1234, 78 cases.\n| table |\n\n"
+        "### Baseline at b606b28\n| old |\n"
+    )
+    assert earlier_results("# Accuracy\n\n## Latest results\nx\n") == ""

@@ -319,8 +319,24 @@ process (the runner uses two).
 """
 
 
+LATEST = "## Latest results"
 EARLIER = "## Earlier results"
-"""The part of docs/accuracy.md from this heading on is kept when the docs are rewritten."""
+"""The part of docs/accuracy.md from this heading on is kept when the docs are rewritten, and
+the results it replaces go to its top."""
+
+
+def earlier_results(old: str) -> str:
+    """The docs' earlier results with the latest ones of ``old`` on top, under a heading made
+    of their first line (which names the commit)."""
+    if EARLIER not in old:
+        return ""
+    earlier = old[old.index(EARLIER) :]
+    if LATEST not in old:
+        return earlier
+    latest = old[old.index(LATEST) + len(LATEST) : old.index(EARLIER)].strip()
+    first, _, body = latest.partition("\n")
+    intro_end = earlier.index("\n\n") + 2  # the heading and its one-line intro
+    return f"{earlier[:intro_end]}### {first}\n{body.strip()}\n\n{earlier[intro_end:]}"
 
 
 def write_docs(
@@ -334,7 +350,7 @@ def write_docs(
 
     seconds = sum(r["timings"]["total_s"] for r in reports.values() if r)
     old = DOCS.read_text() if DOCS.is_file() else ""
-    earlier = old[old.index(EARLIER) :] if EARLIER in old else ""
+    earlier = earlier_results(old)
     DOCS.write_text(
         DOC_TEMPLATE.format(
             short_side=SHORT_SIDE,
