@@ -136,3 +136,19 @@ def test_real_footage_gets_no_motion_flicker_or_quality_errors(shared_clips):
             if f.severity == "error" and not (lo <= f.start_frame <= hi + 1):
                 errors.append((name, f.code, f.start_frame, f.message))
     assert errors == []
+
+
+FACE = ("real_liveportrait_woman_expressions.mp4", 180, 279)
+
+
+@pytest.mark.parametrize("frames", [1, 2])
+def test_a_double_exposure_on_real_footage_breaks_and_returns(real_case, frames):
+    """Frames blended half and half with the picture 0.4 s later: one MOT007 over exactly
+    those frames (an error: the whole face is doubled), and none on the clean twin."""
+    path, (label,) = real_case(*FACE, "ghost", frames=frames, offset_s=0.4)
+    found = [f for f in findings(path, "MOT") if f.code == "MOT007"]
+    assert [(f.start_frame, f.end_frame, f.severity) for f in found] == [
+        (label.start, label.end, "error")
+    ]
+    clean, _ = real_case(*FACE, "clean")
+    assert [f.code for f in findings(clean, "MOT") if f.code == "MOT007"] == []

@@ -562,13 +562,13 @@ KINDS: dict[str, Kind] = {
     ),
     "ghost": Kind(
         ghost,
-        ("MOT001",),
+        ("MOT007",),
         {"frames": (1, 2), "offset_s": (0.3, 0.5)},
         "1-2 frames blended 50/50 with the frame offset_s away: a double exposure",
     ),
     "vanish": Kind(
         vanish,
-        ("MOT006",),
+        ("MOT006", "MOT007"),
         {"frames": (1, 3), "area": (0.02, 0.06)},
         "a textured region inpainted away for 1-3 frames",
     ),

@@ -16,6 +16,7 @@ import numpy as np
 from vidlint.analyzers.flow.keys import (
     BRIGHTNESS_SHIFT,
     CAMERA_RESIDUAL,
+    ERROR_GRID,
     JERK_ACCEL,
     JERK_BOX,
     JERK_POINTS,
@@ -23,6 +24,8 @@ from vidlint.analyzers.flow.keys import (
     MOTION_P99,
     OCCLUDED,
     RESIDUAL_GRID,
+    RETURN_FROM,
+    RETURN_GRID,
     SHIFT_GRID,
     WARP_GRID,
     BlobEvent,
@@ -31,6 +34,7 @@ from vidlint.analyzers.flow.keys import (
 from vidlint.decode import WORKING_SHORT_SIDE
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, oscillations, rule, runs
+from vidlint.rules.temporal import explained_frames
 from vidlint.settings import param
 
 family("MOT", "motion & physics")
@@ -754,4 +758,114 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
             confidence=min(1.0, event.change / (2 * p.min_change)),
             region=Region.of_box(event.box),
             evidence={k: getattr(event, k) for k in ("change", "stay", "back", "own_motion")},
+        )
+
+
+# -- MOT007 ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransientParams:
+    min_excess: float = param(
+        3.0,
+        "a cell's motion-compensated error rises 3 gray levels over its median for the clip "
+        "both into the broken frames and out of them (double exposures measured 8-25)",
+        bounds=(0.0, 255.0),
+    )
+    back_ratio: float = param(
+        0.5,
+        "and the frame after them compares with the frame before them within half the smaller "
+        "of the two rises: the picture came back as it was (double exposures measured "
+        "0.27-0.32; spikes of real fast motion, blinks and shake on clean footage 1.3 or more, "
+        "since what moved does not move back)",
+        bounds=(0.0, 10.0),
+    )
+    picture_share: float = param(
+        1 / 3,
+        "a break over a third of the picture or more is an error (a double exposure, a frame "
+        "of other content); a smaller one, something gone and back, is a warning and must "
+        "stand out twice as clearly: twice the rise, half the ratio (on clean footage, a brush "
+        "stroking back and forth, an 8 fps dance and spaghetti at 16 fps rose by 3-9 gray "
+        "levels with the frames around within 0.25-0.5 of that)",
+        bounds=(0.0, 1.0),
+    )
+
+
+@rule(
+    "MOT007",
+    "frames-break-and-return",
+    severity="error",
+    requires=["flow"],
+    uses=["temporal", "quality"],  # black, flat and garbage frames are TMP004's and TMP005's
+    params=TransientParams,
+    fix=CALMER,
+)
+def frames_break_and_return(data: RuleInput, p: TransientParams) -> Iterator[Hit]:
+    """One to three frames break from the frames around them, which agree with each other.
+
+    What it detects:
+        A spike of the motion-compensated error into a frame and another out of a frame at
+        most three later, in the same cells, while the frame after the spike, compared with
+        the frame before it (flow computed for that pair), matches: the picture broke and came
+        back as it was. Picture-wide, that is a double exposure (two poses blended) or a frame
+        of other content slipped in; in a region, an object gone for a frame or two and back.
+        Flashes and black frames (a brightness step) are FLK002's and TMP004's, decoder garbage
+        TMP005's, flicker FLK001's.
+    Why it matters:
+        A double exposure or a flash of other content is seen at once, though it lasts 1-2
+        frames; neighbouring-frame checks judge each side of it alone.
+    Known false positives:
+        Something that passes in front for 1-3 frames and leaves (a bird, a thrown object)
+        in a region: a warning there. A lightning strike or a muzzle flash changes more than
+        brightness. Not seen: a break longer than three frames (MOT001, TMP003 see its sides).
+    Example:
+        A frame blended half and half with one 0.4 s later: ``MOT007 the picture breaks at
+        frame 44 and returns at 45 (+24.9 gray levels; the frames around it differ by 1.9)``.
+    Thresholds:
+        ``min_excess`` = 3 gray levels, ``back_ratio`` = 0.5, ``picture_share`` = 1/3 (an error
+        from there; a region is a warning and needs twice the rise at half the ratio); at most
+        3 frames (the flow analyzer's reach).
+    Fix hint:
+        New seed; lower motion strength.
+    """
+    s = data.signals
+    grid = s[ERROR_GRID]
+    g = math.isqrt(grid.shape[1])
+    median, _ = robust_baseline(grid)
+    excess = np.nan_to_num(grid - median, nan=0.0)
+    returned = s[RETURN_GRID] - median
+    shift = np.abs(np.nan_to_num(s[BRIGHTNESS_SHIFT], nan=0.0))
+    skip = explained_frames(s)
+    claimed = flicker_claims(data)
+    for back in np.flatnonzero(np.isfinite(s[RETURN_FROM])):
+        before = int(s[RETURN_FROM][back])
+        first = before + 1
+        if max(shift[first], shift[back]) >= GLOBAL_BRIGHTNESS or skip[before : back + 1].any():
+            continue
+        rise = np.minimum(excess[first], excess[back])
+        around = np.nan_to_num(returned[back], nan=np.inf)
+        unclaimed = ~claimed[first] & ~claimed[back]
+        cells = (rise >= p.min_excess) & (around <= p.back_ratio * rise) & unclaimed
+        picture = cells.mean() >= p.picture_share
+        if not picture:  # a region must stand out twice as clearly
+            cells &= (rise >= 2 * p.min_excess) & (around <= p.back_ratio / 2 * rise)
+        if not cells.any():
+            continue
+        worst = float(rise[cells].max())
+        differ = float(np.nanmax(returned[back][cells]))
+        what = "the picture" if picture else "a region"
+        yield Hit(
+            first,
+            back - 1,
+            f"{what} breaks at frame {first} and returns at {back} (+{worst:.1f} gray levels; "
+            f"the frames around it differ by {max(0.0, differ):.1f})",
+            confidence=min(1.0, worst / (4 * p.min_excess)),
+            region=None if picture else cell_region(cells, g),
+            evidence={
+                "rise": round(worst, 2),
+                "around": round(differ, 2),
+                "cells": int(cells.sum()),
+                "compared_with": before,
+            },
+            severity=None if picture else "warning",
         )

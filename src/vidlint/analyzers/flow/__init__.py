@@ -13,6 +13,7 @@ per-pair hot path is a cv2 call. Values are at the working copy's scale, in pixe
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -36,7 +37,11 @@ from vidlint.analyzers.flow.keys import (
     PRESETS,
     REFERENCE_SIDE,
     RESIDUAL_GRID,
+    RETURN_FROM,
+    RETURN_GRID,
+    RETURN_REACH,
     SHIFT_GRID,
+    SPIKE,
     STATIC_GRID,
     TRACKED,
     WARP_ERROR,
@@ -143,6 +148,8 @@ class FlowAnalyzer(Analyzer):
         JERK_ACCEL,
         JERK_BOX,
         TRACKED,
+        RETURN_GRID,
+        RETURN_FROM,
     )
     Params = FlowParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
@@ -176,6 +183,10 @@ class FlowAnalyzer(Analyzer):
         self.unit = 1.0  # px of the flow image -> px at a 360-pixel short side
         self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = []
         """Frame pairs waiting for the batched dense checks of the torch path."""
+        self.recent: dict[int, np.ndarray] = {}
+        """The last check-size frames by index, to compare a spike's end with its start."""
+        self.recent_grids: list[np.ndarray] = []
+        self.spikes: list[int] = []
 
     def update(self, frame: Frame) -> None:
         gray = frame.gray
@@ -311,7 +322,9 @@ class FlowAnalyzer(Analyzer):
         jerk = self.tracks.advance(forward, checks.lost, camera, cur, index)
         self._blobs(prev, cur, forward, camera, checks.unexplained, index)
         u = self.unit
+        back = self._compare_back(prev, cur, index, checks.values[ERROR_GRID])
         return {
+            **back,
             **checks.values,
             MOTION: checks.values[MOTION] * u,
             MOTION_P99: checks.values[MOTION_P99] * u,
@@ -323,6 +336,36 @@ class FlowAnalyzer(Analyzer):
             JERK_BOX: jerk[2],
             TRACKED: float(self.tracks.live()),
         }
+
+    def _compare_back(
+        self, prev: np.ndarray, cur: np.ndarray, index: int, grid: np.ndarray
+    ) -> dict[str, Any]:
+        """When the change of this pair spikes and an earlier spike began at most
+        ``RETURN_REACH`` frames ago, the warping error between this frame and the frame before
+        that spike (flow computed for the pair, at check size): a picture that broke and came
+        back compares well. Rare on clean footage, so it costs little."""
+        self.recent[index - 1], self.recent[index] = prev, cur
+        for old in [i for i in self.recent if i < index - RETURN_REACH - 1]:
+            del self.recent[old]
+        history = self.recent_grids[-30:]
+        self.recent_grids = [*history, grid]
+        if len(history) < 3:
+            return {}
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            spike = bool(np.nanmax(grid - np.nanmedian(history, axis=0), initial=0.0) >= SPIKE)
+        if not spike:
+            return {}
+        self.spikes = [i for i in self.spikes if i >= index - RETURN_REACH - 1]
+        starts = [i for i in self.spikes if i >= index - RETURN_REACH and i - 1 not in self.spikes]
+        self.spikes.append(index)
+        began = starts[0] if starts else None  # a spike that began from calm frames
+        if began is None or began - 1 not in self.recent:
+            return {}
+        before = self.recent[began - 1]
+        forward, backward = self.dis.calc(before, cur, None), self.dis.calc(cur, before, None)
+        values = self._dense(before, cur, forward, backward).values
+        return {RETURN_GRID: values[ERROR_GRID], RETURN_FROM: float(began - 1)}
 
     def _camera(
         self, forward: np.ndarray, valid: np.ndarray, g: int
@@ -409,6 +452,7 @@ class FlowAnalyzer(Analyzer):
             SHIFT_GRID: g2,
             RESIDUAL_GRID: g2,
             STATIC_GRID: g2,
+            RETURN_GRID: g2,
             JERK_BOX: 4,
         }
         for key in self.signals:

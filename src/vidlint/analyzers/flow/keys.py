@@ -28,6 +28,11 @@ JERK_POINTS = "flow.jerk_points"
 JERK_ACCEL = "flow.jerk_accel"
 JERK_BOX = "flow.jerk_box"
 TRACKED = "flow.tracked"
+RETURN_GRID = "flow.return_grid"
+"""Per cell, the warping error between a frame that ends a spike of change and the frame
+before the spike began (1-3 frames earlier): low where the picture came back as it was."""
+RETURN_FROM = "flow.return_from"
+"""The earlier frame of ``RETURN_GRID`` (NaN where nothing was compared)."""
 
 PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -37,6 +42,12 @@ PRESETS = {
 REFERENCE_SIDE = 360.0
 BATCH_PAIRS = 16
 """Frame pairs per batch on the torch path (16 pairs at 240p: a few MB on the device)."""
+RETURN_REACH = 3
+"""A spike of change that ends within 3 frames of where it began is compared with the frame
+before it (a double exposure lasts 1-2 frames, an object gone and back 1-3)."""
+SPIKE = 3.0
+"""A cell's warping error 3 gray levels over its running median is a spike worth comparing back
+(MOT001's own ``min_excess``); the rules judge the spikes, this only picks what to compute."""
 EXPLAINED = 0.9
 """A blob whose detail is found again where the flow points at 0.9 or better moved as the flow
 says (real moved content scores 0.9-0.99): it is not kept as an event."""
