@@ -152,3 +152,20 @@ def test_a_double_exposure_on_real_footage_breaks_and_returns(real_case, frames)
     ]
     clean, _ = real_case(*FACE, "clean")
     assert [f.code for f in findings(clean, "MOT") if f.code == "MOT007"] == []
+
+
+@pytest.mark.parametrize("clip", [FACE, ("real_liveportrait_woman_expressions.mp4", 0, 99)])
+def test_a_region_away_and_back_on_real_footage_is_one_teleport(real_case, clip):
+    """A textured region moved 40% of the frame away for 0.7 s, its place smudged, then back:
+    one MOT002 over the time it is away, carrying where it went; no MOT006 at its return; and
+    no MOT002 on the clean twin."""
+    path, (label,) = real_case(*clip, "teleport", away_s=0.7, distance=0.4, area=0.05)
+    found = findings(path, "MOT")
+    trips = [f for f in found if f.code == "MOT002"]
+    assert len(trips) == 1, [(f.code, f.start_frame, f.end_frame) for f in found]
+    assert abs(trips[0].start_frame - label.start) <= 2
+    assert abs(trips[0].end_frame - label.end) <= 2
+    assert trips[0].evidence["region_to"]
+    assert "MOT006" not in [f.code for f in found]
+    clean, _ = real_case(*clip, "clean")
+    assert "MOT002" not in [f.code for f in findings(clean, "MOT")]

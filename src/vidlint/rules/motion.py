@@ -228,6 +228,26 @@ class EventParams:
         "the blob's content has texture (gray std >= 15): flat walls, sky and van roofs "
         "match anywhere and were the real clips' false teleports (measured)",
     )
+    link_match: float = param(
+        0.4,
+        "for a round trip: the content's detail found again far away at 0.4 or better (a "
+        "region moved onto other content matched at 0.42-0.6: the blob's box takes in its "
+        "surroundings too), on another unexplained region of the same frame",
+        bounds=(-1.0, 1.0),
+    )
+    trip_jump: float = param(
+        90.0,
+        "a round trip covers at least 90 px at 360p (a quarter of the short side): hands "
+        "wrestling to and fro within a few frames made trips of 60 px (measured, real "
+        "footage); the benchmark's teleports go 30-45% of the frame",
+        bounds=(0.0, 10000.0),
+    )
+    max_away_s: float = param(
+        1.2,
+        "and both places changing again within 1.2 s: the content came back (content away "
+        "for longer is two teleports)",
+        bounds=(0.0, 60.0),
+    )
 
 
 def _boxes_overlap(point: list[float], box: list[float], margin: float = 0.5) -> bool:
@@ -278,6 +298,86 @@ def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, BlobEven
                 kind = "pop"
         out.append((kind, event))
     return out
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """Content gone from ``origin`` to ``target`` at frame ``left`` and back at ``back``; ``link``
+    is the blob whose detail was found at the other place."""
+
+    left: int
+    back: int
+    origin: list[float]
+    target: list[float]
+    link: BlobEvent
+
+
+def _intersect(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def round_trips(data: RuleInput, p: EventParams) -> list[RoundTrip]:
+    """Content that jumps away and comes back: a textured blob whose detail is found far away
+    on another unexplained blob of the same frame where the content was clearly replaced (by
+    half ``min_change``), and a frame within ``max_away_s`` (before or after, at least two
+    frames apart) where both places are clearly replaced again, while in the frames
+    between they mostly hold still (in at most a third of them does either change that much:
+    a limb swinging to and fro changes there all the time). One trip per departure; the
+    nearest such frame wins. Unlike a single jump, a trip is judged where the
+    background bends too (a face turning): four blobs that agree are evidence enough."""
+    events = data.output(FlowOutput).events
+    # a bending background is no reason to doubt four blobs that agree; cuts and repeats are
+    busy = global_change(data) | repeats_near(data.signals)
+    textured = [e for e in events if not busy[int(e.frame)] and e.texture >= p.min_texture]
+    by_frame: dict[int, list[BlobEvent]] = {}
+    for event in textured:
+        if event.change >= p.min_change / 2:  # the places: content clearly replaced there
+            by_frame.setdefault(int(event.frame), []).append(event)
+    reach = data.signals.frames(p.max_away_s)
+    trips: list[RoundTrip] = []
+    for event in textured:
+        frame = int(event.frame)
+        if (
+            event.jump < p.trip_jump
+            or event.best < p.link_match
+            or event.area < p.min_pop_area  # slivers at the frame's edge match anywhere
+            or frame not in by_frame
+        ):
+            continue
+        landed = [
+            o.box
+            for o in by_frame[frame]
+            if o is not event and _boxes_overlap(event.found, o.box, margin=0.0)
+        ]
+        if not landed or any(t.left <= frame <= t.back for t in trips):
+            continue
+        here, there = event.box, landed[0]
+        if _intersect(here, there):  # found next to itself: it moved, it did not jump
+            continue
+        for apart in (d * sign for d in range(2, reach + 1) for sign in (1, -1)):
+            others = by_frame.get(frame + apart, [])
+            if any(_intersect(o.box, here) for o in others) and any(
+                _intersect(o.box, there) for o in others
+            ):
+                left, back = sorted((frame, frame + apart))
+                unsettled = sum(
+                    any(_intersect(o.box, b) for o in by_frame.get(f, []) for b in (here, there))
+                    for f in range(left + 1, back)
+                )
+                if 3 * unsettled <= back - left - 1:  # still while away: not a swinging limb
+                    origin, target = (here, there) if apart > 0 else (there, here)
+                    trips.append(RoundTrip(left, back, origin, target, event))
+                break
+    return trips
+
+
+def _on_trip(event: BlobEvent, trips: list[RoundTrip]) -> bool:
+    """The blob is one of a round trip's departure or return."""
+    return any(
+        int(event.frame) in (t.left, t.back)
+        and (_intersect(event.box, t.origin) or _intersect(event.box, t.target))
+        for t in trips
+    )
 
 
 # -- MOT001 ---------------------------------------------------------------------------------------
@@ -414,7 +514,10 @@ def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
         A compact textured region the flow cannot explain, whose content is gone from there in
         the next frame (what shows there now is new) and is found again far from where the
         flow takes it, on another unexplained region (where it landed). Matching uses the
-        picture's detail (minus its blur), so smooth shading does not match anywhere.
+        picture's detail (minus its blur), so smooth shading does not match anywhere. Content
+        that jumps away and comes back (both places change again within ``max_away_s`` and
+        hold still in between) is one finding over the time it is away, from the frame it
+        leaves to the frame before it is back, with where it went in ``region_to``.
     Why it matters:
         Objects that teleport break continuity and physics at a glance.
     Known false positives:
@@ -422,16 +525,37 @@ def object_teleports(data: RuleInput, p: EventParams) -> Iterator[Hit]:
         motion beyond what the flow follows (a ball kicked at full speed), busy real scenes
         (the evaluation's street and gym footage get a few). That is why it is a warning.
     Example:
-        A ball jumping 90 px in one frame: ``MOT002 content jumps 127 px at frame 20``.
+        A ball jumping 90 px in one frame: ``MOT002 content jumps 127 px at frame 20``; a
+        patch gone to the other corner for 0.7 s: ``MOT002 content jumps 229 px away at frame
+        32 and is back at 53``.
     Thresholds:
         ``lost_match`` = 0.8 (also for what now shows there), ``min_change`` = 18 gray
         levels, ``found_match`` = 0.75 (normalized correlation), ``min_gain`` =
-        0.15, ``min_jump`` = 25 px at 360p, ``min_texture`` = 15 (gray std).
+        0.15, ``min_jump`` = 25 px at 360p, ``min_texture`` = 15 (gray std); a round trip:
+        ``link_match`` = 0.4, ``trip_jump`` = 90 px at 360p, ``max_away_s`` = 1.2 s, the
+        blob at least ``min_pop_area``.
     Fix hint:
         New seed, lower motion strength; one action per shot in the prompt.
     """
+    trips = round_trips(data, p)
+    for trip in trips:
+        link = trip.link
+        yield Hit(
+            trip.left,
+            trip.back - 1,
+            f"content jumps {link.jump:.0f} px away at frame {trip.left} and is back at "
+            f"{trip.back}",
+            confidence=min(1.0, 2 * link.best),
+            region=Region.of_box(trip.origin),
+            evidence={
+                "jump": link.jump,
+                "best": link.best,
+                "region_to": [round(v, 4) for v in trip.target],
+                "frames_away": trip.back - trip.left,
+            },
+        )
     for kind, event in classify_events(data, p):
-        if kind != "teleport":
+        if kind != "teleport" or _on_trip(event, trips):
             continue
         frame = int(event.frame)
         yield Hit(
@@ -747,8 +871,9 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
         New seed; name every object that should stay in view in the prompt.
     """
     events = data.output(FlowOutput).events
+    trips = round_trips(data, p)
     for kind, event in classify_events(data, p):
-        if kind != "pop" or moving_through(event, events, data, p):
+        if kind != "pop" or moving_through(event, events, data, p) or _on_trip(event, trips):
             continue
         frame = int(event.frame)
         yield Hit(
