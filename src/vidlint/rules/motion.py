@@ -16,6 +16,7 @@ import numpy as np
 from vidlint.analyzers.flow.keys import (
     BRIGHTNESS_SHIFT,
     CAMERA_RESIDUAL,
+    DRIFT_GRID,
     ERROR_GRID,
     JERK_ACCEL,
     JERK_BOX,
@@ -27,6 +28,7 @@ from vidlint.analyzers.flow.keys import (
     RETURN_FROM,
     RETURN_GRID,
     SHIFT_GRID,
+    STATIC_GRID,
     WARP_GRID,
     BlobEvent,
     FlowOutput,
@@ -415,6 +417,31 @@ class MorphParams:
         "a spike on a single frame is a warning (a reflection, a blink, a codec hiccup on "
         "the real clips); 2 frames or more in a row is an error",
     )
+    drift_rise: float = param(
+        1.0,
+        "gradual morphs: a cell's content moves away from the anchor frame (the flow "
+        "analyzer's drift grid) by 1 gray level a frame or more, while clean content's drift "
+        "wanders by under 0.5",
+        bounds=(0.0, 255.0),
+    )
+    drift_frames: int = param(
+        3, "for 3 frames in a row or more (a morph takes 0.3-0.7 s)", bounds=(1, 1000)
+    )
+    drift_total: float = param(
+        12.0,
+        "adding up to 12 gray levels: dissolves measured 15-31 over their ramp; on clean "
+        "real footage the most was 10 (a car passing behind a fence), 6 elsewhere; twice "
+        "that is an error, less a warning",
+        bounds=(0.0, 255.0),
+    )
+    drift_still: float = param(
+        0.6,
+        "while the cell holds still beyond the camera's motion (the flow's static grid) in "
+        "60% of the run's frames: a morph changes content in place (dissolves measured "
+        "0.75-1.0), while a head turning or people walking change their look as they move "
+        "(0.0-0.5 on generated street and dinner scenes)",
+        bounds=(0.0, 1.0),
+    )
 
 
 def flicker_claims(data: RuleInput) -> np.ndarray:
@@ -430,8 +457,44 @@ def flicker_claims(data: RuleInput) -> np.ndarray:
     return near
 
 
+def drifting_cells(data: RuleInput, p: MorphParams) -> tuple[np.ndarray, np.ndarray]:
+    """(frames x cells) where a cell's content keeps moving away from the anchor frame: runs of
+    ``drift_frames`` or more rises of ``drift_rise`` adding up to ``drift_total`` while the
+    cell mostly holds still (``drift_still``), and each such frame's run total. A NaN (a new
+    anchor) neither breaks nor extends a run."""
+    drift = data.signals[DRIFT_GRID]
+    still = data.signals[STATIC_GRID]
+    flags = np.zeros(drift.shape, bool)
+    totals = np.zeros(drift.shape)
+    for cell in range(drift.shape[1]):
+        run: list[int] = []
+        for frame in [*range(drift.shape[0]), -1]:
+            value = drift[frame, cell] if frame >= 0 else 0.0
+            if np.isnan(value):
+                continue
+            if value >= p.drift_rise:
+                run.append(frame)
+                continue
+            total = float(drift[run, cell].sum()) if run else 0.0
+            if (
+                len(run) >= p.drift_frames
+                and total >= p.drift_total
+                and np.nanmean(still[run, cell]) >= p.drift_still
+            ):
+                flags[run[0] : run[-1] + 1, cell] = True
+                totals[run[0] : run[-1] + 1, cell] = total
+            run = []
+    return flags, totals
+
+
 @rule(
-    "MOT001", "content-morphs", severity="error", requires=["flow"], params=MorphParams, fix=CALMER
+    "MOT001",
+    "content-morphs",
+    severity="error",
+    requires=["flow"],
+    uses=["temporal", "quality"],  # black, flat and garbage frames are TMP004's and TMP005's
+    params=MorphParams,
+    fix=CALMER,
 )
 def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     """Content changes in a way its motion cannot explain: morphing, melting, popping detail.
@@ -440,8 +503,12 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         Spikes of the occlusion-masked warping error (Lai et al. 2018) in one region of the
         frame: after motion compensation, the pixels there still changed. The error is taken
         per cell of a coarse grid after a 5x5 minimum filter (so only changes covering an area
-        count), against the same cell's median over the clip. Cells whose brightness pumps up
-        and down (FLK001's flicker) are left to FLK001: a gain change is no morph.
+        count), against the same cell's median over the clip. A gradual morph, too small a
+        step between neighbouring frames, is seen against an anchor frame up to 1 s back along
+        the chained flow (Lai et al.'s long-term error, minus each cell's mean change so that
+        light is not content): a cell that holds still while its content moves further from
+        the anchor frame after frame. Cells whose brightness pumps up and down (FLK001's
+        flicker) are left to FLK001: a gain change is no morph.
     Why it matters:
         A subject that morphs between frames (a face turning into another, an object changing
         shape or texture) is the most typical failure of video generators.
@@ -450,11 +517,15 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         intentional transformations (a "becomes" prompt).
     Example:
         A ball whose texture turns into another over 4 frames: ``MOT001 content changes with no
-        motion to explain it at frames 20-23 (+3.0 gray levels over its baseline)``.
+        motion to explain it at frames 20-23 (+3.0 gray levels over its baseline)``; a region
+        dissolving into other content over half a second: ``MOT001 content changes gradually
+        with no motion to explain it at frames 44-58 (+19.5 gray levels over 15 frames)``.
     Thresholds:
         ``min_z`` = 5 robust deviations, ``min_excess`` = 3 gray levels or 0.8 x the frame's
         motion, ``max_cells`` = 1/3 of the frame (more is a cut or flash); a single-frame spike
-        is a warning, ``min_frames_error`` = 2 frames make an error.
+        is a warning, ``min_frames_error`` = 2 frames make an error. Gradual: ``drift_rise`` =
+        1 gray level a frame for ``drift_frames`` = 3 frames adding up to ``drift_total`` = 12
+        (twice that is an error), the cell still in ``drift_still`` = 60% of them.
     Fix hint:
         Regenerate with a new seed and lower motion strength; describe the subject's appearance
         consistently in the prompt.
@@ -468,16 +539,25 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     motion = np.nan_to_num(s[MOTION_P99], nan=0.0)
     need = np.maximum(p.min_excess, p.motion_factor * motion)[:, None]
     flagged = np.nan_to_num((z >= p.min_z) & (excess >= need), nan=0.0).astype(bool)
-    flagged &= ~flicker_claims(data)
+    claimed = flicker_claims(data)
+    flagged &= ~claimed
     too_many = flagged.sum(axis=1) > p.max_cells * grid.shape[1]
-    frames = flagged.any(axis=1) & ~too_many & ~global_change(data)
+    flagged[too_many] = False
+    drifting, totals = drifting_cells(data, p)
+    drifting &= ~claimed & ~explained_frames(s)[:, None]
+    frames = (flagged | drifting).any(axis=1) & ~global_change(data)
     for start, end in spans_of(frames):
-        cells = flagged[start : end + 1].any(axis=0)
+        if not flagged[start : end + 1].any():
+            yield gradual_morph(start, end, drifting, totals, g, p)
+            continue
+        cells = (flagged | drifting)[start : end + 1].any(axis=0)
         span_excess = np.where(flagged[start : end + 1], excess[start : end + 1], 0.0)
         peak = start + int(np.argmax(span_excess.max(axis=1)))
         worst = float(span_excess.max())
         cell = int(np.argmax(span_excess.max(axis=0)))
-        severity = None if end - start + 1 >= p.min_frames_error else "warning"
+        lasting = end - start + 1 >= p.min_frames_error
+        strong = float(totals[start : end + 1].max()) >= 2 * p.drift_total
+        severity = None if lasting or strong else "warning"
         yield Hit(
             start,
             end,
@@ -494,6 +574,23 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
             },
             severity=severity,
         )
+
+
+def gradual_morph(
+    start: int, end: int, drifting: np.ndarray, totals: np.ndarray, g: int, p: MorphParams
+) -> Hit:
+    """MOT001's hit for a span only the drift grid saw: content changing a little each frame."""
+    total = float(totals[start : end + 1].max())
+    return Hit(
+        start,
+        end,
+        f"content changes gradually with no motion to explain it at frames {start}-{end} "
+        f"(+{total:.1f} gray levels over {end - start + 1} frames)",
+        confidence=min(1.0, total / (3 * p.drift_total)),
+        region=cell_region(drifting[start : end + 1].any(axis=0), g),
+        evidence={"drift": round(total, 2), "needed": p.drift_total},
+        severity=None if total >= 2 * p.drift_total else "warning",
+    )
 
 
 # -- MOT002 ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from vidlint.analyzers.flow.keys import (
     BATCH_PAIRS,
     BRIGHTNESS_SHIFT,
     CAMERA_RESIDUAL,
+    DRIFT_GRID,
     ERROR_GRID,
     EXPLAINED,
     JERK_ACCEL,
@@ -150,6 +151,7 @@ class FlowAnalyzer(Analyzer):
         TRACKED,
         RETURN_GRID,
         RETURN_FROM,
+        DRIFT_GRID,
     )
     Params = FlowParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
@@ -187,6 +189,7 @@ class FlowAnalyzer(Analyzer):
         """The last check-size frames by index, to compare a spike's end with its start."""
         self.recent_grids: list[np.ndarray] = []
         self.spikes: list[int] = []
+        self.chain: _Chain | None = None
 
     def update(self, frame: Frame) -> None:
         gray = frame.gray
@@ -323,8 +326,10 @@ class FlowAnalyzer(Analyzer):
         self._blobs(prev, cur, forward, camera, checks.unexplained, index)
         u = self.unit
         back = self._compare_back(prev, cur, index, checks.values[ERROR_GRID])
+        drift = self._drift(prev, cur, forward, checks.lost, index)
         return {
             **back,
+            DRIFT_GRID: drift,
             **checks.values,
             MOTION: checks.values[MOTION] * u,
             MOTION_P99: checks.values[MOTION_P99] * u,
@@ -366,6 +371,20 @@ class FlowAnalyzer(Analyzer):
         forward, backward = self.dis.calc(before, cur, None), self.dis.calc(cur, before, None)
         values = self._dense(before, cur, forward, backward).values
         return {RETURN_GRID: values[ERROR_GRID], RETURN_FROM: float(began - 1)}
+
+    def _drift(
+        self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray, lost: np.ndarray, index: int
+    ) -> np.ndarray:
+        """Carry the anchor's pixels one frame further and return each cell's rise of the
+        anchor-to-now error (NaN on the first frame after an anchor)."""
+        assert self.grid_xy is not None
+        chain = self.chain
+        if chain is None or index - chain.start > self.clip.fps * self.params.anchor_s:
+            chain = self.chain = _Chain(prev, index - 1, self.grid_xy)
+        error = chain.advance(cur, forward, lost, self.params.grid, self.kernel)
+        rise = error - chain.error if chain.error is not None else np.full_like(error, np.nan)
+        chain.error = error
+        return rise.ravel()
 
     def _camera(
         self, forward: np.ndarray, valid: np.ndarray, g: int
@@ -453,6 +472,7 @@ class FlowAnalyzer(Analyzer):
             RESIDUAL_GRID: g2,
             STATIC_GRID: g2,
             RETURN_GRID: g2,
+            DRIFT_GRID: g2,
             JERK_BOX: 4,
         }
         for key in self.signals:
@@ -589,6 +609,54 @@ def _match_at(patch: np.ndarray, image: np.ndarray, centre: np.ndarray, search: 
     if window.shape[0] < ph or window.shape[1] < pw:
         return 0.0
     return float(cv2.minMaxLoc(cv2.matchTemplate(window, patch, cv2.TM_CCOEFF_NORMED))[1])
+
+
+class _Chain:
+    """An anchor frame's pixels carried along the forward flow (Lai et al. 2018's long-term
+    warping error on chained flow): where each is now, and whether it is still seen (not
+    occluded on the way, inside the frame)."""
+
+    def __init__(self, anchor: np.ndarray, start: int, grid_xy: tuple[np.ndarray, np.ndarray]):
+        self.anchor = anchor.astype(np.float32)
+        self.start = start
+        self.x, self.y = grid_xy[0].copy(), grid_xy[1].copy()
+        self.alive = np.ones_like(self.x)
+        self.error: np.ndarray | None = None
+        """Each cell's anchor-to-now error at the previous frame."""
+
+    def advance(
+        self, cur: np.ndarray, forward: np.ndarray, lost: np.ndarray, g: int, kernel: np.ndarray
+    ) -> np.ndarray:
+        """Move the pixels by this pair's flow; return each cell's anchor-to-now error: the
+        absolute difference minus the cell's mean difference (a regional light change is not a
+        change of content), after a 5x5 minimum like the warp grid, where at least 30% of the
+        cell is still seen (NaN elsewhere)."""
+        gone = cv2.remap(
+            lost.astype(np.float32), self.x, self.y, cv2.INTER_NEAREST, borderValue=1.0
+        )
+        moved = cv2.remap(
+            forward, self.x, self.y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        self.x, self.y = cv2.add(self.x, moved[..., 0]), cv2.add(self.y, moved[..., 1])
+        height, width = cur.shape
+        inside = (self.x >= 0) & (self.x <= width - 1) & (self.y >= 0) & (self.y <= height - 1)
+        self.alive = cv2.multiply(self.alive, (1.0 - gone) * inside)
+        warped = cv2.remap(
+            cur.astype(np.float32),
+            self.x,
+            self.y,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        difference = cv2.multiply(cv2.subtract(self.anchor, warped), self.alive)
+        seen = cell_means(self.alive, g)
+        usable = np.maximum(seen, 1e-6)
+        shift = cell_means(difference, g) / usable
+        rows, cols = height // g, width // g
+        offset = np.zeros_like(difference)
+        offset[: rows * g, : cols * g] = np.kron(shift, np.ones((rows, cols), np.float32))
+        error = cv2.erode(cv2.multiply(cv2.absdiff(difference, offset), self.alive), kernel)
+        return np.where(seen >= 0.3, cell_means(error, g) / usable, np.nan)
 
 
 class _Tracks:

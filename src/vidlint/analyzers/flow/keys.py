@@ -31,6 +31,10 @@ TRACKED = "flow.tracked"
 RETURN_GRID = "flow.return_grid"
 """Per cell, the warping error between a frame that ends a spike of change and the frame
 before the spike began (1-3 frames earlier): low where the picture came back as it was."""
+DRIFT_GRID = "flow.drift_grid"
+"""Per cell, how much the content moved away from the anchor frame (up to ``anchor_s`` back,
+carried along the chained flow) since the previous frame, in gray levels: a sustained rise is
+content changing gradually under its own motion, what neighbouring-frame errors miss."""
 RETURN_FROM = "flow.return_from"
 """The earlier frame of ``RETURN_GRID`` (NaN where nothing was compared)."""
 
@@ -132,6 +136,13 @@ class FlowParams:
         "a tracked point whose camera-compensated velocity changes by 4 px/frame (at 360p) "
         "in one frame has jerked; smooth motion on the evaluation clips stays under 1",
         bounds=(0.0, 1000.0),
+    )
+    anchor_s: float = param(
+        1.0,
+        "the drift grid compares each frame with an anchor frame up to 1 s back (Lai et al. "
+        "2018's long-term warping error), re-anchored every second so that the chained flow's "
+        "own drift stays small; morphs take 0.3-0.7 s",
+        bounds=(0.1, 10.0),
     )
     static_motion: float = param(
         1.0,
