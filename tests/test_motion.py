@@ -190,3 +190,22 @@ def test_a_region_dissolving_on_real_footage_is_a_gradual_morph(real_case):
     assert morphs(Config(select=("MOT",), rules={"MOT001": {"drift_total": 255.0}})) == []
     clean, _ = real_case(*clip, "clean")
     assert [f for f in findings(clean, "MOT") if f.code == "MOT001" and f.severity] == []
+
+
+def test_light_changing_on_a_wall_for_a_frame_is_no_morph(real_case, tmp_path):
+    """The wall beside a real face brightens by 14 gray levels for one frame (a generator's
+    background shimmer, a light): each cell's own brightness step is taken out before the
+    warping error is judged, so MOT001 does not call it a morph."""
+    import av
+    import numpy as np
+
+    from benchmarks.accuracy.cases import encode
+
+    clean, _ = real_case(*FACE, "clean")
+    with av.open(str(clean)) as container:
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    height, width = frames.shape[1:3]
+    wall = frames[50, : height // 6, : width // 6]
+    wall[:] = np.clip(wall.astype(int) + 14, 0, 255)
+    encode(frames, 30.0, tmp_path / "lit.mp4")
+    assert [f for f in findings(tmp_path / "lit.mp4", "MOT001") if f.severity] == []

@@ -507,8 +507,9 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         step between neighbouring frames, is seen against an anchor frame up to 1 s back along
         the chained flow (Lai et al.'s long-term error, minus each cell's mean change so that
         light is not content): a cell that holds still while its content moves further from
-        the anchor frame after frame. Cells whose brightness pumps up and down (FLK001's
-        flicker) are left to FLK001: a gain change is no morph.
+        the anchor frame after frame. Each cell's own brightness step is taken out first
+        (light on a wall is not content); cells whose brightness pumps up and down (FLK001's
+        flicker) are left to FLK001, black, flat and garbage frames to TMP004 and TMP005.
     Why it matters:
         A subject that morphs between frames (a face turning into another, an object changing
         shape or texture) is the most typical failure of video generators.
@@ -539,12 +540,12 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     motion = np.nan_to_num(s[MOTION_P99], nan=0.0)
     need = np.maximum(p.min_excess, p.motion_factor * motion)[:, None]
     flagged = np.nan_to_num((z >= p.min_z) & (excess >= need), nan=0.0).astype(bool)
-    claimed = flicker_claims(data)
-    flagged &= ~claimed
+    unclaimed = ~flicker_claims(data) & ~explained_frames(s)[:, None]  # FLK001's, TMP004/5's
+    flagged &= unclaimed
     too_many = flagged.sum(axis=1) > p.max_cells * grid.shape[1]
     flagged[too_many] = False
     drifting, totals = drifting_cells(data, p)
-    drifting &= ~claimed & ~explained_frames(s)[:, None]
+    drifting &= unclaimed
     frames = (flagged | drifting).any(axis=1) & ~global_change(data)
     for start, end in spans_of(frames):
         if not flagged[start : end + 1].any():

@@ -288,12 +288,16 @@ class FlowAnalyzer(Analyzer):
         masked = cv2.multiply(error, valid_f)
         g = p.grid
         cell_valid = cell_means(valid_f, g)
-        # a 5x5 minimum keeps errors that cover an area (content changing) and drops the thin
-        # lines DIS leaves along edges and fine strokes
-        coherent = cv2.erode(masked, self.kernel)
         usable = np.maximum(cell_valid, 1e-6)
-        warp_grid = np.where(cell_valid > 0.05, cell_means(coherent, g) / usable, np.nan)
         signed = cell_means(cv2.multiply(difference, valid_f), g) / usable
+        # each cell's own brightness step taken out (light on a wall is not content), then a
+        # 5x5 minimum keeps errors that cover an area (content changing) and drops the thin
+        # lines DIS leaves along edges and fine strokes
+        content = cv2.multiply(
+            cv2.absdiff(difference, per_pixel(signed, difference.shape)), valid_f
+        )
+        coherent = cv2.erode(content, self.kernel)
+        warp_grid = np.where(cell_valid > 0.05, cell_means(coherent, g) / usable, np.nan)
         shift_grid = np.where(cell_valid > 0.05, -signed, np.nan)
         error_grid = np.where(cell_valid > 0.05, cell_means(masked, g) / usable, np.nan)
         occluded_f = (occluded & inside).astype(np.float32)
@@ -531,6 +535,16 @@ def cell_means(image: np.ndarray, grid: int) -> np.ndarray:
     return cropped.reshape(grid, rows, grid, cols).mean(axis=(1, 3), dtype=np.float32)
 
 
+def per_pixel(cells: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Each cell's value over its pixels (the inverse of :func:`cell_means`; the pixels beyond
+    the whole cells get 0)."""
+    grid = cells.shape[0]
+    rows, cols = shape[0] // grid, shape[1] // grid
+    out = np.zeros(shape[:2], np.float32)
+    out[: rows * grid, : cols * grid] = np.kron(cells, np.ones((rows, cols), np.float32))
+    return out
+
+
 def _detail(gray: np.ndarray) -> np.ndarray:
     """The picture minus its blur (sigma 2): edges and texture, without shading."""
     image = gray.astype(np.float32)
@@ -651,10 +665,7 @@ class _Chain:
         difference = cv2.multiply(cv2.subtract(self.anchor, warped), self.alive)
         seen = cell_means(self.alive, g)
         usable = np.maximum(seen, 1e-6)
-        shift = cell_means(difference, g) / usable
-        rows, cols = height // g, width // g
-        offset = np.zeros_like(difference)
-        offset[: rows * g, : cols * g] = np.kron(shift, np.ones((rows, cols), np.float32))
+        offset = per_pixel(cell_means(difference, g) / usable, difference.shape)
         error = cv2.erode(cv2.multiply(cv2.absdiff(difference, offset), self.alive), kernel)
         return np.where(seen >= 0.3, cell_means(error, g) / usable, np.nan)
 

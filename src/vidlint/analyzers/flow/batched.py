@@ -144,14 +144,15 @@ def dense_checks(
         shift = (difference * valid_f).sum(dim=(1, 2)) / count
         error = (difference - shift[:, None, None]).abs()
         masked = error * valid_f
-        # the 5x5 minimum of cv2.erode (whose border never erodes: max_pool pads with -inf)
-        coherent = -F.max_pool2d(-masked[:, None], 5, stride=1, padding=2)[:, 0]
         cell_valid = _cell_means(valid_f, p.grid)
         usable = cell_valid.clamp(min=1e-6)
+        signed = _cell_means(difference * valid_f, p.grid) / usable
+        content = (difference - _per_pixel(signed, difference.shape)).abs() * valid_f
+        # the 5x5 minimum of cv2.erode (whose border never erodes: max_pool pads with -inf)
+        coherent = -F.max_pool2d(-content[:, None], 5, stride=1, padding=2)[:, 0]
         nan = torch.tensor(float("nan"), device=before.device)
         warp_grid = torch.where(cell_valid > 0.05, _cell_means(coherent, p.grid) / usable, nan)
         error_grid = torch.where(cell_valid > 0.05, _cell_means(masked, p.grid) / usable, nan)
-        signed = _cell_means(difference * valid_f, p.grid) / usable
         shift_grid = torch.where(cell_valid > 0.05, -signed, nan)
         occluded_f = (occluded & inside).to(torch.float32)
         magnitude = torch.hypot(fx, fy)
@@ -208,6 +209,17 @@ def _cell_means(images: Any, grid: int) -> Any:
     rows, cols = height // grid, width // grid
     cells = images[:, : rows * grid, : cols * grid].reshape(n, grid, rows, grid, cols)
     return cells.mean(dim=(2, 4))
+
+
+def _per_pixel(cells: Any, shape: tuple[int, ...]) -> Any:
+    """Each cell's value over its pixels (analyzers.flow.per_pixel)."""
+    grid = cells.shape[1]
+    rows, cols = shape[1] // grid, shape[2] // grid
+    out = cells.new_zeros(shape)
+    out[:, : rows * grid, : cols * grid] = cells.repeat_interleave(rows, 1).repeat_interleave(
+        cols, 2
+    )
+    return out
 
 
 def _scalar(value: np.ndarray) -> Any:
