@@ -50,3 +50,13 @@ def test_blockiness_is_near_one_for_clean_and_high_for_jpeg_blocks(synth_clip):
     )
     early = max(clean.signals["quality.blockiness"])
     assert min(blocky.signals["quality.blockiness"][20:26]) > early + 0.5
+
+
+def test_black_frames_in_real_footage_are_black_not_blurred(real_case):
+    """Black frames spliced into a real face clip are TMP004's; QLT001 does not also call them
+    a blur burst (a black frame has no sharpness to lose)."""
+    clip = ("real_liveportrait_woman_expressions.mp4", 180, 279)
+    path, (label,) = real_case(*clip, "black", frames=6, level=4)
+    found = Checker(Config(select=("TMP", "QLT"))).check(path).findings
+    codes = {f.code for f in found if f.end_frame >= label.start and f.start_frame <= label.end}
+    assert "TMP004" in codes and "QLT001" not in codes, codes

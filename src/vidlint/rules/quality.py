@@ -14,7 +14,7 @@ from vidlint.analyzers.quality import BLOCKINESS, CAST_A, CAST_B, NOISE, SHARPNE
 from vidlint.analyzers.temporal.keys import DIFF
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
 from vidlint.rules.motion import spans_of
-from vidlint.rules.temporal import garbage_spans
+from vidlint.rules.temporal import explained_frames, garbage_spans
 from vidlint.settings import param
 from vidlint.signals import Signals
 
@@ -74,6 +74,7 @@ class BlurParams(EarlyParams):
     "blur-burst",
     severity="error",
     requires=["quality", "flow"],
+    uses=["temporal"],  # black, flat and garbage frames are TMP004's and TMP005's
     params=BlurParams,
     fix=SHARPER,
 )
@@ -89,7 +90,7 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
         Late-clip blur is how many generators degrade; a blurred stretch cannot be published.
     Known false positives:
         Racking focus, a camera moving from a detailed subject onto a plain wall or sky, strong
-        motion blur in a whip pan.
+        motion blur in a whip pan. Black, flat and garbage frames are TMP004's and TMP005's.
     Example:
         Frames 20-25 blurred: ``QLT001 picture goes soft at frames 20-25 (22% of its early
         sharpness)``.
@@ -109,6 +110,7 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     fastest[1:] = np.maximum(fastest[1:], motion[:-1])
     fastest[:-1] = np.maximum(fastest[:-1], motion[1:])
     soft = (np.nan_to_num(relative, nan=1.0) < p.ratio) & (fastest <= p.max_motion)
+    soft &= ~explained_frames(s)  # a black frame has no sharpness to lose
     for start, end in long_spans(soft, p.min_frames, s, p.early_s):
         low = float(np.min(relative[start : end + 1]))
         yield Hit(
