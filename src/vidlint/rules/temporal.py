@@ -104,6 +104,12 @@ class RepeatParams:
         "frames on each side of a held picture that show the change into and out of it: 3 "
         "reaches past the 2 repeats of a 3x cadence and a 4-frame hold",
     )
+    stutter_s: float = param(
+        0.5,
+        "lone repeats within half a second of each other read as one stutter and are one "
+        "finding; repeats further apart are findings of their own, each at its frames",
+        bounds=(0.0, 60.0),
+    )
 
 
 @dataclass(frozen=True)
@@ -243,7 +249,8 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
     Thresholds:
         ``max_diff`` = 0.3 gray levels, ``max_block_diff`` = 5 per pixel per 8x8 block (ffmpeg
         mpdecimate's ``lo``), ``max_relative`` = 0.35 of the change on each side within
-        ``context_frames`` = 3 (measured on the evaluation set).
+        ``context_frames`` = 3 (measured on the evaluation set); lone repeats within
+        ``stutter_s`` = 0.5 s of each other are one stutter.
     Fix hint:
         Export at the generator's native frame rate, or interpolate frames instead of repeating.
     """
@@ -287,7 +294,7 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
             evidence={"repeats": len(events), "period_frames": round(period, 2)},
         )
         return
-    window = s.frames(1.0)
+    window = s.frames(p.stutter_s)
     cluster = [int(events[0])]
     for index in map(int, events[1:]):
         if index - cluster[-1] <= window:
