@@ -189,3 +189,22 @@ def test_a_slow_pan_at_a_repeat_cadence_on_real_footage_is_repeats_not_a_freeze(
     clean, _ = real_case(*clip, "clean")
     codes = [f.code for f in vidlint.check(clean, select=["TMP"]).findings]
     assert "TMP001" not in codes and "TMP002" not in codes, codes
+
+
+def test_lone_repeats_far_apart_are_each_a_stutter_at_its_frame(real_case, tmp_path):
+    """Two frames of real footage repeated 0.83 s apart: two TMP002 findings, each at its own
+    frame, not one stretch from the first to the last; nothing on the clean footage."""
+    import av
+    import numpy as np
+
+    from benchmarks.accuracy.cases import encode
+
+    clean, _ = real_case(*FACE, "clean")
+    with av.open(str(clean)) as container:
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    frames[31], frames[56] = frames[30], frames[55]
+    encode(frames, 30.0, tmp_path / "repeats.mp4")
+    report = vidlint.check(tmp_path / "repeats.mp4", select=["TMP"])
+    spans = [(f.start_frame, f.end_frame) for f in report.findings if f.code == "TMP002"]
+    assert spans == [(31, 31), (56, 56)], _describe(report)
+    assert "TMP002" not in [f.code for f in vidlint.check(clean, select=["TMP"]).findings]
