@@ -328,7 +328,7 @@ def round_trips(data: RuleInput, p: EventParams) -> list[RoundTrip]:
     nearest such frame wins. Unlike a single jump, a trip is judged where the
     background bends too (a face turning): four blobs that agree are evidence enough."""
     events = data.output(FlowOutput).events
-    # a bending background is no reason to doubt four blobs that agree; cuts and repeats are
+    # a bending background is no reason to doubt four blobs that agree; cuts and repeats still are
     busy = global_change(data) | repeats_near(data.signals)
     textured = [e for e in events if not busy[int(e.frame)] and e.texture >= p.min_texture]
     by_frame: dict[int, list[BlobEvent]] = {}

@@ -6,9 +6,13 @@ consistency); the occlusion-masked warping error, per frame and on a coarse grid
 carry a region; the dominant camera motion (a RANSAC homography on sampled flow) and the
 residual the background leaves; points carried along the flow, whose camera-compensated
 acceleration exposes jerks; and, for each compact unexplained blob, a template search that
-tells a teleport (the content reappears elsewhere) from a pop (it is gone). Everything in the
-per-pair hot path is a cv2 call. Values are at the working copy's scale, in pixels of a
-360-pixel short side, so thresholds do not depend on the clip's resolution.
+tells a teleport (the content reappears elsewhere) from a pop (it is gone). Two longer looks:
+an anchor frame's pixels carried along the chained flow (Lai et al.'s long-term error), whose
+growing difference per cell shows content changing gradually; and, where a spike of change
+ends within three frames of where it began, the frame after it compared with the frame before
+it (a picture that broke and came back). Everything in the per-pair hot path is a cv2 call.
+Values are at the working copy's scale, in pixels of a 360-pixel short side, so thresholds do
+not depend on the clip's resolution.
 """
 
 from __future__ import annotations
