@@ -60,3 +60,17 @@ def test_black_frames_in_real_footage_are_black_not_blurred(real_case):
     found = Checker(Config(select=("TMP", "QLT"))).check(path).findings
     codes = {f.code for f in found if f.end_frame >= label.start and f.start_frame <= label.end}
     assert "TMP004" in codes and "QLT001" not in codes, codes
+
+
+def test_gradual_degradation_on_real_footage_is_reported_from_where_it_began(real_case):
+    """Noise and blur growing from a third of a real face clip to its end: QLT002 crosses its
+    threshold well after the onset, and reports the span from where the noise began to rise
+    (within a quarter second of the injected onset); nothing on the clean twin."""
+    clip = ("real_liveportrait_woman_expressions.mp4", 180, 279)
+    path, (label,) = real_case(*clip, "degradation", onset=0.4, noise=12.0, blur=2.0)
+    found = [f for f in Checker(Config(select=("QLT",))).check(path).findings if f.severity]
+    (noise,) = [f for f in found if f.code == "QLT002"]
+    assert label.start <= noise.start_frame <= label.start + 8, (noise.start_frame, label.start)
+    assert noise.end_frame == label.end
+    clean, _ = real_case(*clip, "clean")
+    assert [f.code for f in Checker(Config(select=("QLT",))).check(clean).findings] == []

@@ -140,6 +140,13 @@ class NoiseParams(EarlyParams):
         "blockiness (edge/inside gradient ratio, 1 = none) 0.35 above the early frames': "
         "JPEG at quality 10 adds about 0.8, clean H.264 varies by under 0.1 (measured)",
     )
+    onset_share: float = param(
+        0.1,
+        "a noise burst is reported from where the noise began to rise: back while it stays a "
+        "tenth of the way to the threshold above the early frames' and keeps falling (a "
+        "gradual degradation crosses the threshold well after it starts)",
+        bounds=(0.0, 1.0),
+    )
 
 
 @rule(
@@ -167,7 +174,8 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     Example:
         ``QLT002 noise rises at frames 20-25 (sigma 9.8, early 1.0)``.
     Thresholds:
-        ``noise_ratio`` = 2.5 and ``noise_add`` = 2 gray levels; ``block_add`` = 0.35.
+        ``noise_ratio`` = 2.5 and ``noise_add`` = 2 gray levels; ``block_add`` = 0.35; a noise
+        burst starts where the noise first rose ``onset_share`` = a tenth of the way there.
     Fix hint:
         New seed or a higher-quality export; a shorter clip.
     """
@@ -185,10 +193,19 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     if DIFF in s:
         for start, end in garbage_spans(s):
             burst[start : end + 1] = False
+    needed = max(p.noise_ratio * ref_noise, ref_noise + p.noise_add)
+    rising = ref_noise + p.onset_share * (needed - ref_noise)  # above the early frames' noise
+    first = max(4, s.frames(p.early_s))
     for start, end in long_spans(burst, p.min_frames, s, p.early_s):
         part = slice(start, end + 1)
         if noisy[part].any():
             peak = start + int(np.nanargmax(noise[part]))
+            while (
+                start > first
+                and noise[start - 1] >= rising
+                and noise[start - 1] <= noise[start] + (rising - ref_noise)
+            ):
+                start -= 1  # report where the noise began to rise, not where it crossed
             what = f"noise rises (sigma {noise[peak]:.1f}, early {ref_noise:.1f})"
             confidence = min(1.0, noise[peak] / (2 * p.noise_ratio * max(ref_noise, 0.5)))
         else:
