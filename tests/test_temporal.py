@@ -208,3 +208,17 @@ def test_lone_repeats_far_apart_are_each_a_stutter_at_its_frame(real_case, tmp_p
     spans = [(f.start_frame, f.end_frame) for f in report.findings if f.code == "TMP002"]
     assert spans == [(31, 31), (56, 56)], _describe(report)
     assert "TMP002" not in [f.code for f in vidlint.check(clean, select=["TMP"]).findings]
+
+
+def test_pictures_held_three_times_at_8_fps_are_a_cadence_not_freezes(real_case):
+    """A generated 8 fps close-up whose pictures are each shown 3 times for a second: every
+    hold lasts 0.375 s, longer than a freeze's quarter second, but they follow one another
+    back to back: one TMP002 over the stretch, no TMP001; nothing on the clean twin."""
+    clip = ("gen_t2v_cogvideox-2b_girl_closeup.mp4", 0, 39)
+    path, (label,) = real_case(*clip, "repeat_cadence", pan=0.06, hold=3, seconds=1.2)
+    report = vidlint.check(path, select=["TMP"])
+    assert "TMP001" not in [f.code for f in report.findings], _describe(report)
+    (repeats,) = [f for f in report.findings if f.code == "TMP002"]
+    assert abs(repeats.start_frame - label.start) <= 1 and abs(repeats.end_frame - label.end) <= 1
+    clean, _ = real_case(*clip, "clean")
+    assert vidlint.check(clean, select=["TMP"]).findings == []

@@ -126,6 +126,13 @@ class FreezeParams(RepeatParams):
         "once (mpeg4, measured); frozen runs joined by up to 3 changes this small are one "
         "freeze when one of them is long enough to be a freeze on its own",
     )
+    in_step: int = param(
+        3,
+        "3 pictures or more held equally long back to back are a local repeat cadence, not "
+        "freezes: at 8 fps a picture shown 3 times lasts 0.375 s, longer than a freeze's "
+        "quarter second, yet the clip moves on every third frame",
+        bounds=(2, 1000),
+    )
 
 
 @rule(
@@ -148,8 +155,9 @@ def frozen_span(data: RuleInput, p: FreezeParams) -> Iterator[Hit]:
         A run of frames that all match the run's first frame within ffmpeg freezedetect's noise
         level, longer than the clip's own repeat cadence and at least ``min_duration_s``.
         Frozen runs split by re-encoding refreshes count as one freeze when one of them is a
-        freeze on its own; short holds over slow motion (each picture shown 2-3 times) are
-        TMP002's.
+        freeze on its own; short holds over slow motion (each picture shown 2-3 times), and
+        pictures held equally long back to back (``in_step``, a local cadence at a low frame
+        rate), are TMP002's.
     Why it matters:
         A generator that stalls (or a pipeline that pads with copies) leaves a clip that stops
         dead and restarts; viewers see it at once.
@@ -203,6 +211,7 @@ def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, i
         else:
             spans.append([first, end, held])
     explained = explained_frames(s)
+    stepped = {hold for row in held_in_step(s, p) for hold in row}
     return [
         (first, end, needed, cadence)
         for first, end, longest in spans
@@ -210,7 +219,28 @@ def freezes(s: Signals, p: FreezeParams | None = None) -> list[tuple[int, int, i
         if longest >= needed
         # a black frame or a corrupt picture held by the decoder is TMP004's or TMP005's
         and not explained[first + 1 : end + 1].all()
+        # pictures held alike back to back are a local cadence, TMP002's
+        and (first, end) not in stepped
     ]
+
+
+def held_in_step(s: Signals, p: FreezeParams | None = None) -> list[list[tuple[int, int]]]:
+    """Rows of ``in_step`` or more pictures held equally long back to back, each picture as
+    (first, last): each frame shown k times over a stretch (a generator's or a converter's
+    local cadence), however long k is at a low frame rate. These are repeats (TMP002), not
+    freezes: the clip moves on every k frames."""
+    p = p or FreezeParams()
+    holds = [(start - 1, end) for start, end in runs(s[FROZEN] > 0.5)]
+    rows: list[list[tuple[int, int]]] = []
+    row: list[tuple[int, int]] = []
+    for hold in [*holds, (-10, -10)]:
+        if row and hold[0] == row[-1][1] + 1 and hold[1] - hold[0] == row[-1][1] - row[-1][0]:
+            row.append(hold)
+            continue
+        if len(row) >= p.in_step:
+            rows.append(row)
+        row = [hold]
+    return rows
 
 
 @rule(
@@ -233,9 +263,10 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
         Frames identical to the frame before them: nearly no difference, in a held picture that
         the clip enters and leaves with clear changes (see ``repeat_groups``). When most of the
         clip repeats every frame k times it reports the cadence once ("every frame shown 3x":
-        generator-native repetition, the clip really moves at fps/k); otherwise it reports each
-        stretch of stutter, and says when the repeats are periodic (frame-rate conversion
-        pull-down).
+        generator-native repetition, the clip really moves at fps/k); a stretch where pictures
+        are held as long as a freeze but equally long back to back, as one local cadence
+        ("each picture shown 3x at frames 16-24"); otherwise each stretch of stutter, saying
+        when the repeats are periodic (frame-rate conversion pull-down).
     Why it matters:
         Repeats make motion judder; a repeat cadence means the clip is really at a lower frame
         rate than it claims.
@@ -273,6 +304,20 @@ def repeated_frames(data: RuleInput, p: RepeatParams) -> Iterator[Hit]:
         )
         return
     needed = frames_for_a_freeze(s, FreezeParams(), cadence)
+    for row in held_in_step(s):  # held alike back to back: a local cadence, not freezes
+        first, end = row[0][0], row[-1][1]
+        shown = row[0][1] - row[0][0] + 1
+        if shown < needed:  # short holds: the stutter below reports them
+            continue
+        repeat[first : end + 1] = False
+        yield Hit(
+            first,
+            end,
+            f"each picture shown {shown}x at frames {first}-{end}: motion runs at "
+            f"{s.fps / shown:.1f} fps there",
+            confidence=0.8,
+            evidence={"cadence": shown, "pictures": len(row)},
+        )
     short = np.zeros_like(repeat)
     for start, end in runs(repeat):
         if end - start + 2 < needed:  # a picture held this long is a freeze, TMP001's
