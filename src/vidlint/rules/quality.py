@@ -37,9 +37,13 @@ class EarlyParams:
     min_frames: int = param(2, "a burst lasts at least 2 frames (one soft frame is a blink)")
 
 
+def early_frames(s: Signals, early_s: float) -> int:
+    """How many frames make the clip's own reference: its first ``early_s``, at least 4."""
+    return max(4, s.frames(early_s))
+
+
 def early_reference(s: Signals, values: np.ndarray, early_s: float) -> float:
-    count = max(4, s.frames(early_s))
-    head = values[:count]
+    head = values[: early_frames(s, early_s)]
     head = head[np.isfinite(head)]
     return float(np.median(head)) if len(head) else float("nan")
 
@@ -48,7 +52,7 @@ def long_spans(
     flags: np.ndarray, min_frames: int, s: Signals, early_s: float
 ) -> Iterator[tuple[int, int]]:
     """Spans of at least ``min_frames``, except those inside the reference frames themselves."""
-    reference = max(4, s.frames(early_s))
+    reference = early_frames(s, early_s)
     for start, end in spans_of(flags):
         if end - start + 1 >= min_frames and end >= reference:
             yield start, end
@@ -195,7 +199,7 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
             burst[start : end + 1] = False
     needed = max(p.noise_ratio * ref_noise, ref_noise + p.noise_add)
     rising = ref_noise + p.onset_share * (needed - ref_noise)  # above the early frames' noise
-    first = max(4, s.frames(p.early_s))
+    first = early_frames(s, p.early_s)
     for start, end in long_spans(burst, p.min_frames, s, p.early_s):
         part = slice(start, end + 1)
         if noisy[part].any():
