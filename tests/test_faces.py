@@ -325,6 +325,18 @@ def test_a_dim_face_turning_its_head_is_not_drift(shared_clips):
     assert "FAC006" not in codes(report)  # lifted into blue light: 0.057 new colours
 
 
+def test_a_dim_face_tilting_with_closed_eyes_is_not_a_morph(real_case):
+    """Frames 20-116 of the woman reading by a book's blue light, at 480 px: her descriptor
+    at frame 36 (chip gray level 36, eyes closed, head tilted) is 0.61 from frame 12's, the
+    same woman to the eye (PNGs looked at). FAC002 called it an identity change, an error,
+    before it took FAC001's dim-light margin."""
+    path, _ = real_case("gen_t2v_hunyuanvideo-sta_woman_reading.mp4", 20, 116, "clean")
+    report = check(path)
+    track = report.extra["faces"]["tracks"][0]
+    assert min(track["descriptor_luma"]) < 50  # dim chips: the margin applies
+    assert not codes(report) & IDENTITY_CODES, [(f.code, f.message) for f in report.findings]
+
+
 def test_a_face_that_turns_into_an_orange_blob_breaks_down(shared_clips):
     """LongCat-Video's low-resolution boy: his face blurs from about frame 22 and turns into an
     orange, garbled blob from 26-28 (face crops looked at), while the park around him keeps its

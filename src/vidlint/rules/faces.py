@@ -158,13 +158,15 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
 def drift_limits(track: FaceTrack, p: DriftParams) -> list[float]:
     """Per descriptor, the anchor distance beyond which the face is someone else: dlib's
     same-person distance, plus ``dim_margin`` where this chip or the anchor's was dim."""
+    dim = dim_chips(track, p.dim_luma)
+    anchor_dim = bool(dim) and dim[0]  # the anchor is the first descriptor
+    return [p.same_person + (p.dim_margin if anchor_dim or d else 0.0) for d in dim]
+
+
+def dim_chips(track: FaceTrack, dim_luma: float) -> list[bool]:
+    """Per descriptor, whether its chip was darker than ``dim_luma`` (unknown: not dim)."""
     lumas: Sequence[float | None] = track.descriptor_luma or [None] * len(track.descriptor_frames)
-
-    def dim(luma: float | None) -> bool:
-        return luma is not None and luma < p.dim_luma
-
-    anchor_dim = bool(lumas) and dim(lumas[0])  # the anchor is the first descriptor
-    return [p.same_person + (p.dim_margin if anchor_dim or dim(luma) else 0.0) for luma in lumas]
+    return [luma is not None and luma < dim_luma for luma in lumas]
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,15 @@ class MorphParams:
         1.0,
         "what counts as nearby frames: a change of person within 1 s is a morph, a slower "
         "one is drift (FAC001)",
+    )
+    dim_luma: float = param(
+        50.0, "a chip darker than this mean gray level was taken in dim light (as FAC001's)"
+    )
+    dim_margin: float = param(
+        0.1,
+        "a pair with a dim chip must be this much further apart, as in FAC001 (darkening moves "
+        "a descriptor 0.12-0.23 from its bright one): a dim generated face, eyes closed and "
+        "head tilted, is 0.61 from itself 1 s earlier, the same woman to the eye (measured)",
     )
 
 
@@ -196,9 +207,10 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     What it detects:
         Two descriptors of the same face track at most ``window_s`` apart whose distance is
         beyond the same-person threshold, where the change lasts (the next descriptor is still
-        beyond it from the earlier one: a single odd sample is not a morph). Overlapping pairs
-        are merged into one span, from the last frame still like the earlier face to the first
-        frame like the later one.
+        beyond it from the earlier one: a single odd sample is not a morph). Where either chip
+        was taken in dim light the pair must be ``dim_margin`` further apart, as in FAC001.
+        Overlapping pairs are merged into one span, from the last frame still like the earlier
+        face to the first frame like the later one.
     Why it matters:
         A sudden face swap within one shot is the most visible identity failure; it also marks
         where to cut when the rest of the clip is usable.
@@ -211,7 +223,8 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         ``FAC002 face 0 changes identity between frames 25 and 30 (distance 0.89 > 0.6 within
         0.17 s)``.
     Thresholds:
-        ``jump_distance`` = 0.6 (dlib), ``window_s`` = 1.0.
+        ``jump_distance`` = 0.6 (dlib), ``window_s`` = 1.0; with a chip under ``dim_luma`` = 50
+        gray levels, 0.6 + ``dim_margin`` = 0.7.
     Fix hint:
         Regenerate with a new seed and a stronger reference; shorten the clip or keep the part
         before the jump.
@@ -219,32 +232,32 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     for track in tracks_of(data):
         frames = track.descriptor_frames
         vectors = np.asarray(track.descriptors, np.float32)
+        dim = dim_chips(track, p.dim_luma)
         pairs = []
         for i in range(len(frames)):
             for j in range(i + 1, len(frames)):
                 if time_of(data, frames[j]) - time_of(data, frames[i]) > p.window_s:
                     break
+                limit = p.jump_distance + (p.dim_margin if dim[i] or dim[j] else 0.0)
                 gap = float(np.linalg.norm(vectors[i] - vectors[j]))
                 lasting = (
                     j + 1 == len(frames)
-                    or float(np.linalg.norm(vectors[i] - vectors[j + 1])) > p.jump_distance
+                    or float(np.linalg.norm(vectors[i] - vectors[j + 1])) > limit
                 )
-                if gap > p.jump_distance and lasting:
+                if gap > limit and lasting:
                     pairs.append((frames[i], frames[j], gap))
         for lo, hi, worst in merge_pairs(pairs):
+            ends_dim = dim[frames.index(lo)] or dim[frames.index(hi)]
+            limit = round(p.jump_distance + (p.dim_margin if ends_dim else 0.0), 3)
             yield Hit(
                 lo,
                 hi,
                 f"face {track.id} changes identity between frames {lo} and "
-                f"{hi} (distance {worst:.2f} > {p.jump_distance} within "
+                f"{hi} (distance {worst:.2f} > {limit} within "
                 f"{time_of(data, hi) - time_of(data, lo):.2f} s)",
                 peak=hi,
-                confidence=min(1.0, 0.5 + (worst - p.jump_distance) / 0.3),
-                evidence={
-                    "track": track.id,
-                    "distance": round(worst, 3),
-                    "threshold": p.jump_distance,
-                },
+                confidence=min(1.0, 0.5 + (worst - limit) / 0.3),
+                evidence={"track": track.id, "distance": round(worst, 3), "threshold": limit},
                 region=box_at(track, hi),
             )
 
