@@ -107,8 +107,8 @@ class HandTrack:
     """One hand followed over the sampled frames. The lists are parallel, one item per sample:
     box (normalized x, y, w, h), MediaPipe handedness and score, fingers seen in the crop,
     fingers the landmarks call open, chirality, bone-ratio error, finger length ratios, pose
-    jitter, whether the sample was re-checked, whether the hand was under ``min_hand_px``, and
-    the 21 landmarks."""
+    jitter, how well the hand's picture matches the previous sample's, whether the sample was
+    re-checked, whether the hand was under ``min_hand_px``, and the 21 landmarks."""
 
     id: int
     start: int
@@ -137,6 +137,9 @@ class HandTrack:
     bone_error: list[float | None]
     finger_ratios: list[list[float | None]]
     jitter: list[float | None]
+    picture_match: list[float | None]
+    """How well the previous sample's picture of the hand is found again on this sample
+    (normalized cross-correlation; None on the first sample or a flat picture)."""
     rechecked: list[bool]
     small: list[bool]
     landmarks: list[list[list[float]]]
@@ -215,15 +218,15 @@ class HandsAnalyzer(Analyzer):
                     # Video-mode tracking lags behind a fast hand and crops it: fit it afresh.
                     again = self._recheck(frame, best)
                     if again is not None and again.extent > best.extent:
-                        track.add(frame.index, again, rechecked=True)
+                        track.add(frame, again, rechecked=True)
                         still_active.append(track)
                         continue
-                track.add(frame.index, best)
+                track.add(frame, best)
                 still_active.append(track)
                 continue
             again = self._recheck(frame, track.last)
             if again is not None:  # a detector miss: the sensitive detector still sees it
-                track.add(frame.index, again, rechecked=True)
+                track.add(frame, again, rechecked=True)
                 still_active.append(track)
                 continue
             self._end(track, frame)
@@ -235,7 +238,7 @@ class HandsAnalyzer(Analyzer):
         """A new track: was the hand there before (a detector miss) and since which frame?"""
         track = Track(len(self.tracks), self.params.min_hand_px)
         self.tracks.append(track)
-        track.add(frame.index, hand)
+        track.add(frame, hand)
         track.start = frame.index
         if self.last_sampled is None:
             return track
@@ -702,6 +705,10 @@ class Track:
     bone_error: list[float] = field(default_factory=list)
     ratios: list[np.ndarray] = field(default_factory=list)
     jitter: list[float] = field(default_factory=list)
+    picture_match: list[float] = field(default_factory=list)
+    """Per sample, ``content_match`` of the previous sample's hand picture in this frame."""
+    seen_on: Frame | None = None
+    """The frame of the last sample (to match its hand picture on the next one)."""
 
     @property
     def last(self) -> Hand:
@@ -714,10 +721,14 @@ class Track:
         """Median extent (pixels) of the hand over the last 5 samples."""
         return float(np.median([h.extent for h in self.hands[-5:]]))
 
-    def add(self, index: int, hand: Hand, rechecked: bool = False) -> None:
-        self.frames.append(index)
+    def add(self, frame: Frame, hand: Hand, rechecked: bool = False) -> None:
+        before = self.seen_on
+        match = content_match(before, self.last, frame) if before is not None else math.nan
+        self.picture_match.append(match)
+        self.frames.append(frame.index)
         self.hands.append(hand)
         self.rechecked.append(rechecked)
+        self.seen_on = frame
 
     def finalize(self, n: int) -> None:
         self.scores = [h.score for h in self.hands]
@@ -754,6 +765,7 @@ class Track:
                 [None if math.isnan(v) else round(float(v), 3) for v in r] for r in self.ratios
             ],
             jitter=[None if math.isnan(j) else round(j, 4) for j in self.jitter],
+            picture_match=[None if math.isnan(m) else round(m, 3) for m in self.picture_match],
             rechecked=self.rechecked,
             small=[h.long_side < self.min_hand_px for h in self.hands],
             landmarks=[np.round(h.points / [h.width, h.height], 4).tolist() for h in self.hands],

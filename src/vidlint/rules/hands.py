@@ -44,6 +44,7 @@ PER_SAMPLE = (
     "chirality",
     "finger_ratios",
     "jitter",
+    "picture_match",
     "rechecked",
     "small",
     "landmarks",
@@ -513,6 +514,14 @@ class JitterParams:
     min_samples: int = param(
         3, "on 3 sampled frames in a row: one or two jumps are a fit error or a fast real gesture"
     )
+    still_match: float = param(
+        0.9,
+        "a sample whose hand picture is found again on the samples before and after at 0.9 "
+        "or better (normalized cross-correlation) did not change: its landmarks jumped on "
+        "their own, a fit error. A generated hand fretting a guitar neck matches at "
+        "0.97-0.99 while its landmarks jump 0.3-0.7 palm lengths; shaking synthetic "
+        "fingers match at 0.55-0.60 (measured)",
+    )
 
 
 @rule(
@@ -529,7 +538,9 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
     What it detects:
         Landmarks, in the hand's own frame (wrist at the origin, palm axis up, palm length 1),
         that jump away from the midpoint of their positions on the samples before and after,
-        on several samples of one track.
+        on several samples of one track, where the hand's picture changed too (a hand whose
+        picture holds still while its landmarks jump is a fit error: fingers wrapped round an
+        object, half hidden).
     Why it matters:
         Boiling, trembling fingers are a common temporal artifact of generated hands.
     Known false positives:
@@ -537,13 +548,17 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
     Example:
         ``HND004 hand landmarks jitter at frames 18-27 (0.11 palm lengths)``.
     Thresholds:
-        ``max_jitter`` = 0.15 palm lengths, ``min_samples`` = 3.
+        ``max_jitter`` = 0.15 palm lengths, ``min_samples`` = 3, ``still_match`` = 0.9.
     Fix hint:
         Ask for a simpler, slower hand action; new seed.
     """
     for track in map(measurable, data.output(HandsOutput).tracks):
         jitter = np.array([np.nan if j is None else j for j in track.jitter], np.float64)
-        high = np.nan_to_num(jitter, nan=0.0) > p.max_jitter
+        match = np.array([np.nan if m is None else m for m in track.picture_match], np.float64)
+        match = np.nan_to_num(match, nan=0.0)  # unknown: the picture may have changed
+        after = np.append(match[1:], 0.0)
+        changed = np.minimum(match, after) < p.still_match
+        high = (np.nan_to_num(jitter, nan=0.0) > p.max_jitter) & changed
         frames = track.frames
         for i, j in runs(high):
             if j - i + 1 >= p.min_samples:
