@@ -422,6 +422,12 @@ class FlipParams:
         "and evaluation clips), a hand turning edge-on passes near 0",
     )
     min_samples: int = param(2, "each side of the flip must hold for 2 sampled frames")
+    still_match: float = param(
+        0.9,
+        "a flip where the hand's picture from the sample before is found again at 0.9 or "
+        "better is the fit flipping, not the hand: a generated fretting hand, the same to "
+        "the eye, matches at 0.98 across its handedness flip (measured; as HND004's)",
+    )
 
 
 def _flips(
@@ -458,13 +464,14 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
         generator failure that viewers read as a deformed hand.
     Known false positives:
         A hand that turns from palm to back faster than the sampling rate; two hands crossing
-        so the tracker swaps them.
+        so the tracker swaps them. A flip across which the hand's picture holds still (found
+        again at ``still_match``) is MediaPipe's fit flipping and is not reported.
     Example:
         A synthetic hand drawn mirrored over frames 16-27: ``HND003 hand thumb side flips from
         thumb right to thumb left at frame 16`` (and back at frame 28).
     Thresholds:
         ``min_score`` = 0.8, ``min_chirality`` = 0.3 palm lengths squared, ``min_samples`` = 2
-        on each side.
+        on each side, ``still_match`` = 0.9.
     Fix hint:
         Ask for a simpler hand action and fewer visible hands; new seed.
     """
@@ -485,6 +492,9 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
                     continue
                 seen.add(frame)
                 index = frames.index(frame)
+                match = track.picture_match[index]
+                if match is not None and match >= p.still_match:
+                    continue  # the picture held still: the fit flipped
                 yield Hit(
                     frame,
                     frame,
