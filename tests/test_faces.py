@@ -371,3 +371,14 @@ BREAKDOWN_CONTROLS = [
 def test_faces_that_hold_together_do_not_break_down(shared_clips, name):
     report = check(shared_clips / name)
     assert "FAC006" not in codes(report), [(f.code, f.message) for f in report.findings]
+
+
+def test_a_hard_cut_to_another_person_is_the_cut_not_an_identity_change(shared_clips, tmp_path):
+    """The real actress for 2 s, then a hard cut to the man framed in her place: one face
+    track runs on across the cut. TMP003 reports the cut; FAC001 and FAC002 reported it
+    again as identity errors before they left changes across a cut to TMP003."""
+    woman = read_frames(shared_clips / WOMAN, 60)
+    man = [man_framed_like_woman(f) for f in read_frames(shared_clips / MAN, 60)]
+    report = check(write_mp4(woman + man, tmp_path / "cut.mp4"), select=("FAC", "TMP003"))
+    assert [f.start_frame for f in report.findings if f.code == "TMP003"] == [60]
+    assert not codes(report) & IDENTITY_CODES, [(f.code, f.message) for f in report.findings]

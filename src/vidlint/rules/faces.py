@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidlint.analyzers.faces import EXPRESSION_KEYS, FacesOutput, FaceTrack
+from vidlint.analyzers.temporal.keys import CONTENT
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.rules.temporal import CutParams, scene_cut
 from vidlint.settings import param
 
 family("FAC", "faces")
@@ -40,6 +42,19 @@ def box_at(track: FaceTrack, frame: int) -> Region | None:
     frames = np.asarray(track.frames)
     index = int(np.argmin(np.abs(frames - frame)))
     return Region.of_box(track.boxes[index])
+
+
+def cut_frames(data: RuleInput) -> list[int]:
+    """The first frames of new shots, as TMP003 finds them (none when the temporal analyzer did
+    not run): a face that changes at a cut changed with the shot, which TMP003 reports."""
+    if CONTENT not in data.signals:
+        return []
+    return [hit.start for hit in scene_cut(data, CutParams())]
+
+
+def across_a_cut(cuts: list[int], earlier: int | None, later: int) -> bool:
+    """Whether a cut lies after frame ``earlier`` and at or before ``later``."""
+    return earlier is not None and any(earlier < cut <= later for cut in cuts)
 
 
 def time_of(data: RuleInput, frame: int) -> float:
@@ -85,6 +100,7 @@ class DriftParams:
     "identity-drift",
     severity="error",
     requires=["faces"],
+    uses=["temporal", "quality"],  # a cut (TMP003) ends what the anchor can be compared with
     params=DriftParams,
     fix=FACE_FIX,
     thresholds={"faces.identity_distance": "same_person"},
@@ -98,7 +114,8 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         descriptors in a row. In dim light (the sample's chip or the anchor's darker than
         ``dim_luma``) a sample must be ``dim_margin`` further away, because darkness moves the
         descriptor by itself. The span runs from the first such sample to the last (to the end
-        of the track when the face never comes back). The curve is ``faces.identity_distance``
+        of the track when the face never comes back); samples after a scene cut (TMP003) are not
+        compared with an anchor from the shot before. The curve is ``faces.identity_distance``
         for the main face and ``anchor_distance`` per track in ``extra.faces``.
     Why it matters:
         Subjects that "subtly morph between frames" are the most recognised flaw of generated
@@ -125,10 +142,14 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         Condition on a reference image of the character (stronger reference strength), repeat
         the same identity description, shorten the clip; regenerate with a new seed.
     """
+    cuts = cut_frames(data)
     for track in tracks_of(data):
         frames, distances = track.descriptor_frames, track.anchor_distance
         limits = drift_limits(track, p)
-        over = [d > limit for d, limit in zip(distances, limits, strict=True)]
+        over = [
+            d > limit and not across_a_cut(cuts, track.anchor_frame, frame)
+            for d, limit, frame in zip(distances, limits, frames, strict=True)
+        ]
         for start, last in runs(over):
             count = last - start + 1
             if count < p.min_samples:
@@ -198,6 +219,7 @@ class MorphParams:
     "face-morph",
     severity="error",
     requires=["faces"],
+    uses=["temporal", "quality"],  # a change across a cut is TMP003's
     params=MorphParams,
     fix=FACE_FIX,
 )
@@ -208,7 +230,8 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         Two descriptors of the same face track at most ``window_s`` apart whose distance is
         beyond the same-person threshold, where the change lasts (the next descriptor is still
         beyond it from the earlier one: a single odd sample is not a morph). Where either chip
-        was taken in dim light the pair must be ``dim_margin`` further apart, as in FAC001.
+        was taken in dim light the pair must be ``dim_margin`` further apart, as in FAC001; a
+        pair with a scene cut (TMP003) between them is the cut's.
         Overlapping pairs are merged into one span, from the last frame still like the earlier
         face to the first frame like the later one.
     Why it matters:
@@ -216,8 +239,8 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         where to cut when the rest of the clip is usable.
     Known false positives:
         A second person stepping exactly into the first one's place (the tracker cannot tell),
-        a hand or object sweeping over the face, a cut (TMP003) that lands a new face on the
-        old one's spot.
+        a hand or object sweeping over the face. A cut TMP003 does not find (a change of shot
+        too small for it) that lands a new face on the old one's spot.
     Example:
         A woman's face cross-fading into a man's over frames 24-35:
         ``FAC002 face 0 changes identity between frames 25 and 30 (distance 0.89 > 0.6 within
@@ -229,6 +252,7 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         Regenerate with a new seed and a stronger reference; shorten the clip or keep the part
         before the jump.
     """
+    cuts = cut_frames(data)
     for track in tracks_of(data):
         frames = track.descriptor_frames
         vectors = np.asarray(track.descriptors, np.float32)
@@ -238,6 +262,8 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
             for j in range(i + 1, len(frames)):
                 if time_of(data, frames[j]) - time_of(data, frames[i]) > p.window_s:
                     break
+                if across_a_cut(cuts, frames[i], frames[j]):
+                    continue  # TMP003's
                 limit = p.jump_distance + (p.dim_margin if dim[i] or dim[j] else 0.0)
                 gap = float(np.linalg.norm(vectors[i] - vectors[j]))
                 lasting = (
