@@ -51,21 +51,34 @@ def real_case(shared_clips, tmp_path_factory):
     """``real_case(clip, start, end, kind, seed=0, **params)`` injects ``kind`` with the
     accuracy benchmark's injector (parameters drawn from the kind's ranges, ``params``
     overriding them) into frames ``start``..``end`` of an evaluation clip, renders it to H.264
-    once per session and returns its path and labels."""
-    from benchmarks.accuracy.cases import Base, decode_base, encode
+    once per session and returns its path and labels. The content a cut or dissolve brings in
+    is the clip played backwards, or ``donor=(clip, start, end)``."""
+    from benchmarks.accuracy.cases import Base, cover, decode_base, encode
     from benchmarks.accuracy.inject import KINDS, Scene, draw
 
     folder = tmp_path_factory.mktemp("real_cases")
     made: dict[str, tuple[Path, list]] = {}
 
-    def make(clip: str, start: int, end: int, kind: str, seed: int = 0, **params: float):
-        key = json.dumps([clip, start, end, kind, seed, params], sort_keys=True)
+    def make(
+        clip: str,
+        start: int,
+        end: int,
+        kind: str,
+        seed: int = 0,
+        donor: tuple[str, int, int] | None = None,
+        **params: float,
+    ):
+        key = json.dumps([clip, start, end, kind, seed, donor, params], sort_keys=True)
         if key not in made:
             frames, fps = decode_base(Base(kind, clip, start, end, "", "", ""), shared_clips)
             rng = np.random.default_rng(seed)
             drawn = {**draw(KINDS[kind].params, rng), **params}
-            donor = np.ascontiguousarray(frames[::-1])
-            labels = KINDS[kind].inject(Scene(frames, fps, rng, donor), drawn)
+            if donor is None:
+                other = np.ascontiguousarray(frames[::-1])
+            else:
+                given = decode_base(Base("donor", *donor, "", "", ""), shared_clips)[0]
+                other = cover(given, frames.shape[2], frames.shape[1])
+            labels = KINDS[kind].inject(Scene(frames, fps, rng, other), drawn)
             path = folder / f"{len(made)}_{kind}.mp4"
             encode(frames, fps, path)
             made[key] = (path, labels)

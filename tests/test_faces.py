@@ -382,3 +382,20 @@ def test_a_hard_cut_to_another_person_is_the_cut_not_an_identity_change(shared_c
     report = check(write_mp4(woman + man, tmp_path / "cut.mp4"), select=("FAC", "TMP003"))
     assert [f.start_frame for f in report.findings if f.code == "TMP003"] == [60]
     assert not codes(report) & IDENTITY_CODES, [(f.code, f.message) for f in report.findings]
+
+
+def test_a_cut_to_another_face_is_no_face_breaking_down(real_case):
+    """A generated talking face cut at frame 32 to a generated woman seen by an orbiting
+    camera: the face track runs on across the cut with new colours. FAC006 called that a
+    face breaking down, an error, before it left changes at a cut to TMP003."""
+    path, (label,) = real_case(
+        "gen_i2v_aniportrait_reenact_woman.mp4",
+        166,
+        249,
+        "cut",
+        at=0.3863,
+        donor=("gen_i2v_gen3c-cosmos_woman_orbit.mp4", 16, 111),
+    )
+    report = check(path, select=("FAC", "TMP003"))
+    assert [f.start_frame for f in report.findings if f.code == "TMP003"] == [label.start]
+    assert "FAC006" not in codes(report), [(f.code, f.message) for f in report.findings]

@@ -74,3 +74,21 @@ def test_gradual_degradation_on_real_footage_is_reported_from_where_it_began(rea
     assert noise.end_frame == label.end
     clean, _ = real_case(*clip, "clean")
     assert [f.code for f in Checker(Config(select=("QLT",))).check(clean).findings] == []
+
+
+def test_after_a_cut_the_picture_is_not_compared_with_the_first_shot(real_case):
+    """Hand-held real arm wrestling cut at frame 64 to a real face before a plain wall: the
+    wall is far less detailed than the cafeteria, so against the first shot's early frames
+    QLT001 called it an error-level blur and QLT003 a colour drift from frame 20. The cut is
+    TMP003's; what follows it is another shot."""
+    path, (label,) = real_case(
+        "real_mmaction2_armwrestling.mp4",
+        0,
+        99,
+        "cut",
+        at=0.6431,
+        donor=("real_liveportrait_woman_expressions.mp4", 0, 99),
+    )
+    found = Checker(Config(select=("TMP003", "QLT"))).check(path).findings
+    assert [f.start_frame for f in found if f.code == "TMP003"] == [label.start]
+    assert not [f for f in found if f.family == "QLT"], [(f.code, f.message) for f in found]

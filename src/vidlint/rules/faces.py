@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidlint.analyzers.faces import EXPRESSION_KEYS, FacesOutput, FaceTrack
-from vidlint.analyzers.temporal.keys import CONTENT
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
-from vidlint.rules.temporal import CutParams, scene_cut
+from vidlint.rules.temporal import cut_frames
 from vidlint.settings import param
 
 family("FAC", "faces")
@@ -42,14 +41,6 @@ def box_at(track: FaceTrack, frame: int) -> Region | None:
     frames = np.asarray(track.frames)
     index = int(np.argmin(np.abs(frames - frame)))
     return Region.of_box(track.boxes[index])
-
-
-def cut_frames(data: RuleInput) -> list[int]:
-    """The first frames of new shots, as TMP003 finds them (none when the temporal analyzer did
-    not run): a face that changes at a cut changed with the shot, which TMP003 reports."""
-    if CONTENT not in data.signals:
-        return []
-    return [hit.start for hit in scene_cut(data, CutParams())]
 
 
 def across_a_cut(cuts: list[int], earlier: int | None, later: int) -> bool:
@@ -664,6 +655,7 @@ class BreakdownParams:
     "face-breaks-down",
     severity="error",
     requires=["faces"],
+    uses=["temporal", "quality"],  # a face that changes at a cut changed with the shot
     params=BreakdownParams,
     fix=FACE_FIX,
 )
@@ -704,6 +696,7 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         part before the breakdown.
     """
     anchor_s = data.output(FacesOutput).palette_anchor_s
+    cuts = cut_frames(data)
     for track in tracks_of(data):
         novelty, shift = track.palette_novelty, track.frame_colour_shift
         if not novelty:
@@ -721,8 +714,10 @@ def face_breaks_down(data: RuleInput, p: BreakdownParams) -> Iterator[Hit]:
         lost = [v is None for v in track.features["nose_offset"]]
         landmarks_measured = not all(lost)
         departed = [
-            new > p.min_novelty and moved <= p.max_frame_shift
-            for new, moved in zip(novelty, shift, strict=True)
+            new > p.min_novelty
+            and moved <= p.max_frame_shift
+            and not across_a_cut(cuts, track.start, frame)
+            for new, moved, frame in zip(novelty, shift, track.frames, strict=True)
         ]
         for first, last in runs(departed):
             if last - first + 1 < p.min_samples:

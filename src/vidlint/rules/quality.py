@@ -14,7 +14,7 @@ from vidlint.analyzers.quality import BLOCKINESS, CAST_A, CAST_B, NOISE, SHARPNE
 from vidlint.analyzers.temporal.keys import DIFF
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
 from vidlint.rules.motion import spans_of
-from vidlint.rules.temporal import explained_frames, garbage_spans
+from vidlint.rules.temporal import explained_frames, first_shot, garbage_spans
 from vidlint.settings import param
 from vidlint.signals import Signals
 
@@ -78,7 +78,7 @@ class BlurParams(EarlyParams):
     "blur-burst",
     severity="error",
     requires=["quality", "flow"],
-    uses=["temporal"],  # black, flat and garbage frames are TMP004's and TMP005's
+    uses=["temporal"],  # black, flat and garbage frames are TMP004's, cuts TMP003's
     params=BlurParams,
     fix=SHARPER,
 )
@@ -94,7 +94,8 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
         Late-clip blur is how many generators degrade; a blurred stretch cannot be published.
     Known false positives:
         Racking focus, a camera moving from a detailed subject onto a plain wall or sky, strong
-        motion blur in a whip pan. Black, flat and garbage frames are TMP004's and TMP005's.
+        motion blur in a whip pan. Black, flat and garbage frames are TMP004's and TMP005's;
+        frames after a scene cut (TMP003) are not compared with the first shot's.
     Example:
         Frames 20-25 blurred: ``QLT001 picture goes soft at frames 20-25 (22% of its early
         sharpness)``.
@@ -115,6 +116,7 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     fastest[:-1] = np.maximum(fastest[:-1], motion[1:])
     soft = (np.nan_to_num(relative, nan=1.0) < p.ratio) & (fastest <= p.max_motion)
     soft &= ~explained_frames(s)  # a black frame has no sharpness to lose
+    soft &= first_shot(data)  # after a cut (TMP003) the early frames are another shot's
     for start, end in long_spans(soft, p.min_frames, s, p.early_s):
         low = float(np.min(relative[start : end + 1]))
         yield Hit(
@@ -158,7 +160,7 @@ class NoiseParams(EarlyParams):
     "noise-burst",
     severity="error",
     requires=["quality"],
-    uses=["temporal"],  # decoded garbage is TMP005's
+    uses=["temporal"],  # decoded garbage is TMP005's, cuts TMP003's
     params=NoiseParams,
     fix=SHARPER,
 )
@@ -172,9 +174,9 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
         A clip that breaks into grain or blocks partway has degraded (or was starved of
         bitrate on export).
     Known false positives:
-        A cut to a grainier shot; a camera moving onto fine texture (foliage) raises the noise
-        estimate. Blocks that appear at once in a held picture are damaged decoding: TMP005
-        reports them, not this rule.
+        A camera moving onto fine texture (foliage) raises the noise estimate; frames after a
+        scene cut (TMP003) are not compared with the first shot's. Blocks that appear at once in
+        a held picture are damaged decoding: TMP005 reports them, not this rule.
     Example:
         ``QLT002 noise rises at frames 20-25 (sigma 9.8, early 1.0)``.
     Thresholds:
@@ -193,7 +195,7 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
         if np.isfinite(ref_blocks)
         else np.zeros(s.n, bool)
     )
-    burst = noisy.astype(bool) | blocky.astype(bool)
+    burst = (noisy.astype(bool) | blocky.astype(bool)) & first_shot(data)
     if DIFF in s:
         for start, end in garbage_spans(s):
             burst[start : end + 1] = False
@@ -250,6 +252,7 @@ class CastParams(EarlyParams):
     "colour-cast-drift",
     severity="warning",
     requires=["quality"],
+    uses=["temporal"],  # after a cut the early frames are another shot's
     params=CastParams,
     fix=SHARPER,
 )
@@ -264,6 +267,7 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
         generations and breaks a cut against other shots.
     Known false positives:
         Content changes: a pan from sky to grass shifts the mean colour. It is a warning.
+        Frames after a scene cut (TMP003) are not compared with the first shot's.
     Example:
         Red gain rising to +30%: ``QLT003 colour drifts by 15 a*b* units from frame 30``.
     Thresholds:
@@ -277,7 +281,8 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
     shift = np.hypot(a - ref_a, b - ref_b)
     needed = max(p.min_frames, s.frames(p.min_duration_s))
     shift = np.nan_to_num(shift, nan=0.0)
-    for start, end in long_spans(shift >= p.max_shift, needed, s, p.early_s):
+    drifted = (shift >= p.max_shift) & first_shot(data)
+    for start, end in long_spans(drifted, needed, s, p.early_s):
         peak = start + int(np.argmax(shift[start : end + 1]))
         while start > 0 and shift[start - 1] >= p.onset_share * p.max_shift:
             start -= 1  # report where the drift began, not where it crossed the line
