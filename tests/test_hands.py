@@ -166,3 +166,15 @@ def test_landmarks_jumping_on_a_hand_whose_picture_holds_still_are_no_jitter(rea
     assert max(j for j in track["jitter"] if j is not None) > 0.3  # the fit does jump
     assert min(m for m in track["picture_match"] if m is not None) > 0.9
     assert not {"HND003", "HND004"} & {f.code for f in report.findings}, describe(report)
+
+
+def test_a_hand_lost_in_decoded_garbage_is_left_to_tmp005(real_case):
+    """Macroblock smear over frames 25-37 of a generated clip of a hand holding chopsticks:
+    MediaPipe loses the hand in the smear and finds it again after it. HND001 called both
+    a hand popping in, errors, before it left black and garbage frames to TMP004/TMP005."""
+    path, (label,) = real_case(
+        "gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4", 0, 44, "corrupt", seed=1
+    )
+    report = check(path, select=("HND", "TMP005"))
+    assert any(f.code == "TMP005" and f.start_frame == label.start for f in report.findings)
+    assert "HND001" not in {f.code for f in report.findings}, describe(report)

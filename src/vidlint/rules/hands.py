@@ -17,6 +17,7 @@ import numpy as np
 from vidlint.analyzers.hands import HandsOutput, HandTrack
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.rules.temporal import explained_frames
 from vidlint.settings import param
 
 family("HND", "hands")
@@ -142,6 +143,7 @@ class AppearParams:
     "hand-pops-in-or-vanishes",
     severity="error",
     requires=["hands"],
+    uses=["temporal", "quality"],  # black, flat and garbage frames are TMP004's and TMP005's
     params=AppearParams,
     fix=HAND_FIX,
 )
@@ -159,7 +161,9 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
         which viewers notice at once.
     Known false positives:
         A hand that goes behind an object or the body (occlusion is not modelled beyond the
-        detector re-check); a hand that closes into a fist so fast the detector loses it.
+        detector re-check); a hand that closes into a fist so fast the detector loses it. A
+        hand lost in black, flat or garbage frames, or found again after them, is left to
+        TMP004 and TMP005.
     Example:
         A raised open hand is there at frame 1, not at frame 0, its box against the left edge
         though no arm comes in: ``HND001 hand appears at frame 1 at the left edge of the
@@ -174,6 +178,7 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
     hands = data.output(HandsOutput)
     stride = hands.stride
     last = data.signals.n - 1
+    explained = explained_frames(data.signals)
     for track in hands.tracks:
         frames, scores = track.frames, track.scores
         start, end = int(track.start), track.end
@@ -194,6 +199,8 @@ def hand_pops_in_or_vanishes(data: RuleInput, p: AppearParams) -> Iterator[Hit]:
                 continue  # the detector lost a hand that is still in the picture
             if scene is not None and scene < p.min_scene_match:
                 continue  # the whole picture changed: a cut or garbage, not a hand
+            if explained[frame] or explained[frame - 1]:
+                continue  # into or out of black or garbage: TMP004's or TMP005's
             edge, cut = edge_explains(*_from_event(track, side), stride, p.edge_cut, p.edge_beyond)
             if edge:
                 continue
