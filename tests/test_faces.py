@@ -399,3 +399,12 @@ def test_a_cut_to_another_face_is_no_face_breaking_down(real_case):
     report = check(path, select=("FAC", "TMP003"))
     assert [f.start_frame for f in report.findings if f.code == "TMP003"] == [label.start]
     assert "FAC006" not in codes(report), [(f.code, f.message) for f in report.findings]
+
+
+def test_a_face_lost_in_decoded_garbage_is_left_to_tmp005(real_case):
+    """Macroblock smear over frames 23-40 of the real expression clip: the detector loses the
+    face in the smear and finds it again after it. FAC003 called both a face popping."""
+    path, (label,) = real_case("real_liveportrait_woman_expressions.mp4", 0, 99, "corrupt")
+    report = check(path, select=("FAC", "TMP005"))
+    assert any(f.code == "TMP005" and f.start_frame == label.start for f in report.findings)
+    assert "FAC003" not in codes(report), [(f.code, f.message) for f in report.findings]

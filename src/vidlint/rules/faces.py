@@ -16,7 +16,7 @@ import numpy as np
 from vidlint.analyzers.faces import EXPRESSION_KEYS, FacesOutput, FaceTrack
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
-from vidlint.rules.temporal import cut_frames
+from vidlint.rules.temporal import cut_frames, explained_frames
 from vidlint.settings import param
 
 family("FAC", "faces")
@@ -329,6 +329,7 @@ class PopParams:
     "face-pops",
     severity="warning",
     requires=["faces"],
+    uses=["temporal", "quality"],  # black, flat and garbage frames are TMP004's and TMP005's
     params=PopParams,
     fix=FACE_FIX,
 )
@@ -344,8 +345,9 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
         background, a second face growing out of a pattern).
     Known false positives:
         A hand or object covering a face for longer than ``analyzers.faces.max_gap_s``, a fast
-        zoom. A face that turns away (strong head turn or no landmarks in its last samples) and
-        a track handed over to a new one at the same place are not reported.
+        zoom. A face that turns away (strong head turn or no landmarks in its last samples), a
+        track handed over to a new one at the same place, and a face lost in black, flat or
+        garbage frames or found again after them (TMP004's and TMP005's) are not reported.
     Example:
         A face that is gone from frame 24 on, mid-frame: ``FAC003 face 0 vanishes at frame 24
         in mid-frame``.
@@ -358,6 +360,7 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     stride = data.output(FacesOutput).stride
     first_sampled = 0
     last_sampled = (data.signals.n - 1) // stride * stride
+    explained = explained_frames(data.signals)
     for track in tracks_of(data):
         if len(track.frames) < 2 or np.median(track.scores) < p.min_score:
             continue
@@ -375,6 +378,8 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
             if turned_away(track, event, p.turned):
                 continue
             where = frame if event == "appears" else min(frame + stride, data.signals.n - 1)
+            if explained[max(0, where - stride) : where + 1].any():
+                continue  # lost in (or found after) black or garbage frames: TMP's
             yield Hit(
                 where,
                 where,
