@@ -222,3 +222,15 @@ def test_pictures_held_three_times_at_8_fps_are_a_cadence_not_freezes(real_case)
     assert abs(repeats.start_frame - label.start) <= 1 and abs(repeats.end_frame - label.end) <= 1
     clean, _ = real_case(*clip, "clean")
     assert vidlint.check(clean, select=["TMP"]).findings == []
+
+
+def test_the_picture_coming_back_after_black_frames_is_not_garbage(real_case):
+    """Black frames 26-33 spliced into a generated clip: black has no 8x8 blocks, so the
+    picture coming back (blockiness 1.2 against a baseline of black frames at 0) read as
+    blocks appearing at once, a TMP005 error to the end of the clip, and DRF001 after it."""
+    path, (label,) = real_case("gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4", 0, 44, "black", seed=7)
+    found = vidlint.check(path, select=["TMP", "DRF"]).findings
+    assert [(f.start_frame, f.end_frame) for f in found if f.code == "TMP004"] == [
+        (label.start, label.end)
+    ]
+    assert not {"TMP005", "DRF001"} & {f.code for f in found}, [(f.code, f.message) for f in found]

@@ -706,7 +706,12 @@ def garbage_spans(s: Signals, p: CorruptParams | None = None) -> list[tuple[int,
     spans = []
     index = 1
     while index < s.n:
-        before = slice(max(0, index - 5), index)
+        # the baseline is the last pictures before this one: a black or flat frame has no
+        # blocks and no streaks, so coming back from one is not garbage appearing (TMP004's)
+        before = [j for j in range(max(0, index - 5), index) if not flat[j]]
+        if not before or flat[index]:
+            index += 1
+            continue
         baseline = float(np.median(smear[before]))
         streaks = smear[index] >= p.smear_fraction and smear[index] - baseline >= p.smear_jump
         block_level = float(np.median(blocks[before])) + p.block_jump / 2
@@ -714,7 +719,7 @@ def garbage_spans(s: Signals, p: CorruptParams | None = None) -> list[tuple[int,
             blocks[index] - float(np.median(blocks[before])) >= p.block_jump
             and np.nan_to_num(s[BLOCK_DIFF][index], nan=0.0) >= p.moved_block
         )
-        if streaks or (blocky and not flat[index - 1 : index + 1].any()):
+        if streaks or blocky:
             damaged = blocks >= block_level if blocky else np.zeros(s.n, bool)
             held = still | damaged
             end = index
