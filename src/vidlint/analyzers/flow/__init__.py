@@ -49,6 +49,7 @@ from vidlint.analyzers.flow.keys import (
     SPIKE,
     STATIC_GRID,
     TRACKED,
+    TWIST_GRID,
     WARP_ERROR,
     WARP_GRID,
     BlobEvent,
@@ -156,6 +157,7 @@ class FlowAnalyzer(Analyzer):
         RETURN_GRID,
         RETURN_FROM,
         DRIFT_GRID,
+        TWIST_GRID,
     )
     Params = FlowParams
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
@@ -334,10 +336,11 @@ class FlowAnalyzer(Analyzer):
         self._blobs(prev, cur, forward, camera, checks.unexplained, index)
         u = self.unit
         back = self._compare_back(prev, cur, index, checks.values[ERROR_GRID])
-        drift = self._drift(prev, cur, forward, checks.lost, index)
+        drift, twist = self._drift(prev, cur, forward, checks.lost, index)
         return {
             **back,
             DRIFT_GRID: drift,
+            TWIST_GRID: twist,
             **checks.values,
             MOTION: checks.values[MOTION] * u,
             MOTION_P99: checks.values[MOTION_P99] * u,
@@ -382,17 +385,22 @@ class FlowAnalyzer(Analyzer):
 
     def _drift(
         self, prev: np.ndarray, cur: np.ndarray, forward: np.ndarray, lost: np.ndarray, index: int
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Carry the anchor's pixels one frame further and return each cell's rise of the
-        anchor-to-now error (NaN on the first frame after an anchor)."""
+        anchor-to-now error and of its twist (NaN on the first frame after an anchor)."""
         assert self.grid_xy is not None
         chain = self.chain
         if chain is None or index - chain.start > self.clip.fps * self.params.anchor_s:
             chain = self.chain = _Chain(prev, index - 1, self.grid_xy)
-        error = chain.advance(cur, forward, lost, self.params.grid, self.kernel)
-        rise = error - chain.error if chain.error is not None else np.full_like(error, np.nan)
-        chain.error = error
-        return rise.ravel()
+        g = self.params.grid
+        error = chain.advance(cur, forward, lost, g, self.kernel)
+        twist = chain.twist(g, self.params.twist_strain)
+        if chain.error is None or chain.turned is None:
+            rises = np.full_like(error, np.nan), np.full_like(twist, np.nan)
+        else:
+            rises = error - chain.error, twist - chain.turned
+        chain.error, chain.turned = error, twist
+        return rises[0].ravel(), rises[1].ravel()
 
     def _camera(
         self, forward: np.ndarray, valid: np.ndarray, g: int
@@ -481,6 +489,7 @@ class FlowAnalyzer(Analyzer):
             STATIC_GRID: g2,
             RETURN_GRID: g2,
             DRIFT_GRID: g2,
+            TWIST_GRID: g2,
             JERK_BOX: 4,
         }
         for key in self.signals:
@@ -641,6 +650,8 @@ class _Chain:
         self.alive = np.ones_like(self.x)
         self.error: np.ndarray | None = None
         """Each cell's anchor-to-now error at the previous frame."""
+        self.turned: np.ndarray | None = None
+        """Each cell's twist (:meth:`twist`) at the previous frame."""
 
     def advance(
         self, cur: np.ndarray, forward: np.ndarray, lost: np.ndarray, g: int, kernel: np.ndarray
@@ -672,6 +683,44 @@ class _Chain:
         offset = per_pixel(cell_means(difference, g) / usable, difference.shape)
         error = cv2.erode(cv2.multiply(cv2.absdiff(difference, offset), self.alive), kernel)
         return np.where(seen >= 0.3, cell_means(error, g) / usable, np.nan)
+
+    def twist(self, g: int, strain_ratio: float) -> np.ndarray:
+        """Each cell's largest local rotation (radians) of the map from the anchor frame to now,
+        away from the picture's median rotation: the chained flow's Jacobian at half size
+        (differences 2 px apart), its rotation angle atan2(dy/dx - dx/dy, dx/dx + dy/dy), over
+        pixels still seen whose map strains less than ``strain_ratio`` times it turns, then a
+        3x3 minimum (a pixel alone does not count); 0 where the cell has none. A camera roll
+        turns the whole picture alike; a swirl turns a region's centre by up to radians while
+        its surroundings stay."""
+        height, width = self.x.shape
+        size = (max(8, width // 2), max(8, height // 2))
+        x = cv2.resize(self.x, size, interpolation=cv2.INTER_LINEAR)  # 2x2 means at half size
+        y = cv2.resize(self.y, size, interpolation=cv2.INTER_LINEAR)
+        seen = self.alive[: 2 * size[1] : 2, : 2 * size[0] : 2] > 0.5
+        seen = cv2.erode(seen.astype(np.uint8), _K3) > 0
+        if not seen.any():
+            return np.zeros((g, g))
+        # d(now)/d(anchor) by central differences; the 2 px spacing cancels in the angle
+        xx, xy = _gradient(x)
+        yx, yy = _gradient(y)
+        angle = cv2.phase(cv2.add(xx, yy), cv2.subtract(yx, xy))  # 0..2 pi
+        angle[angle > np.pi] -= np.float32(2 * np.pi)  # -pi..pi: no turn is 0, not 0 or 2 pi
+        sample = angle[::2, ::2][seen[::2, ::2]]
+        reference = float(np.median(sample if len(sample) else angle[seen]))
+        turn = cv2.absdiff(angle, reference)
+        turn = np.minimum(turn, np.float32(2 * np.pi) - turn)  # the shorter way round
+        # a turn, not a shear: a layer sliding past another (an edge of something moving) turns
+        # the map by as much as it strains it; a turn of the content strains it far less
+        rotation = cv2.absdiff(yx, xy)  # twice the turn part
+        strain = cv2.magnitude(cv2.subtract(xx, yy), cv2.add(xy, yx))  # twice the strain
+        turning = seen & (strain <= strain_ratio * rotation)
+        turn = cv2.erode(np.where(turning, turn, np.float32(0.0)), _K3)
+        rows, cols = turn.shape[0] // g, turn.shape[1] // g
+        cells = turn[: rows * g, : cols * g].reshape(g, rows, g, cols)
+        return cells.max(axis=(1, 3)).astype(np.float64)
+
+
+_K3 = np.ones((3, 3), np.uint8)
 
 
 class _Tracks:

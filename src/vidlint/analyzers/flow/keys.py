@@ -35,6 +35,13 @@ DRIFT_GRID = "flow.drift_grid"
 """Per cell, how much the content moved away from the anchor frame (up to ``anchor_s`` back,
 carried along the chained flow) since the previous frame, in gray levels: a sustained rise is
 content changing gradually under its own motion, what neighbouring-frame errors miss."""
+TWIST_GRID = "flow.twist_grid"
+"""Per cell, how much further the content twisted in place since the previous frame, in
+radians: the largest local rotation of the chained flow's Jacobian (anchor frame to now, up to
+``anchor_s`` back) away from the picture's median rotation, over pixels still seen where the
+map turns more than it strains (``twist_strain``), after a 3x3 minimum (one pixel does not
+count). A swirl turns content by an angle that varies across a region while its surroundings
+do not turn; NaN on the first frame after an anchor."""
 RETURN_FROM = "flow.return_from"
 """The earlier frame of ``RETURN_GRID`` (NaN where nothing was compared)."""
 
@@ -143,6 +150,15 @@ class FlowParams:
         "2018's long-term warping error), re-anchored every second so that the chained flow's "
         "own drift stays small; morphs take 0.3-0.7 s",
         bounds=(0.1, 10.0),
+    )
+    twist_strain: float = param(
+        0.5,
+        "the twist grid counts a pixel only where the chained flow's map strains (its "
+        "symmetric, shape-changing part) less than half as much as it turns: a layer sliding "
+        "past another at an edge of something moving turns it by as much as it strains it, "
+        "and synthetic sprites crossing a panning scene twisted cells by 0.9 rad that way; "
+        "with the gate, under 0.4, while swirls keep 1.0-1.4",
+        bounds=(0.0, 100.0),
     )
     static_motion: float = param(
         1.0,
