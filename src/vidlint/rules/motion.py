@@ -29,6 +29,7 @@ from vidlint.analyzers.flow.keys import (
     RETURN_GRID,
     SHIFT_GRID,
     STATIC_GRID,
+    TWIST_GRID,
     WARP_GRID,
     BlobEvent,
     FlowOutput,
@@ -442,6 +443,26 @@ class MorphParams:
         "(0.0-0.5 on generated street and dinner scenes)",
         bounds=(0.0, 1.0),
     )
+    twist_rise: float = param(
+        0.02,
+        "swirls: a cell's content turns in place further from the anchor frame (the flow "
+        "analyzer's twist grid: local rotation of the chained flow beyond the picture's) by "
+        "0.02 rad a frame or more; injected swirls add 0.03-0.09 a frame over their ramp",
+        bounds=(0.0, 10.0),
+    )
+    twist_frames: int = param(
+        5,
+        "for 5 frames in a row or more (swirls measured over 8-17 frames of ramp)",
+        bounds=(1, 1000),
+    )
+    twist_total: float = param(
+        0.8,
+        "adding up to 0.8 rad within one anchor: swirls whose flow the analyzer follows "
+        "measured 1.0-1.4; on clean footage the most was 0.70 (a fork winding noodles at "
+        "16 fps), under 0.5 elsewhere; a swirl whose disc the flow loses (flat surroundings, "
+        "8 fps) measured 0.0-0.7 and is missed; twice the total is an error, less a warning",
+        bounds=(0.0, 100.0),
+    )
 
 
 def flicker_claims(data: RuleInput) -> np.ndarray:
@@ -457,34 +478,63 @@ def flicker_claims(data: RuleInput) -> np.ndarray:
     return near
 
 
+def rising_runs(
+    values: np.ndarray,
+    rise: float,
+    frames: int,
+    total: float,
+    still: np.ndarray | None = None,
+    still_share: float = 0.0,
+    anchored: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(frames x cells) inside runs of ``frames`` or more values of ``rise`` or more in a
+    cell, adding up to ``total``, while the cell mostly holds still (``still``, a share of
+    ``still_share`` of the run's frames), and each such frame's run total. A NaN (a new anchor)
+    neither breaks nor extends a run, unless ``anchored``: then a run ends with its anchor."""
+    flags = np.zeros(values.shape, bool)
+    totals = np.zeros(values.shape)
+    for cell in range(values.shape[1]):
+        run: list[int] = []
+        for frame in [*range(values.shape[0]), -1]:
+            value = values[frame, cell] if frame >= 0 else 0.0
+            if np.isnan(value) and not anchored:
+                continue
+            if value >= rise:
+                run.append(frame)
+                continue
+            amount = float(values[run, cell].sum()) if run else 0.0
+            if (
+                len(run) >= frames
+                and amount >= total
+                and (still is None or np.nanmean(still[run, cell]) >= still_share)
+            ):
+                flags[run[0] : run[-1] + 1, cell] = True
+                totals[run[0] : run[-1] + 1, cell] = amount
+            run = []
+    return flags, totals
+
+
 def drifting_cells(data: RuleInput, p: MorphParams) -> tuple[np.ndarray, np.ndarray]:
     """(frames x cells) where a cell's content keeps moving away from the anchor frame: runs of
     ``drift_frames`` or more rises of ``drift_rise`` adding up to ``drift_total`` while the
     cell mostly holds still (``drift_still``), and each such frame's run total. A NaN (a new
     anchor) neither breaks nor extends a run."""
-    drift = data.signals[DRIFT_GRID]
-    still = data.signals[STATIC_GRID]
-    flags = np.zeros(drift.shape, bool)
-    totals = np.zeros(drift.shape)
-    for cell in range(drift.shape[1]):
-        run: list[int] = []
-        for frame in [*range(drift.shape[0]), -1]:
-            value = drift[frame, cell] if frame >= 0 else 0.0
-            if np.isnan(value):
-                continue
-            if value >= p.drift_rise:
-                run.append(frame)
-                continue
-            total = float(drift[run, cell].sum()) if run else 0.0
-            if (
-                len(run) >= p.drift_frames
-                and total >= p.drift_total
-                and np.nanmean(still[run, cell]) >= p.drift_still
-            ):
-                flags[run[0] : run[-1] + 1, cell] = True
-                totals[run[0] : run[-1] + 1, cell] = total
-            run = []
-    return flags, totals
+    s = data.signals
+    return rising_runs(
+        s[DRIFT_GRID], p.drift_rise, p.drift_frames, p.drift_total, s[STATIC_GRID], p.drift_still
+    )
+
+
+def twisting_cells(data: RuleInput, p: MorphParams) -> tuple[np.ndarray, np.ndarray]:
+    """(frames x cells) where a cell's content keeps turning in place away from the anchor
+    frame, by a rotation the rest of the picture does not make (a swirl): runs of
+    ``twist_frames`` or more rises of ``twist_rise`` adding up to ``twist_total`` within one
+    anchor (the chained flow's twist drifts along motion edges, and a run carried over a new
+    anchor added such drift up on clean footage), and each such frame's run total in
+    radians."""
+    return rising_runs(
+        data.signals[TWIST_GRID], p.twist_rise, p.twist_frames, p.twist_total, anchored=True
+    )
 
 
 @rule(
@@ -507,7 +557,12 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         step between neighbouring frames, is seen against an anchor frame up to 1 s back along
         the chained flow (Lai et al.'s long-term error, minus each cell's mean change so that
         light is not content): a cell that holds still while its content moves further from
-        the anchor frame after frame. Each cell's own brightness step is taken out first
+        the anchor frame after frame. A swirl, which the flow follows (so neither error sees
+        it), is seen in the same chained flow's local rotation: a cell whose content turns
+        in place further from the anchor frame after frame, by a rotation the rest of the
+        picture does not make and that turns the content more than it strains it (a rigid
+        turn of the whole picture is the camera's; a layer sliding past an edge strains as
+        much as it turns). Each cell's own brightness step is taken out first
         (light on a wall is not content); cells whose brightness pumps up and down (FLK001's
         flicker) are left to FLK001, black, flat and garbage frames to TMP004 and TMP005.
     Why it matters:
@@ -515,18 +570,25 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         shape or texture) is the most typical failure of video generators.
     Known false positives:
         Fast motion with heavy motion blur, fire, water and smoke (content that really changes),
-        intentional transformations (a "becomes" prompt).
+        intentional transformations (a "becomes" prompt); a twist: something really turning in
+        place (a wheel, a spinning top) and fast motion edges. Missed: a swirl whose inside the
+        flow cannot follow consistently (flat surroundings, low frame rates).
     Example:
         A ball whose texture turns into another over 4 frames: ``MOT001 content changes with no
         motion to explain it at frames 20-23 (+3.0 gray levels over its baseline)``; a region
         dissolving into other content over half a second: ``MOT001 content changes gradually
-        with no motion to explain it at frames 44-58 (+19.5 gray levels over 15 frames)``.
+        with no motion to explain it at frames 44-58 (+19.5 gray levels over 15 frames)``; a
+        disc swirling: ``MOT001 content twists in place with no motion to explain it at
+        frames 30-46 (turned 1.39 rad beyond the picture's rotation over 17 frames)``.
     Thresholds:
         ``min_z`` = 5 robust deviations, ``min_excess`` = 3 gray levels or 0.8 x the frame's
         motion, ``max_cells`` = 1/3 of the frame (more is a cut or flash); a single-frame spike
         is a warning, ``min_frames_error`` = 2 frames make an error. Gradual: ``drift_rise`` =
         1 gray level a frame for ``drift_frames`` = 3 frames adding up to ``drift_total`` = 12
-        (twice that is an error), the cell still in ``drift_still`` = 60% of them.
+        (twice that is an error), the cell still in ``drift_still`` = 60% of them. Swirls:
+        ``twist_rise`` = 0.02 rad a frame for ``twist_frames`` = 5 frames adding up to
+        ``twist_total`` = 0.8 rad within one anchor (twice that is an error); the flow
+        analyzer's ``twist_strain`` = 0.5.
     Fix hint:
         Regenerate with a new seed and lower motion strength; describe the subject's appearance
         consistently in the prompt.
@@ -546,18 +608,25 @@ def content_morphs(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
     flagged[too_many] = False
     drifting, totals = drifting_cells(data, p)
     drifting &= unclaimed
-    frames = (flagged | drifting).any(axis=1) & ~global_change(data)
+    twisting, turns = twisting_cells(data, p)
+    twisting &= unclaimed
+    frames = (flagged | drifting | twisting).any(axis=1) & ~global_change(data)
     for start, end in spans_of(frames):
         if not flagged[start : end + 1].any():
-            yield gradual_morph(start, end, drifting, totals, g, p)
+            if drifting[start : end + 1].any():
+                yield gradual_morph(start, end, drifting | twisting, totals, g, p)
+            else:
+                yield swirl_morph(start, end, twisting, turns, g, p)
             continue
-        cells = (flagged | drifting)[start : end + 1].any(axis=0)
+        cells = (flagged | drifting | twisting)[start : end + 1].any(axis=0)
         span_excess = np.where(flagged[start : end + 1], excess[start : end + 1], 0.0)
         peak = start + int(np.argmax(span_excess.max(axis=1)))
         worst = float(span_excess.max())
         cell = int(np.argmax(span_excess.max(axis=0)))
         lasting = end - start + 1 >= p.min_frames_error
-        strong = float(totals[start : end + 1].max()) >= 2 * p.drift_total
+        strong = float(totals[start : end + 1].max()) >= 2 * p.drift_total or (
+            float(turns[start : end + 1].max()) >= 2 * p.twist_total
+        )
         severity = None if lasting or strong else "warning"
         yield Hit(
             start,
@@ -591,6 +660,24 @@ def gradual_morph(
         region=cell_region(drifting[start : end + 1].any(axis=0), g),
         evidence={"drift": round(total, 2), "needed": p.drift_total},
         severity=None if total >= 2 * p.drift_total else "warning",
+    )
+
+
+def swirl_morph(
+    start: int, end: int, twisting: np.ndarray, turns: np.ndarray, g: int, p: MorphParams
+) -> Hit:
+    """MOT001's hit for a span only the twist grid saw: content turning in place, a region's
+    centre more than its rim (the flow follows a swirl, so the warping error stays low)."""
+    total = float(turns[start : end + 1].max())
+    return Hit(
+        start,
+        end,
+        f"content twists in place with no motion to explain it at frames {start}-{end} "
+        f"(turned {total:.2f} rad beyond the picture's rotation over {end - start + 1} frames)",
+        confidence=min(1.0, total / (3 * p.twist_total)),
+        region=cell_region(twisting[start : end + 1].any(axis=0), g),
+        evidence={"twist": round(total, 3), "needed": p.twist_total},
+        severity=None if total >= 2 * p.twist_total else "warning",
     )
 
 
