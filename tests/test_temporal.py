@@ -234,3 +234,15 @@ def test_the_picture_coming_back_after_black_frames_is_not_garbage(real_case):
         (label.start, label.end)
     ]
     assert not {"TMP005", "DRF001"} & {f.code for f in found}, [(f.code, f.message) for f in found]
+
+
+def test_the_jump_where_a_freeze_ends_is_no_cut(real_case):
+    """A generated street scene frozen over frames 15-37 and then played on where its motion
+    had got to: the picture jumps at 38 (the crowd and the man's hands catch up), which
+    TMP003 called a scene cut, an error on top of TMP001's."""
+    path, (label,) = real_case("gen_t2v_fasthunyuan_willsmith_noodles.mp4", 0, 44, "freeze", seed=7)
+    found = vidlint.check(path, select=["TMP"]).findings
+    assert [(f.start_frame, f.end_frame) for f in found if f.code == "TMP001"] == [
+        (label.start, label.end)
+    ]
+    assert "TMP003" not in {f.code for f in found}, [(f.code, f.message) for f in found]

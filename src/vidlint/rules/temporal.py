@@ -423,7 +423,8 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
         optical flow is motion, not a cut, and is dropped (the temporal analyzer runs that
         check on every frame whose content score reaches its ``cut_check_score``, 27). The
         jumps into and out of a flash (a brief brightening or darkening that comes back, see
-        ``flash_frames``) are not cuts either: FLK002 judges flashes.
+        ``flash_frames``) are not cuts either: FLK002 judges flashes; nor is the jump where a
+        freeze ends and the picture catches up with the motion (TMP001's).
     Known false positives:
         Real edited footage (set ``ignore = ["TMP003"]`` for it in an ``[[overrides]]`` glob).
         A flash longer than ``max_flash_s``. With ``content_threshold`` set under the
@@ -441,10 +442,11 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     content = np.nan_to_num(s[CONTENT], nan=0.0)
     # entering or leaving black, garbage or a flash is not a cut
     explained = explained_frames(s) | flash_frames(s, p)
+    thawed = {end + 1 for _, end, _, _ in freezes(s)}  # the picture catching up: TMP001's
     occluded = s[CUT_OCCLUDED]
     for index in np.flatnonzero(content >= p.content_threshold):
         index = int(index)
-        if explained[index] or explained[index - 1]:
+        if explained[index] or explained[index - 1] or index in thawed:
             continue
         if occluded[index] < p.min_occluded:  # NaN (not checked) compares False
             continue  # the flow still matches most pixels: fast motion, not a new shot
