@@ -408,3 +408,19 @@ def test_a_face_lost_in_decoded_garbage_is_left_to_tmp005(real_case):
     report = check(path, select=("FAC", "TMP005"))
     assert any(f.code == "TMP005" and f.start_frame == label.start for f in report.findings)
     assert "FAC003" not in codes(report), [(f.code, f.message) for f in report.findings]
+
+
+def test_a_face_that_goes_with_the_shot_at_a_cut_does_not_pop(real_case):
+    """A generated man eating, cut at frame 44 to real footage of a woman putting on eye
+    make-up: his face goes with the shot, which FAC003 called a face vanishing mid-frame."""
+    path, (label,) = real_case(
+        "gen_t2v_selfforcing-wan2.1_willsmith_noodles.mp4",
+        0,
+        80,
+        "cut",
+        seed=7,
+        donor=("real_mmaction2_eye_makeup.avi", 0, 99),
+    )
+    report = check(path, select=("FAC", "TMP003"))
+    assert [f.start_frame for f in report.findings if f.code == "TMP003"] == [label.start]
+    assert "FAC003" not in codes(report), [(f.code, f.message) for f in report.findings]

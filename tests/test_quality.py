@@ -92,3 +92,13 @@ def test_after_a_cut_the_picture_is_not_compared_with_the_first_shot(real_case):
     found = Checker(Config(select=("TMP003", "QLT"))).check(path).findings
     assert [f.start_frame for f in found if f.code == "TMP003"] == [label.start]
     assert not [f for f in found if f.family == "QLT"], [(f.code, f.message) for f in found]
+
+
+def test_black_frames_are_no_colour_drift(real_case):
+    """Black frames 50-57 in a generated 16 fps clip: their mean colour is far from the early
+    frames', which QLT003 reported as a colour drift over the black frames (TMP004's)."""
+    clip = ("gen_t2v_selfforcing-wan2.1_willsmith_noodles.mp4", 0, 80)
+    path, (label,) = real_case(*clip, "black", seed=7)
+    found = Checker(Config(select=("TMP004", "QLT"))).check(path).findings
+    assert any(f.code == "TMP004" and f.start_frame == label.start for f in found)
+    assert "QLT003" not in {f.code for f in found}, [(f.code, f.message) for f in found]

@@ -346,8 +346,9 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     Known false positives:
         A hand or object covering a face for longer than ``analyzers.faces.max_gap_s``, a fast
         zoom. A face that turns away (strong head turn or no landmarks in its last samples), a
-        track handed over to a new one at the same place, and a face lost in black, flat or
-        garbage frames or found again after them (TMP004's and TMP005's) are not reported.
+        track handed over to a new one at the same place, a face lost in black, flat or
+        garbage frames or found again after them (TMP004's and TMP005's), and a face that comes
+        or goes at a scene cut (TMP003's) are not reported.
     Example:
         A face that is gone from frame 24 on, mid-frame: ``FAC003 face 0 vanishes at frame 24
         in mid-frame``.
@@ -361,6 +362,8 @@ def face_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     first_sampled = 0
     last_sampled = (data.signals.n - 1) // stride * stride
     explained = explained_frames(data.signals)
+    for cut in cut_frames(data):
+        explained[cut] = True  # a face that comes or goes with the shot is TMP003's
     for track in tracks_of(data):
         if len(track.frames) < 2 or np.median(track.scores) < p.min_score:
             continue

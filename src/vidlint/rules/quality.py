@@ -267,7 +267,8 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
         generations and breaks a cut against other shots.
     Known false positives:
         Content changes: a pan from sky to grass shifts the mean colour. It is a warning.
-        Frames after a scene cut (TMP003) are not compared with the first shot's.
+        Frames after a scene cut (TMP003) are not compared with the first shot's; black, flat
+        and garbage frames are TMP004's and TMP005's.
     Example:
         Red gain rising to +30%: ``QLT003 colour drifts by 15 a*b* units from frame 30``.
     Thresholds:
@@ -281,7 +282,7 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
     shift = np.hypot(a - ref_a, b - ref_b)
     needed = max(p.min_frames, s.frames(p.min_duration_s))
     shift = np.nan_to_num(shift, nan=0.0)
-    drifted = (shift >= p.max_shift) & first_shot(data)
+    drifted = (shift >= p.max_shift) & first_shot(data) & ~explained_frames(s)
     for start, end in long_spans(drifted, needed, s, p.early_s):
         peak = start + int(np.argmax(shift[start : end + 1]))
         while start > 0 and shift[start - 1] >= p.onset_share * p.max_shift:
