@@ -172,6 +172,8 @@ class Track:
     described: dict[int, np.ndarray] = field(default_factory=dict)
     luma: dict[int, float] = field(default_factory=dict)
     """Mean gray level (0-255) of each described chip: how much light the descriptor saw."""
+    sharpness: dict[int, float] = field(default_factory=dict)
+    """Variance of the Laplacian of each described chip: how much detail the descriptor saw."""
     novelty: list[float] = field(default_factory=list)
     """Per sample, the share of the face's inner pixels in colours new to its palette anchor."""
     frame_shift: list[float] = field(default_factory=list)
@@ -216,6 +218,8 @@ class FaceTrack:
     descriptor_frames: list[int]
     descriptors: list[list[float]]
     descriptor_luma: list[float]
+    descriptor_sharpness: list[float]
+    """Per descriptor, the variance of the Laplacian of its chip (blur leaves little)."""
     palette_novelty: list[float]
     frame_colour_shift: list[float]
     anchor_distance: list[float]
@@ -453,7 +457,9 @@ class FacesAnalyzer(Analyzer):
 
     def _describe(self, track: Track, frame: int, chip: np.ndarray) -> None:
         track.described[frame] = self.models.describe(chip)
-        track.luma[frame] = float(cv2.mean(cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY))[0])
+        gray = cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY)
+        track.luma[frame] = float(cv2.mean(gray)[0])
+        track.sharpness[frame] = float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
     def _bisect(self, track: Track, lo: int, hi: int, between: list, depth: int) -> None:
         if depth <= 0 or not between:
@@ -553,6 +559,7 @@ def track_record(track: Track, times: dict[int, float]) -> FaceTrack:
         descriptor_frames=described,
         descriptors=[np.round(track.described[f], 4).tolist() for f in described],
         descriptor_luma=[round(track.luma[f], 1) for f in described],
+        descriptor_sharpness=[round(track.sharpness[f], 1) for f in described],
         palette_novelty=[round(v, 3) for v in track.novelty],
         frame_colour_shift=[round(v, 2) for v in track.frame_shift],
         anchor_distance=[round(distance(track.described[f], anchor[1]), 4) for f in described]

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidlint.analyzers.faces import EXPRESSION_KEYS, FacesOutput, FaceTrack
+from vidlint.analyzers.quality import NOISE
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
+from vidlint.rules.quality import NoiseParams, early_reference
 from vidlint.rules.temporal import cut_frames, explained_frames
 from vidlint.settings import param
 
@@ -41,6 +43,34 @@ def box_at(track: FaceTrack, frame: int) -> Region | None:
     frames = np.asarray(track.frames)
     index = int(np.argmin(np.abs(frames - frame)))
     return Region.of_box(track.boxes[index])
+
+
+SOFT_CHIP = 0.3
+"""A chip whose detail (variance of the Laplacian) is under 30% of the track's median chip's is
+blurred (QLT001's ratio): a generated face blurred with a sigma of 2.5-6 px keeps 14-17% and
+its descriptor moves 0.67-0.70 from the same face sharp, past dlib's 0.6 (measured)."""
+
+
+def unsure_descriptors(data: RuleInput, track: FaceTrack) -> list[bool]:
+    """Per descriptor, whether its chip was too degraded to tell who it shows: far softer than
+    the track's own chips, or taken where noise rose as QLT002 sees it (noise sigma 8-20 moves
+    a generated face's descriptor 0.63 from its clean one, measured). The clip's blur or noise
+    is QLT001's and QLT002's to report, not a change of person."""
+    sharpness = np.asarray(track.descriptor_sharpness or [], np.float64)
+    soft = (
+        sharpness < SOFT_CHIP * float(np.median(sharpness))
+        if len(sharpness)
+        else np.zeros(len(track.descriptor_frames), bool)
+    )
+    noisy = np.zeros(len(track.descriptor_frames), bool)
+    if NOISE in data.signals:
+        p = NoiseParams()
+        noise = np.asarray(data.signals[NOISE], np.float64)
+        early = early_reference(data.signals, noise, p.early_s)
+        if early == early:  # not NaN
+            needed = max(p.noise_ratio * early, early + p.noise_add)
+            noisy = np.array([noise[f] >= needed for f in track.descriptor_frames], bool)
+    return [bool(a or b) for a, b in zip(soft, noisy, strict=True)]
 
 
 def across_a_cut(cuts: list[int], earlier: int | None, later: int) -> bool:
@@ -106,7 +136,8 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         ``dim_luma``) a sample must be ``dim_margin`` further away, because darkness moves the
         descriptor by itself. The span runs from the first such sample to the last (to the end
         of the track when the face never comes back); samples after a scene cut (TMP003) are not
-        compared with an anchor from the shot before. The curve is ``faces.identity_distance``
+        compared with an anchor from the shot before, nor are descriptors of blurred or noisy
+        chips (``unsure_descriptors``). The curve is ``faces.identity_distance``
         for the main face and ``anchor_distance`` per track in ``extra.faces``.
     Why it matters:
         Subjects that "subtly morph between frames" are the most recognised flaw of generated
@@ -137,9 +168,10 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
     for track in tracks_of(data):
         frames, distances = track.descriptor_frames, track.anchor_distance
         limits = drift_limits(track, p)
+        unsure = unsure_descriptors(data, track)
         over = [
-            d > limit and not across_a_cut(cuts, track.anchor_frame, frame)
-            for d, limit, frame in zip(distances, limits, frames, strict=True)
+            d > limit and not bad and not across_a_cut(cuts, track.anchor_frame, frame)
+            for d, limit, frame, bad in zip(distances, limits, frames, unsure, strict=True)
         ]
         for start, last in runs(over):
             count = last - start + 1
@@ -222,7 +254,8 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         beyond the same-person threshold, where the change lasts (the next descriptor is still
         beyond it from the earlier one: a single odd sample is not a morph). Where either chip
         was taken in dim light the pair must be ``dim_margin`` further apart, as in FAC001; a
-        pair with a scene cut (TMP003) between them is the cut's.
+        pair with a scene cut (TMP003) between them is the cut's, and blurred or noisy chips
+        (``unsure_descriptors``) are not compared.
         Overlapping pairs are merged into one span, from the last frame still like the earlier
         face to the first frame like the later one.
     Why it matters:
@@ -248,13 +281,14 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         frames = track.descriptor_frames
         vectors = np.asarray(track.descriptors, np.float32)
         dim = dim_chips(track, p.dim_luma)
+        unsure = unsure_descriptors(data, track)
         pairs = []
         for i in range(len(frames)):
             for j in range(i + 1, len(frames)):
                 if time_of(data, frames[j]) - time_of(data, frames[i]) > p.window_s:
                     break
-                if across_a_cut(cuts, frames[i], frames[j]):
-                    continue  # TMP003's
+                if across_a_cut(cuts, frames[i], frames[j]) or unsure[i] or unsure[j]:
+                    continue  # TMP003's, QLT001's or QLT002's
                 limit = p.jump_distance + (p.dim_margin if dim[i] or dim[j] else 0.0)
                 gap = float(np.linalg.norm(vectors[i] - vectors[j]))
                 lasting = (
