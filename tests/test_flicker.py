@@ -93,3 +93,16 @@ def test_a_gain_pumping_at_4_hz_on_real_footage_is_flicker_not_a_morph(real_case
 def test_the_clean_twin_has_no_flicker(real_case):
     path, _ = real_case(*ARM, "clean")
     assert [f for f in findings(path, "FLK001") if f.code == "FLK001"] == []
+
+
+def test_a_region_flickering_in_still_parts_is_flicker_not_boiling(real_case):
+    """A generated 8 fps street painter whose wall flickers in one region for 1.9 s: the
+    motion-compensated error of the still wall rises with every swing of its brightness,
+    which FLK003 also called texture boiling (frames 31-43). Pumping light is FLK001's."""
+    clip = ("gen_t2v_cogvideox-2b_street_artist.mp4", 0, 48)
+    path, (label,) = real_case(*clip, "flicker_region", seed=7)
+    found = findings(path, "FLK")
+    assert any(f.code == "FLK001" and f.end_frame >= label.start for f in found), [
+        (f.code, f.start_frame) for f in found
+    ]
+    assert "FLK003" not in {f.code for f in found}, [(f.code, f.start_frame) for f in found]

@@ -21,6 +21,7 @@ from vidlint.rules.motion import (
     FLICKER_LEG_S,
     FLICKER_SWING,
     cell_region,
+    flicker_claims,
     flickering,
     global_change,
     spans_of,
@@ -268,7 +269,8 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
         flicker of diffusion video.
     Known false positives:
         Real fine motion the flow cannot resolve: leaves in wind, water, film grain applied to
-        only part of the picture. It is a warning.
+        only part of the picture. It is a warning. Cells whose brightness pumps up and down are
+        FLK001's flicker, not boiling.
     Example:
         Fine noise re-drawn every frame in the top-left quarter: ``FLK003 texture boils at
         frames 10-39``.
@@ -297,6 +299,7 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
         still = (static[part][keep] > 0.5).mean(axis=0) >= p.min_static
         cells = still & (np.nan_to_num(level) >= max(p.min_error, p.ratio * typical))
         flagged[part] |= cells & (np.nan_to_num(error[part]) >= p.min_error)
+    flagged &= ~flicker_claims(data)  # brightness pumping up and down is FLK001's
     frames = flagged.any(axis=1)
     for start, end in spans_of(frames, gap=window // 2):
         cells = flagged[start : end + 1].any(axis=0)
