@@ -80,7 +80,7 @@ def test_after_a_cut_the_picture_is_not_compared_with_the_first_shot(real_case):
     """Hand-held real arm wrestling cut at frame 64 to a real face before a plain wall: the
     wall is far less detailed than the cafeteria, so against the first shot's early frames
     QLT001 called it an error-level blur and QLT003 a colour drift from frame 20. The cut is
-    TMP003's; what follows it is another shot."""
+    TMP003's; what follows it is another shot, with its own early frames."""
     path, (label,) = real_case(
         "real_mmaction2_armwrestling.mp4",
         0,

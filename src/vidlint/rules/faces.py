@@ -17,7 +17,7 @@ from vidlint.analyzers.faces import EXPRESSION_KEYS, FacesOutput, FaceTrack
 from vidlint.analyzers.quality import NOISE
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
-from vidlint.rules.quality import NoiseParams, early_reference
+from vidlint.rules.quality import NoiseParams, Shots, noisy_frames
 from vidlint.rules.temporal import cut_frames, explained_frames
 from vidlint.settings import param
 
@@ -66,10 +66,8 @@ def unsure_descriptors(data: RuleInput, track: FaceTrack) -> list[bool]:
     if NOISE in data.signals:
         p = NoiseParams()
         noise = np.asarray(data.signals[NOISE], np.float64)
-        early = early_reference(data.signals, noise, p.early_s)
-        if early == early:  # not NaN
-            needed = max(p.noise_ratio * early, early + p.noise_add)
-            noisy = np.array([noise[f] >= needed for f in track.descriptor_frames], bool)
+        rose = noisy_frames(noise, Shots.of(data, p.early_s).reference(noise), p)
+        noisy = rose[np.asarray(track.descriptor_frames, int)]
     return [bool(a or b) for a, b in zip(soft, noisy, strict=True)]
 
 

@@ -1,9 +1,11 @@
 """QLT: picture quality collapsing during the clip (blur, noise or blockiness bursts, colour
-cast drift), each judged against the same clip's early frames, so a soft or grainy style is not
-a defect but a clip that turns soft or grainy is."""
+cast drift), each judged against the same shot's early frames, so a soft or grainy style is not
+a defect but a clip that turns soft or grainy is. A clip with scene cuts (TMP003) has a reference
+per shot: the frames after a cut are another shot, not a change of quality."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,7 +16,7 @@ from vidlint.analyzers.quality import BLOCKINESS, CAST_A, CAST_B, NOISE, SHARPNE
 from vidlint.analyzers.temporal.keys import DIFF
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
 from vidlint.rules.motion import spans_of
-from vidlint.rules.temporal import explained_frames, first_shot, garbage_spans
+from vidlint.rules.temporal import cut_frames, explained_frames, garbage_spans
 from vidlint.settings import param
 from vidlint.signals import Signals
 
@@ -38,24 +40,49 @@ class EarlyParams:
 
 
 def early_frames(s: Signals, early_s: float) -> int:
-    """How many frames make the clip's own reference: its first ``early_s``, at least 4."""
+    """How many frames make a shot's own reference: its first ``early_s``, at least 4."""
     return max(4, s.frames(early_s))
 
 
-def early_reference(s: Signals, values: np.ndarray, early_s: float) -> float:
-    head = values[: early_frames(s, early_s)]
-    head = head[np.isfinite(head)]
-    return float(np.median(head)) if len(head) else float("nan")
+@dataclass(frozen=True)
+class Shots:
+    """The clip's shots (frames ``start``..``stop - 1``, split at TMP003's cuts) and, per
+    frame, where its shot starts and where the shot's reference frames end."""
 
+    bounds: list[tuple[int, int]]
+    start: np.ndarray
+    head_end: np.ndarray
 
-def long_spans(
-    flags: np.ndarray, min_frames: int, s: Signals, early_s: float
-) -> Iterator[tuple[int, int]]:
-    """Spans of at least ``min_frames``, except those inside the reference frames themselves."""
-    reference = early_frames(s, early_s)
-    for start, end in spans_of(flags):
-        if end - start + 1 >= min_frames and end >= reference:
-            yield start, end
+    @classmethod
+    def of(cls, data: RuleInput, early_s: float) -> Shots:
+        n = data.signals.n
+        edges = [0, *(cut for cut in cut_frames(data) if 0 < cut < n), n]
+        bounds = list(itertools.pairwise(edges))
+        start, head_end = np.zeros(n, int), np.zeros(n, int)
+        for a, b in bounds:
+            start[a:b] = a
+            head_end[a:b] = a + early_frames(data.signals, early_s)
+        return cls(bounds, start, head_end)
+
+    def reference(self, values: np.ndarray) -> np.ndarray:
+        """Per frame, the median of ``values`` over its shot's reference frames (NaN where
+        they have none)."""
+        out = np.full(len(values), np.nan)
+        for a, b in self.bounds:
+            head = values[a : min(b, int(self.head_end[a]))]
+            head = head[np.isfinite(head)]
+            if len(head):
+                out[a:b] = float(np.median(head))
+        return out
+
+    def long_spans(self, flags: np.ndarray, min_frames: int) -> Iterator[tuple[int, int]]:
+        """Spans of at least ``min_frames`` within one shot, except those inside the shot's
+        reference frames themselves."""
+        for a, b in self.bounds:
+            for start, end in spans_of(flags[a:b]):
+                start, end = start + a, end + a
+                if end - start + 1 >= min_frames and end >= self.head_end[a]:
+                    yield start, end
 
 
 @dataclass(frozen=True)
@@ -83,7 +110,7 @@ class BlurParams(EarlyParams):
     fix=SHARPER,
 )
 def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
-    """The picture goes soft: sharpness falls far below the clip's own early frames.
+    """The picture goes soft: sharpness falls far below the shot's own early frames.
 
     What it detects:
         The variance of the Laplacian (the standard focus measure) of each frame, against the
@@ -95,7 +122,7 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     Known false positives:
         Racking focus, a camera moving from a detailed subject onto a plain wall or sky, strong
         motion blur in a whip pan. Black, flat and garbage frames are TMP004's and TMP005's;
-        frames after a scene cut (TMP003) are not compared with the first shot's.
+        after a scene cut (TMP003) the new shot has its own early frames.
     Example:
         Frames 20-25 blurred: ``QLT001 picture goes soft at frames 20-25 (22% of its early
         sharpness)``.
@@ -106,18 +133,17 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     """
     s = data.signals
     sharp = s[SHARPNESS]
-    reference = early_reference(s, sharp, p.early_s)
-    if not reference > 0:
-        return
-    relative = sharp / reference
+    shots = Shots.of(data, p.early_s)
+    reference = shots.reference(sharp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(reference > 0, sharp / reference, np.nan)
     motion = np.nan_to_num(s[MOTION], nan=0.0)
     fastest = motion.copy()
     fastest[1:] = np.maximum(fastest[1:], motion[:-1])
     fastest[:-1] = np.maximum(fastest[:-1], motion[1:])
     soft = (np.nan_to_num(relative, nan=1.0) < p.ratio) & (fastest <= p.max_motion)
     soft &= ~explained_frames(s)  # a black frame has no sharpness to lose
-    soft &= first_shot(data)  # after a cut (TMP003) the early frames are another shot's
-    for start, end in long_spans(soft, p.min_frames, s, p.early_s):
+    for start, end in shots.long_spans(soft, p.min_frames):
         low = float(np.min(relative[start : end + 1]))
         yield Hit(
             start,
@@ -128,7 +154,7 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
             evidence={
                 "sharpness_ratio": round(low, 3),
                 "threshold": p.ratio,
-                "reference": round(reference, 1),
+                "reference": round(float(reference[start]), 1),
             },
         )
 
@@ -175,7 +201,7 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
         bitrate on export).
     Known false positives:
         A camera moving onto fine texture (foliage) raises the noise estimate; frames after a
-        scene cut (TMP003) are not compared with the first shot's. Blocks that appear at once in
+        scene cut (TMP003) have their own shot's early frames. Blocks that appear at once in
         a held picture are damaged decoding: TMP005 reports them, not this rule.
     Example:
         ``QLT002 noise rises at frames 20-25 (sigma 9.8, early 1.0)``.
@@ -187,37 +213,33 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
     """
     s = data.signals
     noise, blocks = s[NOISE], s[BLOCKINESS]
-    ref_noise = early_reference(s, noise, p.early_s)
-    ref_blocks = early_reference(s, blocks, p.early_s)
-    noisy = np.nan_to_num((noise >= p.noise_ratio * ref_noise) & (noise >= ref_noise + p.noise_add))
-    blocky = (
-        np.nan_to_num(blocks >= ref_blocks + p.block_add)
-        if np.isfinite(ref_blocks)
-        else np.zeros(s.n, bool)
-    )
-    burst = (noisy.astype(bool) | blocky.astype(bool)) & first_shot(data)
+    shots = Shots.of(data, p.early_s)
+    ref_noise, ref_blocks = shots.reference(noise), shots.reference(blocks)
+    noisy = noisy_frames(noise, ref_noise, p)
+    blocky = np.nan_to_num(blocks >= ref_blocks + p.block_add).astype(bool)
+    burst = noisy | blocky
     if DIFF in s:
         for start, end in garbage_spans(s):
             burst[start : end + 1] = False
-    needed = max(p.noise_ratio * ref_noise, ref_noise + p.noise_add)
-    rising = ref_noise + p.onset_share * (needed - ref_noise)  # above the early frames' noise
-    first = early_frames(s, p.early_s)
-    for start, end in long_spans(burst, p.min_frames, s, p.early_s):
+    for start, end in shots.long_spans(burst, p.min_frames):
         part = slice(start, end + 1)
+        early_noise, early_blocks = float(ref_noise[start]), float(ref_blocks[start])
         if noisy[part].any():
             peak = start + int(np.nanargmax(noise[part]))
+            needed = max(p.noise_ratio * early_noise, early_noise + p.noise_add)
+            rising = early_noise + p.onset_share * (needed - early_noise)  # above the early
             while (
-                start > first
+                start > shots.head_end[start]
                 and noise[start - 1] >= rising
-                and noise[start - 1] <= noise[start] + (rising - ref_noise)
+                and noise[start - 1] <= noise[start] + (rising - early_noise)
             ):
                 start -= 1  # report where the noise began to rise, not where it crossed
-            what = f"noise rises (sigma {noise[peak]:.1f}, early {ref_noise:.1f})"
-            confidence = min(1.0, noise[peak] / (2 * p.noise_ratio * max(ref_noise, 0.5)))
+            what = f"noise rises (sigma {noise[peak]:.1f}, early {early_noise:.1f})"
+            confidence = min(1.0, noise[peak] / (2 * p.noise_ratio * max(early_noise, 0.5)))
         else:
             peak = start + int(np.nanargmax(blocks[part]))
-            what = f"blocks appear (blockiness {blocks[peak]:.2f}, early {ref_blocks:.2f})"
-            confidence = min(1.0, (blocks[peak] - ref_blocks) / (2 * p.block_add))
+            what = f"blocks appear (blockiness {blocks[peak]:.2f}, early {early_blocks:.2f})"
+            confidence = min(1.0, (blocks[peak] - early_blocks) / (2 * p.block_add))
         yield Hit(
             start,
             end,
@@ -226,11 +248,19 @@ def noise_burst(data: RuleInput, p: NoiseParams) -> Iterator[Hit]:
             confidence=confidence,
             evidence={
                 "noise": round(float(noise[peak]), 2),
-                "noise_early": round(ref_noise, 2),
+                "noise_early": round(early_noise, 2),
                 "blockiness": round(float(blocks[peak]), 3),
-                "blockiness_early": round(ref_blocks, 3),
+                "blockiness_early": round(early_blocks, 3),
             },
         )
+
+
+def noisy_frames(noise: np.ndarray, early: np.ndarray, p: NoiseParams) -> np.ndarray:
+    """Frames whose noise rose ``noise_ratio`` times and ``noise_add`` over the shot's early
+    frames' (QLT002's rise; FAC001/FAC002 leave descriptors taken there out)."""
+    with np.errstate(invalid="ignore"):
+        rose = (noise >= p.noise_ratio * early) & (noise >= early + p.noise_add)
+    return np.nan_to_num(rose).astype(bool)
 
 
 @dataclass(frozen=True)
@@ -267,7 +297,7 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
         generations and breaks a cut against other shots.
     Known false positives:
         Content changes: a pan from sky to grass shifts the mean colour. It is a warning.
-        Frames after a scene cut (TMP003) are not compared with the first shot's; black, flat
+        After a scene cut (TMP003) the new shot has its own early frames; black, flat
         and garbage frames are TMP004's and TMP005's.
     Example:
         Red gain rising to +30%: ``QLT003 colour drifts by 15 a*b* units from frame 30``.
@@ -278,14 +308,15 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
     """
     s = data.signals
     a, b = s[CAST_A], s[CAST_B]
-    ref_a, ref_b = early_reference(s, a, p.early_s), early_reference(s, b, p.early_s)
+    shots = Shots.of(data, p.early_s)
+    ref_a, ref_b = shots.reference(a), shots.reference(b)
     shift = np.hypot(a - ref_a, b - ref_b)
     needed = max(p.min_frames, s.frames(p.min_duration_s))
     shift = np.nan_to_num(shift, nan=0.0)
-    drifted = (shift >= p.max_shift) & first_shot(data) & ~explained_frames(s)
-    for start, end in long_spans(drifted, needed, s, p.early_s):
+    drifted = (shift >= p.max_shift) & ~explained_frames(s)
+    for start, end in shots.long_spans(drifted, needed):
         peak = start + int(np.argmax(shift[start : end + 1]))
-        while start > 0 and shift[start - 1] >= p.onset_share * p.max_shift:
+        while start > shots.start[start] and shift[start - 1] >= p.onset_share * p.max_shift:
             start -= 1  # report where the drift began, not where it crossed the line
         yield Hit(
             start,
@@ -296,7 +327,7 @@ def colour_cast_drift(data: RuleInput, p: CastParams) -> Iterator[Hit]:
             evidence={
                 "shift": round(float(shift[peak]), 2),
                 "threshold": p.max_shift,
-                "a": round(float(a[peak] - ref_a), 2),
-                "b": round(float(b[peak] - ref_b), 2),
+                "a": round(float(a[peak] - ref_a[peak]), 2),
+                "b": round(float(b[peak] - ref_b[peak]), 2),
             },
         )

@@ -483,16 +483,6 @@ def cut_frames(data: RuleInput) -> list[int]:
     return [hit.start for hit in scene_cut(data, CutParams())]
 
 
-def first_shot(data: RuleInput) -> np.ndarray:
-    """Per frame, whether it comes before the first cut: the clip's early frames are a
-    reference for their own shot only."""
-    mask = np.ones(data.signals.n, bool)
-    cuts = cut_frames(data)
-    if cuts:
-        mask[cuts[0] :] = False
-    return mask
-
-
 def flash_frames(s: Signals, p: CutParams) -> np.ndarray:
     """Frames inside a flash: a run of at most ``max_flash_s`` frames all brighter (or all
     darker) than the frame before it by ``min_flash_change``, after which the brightness comes
