@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -477,10 +478,18 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
 def cut_frames(data: RuleInput) -> list[int]:
     """The first frames of new shots, as TMP003 finds them (none when the temporal analyzer did
     not run). What changes at a cut changed with the shot: TMP003 reports it, and the rules
-    that compare frames with a reference from earlier leave it alone."""
+    that compare frames with a reference from earlier leave it alone. Seven rules ask for the
+    same clip's cuts, so the last clip's answer is kept (by the identity of its signals)."""
     if CONTENT not in data.signals:
         return []
-    return [hit.start for hit in scene_cut(data, CutParams())]
+    signals, cuts = _last_cuts[0]  # one tuple, read and replaced whole: safe across threads
+    if signals is not data.signals:
+        cuts = [hit.start for hit in scene_cut(data, CutParams())]
+        _last_cuts[0] = (data.signals, cuts)
+    return list(cuts)
+
+
+_last_cuts: list[tuple[Any, list[int]]] = [(None, [])]
 
 
 def flash_frames(s: Signals, p: CutParams) -> np.ndarray:
