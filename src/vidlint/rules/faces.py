@@ -51,24 +51,28 @@ blurred (QLT001's ratio): a generated face blurred with a sigma of 2.5-6 px keep
 its descriptor moves 0.67-0.70 from the same face sharp, past dlib's 0.6 (measured)."""
 
 
-def unsure_descriptors(data: RuleInput, track: FaceTrack) -> list[bool]:
+def noisy_frames_of(data: RuleInput) -> np.ndarray:
+    """Per frame, whether its noise rose as QLT002 sees it (none without the quality signals)."""
+    if NOISE not in data.signals:
+        return np.zeros(data.signals.n, bool)
+    p = NoiseParams()
+    noise = np.asarray(data.signals[NOISE], np.float64)
+    return noisy_frames(noise, Shots.of(data, p.early_s).reference(noise), p)
+
+
+def unsure_descriptors(track: FaceTrack, noisy: np.ndarray) -> list[bool]:
     """Per descriptor, whether its chip was too degraded to tell who it shows: far softer than
-    the track's own chips, or taken where noise rose as QLT002 sees it (noise sigma 8-20 moves
-    a generated face's descriptor 0.63 from its clean one, measured). The clip's blur or noise
-    is QLT001's and QLT002's to report, not a change of person."""
+    the track's own chips, or taken on a ``noisy`` frame (noise sigma 8-20 moves a generated
+    face's descriptor 0.63 from its clean one, measured). The clip's blur or noise is QLT001's
+    and QLT002's to report, not a change of person."""
     sharpness = np.asarray(track.descriptor_sharpness or [], np.float64)
     soft = (
         sharpness < SOFT_CHIP * float(np.median(sharpness))
         if len(sharpness)
         else np.zeros(len(track.descriptor_frames), bool)
     )
-    noisy = np.zeros(len(track.descriptor_frames), bool)
-    if NOISE in data.signals:
-        p = NoiseParams()
-        noise = np.asarray(data.signals[NOISE], np.float64)
-        rose = noisy_frames(noise, Shots.of(data, p.early_s).reference(noise), p)
-        noisy = rose[np.asarray(track.descriptor_frames, int)]
-    return [bool(a or b) for a, b in zip(soft, noisy, strict=True)]
+    noisy_chips = noisy[np.asarray(track.descriptor_frames, int)]
+    return [bool(a or b) for a, b in zip(soft, noisy_chips, strict=True)]
 
 
 def across_a_cut(cuts: list[int], earlier: int | None, later: int) -> bool:
@@ -82,7 +86,32 @@ def time_of(data: RuleInput, frame: int) -> float:
 
 
 @dataclass(frozen=True)
-class DriftParams:
+class DimLightParams:
+    """Dim light, for the identity rules FAC001 and FAC002."""
+
+    dim_luma: float = param(
+        50.0,
+        "a descriptor's chip (or the anchor's) darker than this mean gray level (0-255) "
+        "was taken in dim light. Measured on the descriptor chips of the evaluation set: "
+        "a woman reading by a book's light 31-46, every other clip 54 "
+        "(a spacesuit) or more, the real talking clips 64-134",
+    )
+    dim_margin: float = param(
+        0.1,
+        "in dim light the descriptor is noisier, so a sample must be this much further "
+        "than the same-person distance (FAC001's same_person from the anchor, FAC002's "
+        "jump_distance between samples) to count. Measured: darkening the real "
+        "and generated chips to a gray level of 30-40 moves a frame's descriptor 0.12-0.23 from "
+        "its own bright one and raises its distance to the anchor by up to 0.14; the woman "
+        "reading turns her head in blue light to 0.58-0.65 from her first frame, the same "
+        "woman to the eye; a different person stays at 0.83-0.85 when darkened (the "
+        "astronaut-to-cameraman swap at a gray level of 37-43); a dim face with closed "
+        "eyes is 0.61 from itself 1 s earlier",
+    )
+
+
+@dataclass(frozen=True)
+class DriftParams(DimLightParams):
     same_person: float = param(
         DLIB_SAME_PERSON,
         "dlib's same-person distance (0.6, dlib.net). Calibrated here: one "
@@ -94,23 +123,6 @@ class DriftParams:
         2,
         "at least 2 descriptors beyond the threshold in a row: one bad chip (motion blur, "
         "a hand over the face) is not a new person",
-    )
-    dim_luma: float = param(
-        50.0,
-        "a descriptor's chip (or the anchor's) darker than this mean gray level (0-255) "
-        "was taken in dim light. Measured on the descriptor chips of the evaluation set: "
-        "a woman reading by a book's light 31-46, every other clip 54 "
-        "(a spacesuit) or more, the real talking clips 64-134",
-    )
-    dim_margin: float = param(
-        0.1,
-        "in dim light the descriptor is noisier, so a sample must be this much further "
-        "than same_person from the anchor to count. Measured: darkening the real "
-        "and generated chips to a gray level of 30-40 moves a frame's descriptor 0.12-0.23 from "
-        "its own bright one and raises its distance to the anchor by up to 0.14; the woman "
-        "reading turns her head in blue light to 0.58-0.65 from her first frame, the same "
-        "woman to the eye; a different person stays at 0.83-0.85 when darkened (the "
-        "astronaut-to-cameraman swap at a gray level of 37-43)",
     )
 
 
@@ -162,11 +174,11 @@ def identity_drift(data: RuleInput, p: DriftParams) -> Iterator[Hit]:
         Condition on a reference image of the character (stronger reference strength), repeat
         the same identity description, shorten the clip; regenerate with a new seed.
     """
-    cuts = cut_frames(data)
+    cuts, noisy = cut_frames(data), noisy_frames_of(data)
     for track in tracks_of(data):
         frames, distances = track.descriptor_frames, track.anchor_distance
         limits = drift_limits(track, p)
-        unsure = unsure_descriptors(data, track)
+        unsure = unsure_descriptors(track, noisy)
         over = [
             d > limit and not bad and not across_a_cut(cuts, track.anchor_frame, frame)
             for d, limit, frame, bad in zip(distances, limits, frames, unsure, strict=True)
@@ -212,7 +224,7 @@ def dim_chips(track: FaceTrack, dim_luma: float) -> list[bool]:
 
 
 @dataclass(frozen=True)
-class MorphParams:
+class MorphParams(DimLightParams):
     jump_distance: float = param(
         DLIB_SAME_PERSON,
         "descriptors of one track this close in time must still be the same "
@@ -223,15 +235,6 @@ class MorphParams:
         1.0,
         "what counts as nearby frames: a change of person within 1 s is a morph, a slower "
         "one is drift (FAC001)",
-    )
-    dim_luma: float = param(
-        50.0, "a chip darker than this mean gray level was taken in dim light (as FAC001's)"
-    )
-    dim_margin: float = param(
-        0.1,
-        "a pair with a dim chip must be this much further apart, as in FAC001 (darkening moves "
-        "a descriptor 0.12-0.23 from its bright one): a dim generated face, eyes closed and "
-        "head tilted, is 0.61 from itself 1 s earlier, the same woman to the eye (measured)",
     )
 
 
@@ -274,12 +277,12 @@ def face_morph(data: RuleInput, p: MorphParams) -> Iterator[Hit]:
         Regenerate with a new seed and a stronger reference; shorten the clip or keep the part
         before the jump.
     """
-    cuts = cut_frames(data)
+    cuts, noisy = cut_frames(data), noisy_frames_of(data)
     for track in tracks_of(data):
         frames = track.descriptor_frames
         vectors = np.asarray(track.descriptors, np.float32)
         dim = dim_chips(track, p.dim_luma)
-        unsure = unsure_descriptors(data, track)
+        unsure = unsure_descriptors(track, noisy)
         pairs = []
         for i in range(len(frames)):
             for j in range(i + 1, len(frames)):

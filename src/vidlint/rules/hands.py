@@ -70,6 +70,14 @@ def measurable(track: HandTrack) -> HandTrack:
     return dataclasses.replace(track, **samples)
 
 
+def held_still(track: HandTrack, still_match: float) -> np.ndarray:
+    """Per sample, whether the previous sample's picture of the hand is found again on it at
+    ``still_match`` or better: the hand did not change, whatever its landmarks did (unknown
+    counts as changed)."""
+    match = [np.nan if m is None else m for m in track.picture_match]
+    return np.nan_to_num(np.asarray(match, np.float64), nan=0.0) >= still_match
+
+
 def outside_fraction(box: list[float] | np.ndarray) -> float:
     """Share of a normalized box's area that lies outside the picture."""
     x, y, w, h = box
@@ -492,6 +500,7 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
             None if abs(c) < p.min_chirality else ("thumb left" if c > 0 else "thumb right")
             for c in track.chirality
         ]
+        held = held_still(track, p.still_match)
         seen: set[int] = set()
         for how, series in (("handedness", labels), ("thumb side", sides)):
             for frame, before, after in _flips(frames, series, p.min_samples):
@@ -499,8 +508,7 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
                     continue
                 seen.add(frame)
                 index = frames.index(frame)
-                match = track.picture_match[index]
-                if match is not None and match >= p.still_match:
+                if held[index]:
                     continue  # the picture held still: the fit flipped
                 yield Hit(
                     frame,
@@ -571,10 +579,8 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
     """
     for track in map(measurable, data.output(HandsOutput).tracks):
         jitter = np.array([np.nan if j is None else j for j in track.jitter], np.float64)
-        match = np.array([np.nan if m is None else m for m in track.picture_match], np.float64)
-        match = np.nan_to_num(match, nan=0.0)  # unknown: the picture may have changed
-        after = np.append(match[1:], 0.0)
-        changed = np.minimum(match, after) < p.still_match
+        held = held_still(track, p.still_match)
+        changed = ~(held & np.append(held[1:], False))  # since the sample before, or until after
         high = (np.nan_to_num(jitter, nan=0.0) > p.max_jitter) & changed
         frames = track.frames
         for i, j in runs(high):
