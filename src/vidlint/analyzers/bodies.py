@@ -72,14 +72,15 @@ CARRIED_JOINTS = (
 @dataclass(frozen=True)
 class BodiesParams:
     sample_fps: float = param(
-        4.0,
-        "pose costs 22-27 ms a call on two cores (docs/bodies.md); 4 samples a second keep "
-        "a 5 s clip near 20 calls, about 0.5 s, within the 15% the family may add per clip",
+        3.0,
+        "pose costs about 20 ms a call on two cores (docs/bodies.md); 3 samples a second keep "
+        "a 5 s clip at 15 calls, about 0.3 s, inside the 15% the family may add per clip "
+        "(4 a second cost 14% in a batch, measured)",
         bounds=(0.1, 240.0),
     )
     min_samples: int = param(
-        16,
-        "a short clip is sampled more densely, up to every frame, so that it still has 16 "
+        12,
+        "a short clip is sampled more densely, up to every frame, so that it still has 12 "
         "samples: a 16-frame generated GIF is looked at on every frame",
         bounds=(1, 10000),
     )
@@ -153,7 +154,7 @@ class BodiesAnalyzer(Analyzer):
     Params = BodiesParams
     output = BodiesOutput
     profiles: ClassVar[dict[str, dict[str, Any]]] = {
-        "fast": {"sample_fps": 2.0, "min_samples": 8, "max_people": 1},
+        "fast": {"sample_fps": 1.5, "min_samples": 8, "max_people": 1},
         "thorough": {"sample_fps": 1000.0},
     }
 
