@@ -22,17 +22,27 @@ from benchmarks.accuracy.cases import (
     inject,
     load_bases,
 )
-from benchmarks.accuracy.inject import KINDS, Scene, draw
+from benchmarks.accuracy.inject import KINDS, LEG_KINDS, PEOPLE_KINDS, Scene, draw
 from benchmarks.accuracy.score import overall, score, score_case, span_iou
 
 PERSISTS = {"morph_swirl", "morph_dissolve", "cut"}
 """Kinds whose change stays to the end of the clip after their labelled span."""
 EVERY_FRAME = {"repeat_single", "repeat_cadence"}
 """Kinds that also give the whole clip a property (grain, a slow pan) the artifact lives in."""
-LOCAL = [k for k in KINDS if k not in EVERY_FRAME and k != "clean"]
+LOCAL = [k for k in KINDS if k not in EVERY_FRAME and k not in PEOPLE_KINDS and k != "clean"]
 
 BASE = Base("court", "real_mmaction2_basketball.mp4", 0, 59, "tune", "real", "test")
 DONOR = Base("face", "real_liveportrait_woman_expressions.mp4", 0, 29, "tune", "real", "test")
+DANCER = Base(
+    "dancer", "gen_i2v_mimicmotion_girl_dancing.gif", 0, 18, "tune", "generated", "test", "legs"
+)
+
+
+@pytest.fixture(scope="module")
+def dancing(shared_clips):
+    """19 frames of a generated dancer seen whole, arms and legs in plain view."""
+    frames, fps = decode_base(DANCER, shared_clips)
+    return frames, fps, frames[::-1].copy()
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +73,20 @@ def pixel_box(region, width: int, height: int, margin: int = 2):
 
 @pytest.mark.parametrize("kind", LOCAL)
 def test_injection_changes_only_the_labelled_frames_and_region(footage, kind):
-    base = footage[0]
     out, labels = injected(footage, kind)
+    assert_only_labelled_changes(footage[0], out, labels, kind)
+
+
+@pytest.mark.parametrize("kind", PEOPLE_KINDS)
+def test_body_injection_changes_one_limb_on_the_labelled_frames_only(dancing, kind):
+    out, labels = injected(dancing, kind)
+    assert_only_labelled_changes(dancing[0], out, labels, kind)
+    assert len(labels) == 1 and labels[0].extra["limb"].split()[0] in ("left", "right")
+    again, labels_again = injected(dancing, kind)
+    assert np.array_equal(out, again) and labels == labels_again, "the same seed, the same case"
+
+
+def assert_only_labelled_changes(base: np.ndarray, out: np.ndarray, labels, kind: str) -> None:
     assert labels, f"{kind} labelled nothing"
     changed = np.abs(out.astype(np.int16) - base).max(axis=(1, 2, 3)) > 0
     allowed = np.zeros(len(base), bool)
@@ -161,7 +183,8 @@ def test_bases_are_cut_free_stretches_split_by_clip(shared_clips):
         assert base.split in ("tune", "heldout") and base.origin == row["kind"]
         assert 0 <= base.start < base.end < int(row["frames"])
         seconds = (base.end - base.start + 1) / float(row["fps"])
-        assert 3.0 <= seconds <= 5.01, f"{base.name}: {seconds:.1f} s"
+        shortest = 1.5 if base.people else 3.0  # generated clips with whole people are short
+        assert shortest <= seconds <= 5.01, f"{base.name}: {seconds:.1f} s"
         assert split_of.setdefault(base.clip, base.split) == base.split, (
             f"{base.clip} in both splits"
         )
@@ -178,13 +201,18 @@ def test_each_kind_goes_into_two_bases_per_split_one_real_one_generated():
         chosen = {b.name: assigned_kinds(b, bases, 2) for b in bases if b.split == split}
         origin = {b.name: b.origin for b in bases}
         assert all(kinds[0] == "clean" for kinds in chosen.values())
-        for kind in KINDS:
-            into = [name for name, kinds in chosen.items() if kind in kinds]
-            assert len(into) == (len(chosen) if kind == "clean" else 2), (kind, into)
-        mixed = [k for k in KINDS if len({origin[n] for n, ks in chosen.items() if k in ks}) == 2]
-        assert len(mixed) >= len(KINDS) - 3, "most kinds on one real and one generated base"
-    every = assigned_kinds(bases[0], bases, 0)
-    assert every == list(KINDS)
+        people = {b.name: b.people for b in bases if b.split == split and b.people}
+        general = [k for k in KINDS if k not in PEOPLE_KINDS]
+        for kind in general:
+            into = [name for name, kinds in chosen.items() if kind in kinds and name not in people]
+            assert len(into) == (len(chosen) - len(people) if kind == "clean" else 2), (kind, into)
+        mixed = [k for k in general if len({origin[n] for n, ks in chosen.items() if k in ks}) == 2]
+        assert len(mixed) >= len(general) - 3, "most kinds on one real and one generated base"
+        for name, hosts in people.items():  # every body kind its people can host, and no other
+            hosted = [k for k in PEOPLE_KINDS if hosts == "legs" or k not in LEG_KINDS]
+            assert chosen[name] == ["clean", *hosted], name
+    general_base = next(b for b in bases if not b.people)
+    assert assigned_kinds(general_base, bases, 0) == [k for k in KINDS if k not in PEOPLE_KINDS]
 
 
 # --- scorer ----------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ import cv2
 import numpy as np
 
 from benchmarks.accuracy import inject as injectors
-from benchmarks.accuracy.inject import KINDS, Scene, draw
+from benchmarks.accuracy import inject_bodies
+from benchmarks.accuracy.inject import KINDS, LEG_KINDS, PEOPLE_KINDS, Scene, draw
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -45,12 +46,16 @@ class Base:
     split: str
     origin: str
     reason: str
+    people: str = ""
+    """"legs" or "arms" for a base with people in plain view (whole bodies, or arms only): it
+    gets the kinds of ``PEOPLE_KINDS`` that its people can host (and its clean twin) and no
+    other."""
 
 
 def load_bases(path: Path = BASES_CSV) -> list[Base]:
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [Base(**{**row, "start": int(row["start"]), "end": int(row["end"])}) for row in rows]
+    return [Base(**{**r, "start": int(r["start"]), "end": int(r["end"])}) for r in rows]
 
 
 def fitted_size(width: int, height: int, short_side: int = SHORT_SIDE) -> tuple[int, int]:
@@ -115,7 +120,7 @@ def case_seed(seed: int, base: str, kind: str) -> np.random.Generator:
 
 def donor_of(base: Base, bases: list[Base]) -> Base:
     """The next base of the same split from another clip: content for cuts and dissolves."""
-    same = [b for b in bases if b.split == base.split]
+    same = [b for b in bases if b.split == base.split and bool(b.people) == bool(base.people)]
     start = same.index(base)
     for other in same[start + 1 :] + same[:start]:
         if other.clip != base.clip:
@@ -124,18 +129,22 @@ def donor_of(base: Base, bases: list[Base]) -> Base:
 
 
 def assigned_kinds(base: Base, bases: list[Base], per_kind: int) -> list[str]:
-    """The kinds injected into ``base``: clean on every base, each other kind on ``per_kind``
+    """The kinds injected into ``base``: clean on every base; on a base with people every kind
+    of ``PEOPLE_KINDS`` its people can host; on the others each other kind on ``per_kind``
     bases of each split, taken in turn from its real and its generated bases and rotating with
     the kind (every base if ``per_kind`` is 0). The choice depends on the kind table and the
     bases only, so a filter does not change a case."""
+    if base.people:
+        hosted = [k for k in PEOPLE_KINDS if base.people == "legs" or k not in LEG_KINDS]
+        return ["clean", *hosted]
     if per_kind <= 0:
-        return list(KINDS)
-    same = [b for b in bases if b.split == base.split]
+        return [k for k in KINDS if k not in PEOPLE_KINDS]
+    same = [b for b in bases if b.split == base.split and not b.people]
     pools = [[b.name for b in same if b.origin == o] for o in ("real", "generated")]
     pools = [pool for pool in pools if pool]
     rounds = -(-per_kind // len(pools))
     chosen = ["clean"]
-    for k, kind in enumerate(k for k in KINDS if k != "clean"):
+    for k, kind in enumerate(k for k in KINDS if k != "clean" and k not in PEOPLE_KINDS):
         picked = {
             pool[(k * rounds + j // len(pools)) % len(pool)]
             for j, pool in ((j, pools[j % len(pools)]) for j in range(per_kind))
@@ -152,9 +161,19 @@ def recipe(base: Base, donor: Base, kind: str, seed: int) -> str:
     source = inspect.getsource(injectors)
     helpers = re.split(r"^# --- kinds", source, maxsplit=1, flags=re.MULTILINE)[0]
     sources = [helpers, inspect.getsource(KINDS[kind].inject), repr(KINDS[kind].params)]
+    if kind in PEOPLE_KINDS:
+        sources.append(inspect.getsource(inject_bodies))
     sources += [inspect.getsource(f) for f in (fitted_size, decode_base, cover, encode)]
-    payload = json.dumps([sources, SHORT_SIDE, CRF, asdict(base), asdict(donor), kind, seed])
+    payload = json.dumps([sources, SHORT_SIDE, CRF, row(base), row(donor), kind, seed])
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def row(base: Base) -> dict[str, Any]:
+    """The base as the recipe reads it: a base without people as it read before the column."""
+    fields = asdict(base)
+    if not fields["people"]:
+        del fields["people"]
+    return fields
 
 
 def inject(frames: np.ndarray, fps: float, donor: np.ndarray, kind: str, rng) -> dict[str, Any]:

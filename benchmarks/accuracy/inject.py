@@ -485,6 +485,27 @@ def vanish(s: Scene, p: dict[str, float]) -> list[Label]:
     return [Label(start, start + length - 1, s.region(box))]
 
 
+def limb_stretch(s: Scene, p: dict[str, float]) -> list[Label]:
+    """A limb stretched along its axis (``inject_bodies.limb_stretch``)."""
+    from benchmarks.accuracy import inject_bodies
+
+    return inject_bodies.limb_stretch(s, p)
+
+
+def knee_reverse(s: Scene, p: dict[str, float]) -> list[Label]:
+    """A knee made to bend the other way (``inject_bodies.knee_reverse``)."""
+    from benchmarks.accuracy import inject_bodies
+
+    return inject_bodies.knee_reverse(s, p)
+
+
+def limb_erase(s: Scene, p: dict[str, float]) -> list[Label]:
+    """A limb inpainted away for a few frames (``inject_bodies.limb_erase``)."""
+    from benchmarks.accuracy import inject_bodies
+
+    return inject_bodies.limb_erase(s, p)
+
+
 KINDS: dict[str, Kind] = {
     "clean": Kind(clean, (), {}, "the base as it is (the clean twin)"),
     "morph_swirl": Kind(
@@ -572,6 +593,31 @@ KINDS: dict[str, Kind] = {
         {"frames": (1, 3), "area": (0.02, 0.06)},
         "a textured region inpainted away for 1-3 frames",
     ),
+    "limb_stretch": Kind(
+        limb_stretch,
+        ("BOD001",),
+        {"factor": (1.5, 2.0), "seconds": (0.3, 0.6)},
+        "a limb in plain view, near its full length, stretched along its axis (the hand or foot "
+        "carried outwards) for seconds",
+    ),
+    "knee_reverse": Kind(
+        knee_reverse,
+        ("BOD002",),
+        {"seconds": (0.4, 0.8), "min_bend": (20.0, 20.0)},
+        "a knee bent by min_bend degrees or more made to bend the other way (the shin and foot "
+        "mirrored about the thigh) for seconds",
+    ),
+    "limb_erase": Kind(
+        limb_erase,
+        ("BOD003",),
+        {"frames": (2, 4)},
+        "a forearm with its hand, or a shin with its foot, inpainted away for 2-4 frames",
+    ),
 }
 """Every kind: injector, the rule codes that should report it, parameter ranges, summary, and
 codes that may also report it."""
+PEOPLE_KINDS = ("limb_stretch", "knee_reverse", "limb_erase")
+"""Kinds that need a person in view: they go into the bases with people only (bases.csv's
+``people`` column), and the other kinds into the others."""
+LEG_KINDS = ("knee_reverse",)
+"""Of those, the kinds that need legs in view (``people`` = legs, not arms)."""
