@@ -117,8 +117,9 @@ class BodiesParams:
 @dataclass(frozen=True)
 class BodyTrack:
     """One person followed over the sampled frames; the lists are parallel, one item per sample.
-    ``landmarks`` are MediaPipe's 33 image landmarks as normalized (x, y, visibility),
-    ``world`` its 33 world landmarks in metres, ``carried`` the previous sample's joints
+    ``landmarks`` are MediaPipe's 33 image landmarks as normalized (x, y, visibility)
+    (its 3-D world landmarks are left out: they keep a limb's length while the picture
+    stretches it, docs/bodies.md), ``carried`` the previous sample's joints
     (``CARRIED_JOINTS``) followed through the picture to this sample (normalized x, y; None
     where lost, and on the track's first sample), ``limb_mask`` the share of each of
     ``MASK_LINES`` inside the person mask (None where an end is off the picture)."""
@@ -127,7 +128,6 @@ class BodyTrack:
     frames: list[int]
     boxes: list[list[float]]
     landmarks: list[list[list[float]]]
-    world: list[list[list[float]]]
     carried: list[list[list[float] | None] | None]
     limb_mask: list[dict[str, float | None]]
     cropped: list[bool]
@@ -292,10 +292,9 @@ def sampling_stride(clip: ClipInfo, params: BodiesParams) -> int:
 # -- one person ---------------------------------------------------------------------------------
 @dataclass(eq=False)
 class Body:
-    """One pose: image landmarks (pixels x, y and visibility), world landmarks (metres)."""
+    """One pose: image landmarks (pixels x, y and visibility)."""
 
     points: np.ndarray
-    world: np.ndarray
     limb_mask: dict[str, float | None] = field(default_factory=dict)
     cropped: bool = False
 
@@ -341,12 +340,7 @@ def pose(model: Any, rgb: np.ndarray) -> Body | None:
         [[p.x * width, p.y * height, p.visibility] for p in result.pose_landmarks.landmark],
         np.float64,
     )
-    world = (
-        np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark], np.float64)
-        if result.pose_world_landmarks is not None
-        else np.full((33, 3), np.nan)
-    )
-    return Body(points, world)
+    return Body(points)
 
 
 def mask_parts(mask: np.ndarray, min_area: float) -> list[tuple[int, int, int, int]]:
@@ -469,7 +463,6 @@ class Track:
             frames=self.frames,
             boxes=[b.box(size) for b in self.bodies],
             landmarks=[np.round(b.points / scale, 4).tolist() for b in self.bodies],
-            world=[np.round(b.world, 4).tolist() for b in self.bodies],
             carried=[carried_of(c) for c in self.carried],
             limb_mask=[b.limb_mask for b in self.bodies],
             cropped=[b.cropped for b in self.bodies],

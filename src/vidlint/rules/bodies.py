@@ -1,7 +1,7 @@
 """BOD: limbs that stretch, knees that bend the wrong way, limbs that vanish and come back.
 
 The rules read the bodies analyzer's output (:class:`~vidlint.analyzers.bodies.BodiesOutput`):
-per person track its sampled frames, MediaPipe Pose's image and world landmarks, the joints the
+per person track its sampled frames, MediaPipe Pose's image landmarks, the joints the
 picture itself carried from the previous sample, and each limb's share inside the person mask.
 MediaPipe draws a whole skeleton wherever it believes a body is, so no rule trusts the landmarks
 alone: each asks a second, independent measurement to agree (docs/bodies.md).
