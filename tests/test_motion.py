@@ -251,3 +251,24 @@ def test_a_region_swirling_on_real_footage_twists(real_case):
     assert swirls(Config(select=("MOT",), rules={"MOT001": {"twist_total": 100.0}})) == []
     clean, _ = real_case(*FACE, "clean")
     assert [f for f in findings(clean, "MOT") if f.code == "MOT001" and f.severity] == []
+
+
+WHIP = ("real_mmaction2_armwrestling.mp4", 105, 204)
+"""Real hand-held footage over two arms close to the camera, with a fast whip of the camera
+at frames 89-94 of the stretch: near arms and far room move by different amounts."""
+
+
+def test_a_whip_over_a_near_rigid_foreground_is_no_background_error(real_case):
+    path, _ = real_case(*WHIP, "clean")
+    found = [f for f in findings(path, "MOT") if f.code == "MOT005"]
+    assert all(f.severity == "warning" and "two rigid layers" in f.message for f in found), [
+        (f.severity, f.message) for f in found
+    ]
+
+
+def test_a_rippling_picture_on_real_footage_is_a_background_error(real_case):
+    path, (label,) = real_case(*WHIP, "background_wave", amplitude=0.02, wavelength=0.5)
+    found = [f for f in findings(path, "MOT") if f.code == "MOT005"]
+    assert any(
+        f.severity == "error" and label.start - 2 <= f.start_frame <= label.end + 2 for f in found
+    ), (label.start, label.end, [(f.severity, f.start_frame, f.end_frame) for f in found])

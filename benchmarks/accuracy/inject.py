@@ -485,6 +485,26 @@ def vanish(s: Scene, p: dict[str, float]) -> list[Label]:
     return [Label(start, start + length - 1, s.region(box))]
 
 
+def background_wave(s: Scene, p: dict[str, float]) -> list[Label]:
+    """The picture ripples for ``seconds``: every pixel displaced along a wave of ``wavelength``
+    (a share of the picture's height) running across it, by up to ``amplitude`` of its width,
+    the displacement easing in and out over the span."""
+    start, length = s.place(s.frames_of(p["seconds"]))
+    width, height = s.size
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    waves = 2 * np.pi / (p["wavelength"] * height)
+    for k in range(length):
+        strength = np.sin(np.pi * (k + 1) / (length + 1)) * p["amplitude"] * width
+        phase = 2 * np.pi * k / max(2.0, s.fps / 4)  # a quarter second a period
+        map_x = xs + strength * np.sin(ys * waves + phase)
+        map_y = ys + 0.5 * strength * np.sin(xs * waves + phase)
+        index = start + k
+        s.frames[index] = cv2.remap(
+            s.frames[index], map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+    return [Label(start, start + length - 1)]
+
+
 def limb_stretch(s: Scene, p: dict[str, float]) -> list[Label]:
     """A limb stretched along its axis (``inject_bodies.limb_stretch``)."""
     from benchmarks.accuracy import inject_bodies
@@ -592,6 +612,13 @@ KINDS: dict[str, Kind] = {
         ("MOT006", "MOT007"),
         {"frames": (1, 3), "area": (0.02, 0.06)},
         "a textured region inpainted away for 1-3 frames",
+    ),
+    "background_wave": Kind(
+        background_wave,
+        ("MOT005",),
+        {"amplitude": (0.01, 0.02), "wavelength": (0.3, 0.7), "seconds": (0.4, 1.0)},
+        "the whole picture ripples along a travelling wave for seconds (up to amplitude of its "
+        "width, easing in and out), as when a generator bends the background",
     ),
     "limb_stretch": Kind(
         limb_stretch,

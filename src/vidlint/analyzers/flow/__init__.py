@@ -35,6 +35,7 @@ from vidlint.analyzers.flow.keys import (
     JERK_ACCEL,
     JERK_BOX,
     JERK_POINTS,
+    LAYERS_RESIDUAL,
     MOTION,
     MOTION_P99,
     OCCLUDED,
@@ -146,6 +147,7 @@ class FlowAnalyzer(Analyzer):
         OCCLUDED,
         OCCLUDED_GRID,
         CAMERA_RESIDUAL,
+        LAYERS_RESIDUAL,
         RESIDUAL_GRID,
         BRIGHTNESS_SHIFT,
         SHIFT_GRID,
@@ -329,7 +331,7 @@ class FlowAnalyzer(Analyzer):
         """One pair's row: the dense checks' values, then the camera fit, the tracks and the
         search for unexplained blobs, which read the masks."""
         assert self.tracks is not None  # set on the first frame, before any pair
-        camera, residual_grid, static_grid, residual_px = self._camera(
+        camera, residual_grid, static_grid, residual_px, layers_px = self._camera(
             forward, checks.valid, self.params.grid
         )
         jerk = self.tracks.advance(forward, checks.lost, camera, cur, index)
@@ -345,6 +347,7 @@ class FlowAnalyzer(Analyzer):
             MOTION: checks.values[MOTION] * u,
             MOTION_P99: checks.values[MOTION_P99] * u,
             CAMERA_RESIDUAL: residual_px * u,
+            LAYERS_RESIDUAL: layers_px * u,
             RESIDUAL_GRID: residual_grid.ravel() * u,
             STATIC_GRID: static_grid.ravel(),
             JERK_POINTS: jerk[0],
@@ -404,9 +407,10 @@ class FlowAnalyzer(Analyzer):
 
     def _camera(
         self, forward: np.ndarray, valid: np.ndarray, g: int
-    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float]:
+    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float, float]:
         """Fit one homography to the sampled flow (RANSAC); return it with the median residual
-        per cell and overall, and which cells move only with the camera."""
+        per cell and overall, which cells move only with the camera, and the overall median
+        residual left by two rigid layers (``two_layer_residual``)."""
         step = self.params.sample_step
         height, width = valid.shape
         ys, xs = np.mgrid[step // 2 : height : step, step // 2 : width : step]
@@ -416,13 +420,13 @@ class FlowAnalyzer(Analyzer):
         dst = src + flow
         residual = np.full(xs.shape, np.nan, np.float32)
         homography = None
+        layers = np.nan
         if keep.sum() >= 8:
             homography, _ = cv2.findHomography(src[keep], dst[keep], cv2.RANSAC, 1.0, maxIters=200)
         if homography is not None:
-            predicted = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography)
-            diff = dst.reshape(-1, 2) - predicted.reshape(-1, 2)
-            residual = np.hypot(diff[:, 0], diff[:, 1]).reshape(xs.shape)
+            residual = point_residual(src, dst, homography)
             residual[~keep] = np.nan
+            layers = two_layer_residual(src[keep], dst[keep], residual[keep])
         cell_rows = np.minimum(ys * g // height, g - 1)
         cell_cols = np.minimum(xs * g // width, g - 1)
         cells = (cell_rows * g + cell_cols).ravel()
@@ -432,7 +436,7 @@ class FlowAnalyzer(Analyzer):
         static = (grid * self.unit < self.params.static_motion).astype(np.float64)
         static[~np.isfinite(grid)] = np.nan
         overall = float(np.nanmedian(flat)) if finite.any() else np.nan
-        return homography, grid.reshape(g, g), static, overall
+        return homography, grid.reshape(g, g), static, overall, layers
 
     def _blobs(
         self,
@@ -820,3 +824,23 @@ class _Tracks:
 
 
 ANALYZER = FlowAnalyzer
+
+
+def point_residual(src: np.ndarray, dst: np.ndarray, homography: np.ndarray) -> np.ndarray:
+    """Distance from each point's flow target to where ``homography`` puts it."""
+    predicted = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(src.shape)
+    return np.hypot(*np.moveaxis(dst - predicted, -1, 0)).astype(np.float32)
+
+
+def two_layer_residual(src: np.ndarray, dst: np.ndarray, residual: np.ndarray) -> float:
+    """Median residual after the better of two homographies per point: the camera's
+    (``residual``) and one fitted to the points it leaves beyond 1 px, where those are 15% or
+    more of them. A hand-held camera close to a rigid foreground (arms on a table, a face)
+    sees two planes move by different amounts: each is rigid, and nothing bent."""
+    outside = residual > 1.0
+    if outside.sum() < max(8, 0.15 * len(residual)):
+        return float(np.median(residual)) if len(residual) else np.nan
+    second, _ = cv2.findHomography(src[outside], dst[outside], cv2.RANSAC, 1.0, maxIters=200)
+    if second is None:
+        return float(np.median(residual))
+    return float(np.median(np.minimum(residual, point_residual(src, dst, second))))
