@@ -178,3 +178,39 @@ def test_a_hand_lost_in_decoded_garbage_is_left_to_tmp005(real_case):
     report = check(path, select=("HND", "TMP005"))
     assert any(f.code == "TMP005" and f.start_frame == label.start for f in report.findings)
     assert "HND001" not in {f.code for f in report.findings}, describe(report)
+
+
+NOODLES = ("gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4", 0, 44)
+"""A generated fist gripping chopsticks at the bottom edge: over frames 8-16 MediaPipe's fit
+shrinks the palm to a third of its length while the hand turns over through the edge."""
+
+
+def test_a_hand_turning_over_through_the_edge_is_no_flip_and_a_lost_fit_no_jitter(real_case):
+    """HND004 read the collapsed fit as fingers shaking by 2.3 palm lengths, HND003 the hand
+    turning over (thumb side -0.6 to +0.6, cut by the edge and edge-on between) as a mirror."""
+    path, _ = real_case(*NOODLES, "clean")
+    report = check(path)
+    track = report.extra["hands"]["tracks"][0]
+    palms = [np.hypot(*np.subtract(p[9][:2], p[0][:2])) for p in track["landmarks"]]
+    assert min(palms) < 0.5 * np.median(palms), "the fit does collapse"
+    assert min(track["chirality"]) < -0.3 < 0.3 < max(track["chirality"]), "the hand turns"
+    assert not {"HND003", "HND004"} & {f.code for f in report.findings}, describe(report)
+
+
+def test_a_hand_mirrored_on_real_footage_flips(real_case, shared_clips, tmp_path):
+    """The same hand, well seen after it turned, drawn mirrored from frame 28 on (its box
+    flipped left to right): the thumb jumps to the other side between two samples."""
+    from benchmarks.accuracy.cases import Base, decode_base, encode
+
+    clean, _ = real_case(*NOODLES, "clean")
+    track = check(clean).extra["hands"]["tracks"][0]
+    frames, fps = decode_base(Base("hand", *NOODLES, "", "", ""), shared_clips)
+    height, width = frames.shape[1:3]
+    x, y, w, h = track["boxes"][track["frames"].index(28)]
+    x0, x1 = max(0, int((x - 0.15 * w) * width)), min(width, int((x + 1.15 * w) * width))
+    y0, y1 = max(0, int((y - 0.1 * h) * height)), min(height, int((y + 1.1 * h) * height))
+    frames[28:, y0:y1, x0:x1] = frames[28:, y0:y1, x0:x1][:, :, ::-1]
+    mirrored = tmp_path / "mirrored.mp4"
+    encode(frames, fps, mirrored)
+    hits = [f for f in check(mirrored).findings if f.code == "HND003"]
+    assert any(26 <= f.start_frame <= 32 for f in hits), [(f.start_frame, f.message) for f in hits]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from vidlint.analyzers.hands import HandsOutput, HandTrack
+from vidlint.analyzers.hands import MIDDLE_MCP, WRIST, HandsOutput, HandTrack
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
 from vidlint.rules.temporal import explained_frames
@@ -58,14 +58,18 @@ out of HND002-004: MediaPipe guesses the hidden part, and its guesses flip and w
 chopstick hand cut by the bottom edge of a generated clip, measured)."""
 
 
-def measurable(track: HandTrack) -> HandTrack:
-    """The track without its samples where the hand is too small for MediaPipe to be sure
-    (the analyzer's ``min_hand_px``) or cut by the frame edge (``MAX_CUT``)."""
-    keep = [
-        i
-        for i, (small, box) in enumerate(zip(track.small, track.boxes, strict=True))
-        if not small and outside_fraction(box) <= MAX_CUT
+def measurable_samples(track: HandTrack) -> list[bool]:
+    """Per sample, whether the hand is big enough for MediaPipe to be sure (the analyzer's
+    ``min_hand_px``) and not cut by the frame edge (``MAX_CUT``)."""
+    return [
+        not small and outside_fraction(box) <= MAX_CUT
+        for small, box in zip(track.small, track.boxes, strict=True)
     ]
+
+
+def measurable(track: HandTrack) -> HandTrack:
+    """The track without its samples that are not ``measurable_samples``."""
+    keep = [i for i, ok in enumerate(measurable_samples(track)) if ok]
     samples: dict[str, Any] = {key: [getattr(track, key)[i] for i in keep] for key in PER_SAMPLE}
     return dataclasses.replace(track, **samples)
 
@@ -76,6 +80,17 @@ def held_still(track: HandTrack, still_match: float) -> np.ndarray:
     counts as changed)."""
     match = [np.nan if m is None else m for m in track.picture_match]
     return np.nan_to_num(np.asarray(match, np.float64), nan=0.0) >= still_match
+
+
+def palm_seen(track: HandTrack, share: float) -> np.ndarray:
+    """Per sample, whether its palm and both neighbours' (wrist to middle knuckle, in the
+    picture) are at least ``share`` of the track's median palm length."""
+    points = np.asarray(track.landmarks, np.float64)
+    if not len(points):
+        return np.zeros(0, bool)
+    palm = np.linalg.norm(points[:, MIDDLE_MCP, :2] - points[:, WRIST, :2], axis=1)
+    sure = palm >= share * float(np.median(palm))
+    return sure & np.append(sure[1:], True) & np.insert(sure[:-1], 0, True)
 
 
 def outside_fraction(box: list[float] | np.ndarray) -> float:
@@ -446,16 +461,20 @@ class FlipParams:
 
 
 def _flips(
-    frames: list[int], labels: list[Any], min_samples: int
+    frames: list[int], labels: list[Any], min_samples: int, across_unsure: bool = True
 ) -> Iterator[tuple[int, Any, Any]]:
     """(frame, before, after) where a stable label (``min_samples`` in a row) turns into
-    another stable one. ``labels`` holds None where the label is not sure."""
-    sure = [(f, label) for f, label in zip(frames, labels, strict=True) if label is not None]
+    another stable one. ``labels`` holds None where the label is not sure; unless
+    ``across_unsure``, a change with an unsure sample between is no flip (a hand that turns
+    over passes edge-on, where the thumb's side is not sure)."""
+    sure = [(i, label) for i, label in enumerate(labels) if label is not None]
     for k in range(min_samples, len(sure) - min_samples + 1):
         before = {label for _, label in sure[k - min_samples : k]}
         after = {label for _, label in sure[k : k + min_samples]}
-        if len(before) == 1 and len(after) == 1 and before != after:
-            yield sure[k][0], before.pop(), after.pop()
+        adjacent = sure[k][0] == sure[k - 1][0] + 1
+        changed = len(before) == 1 and len(after) == 1 and before != after
+        if changed and (across_unsure or adjacent):
+            yield frames[sure[k][0]], before.pop(), after.pop()
 
 
 @rule(
@@ -473,7 +492,8 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
         On one hand track, (1) MediaPipe's confident handedness (score >= ``min_score``)
         changes from one stable label to the other, or (2) the thumb jumps to the other side of
         the palm in the picture (the sign of the wrist / index knuckle / little knuckle
-        triangle's area flips) without the hand passing edge-on in between.
+        triangle's area flips) from one sample to the next, without the hand passing edge-on,
+        out of the picture's edge or under the size MediaPipe is sure at in between.
     Why it matters:
         A hand that mirrors itself mid-motion (thumb jumping to the other side) is a typical
         generator failure that viewers read as a deformed hand.
@@ -490,20 +510,24 @@ def handedness_flip(data: RuleInput, p: FlipParams) -> Iterator[Hit]:
     Fix hint:
         Ask for a simpler hand action and fewer visible hands; new seed.
     """
-    for track in map(measurable, data.output(HandsOutput).tracks):
+    for track in data.output(HandsOutput).tracks:
         frames = track.frames
-        labels = [
-            label if score >= p.min_score else None
-            for label, score in zip(track.handedness, track.scores, strict=True)
+        seen_well = measurable_samples(track)  # unsure where small or cut, not left out:
+        labels = [  # a hand that turns over may pass through the edge or get small
+            label if score >= p.min_score and ok else None
+            for label, score, ok in zip(track.handedness, track.scores, seen_well, strict=True)
         ]
         sides = [
-            None if abs(c) < p.min_chirality else ("thumb left" if c > 0 else "thumb right")
-            for c in track.chirality
+            None
+            if abs(c) < p.min_chirality or not ok
+            else ("thumb left" if c > 0 else "thumb right")
+            for c, ok in zip(track.chirality, seen_well, strict=True)
         ]
         held = held_still(track, p.still_match)
         seen: set[int] = set()
         for how, series in (("handedness", labels), ("thumb side", sides)):
-            for frame, before, after in _flips(frames, series, p.min_samples):
+            turning_over = how == "thumb side"  # passing edge-on is the hand turning over
+            for frame, before, after in _flips(frames, series, p.min_samples, not turning_over):
                 if frame in seen:
                     continue
                 seen.add(frame)
@@ -539,6 +563,16 @@ class JitterParams:
     min_samples: int = param(
         3, "on 3 sampled frames in a row: one or two jumps are a fit error or a fast real gesture"
     )
+    min_palm: float = param(
+        0.5,
+        "a sample counts only where its palm (wrist to middle knuckle) and its neighbours' "
+        "are at least half the track's median palm length: jitter is measured in palm "
+        "lengths, and a palm that shrinks to a third in 4 frames is the model losing a fist "
+        "gripping chopsticks (measured: 0.05 against 0.14-0.17, jitter 1.7-2.3 there and "
+        "0.4-1.2 on its neighbours), or a palm turned edge-on, where the hand's own frame "
+        "means nothing",
+        bounds=(0.0, 1.0),
+    )
     still_match: float = param(
         0.9,
         "a sample whose hand picture is found again on the samples before and after at 0.9 "
@@ -572,13 +606,17 @@ def hand_landmark_jitter(data: RuleInput, p: JitterParams) -> Iterator[Hit]:
         Very fast real finger motion (typing, playing an instrument) seen at a low frame rate.
     Example:
         ``HND004 hand landmarks jitter at frames 18-27 (0.11 palm lengths)``.
+        A sample whose palm, or a neighbour's, is under half the track's usual palm length
+        (the model lost the hand, or the palm is edge-on) is not judged.
     Thresholds:
-        ``max_jitter`` = 0.15 palm lengths, ``min_samples`` = 3, ``still_match`` = 0.9.
+        ``max_jitter`` = 0.15 palm lengths, ``min_samples`` = 3, ``still_match`` = 0.9,
+        ``min_palm`` = 0.5.
     Fix hint:
         Ask for a simpler, slower hand action; new seed.
     """
     for track in map(measurable, data.output(HandsOutput).tracks):
         jitter = np.array([np.nan if j is None else j for j in track.jitter], np.float64)
+        jitter[~palm_seen(track, p.min_palm)] = np.nan
         held = held_still(track, p.still_match)
         changed = ~(held & np.append(held[1:], False))  # since the sample before, or until after
         high = (np.nan_to_num(jitter, nan=0.0) > p.max_jitter) & changed
