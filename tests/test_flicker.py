@@ -106,3 +106,22 @@ def test_a_region_flickering_in_still_parts_is_flicker_not_boiling(real_case):
         (f.code, f.start_frame) for f in found
     ]
     assert "FLK003" not in {f.code for f in found}, [(f.code, f.start_frame) for f in found]
+
+
+SWING = ("gen_t2v_videocrafter2_child_swing.gif", 0, 15)
+"""A generated child swinging towards the camera at about 1.5 Hz, 10 fps: the dark seat and
+legs move in and out of the cells below her with every swing."""
+
+
+def test_a_swing_moving_in_and_out_of_a_region_is_no_flicker(real_case):
+    path, _ = real_case(*SWING, "clean")
+    assert [f for f in findings(path, "FLK001") if f.code == "FLK001"] == []
+
+
+def test_a_region_pumping_light_over_the_swing_is_flicker(real_case):
+    path, (label,) = real_case(*SWING, "flicker_region", amplitude=0.15, hz=4.0, area=0.3)
+    flicker = [f for f in findings(path, "FLK001") if f.code == "FLK001"]
+    assert any(overlaps(f, label) for f in flicker), (
+        label,
+        [(f.start_frame, f.end_frame) for f in flicker],
+    )

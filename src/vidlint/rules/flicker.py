@@ -54,7 +54,10 @@ class FlickerParams:
         2, "in 2 cells at once at least: a lone cell is a blinking eye or a moving edge"
     )
     max_leg_s: float = param(
-        FLICKER_LEG_S, "each swing within 0.35 s: flicker is faster than about 1.4 Hz"
+        FLICKER_LEG_S,
+        "each swing within 0.25 s: flicker is 2 Hz or faster; slower pumping is lighting or "
+        "motion (a child swinging towards the camera at 1.5 Hz moved a dark seat in and out "
+        "of the cells below her, 5 gray levels a swing)",
     )
     min_swings: int = param(
         3, "three swings in a row (up-down-up): one step is an exposure change, a pair a flash"
@@ -92,7 +95,7 @@ def luminance_flicker(data: RuleInput, p: FlickerParams) -> Iterator[Hit]:
         frames 27-57 (+-9 gray levels, 4.1 Hz)``.
     Thresholds:
         ``min_swing`` = 3 gray levels (``min_cell_swing`` = 4.5 in a region of ``min_cells``
-        = 2 cells at least), ``min_swings`` = 3, ``max_leg_s`` = 0.35 s. A region's flicker
+        = 2 cells at least), ``min_swings`` = 3, ``max_leg_s`` = 0.25 s. A region's flicker
         is a warning: a few cells' means are noisier than the picture's.
     Fix hint:
         New seed, lower motion strength; as a last resort a deflicker filter.

@@ -98,8 +98,9 @@ FLICKER_SWING = 3.0
 for flicker (clean real and generated footage stays under it, measured)."""
 FLICKER_CELL_SWING = 4.5
 """A cell of the grid must swing by 4.5: one cell's mean is noisier than the frame's."""
-FLICKER_LEG_S = 0.35
-"""Each swing within 0.35 s (flicker above about 1.4 Hz): slower changes are lighting."""
+FLICKER_LEG_S = 0.25
+"""Each swing within 0.25 s (flicker at 2 Hz or faster): slower changes are lighting or motion
+(a child swinging at 1.5 Hz moved a dark seat in and out of the cells below her)."""
 
 
 @dataclass(frozen=True)
