@@ -639,6 +639,7 @@ KINDS: dict[str, Kind] = {
         ("BOD003",),
         {"frames": (2, 4)},
         "a forearm with its hand, or a shin with its foot, inpainted away for 2-4 frames",
+        tolerated=("HND001",),  # the hand goes with its forearm
     ),
 }
 """Every kind: injector, the rule codes that should report it, parameter ranges, summary, and

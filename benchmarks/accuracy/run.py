@@ -283,16 +283,16 @@ python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--base
   frame, scaled to a short side of at most {short_side} px. The split is by source clip: thresholds
   may be tuned on the `tune` bases only; the `heldout` bases say whether that generalizes.
   Both mix real and generated footage. Bases with people in plain view (the `people` column:
-  whole bodies, or arms only; 1.5–5 s, as generated clips of people are short) get the body
-  kinds their people can host and their clean twin, and no other kind.
+  whole bodies, or arms only; 1.5–5 s, as generated clips of people are short) get every kind,
+  and the body kinds their people can host.
 - **Kinds** (`benchmarks/accuracy/inject.py`): one small injector per artifact, written
   independently of `vidlint synth`, with its parameters drawn per case from fixed ranges (a seed
   per base and kind) and the rule codes that should report it. The body kinds find the limbs
   with MediaPipe Pose in static mode on the base's own frames (`inject_bodies.py`). Each other
-  kind goes into
-  {per_kind} bases of each split, spread so that one is real and one generated where the split
-  allows (`--per-kind 0`: every base), and every base has its clean twin. Cut and dissolve take
-  their other content from the next base of the same split. A whole run is {cases} cases, about
+  kind goes into every base with people and into {per_kind} of the other bases of each split,
+  spread so that one is real and one generated where the split allows (`--per-kind 0`: every
+  base), and every base has its clean twin. Cut and dissolve take their other content from the
+  next base of the same split. A whole run is {cases} cases, about
   {run_minutes:.0f} min on two cores when nothing is cached.
 - **Cases** are rendered once to H.264 (yuv420p, CRF {crf}, the base's frame rate) with their
   labels (`labels.json`: frame span, normalized region, accepted codes, drawn parameters) into
