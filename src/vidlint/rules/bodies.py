@@ -29,6 +29,7 @@ from vidlint.analyzers.bodies import (
     BodiesOutput,
     BodyTrack,
 )
+from vidlint.analyzers.temporal.keys import LUMA
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
 from vidlint.rules.temporal import cut_frames, explained_frames
@@ -78,11 +79,25 @@ def neighbours(track: BodyTrack, stride: int) -> Iterator[int]:
 
 def left_alone(data: RuleInput) -> np.ndarray:
     """Per frame, whether it belongs to another rule: black, flat or garbage frames (TMP004,
-    TMP005) and the first frame of a new shot (TMP003)."""
+    TMP005), the first frame of a new shot (TMP003) and flashed frames (FLK002's)."""
     mask = explained_frames(data.signals).copy()
     for cut in cut_frames(data):
         mask[cut] = True
-    return mask
+    return mask | flashed(data.signals[LUMA])
+
+
+FLASH_LUMA = 10.0
+"""A frame whose mean gray level stands this far off the median of the frames within two of
+it is flashed: the person mask shrinks under the light (a forearm's share of it fell from 1.0
+to 0.08 on a flashed frame), which is not a limb gone."""
+
+
+def flashed(luma: np.ndarray) -> np.ndarray:
+    """Frames lit (or darkened) far beyond their neighbours, one or two frames at a time."""
+    values = np.nan_to_num(np.asarray(luma, np.float64), nan=0.0)
+    padded = np.pad(values, 2, mode="edge")
+    around = np.stack([padded[k : k + len(values)] for k in (0, 1, 3, 4)])
+    return np.abs(values - np.median(around, axis=0)) >= FLASH_LUMA
 
 
 def limb_region(points: np.ndarray, a: int, b: int, size: tuple[int, int]) -> Region | None:
@@ -532,6 +547,13 @@ class VanishParams:
         "because it is wrong, not because the limb is gone",
         bounds=(0.0, 10.0),
     )
+    error_samples: int = param(
+        2,
+        "an error where the limb is gone on 2 samples or more; gone on one sample it is a "
+        "warning: the segmentation of one frame is doubt (a dancer's shin left the mask for "
+        "one sample of a grainy copy while the picture shows it, measured)",
+        bounds=(1, 1000),
+    )
     min_area_kept: float = param(
         0.75,
         "the person mask keeps 75% of its area during the gap: a forearm is 3-8% of a "
@@ -569,7 +591,8 @@ def limb_vanishes(data: RuleInput, p: VanishParams) -> Iterator[Hit]:
         ``BOD003 left forearm gone from frame 9 to 11 (mask 0.05; 0.92 before, 1.00 after)``.
     Thresholds:
         ``present`` = 0.75 and ``gone`` = 0.2 of the limb's line in the person mask,
-        ``max_gap_s`` = 0.75.
+        ``max_gap_s`` = 0.75; an error on ``error_samples`` = 2 samples or more, a warning on
+        one. Flashed frames (10 gray levels off their neighbours) are not judged.
     Fix hint:
         Anatomy negatives, slower and simpler movement, a new seed.
     """
@@ -624,6 +647,7 @@ def limb_vanishes(data: RuleInput, p: VanishParams) -> Iterator[Hit]:
                         "mask_share_after": share[after],
                         "track": track.id,
                     },
+                    severity=None if len(gap) >= p.error_samples else "warning",
                 )
 
 
