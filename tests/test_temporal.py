@@ -246,3 +246,27 @@ def test_the_jump_where_a_freeze_ends_is_no_cut(real_case):
         (label.start, label.end)
     ]
     assert "TMP003" not in {f.code for f in found}, [(f.code, f.message) for f in found]
+
+
+JOGGER = ("gen_t2v_videocrafter2_woman_jogging.gif", 0, 15)
+"""A generated jogger at 10 fps, the camera following her: much motion between frames."""
+
+
+def test_the_jump_after_held_frames_of_fast_motion_is_no_cut(real_case):
+    """Frames held 2-3 times: the frame after a hold carries the motion of all its showings,
+    and the held frames next to it score 0, so the jump read as a cut 99x its neighbours."""
+    path, _ = real_case(*JOGGER, "repeat_cadence", pan=0.05, hold=3, seconds=1.0)
+    report = vidlint.check(path, select=["TMP"])
+    assert "TMP003" not in [f.code for f in report.findings], _describe(report)
+    assert any(f.code == "TMP002" for f in report.findings), _describe(report)
+
+
+def test_a_cut_next_to_held_frames_is_still_a_cut(real_case):
+    """Real footage with frame-rate conversion repeats (one frame in 7 shown twice) and
+    another clip spliced in: the cut is judged against the frames that move."""
+    donor = ("real_liveportrait_woman_expressions.mp4", 0, 99)
+    path, (label,) = real_case("real_mmaction2_armwrestling.mp4", 0, 99, "cut", donor=donor, at=0.6)
+    cuts = [f for f in vidlint.check(path, select=["TMP"]).findings if f.code == "TMP003"]
+    assert [f.start_frame for f in cuts] == [label.start], [
+        (f.start_frame, f.message) for f in cuts
+    ]

@@ -416,7 +416,9 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     What it detects:
         Frames whose content score (PySceneDetect's HSV difference to the previous frame) is
         above the ContentDetector threshold and well above its neighbours (AdaptiveDetector's
-        ratio). The reported frame is the first frame of the new shot.
+        ratio; the neighbours are the nearest frames that are not repeats, since a held frame
+        scores 0 and the jump after it carries all its showings' motion). The reported frame
+        is the first frame of the new shot.
     Why it matters:
         A generated clip is one shot; a jump means the generator lost the scene, and the clip
         cannot be cut around without losing its middle.
@@ -445,15 +447,14 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     explained = explained_frames(s) | flash_frames(s, p)
     thawed = {end + 1 for _, end, _, _ in freezes(s)}  # the picture catching up: TMP001's
     occluded = s[CUT_OCCLUDED]
+    repeated = s[FROZEN] > 0.5
     for index in np.flatnonzero(content >= p.content_threshold):
         index = int(index)
         if explained[index] or explained[index - 1] or index in thawed:
             continue
         if occluded[index] < p.min_occluded:  # NaN (not checked) compares False
             continue  # the flow still matches most pixels: fast motion, not a new shot
-        neighbours = [
-            content[j] for j in (index - 2, index - 1, index + 1, index + 2) if 1 <= j < s.n
-        ]
+        neighbours = moving_neighbours(content, repeated, index)
         ratio = content[index] / max(1e-6, float(np.mean(neighbours))) if neighbours else math.inf
         if ratio >= p.adaptive_ratio:
             yield Hit(
@@ -473,6 +474,22 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
                     ),
                 },
             )
+
+
+def moving_neighbours(content: np.ndarray, repeated: np.ndarray, index: int) -> list[float]:
+    """The content scores of the two frames on each side of ``index`` that are not repeats of
+    their predecessor: a frame shown twice or three times scores 0, and the jump after it
+    carries the motion of all its showings, so next to repeats every jump would read as a
+    cut (a jogger held 2-3 frames at a time scored 99x its neighbours)."""
+    found = []
+    for step in (-1, 1):
+        j, taken = index + step, 0
+        while 1 <= j < len(content) and taken < 2:
+            if not repeated[j]:
+                found.append(float(content[j]))
+                taken += 1
+            j += step
+    return found
 
 
 def cut_frames(data: RuleInput) -> list[int]:
