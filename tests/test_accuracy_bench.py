@@ -282,6 +282,19 @@ def test_a_tolerated_code_over_the_span_is_neither_a_hit_nor_false():
     assert tally.false_findings == [("flicker", "FLK002", "warning")], "outside the span it is"
 
 
+def test_a_code_the_base_rightly_carries_is_neither_a_hit_nor_false_anywhere():
+    clean = {**case("clean", []), "known": ["TMP002"]}
+    report = {"findings": [finding("TMP002", 5, 93), finding("MOT001", 40, 41)]}
+    tally = score_case(clean, report)
+    assert tally.true_findings == 0
+    assert tally.false_findings == [("clean", "MOT001", "warning")]
+
+
+def test_the_footage_with_conversion_repeats_is_known_to_carry_them():
+    known = {b.name: b.known for b in load_bases() if b.known}
+    assert known == {"arm": "TMP002", "wrestlers": "TMP002"}, "real repeats in the file itself"
+
+
 def test_rewriting_the_docs_moves_the_latest_results_on_top_of_the_earlier_ones():
     from benchmarks.accuracy.run import earlier_results
 

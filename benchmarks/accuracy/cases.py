@@ -48,8 +48,10 @@ class Base:
     reason: str
     people: str = ""
     """"legs" or "arms" for a base with people in plain view (whole bodies, or arms only): it
-    gets the kinds of ``PEOPLE_KINDS`` that its people can host (and its clean twin) and no
-    other."""
+    gets every kind, and the kinds of ``PEOPLE_KINDS`` that its people can host."""
+    known: str = ""
+    """Codes the base's own footage rightly carries (comma-separated), e.g. TMP002 on footage
+    with frame-rate conversion repeats: on its cases they are neither a hit nor false."""
 
 
 def load_bases(path: Path = BASES_CSV) -> list[Base]:
@@ -171,8 +173,10 @@ def recipe(base: Base, donor: Base, kind: str, seed: int) -> str:
 
 
 def row(base: Base) -> dict[str, Any]:
-    """The base as the recipe reads it: a base without people as it read before the column."""
+    """The base as the recipe reads it: a base without people as it read before the column;
+    its known codes do not change a pixel."""
     fields = asdict(base)
+    del fields["known"]
     if not fields["people"]:
         del fields["people"]
     return fields
@@ -186,8 +190,12 @@ def inject(frames: np.ndarray, fps: float, donor: np.ndarray, kind: str, rng) ->
     return {"params": params, "labels": [label.to_dict() for label in labels]}
 
 
-def expected_codes(kind: str) -> dict[str, list[str]]:
-    return {"codes": list(KINDS[kind].codes), "tolerated": list(KINDS[kind].tolerated)}
+def expected_codes(kind: str, base: Base) -> dict[str, list[str]]:
+    return {
+        "codes": list(KINDS[kind].codes),
+        "tolerated": list(KINDS[kind].tolerated),
+        "known": [code for code in base.known.split(",") if code],
+    }
 
 
 def build_base(job: tuple[Base, Base, list[str], int, Path, Path]) -> list[dict[str, Any]]:
@@ -203,7 +211,7 @@ def build_base(job: tuple[Base, Base, list[str], int, Path, Path]) -> list[dict[
         if video.is_file() and meta.is_file():
             known = json.loads(meta.read_text())
             if known.get("recipe") == key:
-                out.append({**known, **expected_codes(kind)})  # the table may have changed
+                out.append({**known, **expected_codes(kind, base)})  # the tables may change
                 continue
         if frames is None:
             frames, fps = decode_base(base, clips)
@@ -227,7 +235,7 @@ def build_base(job: tuple[Base, Base, list[str], int, Path, Path]) -> list[dict[
             "seed": seed,
             "recipe": key,
             "sha256": hashlib.sha256(video.read_bytes()).hexdigest(),
-            **expected_codes(kind),
+            **expected_codes(kind, base),
             **result,
         }
         meta.write_text(json.dumps(label, indent=1))

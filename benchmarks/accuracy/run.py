@@ -305,8 +305,10 @@ python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--base
   with the labelled span; its onset error is the first matching finding's start minus the
   label's. Any other finding on a case is false, except where the kind names its code as also
   right over the span (a strong flicker may be a photosensitive flash as well): such a finding
-  is neither a hit nor false. Only warnings and errors count, for and against. Precision is
-  matching findings over all counted findings; F1 combines it with the recall of labels.
+  is neither a hit nor false, and so is a code the base's own footage rightly carries anywhere
+  on its cases (bases.csv's `known`: frame-rate conversion repeats, TMP002, in one real file).
+  Only warnings and errors count, for and against. Precision is matching findings over all
+  counted findings; F1 combines it with the recall of labels.
 
 ## Kinds
 {kinds}

@@ -90,11 +90,12 @@ def score_case(case: dict[str, Any], report: dict[str, Any] | None) -> Tally:
         tally.labels.append(
             LabelResult(case["kind"], True, span_iou(spans, label), onset, reported)
         )
-    tolerated = case.get("tolerated", [])
+    tolerated, known = case.get("tolerated", []), case.get("known", [])
     excused = {
         i
         for i, f in enumerate(findings)
-        if f["code"] in tolerated and any(overlaps(f, label) for label in case["labels"])
+        if (f["code"] in tolerated and any(overlaps(f, label) for label in case["labels"]))
+        or f["code"] in known
     }
     tally.true_findings = len(matched)
     tally.false_findings = [
