@@ -131,12 +131,13 @@ def donor_of(base: Base, bases: list[Base]) -> Base:
 
 
 def assigned_kinds(base: Base, bases: list[Base], per_kind: int) -> list[str]:
-    """The kinds injected into ``base``: clean on every base; on a base with people every other
-    kind, and every kind of ``PEOPLE_KINDS`` its people can host (short clips of moving people
-    are where generated artifacts hide best); on the others each kind but those on
-    ``per_kind`` bases of each split, taken in turn from its real and its generated bases and
-    rotating with the kind (every base if ``per_kind`` is 0). The choice depends on the kind
-    table and the bases only, so a filter does not change a case."""
+    """The kinds injected into ``base``: clean on every base. A base with people gets every
+    kind outside ``PEOPLE_KINDS`` and those of ``PEOPLE_KINDS`` its people can host (short clips
+    of moving people are where generated artifacts hide best). The other bases get no kind of
+    ``PEOPLE_KINDS``, and each other kind on ``per_kind`` of them in each split, taken in turn
+    from its real and its generated bases and rotating with the kind (every base if
+    ``per_kind`` is 0). The choice depends on the kind table and the bases only, so a filter
+    does not change a case."""
     general = [k for k in KINDS if k not in PEOPLE_KINDS]
     if base.people:
         hosted = [k for k in PEOPLE_KINDS if base.people == "legs" or k not in LEG_KINDS]

@@ -19,6 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from benchmarks.accuracy import inject_bodies
+
 Box = tuple[int, int, int, int]
 """x, y, w, h in pixels."""
 DISTINCT = 20.0
@@ -505,27 +507,6 @@ def background_wave(s: Scene, p: dict[str, float]) -> list[Label]:
     return [Label(start, start + length - 1)]
 
 
-def limb_stretch(s: Scene, p: dict[str, float]) -> list[Label]:
-    """A limb stretched along its axis (``inject_bodies.limb_stretch``)."""
-    from benchmarks.accuracy import inject_bodies
-
-    return inject_bodies.limb_stretch(s, p)
-
-
-def knee_reverse(s: Scene, p: dict[str, float]) -> list[Label]:
-    """A knee made to bend the other way (``inject_bodies.knee_reverse``)."""
-    from benchmarks.accuracy import inject_bodies
-
-    return inject_bodies.knee_reverse(s, p)
-
-
-def limb_erase(s: Scene, p: dict[str, float]) -> list[Label]:
-    """A limb inpainted away for a few frames (``inject_bodies.limb_erase``)."""
-    from benchmarks.accuracy import inject_bodies
-
-    return inject_bodies.limb_erase(s, p)
-
-
 KINDS: dict[str, Kind] = {
     "clean": Kind(clean, (), {}, "the base as it is (the clean twin)"),
     "morph_swirl": Kind(
@@ -621,21 +602,21 @@ KINDS: dict[str, Kind] = {
         "width, easing in and out), as when a generator bends the background",
     ),
     "limb_stretch": Kind(
-        limb_stretch,
+        inject_bodies.limb_stretch,
         ("BOD001",),
         {"factor": (1.5, 2.0), "seconds": (0.3, 0.6)},
         "a limb in plain view, near its full length, stretched along its axis (the hand or foot "
         "carried outwards) for seconds",
     ),
     "knee_reverse": Kind(
-        knee_reverse,
+        inject_bodies.knee_reverse,
         ("BOD002",),
         {"seconds": (0.4, 0.8), "min_bend": (20.0, 20.0)},
         "a knee bent by min_bend degrees or more made to bend the other way (the shin and foot "
         "mirrored about the thigh) for seconds",
     ),
     "limb_erase": Kind(
-        limb_erase,
+        inject_bodies.limb_erase,
         ("BOD003",),
         {"frames": (2, 4)},
         "a forearm with its hand, or a shin with its foot, inpainted away for 2-4 frames",

@@ -88,12 +88,10 @@ def choose(
     raise ValueError("no limb in plain view over two frames: the base cannot host this kind")
 
 
-def box_of(mask: np.ndarray, size: tuple[int, int]) -> tuple[float, float, float, float]:
-    """Normalized box of a changed-pixel mask."""
+def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """Pixel box (x, y, w, h) of a changed-pixel mask."""
     ys, xs = np.nonzero(mask)
-    w, h = size
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    return (round(x0 / w, 4), round(y0 / h, 4), round((x1 - x0) / w, 4), round((y1 - y0) / h, 4))
+    return xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()
 
 
 def union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
@@ -148,7 +146,7 @@ def limb_stretch(s: Any, p: dict[str, float]) -> list:
         s.frames[index], changed = stretch(
             s.frames[index], points[a, :2], points[b, :2], p["factor"]
         )
-        boxes.append(box_of(changed, s.size))
+        boxes.append(s.region(box_of(changed)))
     return [Label(start, start + count - 1, union(boxes), {"limb": name})]
 
 
@@ -202,7 +200,7 @@ def knee_reverse(s: Any, p: dict[str, float]) -> list:
         points = found[index]
         assert points is not None
         s.frames[index], changed = mirror_shin(s.frames[index], points, LEGS[side])
-        boxes.append(box_of(changed, s.size))
+        boxes.append(s.region(box_of(changed)))
     return [Label(start, start + count - 1, union(boxes), {"limb": f"{side} shin"})]
 
 
@@ -233,5 +231,5 @@ def limb_erase(s: Any, p: dict[str, float]) -> list:
         a, b, beyond = ERASABLE[name]
         band = limb_band(s.size, points, [a, b, beyond], 0.45 * length(points, a, b))
         s.frames[index] = cv2.inpaint(s.frames[index], band, 9, cv2.INPAINT_TELEA)
-        boxes.append(box_of(band > 0, s.size))
+        boxes.append(s.region(box_of(band > 0)))
     return [Label(start, start + count - 1, union(boxes), {"limb": name})]
