@@ -250,10 +250,11 @@ def kinds_doc() -> str:
 
 def bases_doc(bases: list[Base]) -> str:
     rows = [
-        [b.name, b.split, b.origin, f"{b.start}–{b.end}", b.reason]
+        [b.name, b.split, b.origin, f"{b.start}–{b.end}", b.reason, b.known.replace(",", " ")]
         for b in sorted(bases, key=lambda b: (SPLITS.index(b.split), b.name))
     ]
-    return table(["base", "split", "origin", "frames", "why this stretch"], rows)
+    header = ["base", "split", "origin", "frames", "why this stretch", "its own footage carries"]
+    return table(header, rows)
 
 
 def git_head() -> str:
@@ -306,7 +307,8 @@ python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--base
   label's. Any other finding on a case is false, except where the kind names its code as also
   right over the span (a strong flicker may be a photosensitive flash as well): such a finding
   is neither a hit nor false, and so is a code the base's own footage rightly carries anywhere
-  on its cases (bases.csv's `known`: frame-rate conversion repeats, TMP002, in one real file).
+  on its cases (bases.csv's `known`, the last column of the bases' table: a real file's
+  frame-rate conversion repeats, a generated face that melts; each seen in the saved frames).
   Only warnings and errors count, for and against. Precision is matching findings over all
   counted findings; F1 combines it with the recall of labels.
 
