@@ -306,6 +306,7 @@ def test_real_clip_page_in_chromium(browser, shared_clips, tmp_path):
     )
     shots["review-timeline.png"] = browser.element_png(".timeline")
     assert browser.problems() == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name, png in shots.items():
         assert len(png) > 20_000, name
         (ARTIFACTS / name).write_bytes(png)
