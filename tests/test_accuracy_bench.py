@@ -290,6 +290,14 @@ def test_a_code_the_base_rightly_carries_is_neither_a_hit_nor_false_anywhere():
     assert tally.false_findings == [("clean", "MOT001", "warning")]
 
 
+def test_a_clean_case_failed_only_for_what_its_base_carries_is_not_a_false_failure():
+    clean = {**case("clean", []), "known": ["FAC006"]}
+    melt = finding("FAC006", 28, 40, "error")
+    assert score_case(clean, {"verdict": "fail", "findings": [melt]}).failed_clean == 0
+    both = {"verdict": "fail", "findings": [melt, finding("MOT001", 5, 9, "error")]}
+    assert score_case(clean, both).failed_clean == 1
+
+
 def test_the_bases_known_to_carry_codes_are_the_real_repeats_and_the_melting_face():
     # the conversion repeats of the real arm-wrestling file; the low-resolution boy's face melts
     # from frame 28 (test_faces.py checks FAC006 there on the file itself)

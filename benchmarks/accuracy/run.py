@@ -310,7 +310,8 @@ python -m benchmarks.accuracy [--split tune|heldout|all] [--kinds K,...] [--base
   on its cases (bases.csv's `known`, the last column of the bases' table: a real file's
   frame-rate conversion repeats, a generated face that melts; each seen in the saved frames).
   Only warnings and errors count, for and against. Precision is matching findings over all
-  counted findings; F1 combines it with the recall of labels.
+  counted findings; F1 combines it with the recall of labels. A clean case failed only for
+  errors its base's footage carries is not counted as a clean case failed.
 
 ## Kinds
 {kinds}

@@ -103,7 +103,9 @@ def score_case(case: dict[str, Any], report: dict[str, Any] | None) -> Tally:
         for i, f in enumerate(findings)
         if i not in matched | excused
     ]
-    if case["kind"] == "clean" and report.get("verdict") == "fail":
+    known_errors = [f["code"] in known for f in findings if f["severity"] == "error"]
+    rightly = bool(known_errors) and all(known_errors)  # failed for what the base carries
+    if case["kind"] == "clean" and report.get("verdict") == "fail" and not rightly:
         tally.failed_clean = 1
     return tally
 
