@@ -28,6 +28,7 @@ from vidlint.analyzers.base import Analyzer, Measured
 from vidlint.analyzers.flow.keys import (
     BATCH_PAIRS,
     BRIGHTNESS_SHIFT,
+    BROAD_START,
     CAMERA_RESIDUAL,
     DRIFT_GRID,
     ERROR_GRID,
@@ -196,7 +197,8 @@ class FlowAnalyzer(Analyzer):
         self.recent: dict[int, np.ndarray] = {}
         """The last check-size frames by index, to compare a spike's end with its start."""
         self.recent_grids: list[np.ndarray] = []
-        self.spikes: list[int] = []
+        self.spikes: dict[int, np.ndarray] = {}
+        """Per recent frame, the cells whose error spiked into it."""
         self.chain: _Chain | None = None
 
     def update(self, frame: Frame) -> None:
@@ -359,27 +361,33 @@ class FlowAnalyzer(Analyzer):
     def _compare_back(
         self, prev: np.ndarray, cur: np.ndarray, index: int, grid: np.ndarray
     ) -> dict[str, Any]:
-        """When the change of this pair spikes and an earlier spike began at most
-        ``RETURN_REACH`` frames ago, the warping error between this frame and the frame before
-        that spike (flow computed for the pair, at check size): a picture that broke and came
-        back compares well. Rare on clean footage, so it costs little."""
+        """When cells of this pair spike that also spiked at most ``RETURN_REACH`` frames ago,
+        the warping error between this frame and the frame before that spike began (flow
+        computed for the pair, at check size): a picture that broke and came back compares
+        well. The spike must have begun from calm frames, or, on a busy clip where some cell
+        spikes every frame, in ``BROAD_START`` of the cells at once. Rare on clean footage, so
+        it costs little."""
         self.recent[index - 1], self.recent[index] = prev, cur
         for old in [i for i in self.recent if i < index - RETURN_REACH - 1]:
             del self.recent[old]
         history = self.recent_grids[-30:]
         self.recent_grids = [*history, grid]
-        if len(history) < 3:
-            return {}
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            spike = bool(np.nanmax(grid - np.nanmedian(history, axis=0), initial=0.0) >= SPIKE)
-        if not spike:
-            return {}
-        self.spikes = [i for i in self.spikes if i >= index - RETURN_REACH - 1]
-        starts = [i for i in self.spikes if i >= index - RETURN_REACH and i - 1 not in self.spikes]
-        self.spikes.append(index)
-        began = starts[0] if starts else None  # a spike that began from calm frames
-        if began is None or began - 1 not in self.recent:
+        calm = np.zeros(grid.shape, bool)
+        spiking = calm
+        if len(history) >= 3:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                spiking = grid - np.nanmedian(history, axis=0) >= SPIKE
+        kept = index - RETURN_REACH - 1  # the frame before the earliest start
+        self.spikes = {i: cells for i, cells in self.spikes.items() if i >= kept}
+        self.spikes[index] = spiking
+        for began in range(index - RETURN_REACH, index):  # the earliest start first
+            earlier = self.spikes.get(began - 1, calm)  # the first frames: nothing before
+            starts = spiking & self.spikes.get(began, calm) & ~earlier
+            from_calm = starts.any() and not earlier.any()
+            if (from_calm or starts.mean() >= BROAD_START) and began - 1 in self.recent:
+                break
+        else:
             return {}
         before = self.recent[began - 1]
         forward, backward = self.dis.calc(before, cur, None), self.dis.calc(cur, before, None)

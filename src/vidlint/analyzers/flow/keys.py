@@ -59,6 +59,11 @@ BATCH_PAIRS = 16
 RETURN_REACH = 3
 """A spike of change that ends within 3 frames of where it began is compared with the frame
 before it (a double exposure lasts 1-2 frames, an object gone and back 1-3)."""
+BROAD_START = 1 / 3
+"""A spike that begins in a third of the cells at once (a double exposure, a frame of other
+content) is compared back even where other cells were already spiking; a regional one only from
+calm frames (on a busy clip some cell spikes every frame, and what passes through a cell and
+leaves is not a break)."""
 SPIKE = 3.0
 """A cell's warping error 3 gray levels over its running median is a spike worth comparing back
 (MOT001's own ``min_excess``); the rules judge the spikes, this only picks what to compute."""
