@@ -442,10 +442,10 @@ def test_a_patch_jumping_over_a_real_face_is_at_most_a_doubtful_identity_change(
     """A textured patch teleported over a generated man's face for 0.84 s (the accuracy
     benchmark's injector): his descriptors move 0.6-0.7 from the face before, one person half
     covered. That is a warning, not an error; the clean twin gives none."""
-    import zlib
+    from benchmarks.accuracy.cases import seed_words
 
     clip = ("gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4", 0, 44)
-    seed = [0, zlib.crc32(b"noodles"), zlib.crc32(b"teleport")]  # the benchmark's case
+    seed = seed_words(0, "noodles", "teleport")  # the benchmark's own case
     path, _ = real_case(*clip, "teleport", seed=seed)
     morphs = [f for f in check(path).findings if f.code == "FAC002"]
     assert morphs, "the covered face reads as a possible change of person"
