@@ -29,10 +29,9 @@ from vidlint.analyzers.bodies import (
     BodiesOutput,
     BodyTrack,
 )
-from vidlint.analyzers.temporal.keys import LUMA
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
-from vidlint.rules.temporal import cut_frames, explained_frames
+from vidlint.rules.temporal import cut_frames, explained_frames, flash_frames
 from vidlint.settings import param
 
 family("BOD", "bodies")
@@ -83,21 +82,13 @@ def left_alone(data: RuleInput) -> np.ndarray:
     mask = explained_frames(data.signals).copy()
     for cut in cut_frames(data):
         mask[cut] = True
-    return mask | flashed(data.signals[LUMA])
+    return mask | flash_frames(data.signals, FLASH_S, FLASH_CHANGE, FLASH_BACK)
 
 
-FLASH_LUMA = 10.0
-"""A frame whose mean gray level stands this far off the median of the frames within two of
-it is flashed: the person mask shrinks under the light (a forearm's share of it fell from 1.0
-to 0.08 on a flashed frame), which is not a limb gone."""
-
-
-def flashed(luma: np.ndarray) -> np.ndarray:
-    """Frames lit (or darkened) far beyond their neighbours, one or two frames at a time."""
-    values = np.nan_to_num(np.asarray(luma, np.float64), nan=0.0)
-    padded = np.pad(values, 2, mode="edge")
-    around = np.stack([padded[k : k + len(values)] for k in (0, 1, 3, 4)])
-    return np.abs(values - np.median(around, axis=0)) >= FLASH_LUMA
+FLASH_S, FLASH_CHANGE, FLASH_BACK = 0.125, 10 / 255, 0.25
+"""A flash as TMP003 knows one (at most 0.125 s, back within a quarter of its excursion), but
+from a step of 10 gray levels: the person mask shrinks under the light (a forearm's share of it
+fell from 1.0 to 0.08 on a flashed frame), which is not a limb gone."""
 
 
 def limb_region(points: np.ndarray, a: int, b: int, size: tuple[int, int]) -> Region | None:

@@ -444,7 +444,8 @@ def scene_cut(data: RuleInput, p: CutParams) -> Iterator[Hit]:
     s = data.signals
     content = np.nan_to_num(s[CONTENT], nan=0.0)
     # entering or leaving black, garbage or a flash is not a cut
-    explained = explained_frames(s) | flash_frames(s, p)
+    flashes = flash_frames(s, p.max_flash_s, p.min_flash_change, p.flash_return)
+    explained = explained_frames(s) | flashes
     thawed = {end + 1 for _, end, _, _ in freezes(s)}  # the picture catching up: TMP001's
     occluded = s[CUT_OCCLUDED]
     repeated = s[FROZEN] > 0.5
@@ -509,23 +510,24 @@ def cut_frames(data: RuleInput) -> list[int]:
 _last_cuts: list[tuple[Any, list[int]]] = [(None, [])]
 
 
-def flash_frames(s: Signals, p: CutParams) -> np.ndarray:
-    """Frames inside a flash: a run of at most ``max_flash_s`` frames all brighter (or all
-    darker) than the frame before it by ``min_flash_change``, after which the brightness comes
-    back within ``flash_return`` of the excursion. TMP003 leaves the jumps in and out to FLK002."""
+def flash_frames(s: Signals, longest_s: float, min_change: float, back_within: float) -> np.ndarray:
+    """Frames inside a flash: a run of at most ``longest_s`` all brighter (or all darker) than
+    the frame before it by ``min_change`` (a share of full scale), after which the brightness
+    comes back within ``back_within`` of the excursion. TMP003 leaves the jumps in and out to
+    FLK002; the BOD rules do not judge a body under the light."""
     luma = np.nan_to_num(s[LUMA], nan=0.0) / 255.0
-    longest = max(1, s.frames(p.max_flash_s))
+    longest = max(1, s.frames(longest_s))
     flash = np.zeros(s.n, dtype=bool)
     for start in range(1, s.n):
         step = luma[start] - luma[start - 1]
-        if abs(step) < p.min_flash_change:
+        if abs(step) < min_change:
             continue
         sign = np.sign(step)
         for end in range(start, min(start + longest, s.n - 1)):
-            if sign * (luma[end] - luma[start - 1]) < p.min_flash_change:
+            if sign * (luma[end] - luma[start - 1]) < min_change:
                 break  # the excursion ended without coming back: not a flash
             excursion = abs(luma[start : end + 1] - luma[start - 1]).max()
-            if abs(luma[end + 1] - luma[start - 1]) <= p.flash_return * excursion:
+            if abs(luma[end + 1] - luma[start - 1]) <= back_within * excursion:
                 flash[start : end + 1] = True
                 break
     return flash
