@@ -31,7 +31,7 @@ from vidlint.analyzers.bodies import (
 )
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
-from vidlint.rules.temporal import cut_frames, explained_frames, flash_frames
+from vidlint.rules.temporal import CutParams, cut_frames, explained_frames, flash_frames
 from vidlint.settings import param
 
 family("BOD", "bodies")
@@ -82,13 +82,14 @@ def left_alone(data: RuleInput) -> np.ndarray:
     mask = explained_frames(data.signals).copy()
     for cut in cut_frames(data):
         mask[cut] = True
-    return mask | flash_frames(data.signals, FLASH_S, FLASH_CHANGE, FLASH_BACK)
+    cut = CutParams()  # a flash as TMP003 knows one, from a smaller step
+    return mask | flash_frames(data.signals, cut.max_flash_s, FLASH_CHANGE, cut.flash_return)
 
 
-FLASH_S, FLASH_CHANGE, FLASH_BACK = 0.125, 10 / 255, 0.25
-"""A flash as TMP003 knows one (at most 0.125 s, back within a quarter of its excursion), but
-from a step of 10 gray levels: the person mask shrinks under the light (a forearm's share of it
-fell from 1.0 to 0.08 on a flashed frame), which is not a limb gone."""
+FLASH_CHANGE = 10 / 255
+"""A flash for the BOD rules starts from a step of 10 gray levels (TMP003's from 25.5): the
+person mask shrinks under even a small light (a forearm's share of it fell from 1.0 to 0.08 on
+a flashed frame), which is not a limb gone."""
 
 
 def limb_region(points: np.ndarray, a: int, b: int, size: tuple[int, int]) -> Region | None:
