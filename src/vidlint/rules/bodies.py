@@ -82,8 +82,8 @@ def left_alone(data: RuleInput) -> np.ndarray:
     mask = explained_frames(data.signals).copy()
     for cut in cut_frames(data):
         mask[cut] = True
-    cut = CutParams()  # a flash as TMP003 knows one, from a smaller step
-    return mask | flash_frames(data.signals, cut.max_flash_s, FLASH_CHANGE, cut.flash_return)
+    tmp003 = CutParams()  # a flash as TMP003 knows one, from a smaller step
+    return mask | flash_frames(data.signals, tmp003.max_flash_s, FLASH_CHANGE, tmp003.flash_return)
 
 
 FLASH_CHANGE = 10 / 255
