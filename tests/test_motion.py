@@ -180,6 +180,40 @@ def test_a_double_exposure_on_a_busy_clip_still_breaks_and_returns(real_case):
     assert [f.code for f in findings(clean, "MOT") if f.code == "MOT007"] == []
 
 
+@pytest.mark.parametrize(
+    "base, clip",
+    [
+        ("fork", ("gen_t2v_selfforcing-wan2.1_willsmith_noodles.mp4", 0, 79)),
+        ("noodles", ("gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4", 0, 44)),
+    ],
+)
+def test_content_gone_for_a_frame_and_back_is_one_pop_over_the_gap(real_case, base, clip):
+    """The benchmark's own vanish cases on two generated noodle eaters: a textured region
+    inpainted away for one frame. The departure and the return are each unexplained on the
+    same place, so neither was a lone pop (the place changes again a frame away); together,
+    with what came back matching what was there, they are one MOT006 over the gap. Nothing on
+    the clean twin."""
+    from benchmarks.accuracy.cases import seed_words
+
+    path, (label,) = real_case(*clip, "vanish", seed=seed_words(0, base, "vanish"))
+    found = [f for f in findings(path, "MOT") if f.code == "MOT006"]
+    assert [(f.start_frame, f.end_frame) for f in found] == [(label.start, label.end)]
+    assert f"back at frame {label.end + 1}" in found[0].message
+    clean, _ = real_case(*clip, "clean")
+    assert [f.code for f in findings(clean, "MOT") if f.code == "MOT006"] == []
+
+
+def test_content_changing_twice_is_not_gone_and_back(shared_clips):
+    """A generated egg's inside turns to light over two frames (frames 13 and 14 each change
+    the same place): the second change does not bring back what was there, so it is no
+    vanish-and-return."""
+    found = findings(shared_clips / "gen_i2v_wan2.1-i2v-14b_astronaut_egg.mp4", "MOT006")
+    assert not [f for f in found if "back at" in f.message], [f.message for f in found]
+    permissive = Config(select=("MOT006",), rules={"MOT006": {"min_gain": -1.0}})
+    loose = Checker(permissive).check(shared_clips / "gen_i2v_wan2.1-i2v-14b_astronaut_egg.mp4")
+    assert [f for f in loose.findings if "back at" in f.message]
+
+
 @pytest.mark.parametrize("clip", [FACE, ("real_liveportrait_woman_expressions.mp4", 0, 99)])
 def test_a_region_away_and_back_on_real_footage_is_one_teleport(real_case, clip):
     """A textured region moved 40% of the frame away for 0.7 s, its place smudged, then back:

@@ -201,7 +201,8 @@ class EventParams:
     min_gain: float = param(
         0.15,
         "the match elsewhere beats the match where the flow points by 0.15: the content "
-        "is clearly there, not just similar (repetitive real texture stays closer)",
+        "is clearly there, not just similar (repetitive real texture stays closer); and "
+        "content back after a gap matches its old self better than the departed by as much",
     )
     min_jump: float = param(
         25.0,
@@ -263,11 +264,14 @@ def _boxes_overlap(point: list[float], box: list[float], margin: float = 0.5) ->
     )
 
 
+def _centre(box: list[float]) -> list[float]:
+    return [box[0] + box[2] / 2, box[1] + box[3] / 2]
+
+
 def _unsettled(event: BlobEvent, neighbours: list[BlobEvent]) -> bool:
     """The same place is unexplained in the frame before or after too: it changes all the
     time (boiling, fast motion at a low frame rate), which is not one thing popping."""
-    x, y, w, h = event.box
-    return any(_boxes_overlap([x + w / 2, y + h / 2], o.box, margin=0.0) for o in neighbours)
+    return any(_boxes_overlap(_centre(event.box), o.box, margin=0.0) for o in neighbours)
 
 
 def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, BlobEvent]]:
@@ -1033,6 +1037,91 @@ class PopParams(EventParams):
         "(432 px/s)",
         bounds=(0.0, 100000.0),
     )
+    gap_frames: int = param(
+        3,
+        "gone and back: content missing for at most 3 frames; a blob unexplained into the "
+        "gap and another on the same place (each box's centre inside the other) out of it",
+        bounds=(1, 12),
+    )
+    pair_match: float = param(
+        0.6,
+        "two blobs that agree are evidence enough for looser tests than a lone pop: each "
+        "matches where the flow points and nearby under 0.6 (not 0.5; content inpainted "
+        "away for a frame kept 0.58 where its surroundings were plain)",
+        bounds=(-1.0, 1.0),
+    )
+    pair_motion: float = param(
+        8.0,
+        "and moves with the camera within 8 px/frame at 360p (not 6: a 10 fps swing's "
+        "vanished rope dragged DIS by 6.4)",
+        bounds=(0.0, 1000.0),
+    )
+
+
+@dataclass(frozen=True)
+class GoneAndBack:
+    """Content gone from ``box`` at frame ``left`` and back there at frame ``back``."""
+
+    left: int
+    back: int
+    box: list[float]
+    change: float
+    events: tuple[BlobEvent, ...]
+
+
+def _same_place(a: list[float], b: list[float]) -> bool:
+    """Each (x, y, w, h) box's centre lies inside the other box."""
+    return _boxes_overlap(_centre(a), b, margin=0.0) and _boxes_overlap(_centre(b), a, margin=0.0)
+
+
+def gone_and_back(data: RuleInput, p: PopParams) -> list[GoneAndBack]:
+    """Content gone for 1 to ``gap_frames`` frames and back: a blob the flow cannot explain
+    where the content left and another on the same place where it returned, each a pop but for
+    the other (a lone pop needs its place steady on the frames around it, and here the return
+    is on them), with the looser ``pair_match`` and ``pair_motion``. What comes back must be
+    what was there: its match with the frames before the gap (``returned``) beats the departed
+    content's by ``min_gain`` (content that changes twice, or a brightness step out and back,
+    matches its old self as well or as badly both times). The place must be free of
+    other unexplained change around the two (``moving_through``: a limb too fast for the flow
+    passes there), blobs inside the gap on the same place aside."""
+    events = data.output(FlowOutput).events
+    busy = non_rigid(data) | repeats_near(data.signals)
+
+    def popped(event: BlobEvent) -> bool:
+        return (
+            not busy[int(event.frame)]
+            and event.texture >= p.min_texture
+            and event.change >= p.min_change
+            and event.area >= p.min_pop_area
+            and event.own_motion <= p.pair_motion
+            and max(event.stay, event.near) < p.pair_match
+        )
+
+    candidates = [e for e in events if popped(e)]
+    found: list[GoneAndBack] = []
+    for left in candidates:
+        if any(g.left <= left.frame <= g.back for g in found):
+            continue
+        for back in candidates:
+            gap = int(back.frame) - int(left.frame)
+            if not 1 <= gap <= p.gap_frames or not _same_place(left.box, back.box):
+                continue
+            if back.returned - left.returned < p.min_gain:
+                continue  # what came back is not what was there: it changed twice
+            inside = [
+                e
+                for e in events
+                if left.frame < e.frame < back.frame and _intersect(e.box, left.box)
+            ]
+            rest = [e for e in events if e is not left and e is not back and e not in inside]
+            if moving_through(left, rest, data, p) or moving_through(back, rest, data, p):
+                continue
+            change = min(left.change, back.change)
+            found.append(
+                GoneAndBack(int(left.frame), int(back.frame), left.box, change, (left, back))
+            )
+            break
+    return found
 
 
 def moving_through(
@@ -1076,7 +1165,10 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
         ``min_change`` or more within ``settle_frames`` frames on or near the box, near being
         ``reach_speed`` times the time between the frames (a limb too fast for the flow leaves
         such changes along its path). Frames next to repeated frames are not judged (a
-        generator's repeat cadence makes every new frame a jump).
+        generator's repeat cadence makes every new frame a jump). Content gone for 1 to
+        ``gap_frames`` frames and back is one finding over the gap: a blob like that where it
+        left and another on the same place where it returned, what came back matching the
+        frames before the gap better than what left did by ``min_gain``.
     Why it matters:
         Objects popping in or out, or passing through each other, break object permanence.
     Known false positives:
@@ -1085,18 +1177,39 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
         (MOT001) often shows here too. It is a warning. Missed: an object that vanishes right
         next to fast motion, or fades out over several frames (MOT001 sees the fade).
     Example:
-        A ball hidden for 8 frames: ``MOT006 content vanishes or appears at frame 20``.
+        A ball hidden for 8 frames: ``MOT006 content vanishes or appears at frame 20``; an
+        object inpainted away for one frame: ``MOT006 content vanishes at frame 32 and is
+        back at frame 33``.
     Thresholds:
         ``min_change`` = 18 gray levels, ``max_own_motion`` = 6 px/frame, ``pop_match`` =
         0.5, ``min_pop_area`` = 1.5% of the frame; ``settle_frames`` = 2, ``reach_speed`` =
-        500 px/s at 360p (62 px a frame at 8 fps, 21 px at 24 fps).
+        500 px/s at 360p (62 px a frame at 8 fps, 21 px at 24 fps); gone and back:
+        ``gap_frames`` = 3, ``pair_match`` = 0.6, ``pair_motion`` = 8 px/frame, ``min_gain``
+        = 0.15.
     Fix hint:
         New seed; name every object that should stay in view in the prompt.
     """
     events = data.output(FlowOutput).events
     trips = round_trips(data, p)
+    returns = [g for g in gone_and_back(data, p) if not any(_on_trip(e, trips) for e in g.events)]
+    for g in returns:
+        yield Hit(
+            g.left,
+            g.back - 1,
+            f"content vanishes at frame {g.left} and is back at frame {g.back}, with nothing "
+            "in front of it",
+            confidence=min(1.0, g.change / (2 * p.min_change)),
+            region=Region.of_box(g.box),
+            evidence={"change": g.change, "back_at": g.back},
+        )
+    paired = {id(e) for g in returns for e in g.events}
     for kind, event in classify_events(data, p):
-        if kind != "pop" or moving_through(event, events, data, p) or _on_trip(event, trips):
+        if (
+            kind != "pop"
+            or id(event) in paired
+            or moving_through(event, events, data, p)
+            or _on_trip(event, trips)
+        ):
             continue
         frame = int(event.frame)
         yield Hit(

@@ -470,6 +470,7 @@ class FlowAnalyzer(Analyzer):
         count, _, stats, _ = cv2.connectedComponentsWithStats(small.astype(np.uint8), 4)
         area_min = p.min_blob * small.size
         detail: tuple[np.ndarray, np.ndarray] | None = None
+        earlier: list[np.ndarray] | None = None
         for label in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[label])
             if area < area_min or area > 0.35 * small.size:
@@ -478,11 +479,22 @@ class FlowAnalyzer(Analyzer):
             x1, y1 = min(width, (x + w) * 8), min(height, (y + h) * 8)
             if x1 - x0 < 12 or y1 - y0 < 12 or (x1 - x0) * (y1 - y0) > 0.3 * width * height:
                 continue
-            if detail is None:  # matched on detail: smooth shading correlates with anything
+            if detail is None or earlier is None:  # on detail: shading correlates with anything
                 detail = (_detail(prev), _detail(cur))
+                reach = range(index - 2, index - RETURN_REACH - 2, -1)  # before a 1-3 frame gap
+                earlier = [_detail(self.recent[i]) for i in reach if i in self.recent]
             box = (x0, y0, x1, y1)
             event = _blob_event(
-                prev, cur, detail, forward, camera, box, index, self.unit, area / small.size
+                prev,
+                cur,
+                detail,
+                earlier,
+                forward,
+                camera,
+                box,
+                index,
+                self.unit,
+                area / small.size,
             )
             if event.stay < EXPLAINED:
                 self.events.append(event)
@@ -580,6 +592,7 @@ def _blob_event(
     prev: np.ndarray,
     cur: np.ndarray,
     detail: tuple[np.ndarray, np.ndarray],
+    earlier: list[np.ndarray],
     forward: np.ndarray,
     camera: np.ndarray | None,
     box: tuple[int, int, int, int],
@@ -599,7 +612,8 @@ def _blob_event(
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2], np.float32)
     expected = centre + moved
     stay = _match_at(fine, after, expected)
-    near = _match_at(fine, after, expected, search=max(x1 - x0, y1 - y0) // 2)
+    half = max(x1 - x0, y1 - y0) // 2
+    near = _match_at(fine, after, expected, search=half)
     result = cv2.matchTemplate(after, fine, cv2.TM_CCOEFF_NORMED)
     _, best, _, location = cv2.minMaxLoc(result)
     found = np.array([location[0] + (x1 - x0) / 2, location[1] + (y1 - y0) / 2], np.float32)
@@ -608,7 +622,9 @@ def _blob_event(
         camera_motion = cv2.perspectiveTransform(centre.reshape(1, 1, 2), camera).ravel() - centre
     own = float(np.linalg.norm(moved - camera_motion))
     # the content now at the box: was it in the previous frame near there?
-    back = _match_at(after[y0:y1, x0:x1], before, centre - camera_motion)
+    now = after[y0:y1, x0:x1]
+    back = _match_at(now, before, centre - camera_motion)
+    returned = max((_match_at(now, old, centre, search=half) for old in earlier), default=0.0)
     texture = float(cv2.meanStdDev(patch)[1][0, 0])
     return BlobEvent(
         frame=index,
@@ -623,6 +639,7 @@ def _blob_event(
         change=round(_change_at(patch, cur, expected), 1),
         own_motion=round(own * unit, 2),
         texture=round(texture, 1),
+        returned=round(returned, 3),
     )
 
 

@@ -198,6 +198,10 @@ class BlobEvent:
     change: float
     own_motion: float
     texture: float
+    returned: float = 0.0
+    """The best match of the content now at the box at the same place (within half a box
+    size) 2 to ``RETURN_REACH`` + 1 frames back: content gone for 1-3 frames and back there
+    matches its old self (0 at the clip's start)."""
 
 
 @dataclass(frozen=True)
