@@ -119,3 +119,17 @@ def test_blur_over_fast_motion_is_still_a_blur(real_case):
     assert abs(blur.start_frame - label.start) <= 2 and abs(blur.end_frame - label.end) <= 2
     clean, _ = real_case(*clip, "clean")
     assert [f.code for f in findings(clean)] == []
+
+
+def test_flashed_frames_are_not_a_blur(real_case):
+    """The benchmark's own one-frame white flashes over a generated child on a swing (10 fps,
+    frames 3-11): a flashed frame is washed out, which the sharpness measure read as 2% of the
+    early frames', and QLT001 called frames 3-11 an error-level blur. The flashes are FLK002's;
+    QLT001 leaves TMP003's flashed frames alone."""
+    from benchmarks.accuracy.cases import seed_words
+
+    clip = ("gen_t2v_videocrafter2_child_swing.gif", 0, 15)
+    path, (label,) = real_case(*clip, "flash", seed=seed_words(0, "swing", "flash"))
+    found = Checker(Config(select=("FLK002", "QLT001"))).check(path).findings
+    assert [f.code for f in found] == ["FLK002"], [(f.code, f.start_frame) for f in found]
+    assert abs(found[0].start_frame - label.start) <= 2
