@@ -932,6 +932,14 @@ class GeometryParams:
         "for 2 frames in a row: a bent background persists, while a single-frame spike is a "
         "whip pan's motion blur or a cut (the real clips' spikes are all single frames)",
     )
+    join_s: float = param(
+        0.1,
+        "bent spans at most 0.1 s apart are one finding: a frame inside one bend may go "
+        "unjudged (a ripple over a generated fork scene at 16 fps occluded 30% of the picture "
+        "at its peak, which counts as a global change) or dip under the threshold, and a "
+        "ripple over frames 36-45 was found as 37-40 and 42-45",
+        bounds=(0.0, 10.0),
+    )
     motion_factor: float = param(
         0.15,
         "or 15% of the frame's 99th-percentile motion if more: DIS errors grow with "
@@ -968,7 +976,7 @@ def background_warps(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
         the camera's motion)``.
     Thresholds:
         ``min_residual`` = 1.5 px/frame at 360p, ``min_z`` = 6, ``motion_factor`` = 0.15,
-        ``min_frames`` = 2.
+        ``min_frames`` = 2; spans ``join_s`` = 0.1 s apart or less are one finding.
     Fix hint:
         New seed, calmer camera motion; describe the camera move explicitly in the prompt.
     """
@@ -982,9 +990,10 @@ def background_warps(data: RuleInput, p: GeometryParams) -> Iterator[Hit]:
     flags &= ~global_change(data)
     grid = s[RESIDUAL_GRID]
     g = math.isqrt(grid.shape[1])
+    lasting = np.zeros_like(flags)
     for start, end in spans_of(flags, gap=0):
-        if end - start + 1 < p.min_frames:
-            continue
+        lasting[start : end + 1] = end - start + 1 >= p.min_frames
+    for start, end in spans_of(lasting, gap=s.frames(p.join_s)):
         peak = start + int(np.nanargmax(residual[start : end + 1]))
         cells = np.nan_to_num(grid[peak], nan=0.0) >= need[peak]
         unexplained = int((layers[start : end + 1] >= need[start : end + 1]).sum())
