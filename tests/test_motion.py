@@ -350,3 +350,15 @@ def test_a_ripple_is_one_background_finding_over_its_frames(real_case):
     assert abs(bent.start_frame - label.start) <= 2 and abs(bent.end_frame - label.end) <= 2
     clean, _ = real_case(*clip, "clean")
     assert findings(clean, "MOT005") == []
+
+
+def test_a_blink_is_no_momentum_violation(shared_clips, synth_clip):
+    """The generated man eating noodles blinks at frame 34: the tracked points on his eyelids
+    change speed by 12 px/frame^2 (MOT003's bar at 24 fps is 10). On a tracked face that is
+    only a note: eyelids shut and open within a frame or two, and the FAC rules judge faces.
+    A kicked sprite, on no face, stays a warning."""
+    path = shared_clips / "gen_t2v_wan2.1-1.3b_willsmith_noodles.mp4"
+    (blink,) = findings(path, "MOT003")
+    assert (blink.start_frame, blink.severity) == (34, "info") and "on a face" in blink.message
+    kicked = synth_clip("jerk_static", artifacts=[Artifact("jerk", 20, 2)], camera="static", **SIZE)
+    assert {f.severity for f in findings(kicked, "MOT003")} == {"warning"}

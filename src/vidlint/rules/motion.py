@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from vidlint.analyzers.faces import FacesOutput
 from vidlint.analyzers.flow.keys import (
     BRIGHTNESS_SHIFT,
     CAMERA_RESIDUAL,
@@ -789,11 +790,27 @@ class JerkParams:
     )
 
 
+def on_a_face(data: RuleInput, frame: int, box: Region, within_s: float = 0.25) -> bool:
+    """The box's centre lies in a tracked face's box, as sampled within ``within_s`` of the
+    frame (no faces analyzer run: False)."""
+    faces = data.optional_output(FacesOutput)
+    if faces is None:
+        return False
+    reach = data.signals.frames(within_s)
+    centre = [box.x + box.w / 2, box.y + box.h / 2]
+    return any(
+        abs(sampled - frame) <= reach and _boxes_overlap(centre, face, margin=0.0)
+        for track in faces.tracks
+        for sampled, face in zip(track.frames, track.boxes, strict=True)
+    )
+
+
 @rule(
     "MOT003",
     "motion-jerks",
     severity="warning",
     requires=["flow"],
+    uses=["faces"],  # a face's own features (a blink) jerk: only a note there
     params=JerkParams,
     fix=CALMER,
     thresholds={"flow.jerk_points": "min_points"},
@@ -813,7 +830,9 @@ def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
         as physically wrong even when each frame looks fine.
     Known false positives:
         Real impacts (a ball bouncing, a punch), handheld shake the homography cannot model.
-        That is why this is a warning. Gravity is not judged (see docs/physics.md).
+        That is why this is a warning. On a tracked face it is only a note (info): eyelids
+        shut and open within a frame or two in a blink, and the FAC rules judge faces.
+        Gravity is not judged (see docs/physics.md).
     Example:
         A ball kicked sideways by 14 px for two frames: ``MOT003 motion jerks by 20 px/frame^2``.
     Thresholds:
@@ -831,14 +850,17 @@ def motion_jerks(data: RuleInput, p: JerkParams) -> Iterator[Hit]:
     flags = (points >= p.min_points) & (accel >= need) & ~non_rigid(data) & ~repeats_near(s)
     for start, end in spans_of(flags):
         peak = start + int(np.argmax(accel[start : end + 1]))
+        region = Region.of_box(s[JERK_BOX][peak])
+        face = region is not None and on_a_face(data, peak, region)
         yield Hit(
             start,
             end,
             f"motion jerks by {accel[peak]:.0f} px/frame^2 at frames "
-            f"{start}-{end} ({int(points[peak])} points)",
+            f"{start}-{end} ({int(points[peak])} points)" + (" on a face" if face else ""),
             peak=peak,
             confidence=min(1.0, accel[peak] / (2 * need[peak])),
-            region=Region.of_box(s[JERK_BOX][peak]),
+            region=region,
+            severity="info" if face else None,
             evidence={
                 "accel": round(float(accel[peak]), 2),
                 "needed": round(float(need[peak]), 2),
