@@ -125,3 +125,14 @@ def test_a_region_pumping_light_over_the_swing_is_flicker(real_case):
         label,
         [(f.start_frame, f.end_frame) for f in flicker],
     )
+
+
+def test_a_moving_subject_pausing_is_not_a_still_part(shared_clips):
+    """A generated child on a swing is still for three frames at the top of her arc (4 of 15
+    in all) with a 10 fps GIF's dithering on her shirt: FLK003 called it boiling at frames 4-9.
+    Boiling is judged in still parts of the picture, so the cell must also be still in half
+    the clip (the synthetic boiling above, in a still corner, is still found)."""
+    swing = shared_clips / "gen_t2v_videocrafter2_child_swing.gif"
+    assert findings(swing, "FLK003") == []
+    anyway = Config(select=("FLK003",), rules={"FLK003": {"min_static_clip": 0.0}})
+    assert [f.start_frame for f in Checker(anyway).check(swing).findings] == [4]

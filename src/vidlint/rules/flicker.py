@@ -250,6 +250,13 @@ class BoilParams:
         "compression noise spread over the whole frame is not flagged",
     )
     min_static: float = param(0.6, "the cell is static (moves with the camera) in 60% of frames")
+    min_static_clip: float = param(
+        0.5,
+        "of the window, and in half the clip's frames: a moving subject that pauses is still "
+        "for a moment, not a still part of the picture (a generated child on a swing, still "
+        "for 3 frames at the top of its arc in a 10 fps clip, 4 of 15 in all)",
+        bounds=(0.0, 1.0),
+    )
 
 
 @rule(
@@ -264,9 +271,10 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
     """Fine texture in still parts of the picture shimmers or boils from frame to frame.
 
     What it detects:
-        In cells that move only with the camera, the per-pixel motion-compensated error
-        (without the area filter MOT001 uses) stays high over half a second, several times
-        the level of the rest of the frame.
+        In cells that move only with the camera (in most of the half-second window and in
+        half the clip: a moving subject pausing is not a still part), the per-pixel
+        motion-compensated error (without the area filter MOT001 uses) stays high over half
+        a second, several times the level of the rest of the frame.
     Why it matters:
         Boiling textures (walls, grass, hair re-drawn every frame) are the texture-level
         flicker of diffusion video.
@@ -278,7 +286,8 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
         Fine noise re-drawn every frame in the top-left quarter: ``FLK003 texture boils at
         frames 10-39``.
     Thresholds:
-        ``min_error`` = 10 gray levels, ``ratio`` = 4, ``window_s`` = 0.5, ``min_static`` = 0.6.
+        ``min_error`` = 10 gray levels, ``ratio`` = 4, ``window_s`` = 0.5, ``min_static`` = 0.6,
+        ``min_static_clip`` = 0.5.
     Fix hint:
         New seed; pin the style in the prompt; a still source image for image-to-video.
     """
@@ -288,6 +297,7 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
     g = math.isqrt(error.shape[1])
     window = max(3, s.frames(p.window_s))
     busy = global_change(data)
+    still_in_clip = (static[~busy] > 0.5).mean(axis=0) >= p.min_static_clip
     flagged = np.zeros(error.shape, bool)
     for start in range(1, max(2, s.n - window + 1), max(1, window // 2)):
         part = slice(start, min(s.n, start + window))
@@ -299,7 +309,7 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
             warnings.simplefilter("ignore", RuntimeWarning)
             level = np.nanmedian(values, axis=0)
             typical = np.nanmedian(level)
-        still = (static[part][keep] > 0.5).mean(axis=0) >= p.min_static
+        still = ((static[part][keep] > 0.5).mean(axis=0) >= p.min_static) & still_in_clip
         cells = still & (np.nan_to_num(level) >= max(p.min_error, p.ratio * typical))
         flagged[part] |= cells & (np.nan_to_num(error[part]) >= p.min_error)
     flagged &= ~flicker_claims(data)  # brightness pumping up and down is FLK001's
