@@ -297,7 +297,8 @@ def texture_boiling(data: RuleInput, p: BoilParams) -> Iterator[Hit]:
     g = math.isqrt(error.shape[1])
     window = max(3, s.frames(p.window_s))
     busy = global_change(data)
-    still_in_clip = (static[~busy] > 0.5).mean(axis=0) >= p.min_static_clip
+    judged = ~busy
+    still_in_clip = (static[judged] > 0.5).sum(axis=0) >= p.min_static_clip * max(1, judged.sum())
     flagged = np.zeros(error.shape, bool)
     for start in range(1, max(2, s.n - window + 1), max(1, window // 2)):
         part = slice(start, min(s.n, start + window))

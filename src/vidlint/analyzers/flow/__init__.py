@@ -479,7 +479,8 @@ class FlowAnalyzer(Analyzer):
             x1, y1 = min(width, (x + w) * 8), min(height, (y + h) * 8)
             if x1 - x0 < 12 or y1 - y0 < 12 or (x1 - x0) * (y1 - y0) > 0.3 * width * height:
                 continue
-            if detail is None or earlier is None:  # on detail: shading correlates with anything
+            # matched on detail: smooth shading correlates with anything
+            if detail is None or earlier is None:
                 detail = (_detail(prev), _detail(cur))
                 reach = range(index - 2, index - RETURN_REACH - 2, -1)  # before a 1-3 frame gap
                 earlier = [_detail(self.recent[i]) for i in reach if i in self.recent]
