@@ -31,7 +31,7 @@ from vidlint.analyzers.bodies import (
 )
 from vidlint.report.model import Region
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule, runs
-from vidlint.rules.temporal import CutParams, cut_frames, explained_frames, flash_frames
+from vidlint.rules.temporal import cut_frames, explained_frames, tmp003_flashes
 from vidlint.settings import param
 
 family("BOD", "bodies")
@@ -82,8 +82,7 @@ def left_alone(data: RuleInput) -> np.ndarray:
     mask = explained_frames(data.signals).copy()
     for cut in cut_frames(data):
         mask[cut] = True
-    tmp003 = CutParams()  # a flash as TMP003 knows one, from a smaller step
-    return mask | flash_frames(data.signals, tmp003.max_flash_s, FLASH_CHANGE, tmp003.flash_return)
+    return mask | tmp003_flashes(data.signals, FLASH_CHANGE)  # from a smaller step
 
 
 FLASH_CHANGE = 10 / 255

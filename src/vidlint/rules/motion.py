@@ -275,10 +275,31 @@ def _unsettled(event: BlobEvent, neighbours: list[BlobEvent]) -> bool:
     return any(_boxes_overlap(_centre(event.box), o.box, margin=0.0) for o in neighbours)
 
 
+def unjudged_blobs(data: RuleInput) -> np.ndarray:
+    """Frames whose unexplained blobs are not judged as pops or jumps: the background bends or
+    the picture changes globally, or a frame repeats next to them."""
+    return non_rigid(data) | repeats_near(data.signals)
+
+
+def replaced_in_place(
+    event: BlobEvent, p: EventParams, max_motion: float, max_match: float
+) -> bool:
+    """The blob's textured content was replaced (by ``min_change``, on ``min_pop_area`` or
+    more) while it moved with the camera within ``max_motion``, and its detail matches under
+    ``max_match`` where the flow points and nearby: gone, not moved."""
+    return (
+        event.texture >= p.min_texture
+        and event.change >= p.min_change
+        and event.area >= p.min_pop_area
+        and event.own_motion <= max_motion
+        and max(event.stay, event.near) < max_match
+    )
+
+
 def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, BlobEvent]]:
     """Each unexplained blob as ``teleport``, ``pop`` or ``explained``."""
     events = data.output(FlowOutput).events
-    busy = non_rigid(data) | repeats_near(data.signals)
+    busy = unjudged_blobs(data)
     by_frame: dict[int, list[BlobEvent]] = {}
     for event in events:
         by_frame.setdefault(int(event.frame), []).append(event)
@@ -300,9 +321,8 @@ def classify_events(data: RuleInput, p: EventParams) -> list[tuple[str, BlobEven
                 kind = "teleport"
             elif (
                 gone
-                and event.own_motion <= p.max_own_motion
-                and max(event.stay, event.back, event.near) < p.pop_match
-                and event.area >= p.min_pop_area
+                and replaced_in_place(event, p, p.max_own_motion, p.pop_match)
+                and event.back < p.pop_match
                 and not _unsettled(event, by_frame.get(frame - 1, []) + by_frame.get(frame + 1, []))
             ):
                 kind = "pop"
@@ -1091,13 +1111,15 @@ class PopParams(EventParams):
 
 @dataclass(frozen=True)
 class GoneAndBack:
-    """Content gone from ``box`` at frame ``left`` and back there at frame ``back``."""
+    """Content gone at the frame of the blob ``left`` and back on the same place at the frame
+    of the blob ``back``."""
 
-    left: int
-    back: int
-    box: list[float]
-    change: float
-    events: tuple[BlobEvent, ...]
+    left: BlobEvent
+    back: BlobEvent
+
+    @property
+    def events(self) -> tuple[BlobEvent, BlobEvent]:
+        return self.left, self.back
 
 
 def _same_place(a: list[float], b: list[float]) -> bool:
@@ -1116,22 +1138,15 @@ def gone_and_back(data: RuleInput, p: PopParams) -> list[GoneAndBack]:
     other unexplained change around the two (``moving_through``: a limb too fast for the flow
     passes there), blobs inside the gap on the same place aside."""
     events = data.output(FlowOutput).events
-    busy = non_rigid(data) | repeats_near(data.signals)
-
-    def popped(event: BlobEvent) -> bool:
-        return (
-            not busy[int(event.frame)]
-            and event.texture >= p.min_texture
-            and event.change >= p.min_change
-            and event.area >= p.min_pop_area
-            and event.own_motion <= p.pair_motion
-            and max(event.stay, event.near) < p.pair_match
-        )
-
-    candidates = [e for e in events if popped(e)]
+    busy = unjudged_blobs(data)
+    candidates = [
+        e
+        for e in events
+        if not busy[int(e.frame)] and replaced_in_place(e, p, p.pair_motion, p.pair_match)
+    ]
     found: list[GoneAndBack] = []
     for left in candidates:
-        if any(g.left <= left.frame <= g.back for g in found):
+        if any(g.left.frame <= left.frame <= g.back.frame for g in found):
             continue
         for back in candidates:
             gap = int(back.frame) - int(left.frame)
@@ -1147,10 +1162,7 @@ def gone_and_back(data: RuleInput, p: PopParams) -> list[GoneAndBack]:
             rest = [e for e in events if e is not left and e is not back and e not in inside]
             if moving_through(left, rest, data, p) or moving_through(back, rest, data, p):
                 continue
-            change = min(left.change, back.change)
-            found.append(
-                GoneAndBack(int(left.frame), int(back.frame), left.box, change, (left, back))
-            )
+            found.append(GoneAndBack(left, back))
             break
     return found
 
@@ -1224,14 +1236,16 @@ def object_pops(data: RuleInput, p: PopParams) -> Iterator[Hit]:
     trips = round_trips(data, p)
     returns = [g for g in gone_and_back(data, p) if not any(_on_trip(e, trips) for e in g.events)]
     for g in returns:
+        left, back = int(g.left.frame), int(g.back.frame)
+        change = min(g.left.change, g.back.change)
         yield Hit(
-            g.left,
-            g.back - 1,
-            f"content vanishes at frame {g.left} and is back at frame {g.back}, with nothing "
+            left,
+            back - 1,
+            f"content vanishes at frame {left} and is back at frame {back}, with nothing "
             "in front of it",
-            confidence=min(1.0, g.change / (2 * p.min_change)),
-            region=Region.of_box(g.box),
-            evidence={"change": g.change, "back_at": g.back},
+            confidence=min(1.0, change / (2 * p.min_change)),
+            region=Region.of_box(g.left.box),
+            evidence={"change": change, "back_at": back},
         )
     paired = {id(e) for g in returns for e in g.events}
     for kind, event in classify_events(data, p):

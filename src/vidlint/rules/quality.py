@@ -16,13 +16,7 @@ from vidlint.analyzers.quality import BLOCKINESS, CAST_A, CAST_B, NOISE, SHARPNE
 from vidlint.analyzers.temporal.keys import DIFF
 from vidlint.rules.base import Fix, Hit, RuleInput, family, rule
 from vidlint.rules.motion import spans_of
-from vidlint.rules.temporal import (
-    CutParams,
-    cut_frames,
-    explained_frames,
-    flash_frames,
-    garbage_spans,
-)
+from vidlint.rules.temporal import cut_frames, explained_frames, garbage_spans, tmp003_flashes
 from vidlint.settings import param
 from vidlint.signals import Signals
 
@@ -163,8 +157,7 @@ def blur_burst(data: RuleInput, p: BlurParams) -> Iterator[Hit]:
     motion_explains = relative_known * np.maximum(fastest, 1e-6) >= p.motion_floor
     soft = (relative_known < p.ratio) & ((fastest <= p.max_motion) | ~motion_explains)
     soft &= ~explained_frames(s)  # a black frame has no sharpness to lose
-    tmp003 = CutParams()  # a flashed frame is washed out, not soft: FLK002's
-    soft &= ~flash_frames(s, tmp003.max_flash_s, tmp003.min_flash_change, tmp003.flash_return)
+    soft &= ~tmp003_flashes(s)  # a flashed frame is washed out, not soft: FLK002's
     for start, end in shots.long_spans(soft, p.min_frames):
         low = float(np.min(relative[start : end + 1]))
         yield Hit(

@@ -533,6 +533,14 @@ def flash_frames(s: Signals, longest_s: float, min_change: float, back_within: f
     return flash
 
 
+def tmp003_flashes(s: Signals, min_change: float | None = None) -> np.ndarray:
+    """:func:`flash_frames` with TMP003's default thresholds, from a step of ``min_change``
+    instead of its own where given: other rules leave flashed frames to FLK002."""
+    cut = CutParams()
+    step = cut.min_flash_change if min_change is None else min_change
+    return flash_frames(s, cut.max_flash_s, step, cut.flash_return)
+
+
 @dataclass(frozen=True)
 class BlankParams:
     black_fraction: float = param(
